@@ -1,0 +1,90 @@
+// The storage interface the OTP policy is written against, so a second backend can come later.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "otp/types.hpp"
+
+namespace ussd_otp {
+
+// Operations available inside one transaction. All of them throw on storage failure
+// (disk full, database locked past the busy timeout); expected outcomes are return values.
+class OtpStoreTransaction {
+ public:
+  virtual ~OtpStoreTransaction() = default;
+
+  virtual std::optional<OtpRecord> find_otp(std::string_view id) = 0;
+  // The pending, unexpired OTP for this phone under this API key, if any (newest first).
+  virtual std::optional<OtpRecord> find_active_otp(std::int64_t api_key_id, std::string_view phone,
+                                                   UnixSeconds now) = 0;
+  // Every pending, unexpired OTP for this phone, any API key, newest first (USSD lookup).
+  virtual std::vector<OtpRecord> active_otps_for_phone(std::string_view phone, UnixSeconds now) = 0;
+  virtual void insert_otp(const OtpRecord& otp) = 0;
+  // Writes the mutable fields: status, failed_attempts, send_count, last_sent_at.
+  virtual void update_otp(const OtpRecord& otp) = 0;
+
+  virtual void add_event(std::string_view otp_id, std::string_view type, UnixSeconds at,
+                         std::string_view detail = {}) = 0;
+  virtual std::vector<OtpEvent> events(std::string_view otp_id) = 0;  // oldest first
+
+  virtual void enqueue_delivery(std::string_view otp_id, std::string_view reason,
+                                UnixSeconds at) = 0;
+  // Oldest first, at most `limit`, only those due (next_attempt_at <= now).
+  virtual std::vector<PendingDelivery> due_deliveries(UnixSeconds now, std::size_t limit) = 0;
+  virtual void complete_delivery(std::int64_t delivery_id) = 0;  // removes it from the outbox
+  virtual void retry_delivery_later(std::int64_t delivery_id, UnixSeconds next_attempt_at) = 0;
+
+  // Fixed-window counters; the policy combines two windows into a sliding estimate.
+  virtual std::int64_t rate_count(std::string_view scope, std::string_view key,
+                                  UnixSeconds window_start) = 0;
+  virtual void rate_increment(std::string_view scope, std::string_view key,
+                              UnixSeconds window_start) = 0;
+
+  virtual std::optional<IdempotencyRecord> find_idempotency(std::int64_t api_key_id,
+                                                            std::string_view key) = 0;
+  virtual void save_idempotency(const IdempotencyRecord& record) = 0;
+
+  // Housekeeping. Each works on at most `limit` rows and returns what it touched.
+  // Marks pending OTPs with expires_at <= now as expired; returns their ids.
+  virtual std::vector<std::string> expire_due(UnixSeconds now, std::size_t limit) = 0;
+  // Deletes OTPs created before `cutoff` with their events and outbox rows; returns the count.
+  virtual std::size_t purge_otps_created_before(UnixSeconds cutoff, std::size_t limit) = 0;
+  virtual std::size_t purge_idempotency_before(UnixSeconds cutoff) = 0;
+  virtual std::size_t purge_rate_windows_before(UnixSeconds cutoff) = 0;
+};
+
+class OtpStore {
+ public:
+  virtual ~OtpStore() = default;
+  // Runs `work` in one write transaction: committed if it returns, rolled back if it throws
+  // (and the exception is rethrown). Transactions are serialised.
+  virtual void write(const std::function<void(OtpStoreTransaction&)>& work) = 0;
+  // Runs `work` with a consistent read-only view. Writing inside it is a programming error.
+  virtual void read(const std::function<void(OtpStoreTransaction&)>& work) = 0;
+  // True when a write transaction can be opened and committed right now (readiness probe).
+  virtual bool writable() = 0;
+};
+
+class ApiKeyStore {
+ public:
+  virtual ~ApiKeyStore() = default;
+  // Returns the new id, or nullopt when a key with that name (revoked or not) already exists.
+  virtual std::optional<std::int64_t> create_api_key(std::string_view name,
+                                                     std::string_view prefix, const Bytes& hash,
+                                                     UnixSeconds now) = 0;
+  // Only keys that are not revoked.
+  virtual std::optional<ApiKeyRecord> find_api_key_by_hash(const Bytes& hash) = 0;
+  virtual std::optional<ApiKeyRecord> find_api_key_by_name(std::string_view name) = 0;
+  virtual std::vector<ApiKeyRecord> list_api_keys() = 0;  // oldest first, revoked included
+  // False when no unrevoked key has that name.
+  virtual bool revoke_api_key(std::string_view name, UnixSeconds now) = 0;
+  // Deletes the key row entirely (used by dev mode to replace its key). False if absent.
+  virtual bool delete_api_key(std::string_view name) = 0;
+  virtual void touch_api_key(std::int64_t id, UnixSeconds now) = 0;
+};
+
+}  // namespace ussd_otp

@@ -1,0 +1,99 @@
+// Plain data the OTP policy and its stores exchange. No behaviour, no I/O.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "otp/clock.hpp"
+
+namespace ussd_otp {
+
+using Bytes = std::vector<std::uint8_t>;
+
+enum class PinType { Numeric, Alphanumeric, Alphabetic };
+
+// What is stored. `Expired` is written by the sweeper; a pending OTP past its expiry is reported
+// as expired even before the sweeper has run (see effective_status).
+enum class OtpStatus { Pending, Verified, Expired, Locked, Cancelled };
+
+std::string_view to_string(PinType type);
+std::optional<PinType> pin_type_from_string(std::string_view text);  // "NUMERIC", ...
+std::string_view to_string(OtpStatus status);                        // "pending", ...
+std::optional<OtpStatus> otp_status_from_string(std::string_view text);
+
+struct OtpRecord {
+  std::string id;             // "otp_" + 32 hex chars, random
+  std::int64_t api_key_id = 0;
+  std::string phone;          // digits-only E.164, e.g. "233241234567"
+  std::string sender;         // the request's `from`; may be empty
+  std::string message_template;
+  PinType pin_type = PinType::Numeric;
+  int pin_length = 6;
+  int expiry_amount = 5;            // as requested, for rendering {amount}
+  std::string expiry_unit = "minutes";  // "minutes" | "hours", for rendering {duration}
+  Bytes code_hash;                  // keyed hash of (id, code)
+  Bytes code_ciphertext;            // AEAD of the code, bound to the id
+  OtpStatus status = OtpStatus::Pending;
+  int max_attempts = 3;
+  int failed_attempts = 0;
+  int send_count = 0;
+  UnixSeconds created_at = 0;
+  UnixSeconds expires_at = 0;
+  UnixSeconds last_sent_at = 0;
+  std::string metadata_json;  // compact JSON object text, or empty
+};
+
+// Status as a client should see it at `now`.
+OtpStatus effective_status(const OtpRecord& otp, UnixSeconds now);
+
+// Event types recorded per OTP (the `type` column).
+namespace event {
+inline constexpr std::string_view kRequested = "requested";
+inline constexpr std::string_view kSent = "sent";
+inline constexpr std::string_view kResent = "resent";
+inline constexpr std::string_view kDeliveryFailed = "delivery_failed";
+inline constexpr std::string_view kVerifyFailed = "verify_failed";
+inline constexpr std::string_view kVerified = "verified";
+inline constexpr std::string_view kExpired = "expired";
+inline constexpr std::string_view kLocked = "locked";
+inline constexpr std::string_view kCancelled = "cancelled";
+inline constexpr std::string_view kUssdViewed = "ussd_viewed";
+}  // namespace event
+
+struct OtpEvent {
+  std::string type;
+  UnixSeconds at = 0;
+  std::string detail;  // short, never contains a code
+};
+
+// A delivery waiting in the outbox. The message is rendered only when it is delivered.
+struct PendingDelivery {
+  std::int64_t id = 0;
+  std::string otp_id;
+  std::string reason;  // "initial" | "resend"
+  UnixSeconds created_at = 0;
+  int attempts = 0;
+};
+
+struct IdempotencyRecord {
+  std::int64_t api_key_id = 0;
+  std::string key;          // the client's Idempotency-Key header
+  std::string fingerprint;  // hash of the canonical request body
+  std::string otp_id;       // the OTP the first request created
+  UnixSeconds created_at = 0;
+};
+
+struct ApiKeyRecord {
+  std::int64_t id = 0;
+  std::string name;
+  std::string prefix;  // first characters of the key, shown in listings
+  Bytes hash;          // hash of the whole key; the key itself is never stored
+  UnixSeconds created_at = 0;
+  std::optional<UnixSeconds> last_used_at;
+  std::optional<UnixSeconds> revoked_at;
+};
+
+}  // namespace ussd_otp
