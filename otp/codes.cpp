@@ -1,0 +1,99 @@
+// One-time codes, OTP ids and random tokens drawn from libsodium's CSPRNG.
+#include "otp/codes.hpp"
+
+#include <sodium.h>
+
+#include <stdexcept>
+#include <vector>
+
+#include "otp/crypto.hpp"
+
+namespace ussd_otp {
+namespace {
+
+// Far above any pin_length_range maximum; only guards against absurd allocations from bad input.
+constexpr int kMaxCodeLength = 64;
+
+bool is_ascii_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+char ascii_upper(char c) {
+  return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
+}
+
+}  // namespace
+
+std::string_view alphabet_for(PinType type) {
+  switch (type) {
+    case PinType::Numeric:
+      return kNumericAlphabet;
+    case PinType::Alphanumeric:
+      return kAlphanumericAlphabet;
+    case PinType::Alphabetic:
+      return kAlphabeticAlphabet;
+  }
+  return kNumericAlphabet;  // unreachable for valid enum values
+}
+
+PinLengthRange pin_length_range(PinType type) {
+  switch (type) {
+    case PinType::Numeric:
+      return {4, 8, 6};
+    case PinType::Alphanumeric:
+      return {6, 12, 8};
+    case PinType::Alphabetic:
+      return {5, 10, 6};
+  }
+  return {4, 8, 6};
+}
+
+std::string generate_code(PinType type, int length) {
+  // Callers validate against pin_length_range; this only rejects values that are nonsense.
+  if (length < 1 || length > kMaxCodeLength) {
+    throw std::invalid_argument("code length out of range: " + std::to_string(length));
+  }
+  ensure_sodium_initialized();
+  const std::string_view alphabet = alphabet_for(type);
+  std::string code(static_cast<std::size_t>(length), '\0');
+  for (char& c : code) {
+    // randombytes_uniform rejects out-of-range samples, so there is no modulo bias.
+    c = alphabet[randombytes_uniform(static_cast<std::uint32_t>(alphabet.size()))];
+  }
+  return code;
+}
+
+std::string normalize_pin_input(std::string_view input, PinType type) {
+  const bool fold_case = type != PinType::Numeric;
+  std::string out;
+  out.reserve(input.size());
+  for (const char c : input) {
+    if (is_ascii_space(c)) continue;  // "123 456" on a keypad is the same as "123456"
+    out.push_back(fold_case ? ascii_upper(c) : c);
+  }
+  return out;
+}
+
+std::string generate_otp_id() {
+  ensure_sodium_initialized();
+  unsigned char raw[16];
+  randombytes_buf(raw, sizeof raw);
+  char hex[sizeof raw * 2 + 1];
+  sodium_bin2hex(hex, sizeof hex, raw, sizeof raw);
+  return std::string("otp_") + hex;
+}
+
+std::string random_token(std::size_t bytes) {
+  if (bytes == 0) return {};  // sodium's buffer arguments are declared non-null
+  ensure_sodium_initialized();
+  constexpr int kVariant = sodium_base64_VARIANT_URLSAFE_NO_PADDING;
+  std::vector<unsigned char> raw(bytes);
+  randombytes_buf(raw.data(), raw.size());
+  std::string out(sodium_base64_ENCODED_LEN(bytes, kVariant), '\0');
+  sodium_bin2base64(out.data(), out.size(), raw.data(), raw.size(), kVariant);
+  out.resize(out.size() - 1);  // drop the NUL terminator sodium counts in ENCODED_LEN
+  sodium_memzero(raw.data(), raw.size());
+  return out;
+}
+
+}  // namespace ussd_otp

@@ -1,0 +1,519 @@
+// The OTP policy. Each operation is one store transaction; errors are returned, not thrown.
+#include "otp/otp_service.hpp"
+
+#include <algorithm>
+#include <utility>
+
+#include "otp/codes.hpp"
+#include "otp/message_template.hpp"
+
+namespace ussd_otp {
+namespace {
+
+constexpr std::string_view kDummyOtpId = "otp_00000000000000000000000000000000";
+constexpr std::size_t kSweepBatch = 500;
+constexpr std::size_t kMaxSweepBatches = 20;  // bounds one sweep pass; the next pass continues
+
+Error otp_not_found() {
+  return Error::make(ErrorCode::OtpNotFound, "No pending OTP with this id.");
+}
+
+Error validation_error(std::map<std::string, std::string> fields) {
+  Error error = Error::make(ErrorCode::ValidationError, "The request has invalid fields.");
+  error.fields = std::move(fields);
+  return error;
+}
+
+int attempts_remaining(const OtpRecord& otp) {
+  return std::max(0, otp.max_attempts - otp.failed_attempts);
+}
+
+bool printable_ascii(std::string_view text) {
+  return std::all_of(text.begin(), text.end(), [](char c) { return c >= 0x20 && c < 0x7f; });
+}
+
+// The validated, defaulted form of a request.
+struct ValidRequest {
+  PhoneNumber phone;
+  std::string sender;
+  std::string message_template;
+  PinType pin_type;
+  int pin_length;
+  int expiry_amount;
+  std::string expiry_unit;
+  std::int64_t expiry_seconds;
+  int max_attempts;
+  std::string metadata_json;
+};
+
+Result<ValidRequest> validate(const OtpRequestInput& input, const OtpPolicy& policy) {
+  std::map<std::string, std::string> fields;
+
+  std::optional<PhoneNumber> phone;
+  if (input.phone.empty()) {
+    fields["phone"] = "is required";
+  } else {
+    phone = PhoneNumber::parse(input.phone, policy.phone_rules);
+  }
+
+  std::string sender = input.sender.value_or("");
+  if (input.sender) {
+    if (sender.empty() || sender.size() > policy.max_sender_length || !printable_ascii(sender)) {
+      fields["from"] = "must be 1-" + std::to_string(policy.max_sender_length) +
+                       " printable ASCII characters";
+    }
+  }
+
+  std::string tmpl = input.message.value_or(std::string(kDefaultMessageTemplate));
+  if (auto problem = validate_message_template(tmpl, policy.max_message_length)) {
+    fields["message"] = *problem;
+  }
+
+  PinType pin_type = PinType::Numeric;
+  if (input.pin_type) {
+    if (auto parsed = pin_type_from_string(*input.pin_type)) {
+      pin_type = *parsed;
+    } else {
+      fields["pinType"] = "must be NUMERIC, ALPHANUMERIC or ALPHABETIC";
+    }
+  }
+  const PinLengthRange range = pin_length_range(pin_type);
+  const int pin_length = input.pin_length.value_or(range.fallback);
+  if (pin_length < range.min || pin_length > range.max) {
+    fields["pinLength"] = "must be " + std::to_string(range.min) + "-" +
+                          std::to_string(range.max) + " for " + std::string(to_string(pin_type));
+  }
+
+  const std::string unit = input.expiry_duration.value_or("minutes");
+  const int amount = input.expiry_amount.value_or(
+      unit == "hours" && !input.expiry_amount ? 1 : policy.default_expiry_minutes);
+  std::int64_t expiry_seconds = 0;
+  if (unit != "minutes" && unit != "hours") {
+    fields["expiry.duration"] = "must be \"minutes\" or \"hours\"";
+  } else {
+    const std::int64_t minutes = unit == "hours" ? std::int64_t{amount} * 60 : amount;
+    if (amount < 1 || minutes > policy.max_expiry_minutes) {
+      fields["expiry.amount"] =
+          "must give 1-" + std::to_string(policy.max_expiry_minutes) + " minutes in total";
+    }
+    expiry_seconds = minutes * 60;
+  }
+
+  const int max_attempts = input.max_attempts.value_or(policy.default_max_attempts);
+  if (max_attempts < 1 || max_attempts > policy.max_max_attempts) {
+    fields["maxAttempts"] = "must be 1-" + std::to_string(policy.max_max_attempts);
+  }
+
+  const std::string metadata = input.metadata_json.value_or("");
+  if (metadata.size() > policy.max_metadata_bytes) {
+    fields["metadata"] = "must be at most " + std::to_string(policy.max_metadata_bytes) +
+                         " bytes as compact JSON";
+  }
+
+  if (!fields.empty()) return validation_error(std::move(fields));
+  if (!phone) {
+    return Error::make(ErrorCode::InvalidPhone,
+                       "phone must be an international number (+233241234567, 233241234567) or a "
+                       "local one (0241234567).");
+  }
+  return ValidRequest{*phone, sender,         std::move(tmpl), pin_type,     pin_length,
+                      amount, unit,           expiry_seconds,  max_attempts, metadata};
+}
+
+}  // namespace
+
+OtpService::OtpService(OtpStore& store, const Clock& clock, const CodeVault& vault,
+                       OtpPolicy policy)
+    : store_(store),
+      clock_(clock),
+      vault_(vault),
+      policy_(std::move(policy)),
+      dummy_hash_(vault.hash(kDummyOtpId, "dummy")) {}
+
+std::map<std::string, std::string> OtpService::field_problems(const OtpRequestInput& input) const {
+  Result<ValidRequest> valid = validate(input, policy_);
+  return valid ? std::map<std::string, std::string>{} : valid.error().fields;
+}
+
+std::optional<Error> OtpService::check_rate(OtpStoreTransaction& tx, std::string_view scope,
+                                            std::string_view key, const RateLimitRule& rule,
+                                            bool count) {
+  if (rule.limit <= 0) return std::nullopt;
+  const UnixSeconds now = clock_.now();
+  const RateWindows windows = rate_windows(rule, now);
+  const RateDecision decision =
+      decide_rate(rule, now, tx.rate_count(scope, key, windows.previous_start),
+                  tx.rate_count(scope, key, windows.current_start));
+  if (!decision.allowed) {
+    Error error = Error::make(ErrorCode::RateLimitExceeded,
+                              "Too many requests (" + std::string(scope) + " limit).");
+    error.retry_after = decision.retry_after;
+    return error;
+  }
+  if (count) tx.rate_increment(scope, key, windows.current_start);
+  return std::nullopt;
+}
+
+Result<OtpCreated> OtpService::request(const OtpRequestInput& input,
+                                       const RequestContext& context) {
+  Result<ValidRequest> valid = validate(input, policy_);
+  std::optional<Result<OtpCreated>> outcome;
+  bool queued = false;
+
+  store_.write([&](OtpStoreTransaction& tx) {
+    const UnixSeconds now = clock_.now();
+    // A replay answers before any limit: it sends nothing new.
+    if (context.idempotency_key) {
+      if (auto previous = tx.find_idempotency(context.api_key_id, *context.idempotency_key);
+          previous && previous->created_at + policy_.idempotency_ttl_seconds > now) {
+        if (previous->fingerprint != context.body_fingerprint) {
+          outcome = Error::make(ErrorCode::IdempotencyKeyReused,
+                                "This Idempotency-Key was used with a different body.");
+          return;
+        }
+        if (auto otp = tx.find_otp(previous->otp_id)) {
+          outcome = OtpCreated{otp->id, otp->expires_at, otp->phone, true};
+          return;
+        }
+      }
+    }
+    const std::string key_scope_id = std::to_string(context.api_key_id);
+    if (auto limited = check_rate(tx, "api_key", key_scope_id, policy_.per_api_key, true)) {
+      outcome = std::move(*limited);
+      return;
+    }
+    if (auto limited = check_rate(tx, "client_ip", context.client_ip, policy_.per_client_ip, true)) {
+      outcome = std::move(*limited);
+      return;
+    }
+    if (!valid) {
+      outcome = valid.error();
+      return;
+    }
+    const ValidRequest& request = valid.value();
+    const std::string& phone = request.phone.e164_digits();
+
+    if (auto active = tx.find_active_otp(context.api_key_id, phone, now)) {
+      Error error = Error::make(ErrorCode::ActiveOtpExists,
+                                "This phone already has an active OTP; verify, resend or cancel "
+                                "it, or wait until it expires.");
+      error.otp_id = active->id;
+      error.retry_after = std::max<std::int64_t>(1, active->expires_at - now);
+      outcome = std::move(error);
+      return;
+    }
+    // Counted only when a code is actually created: this is the SMS-pumping guard.
+    if (auto limited = check_rate(tx, "phone", phone, policy_.per_phone, false)) {
+      outcome = std::move(*limited);
+      return;
+    }
+    tx.rate_increment("phone", phone, rate_windows(policy_.per_phone, now).current_start);
+
+    OtpRecord otp;
+    otp.id = generate_otp_id();
+    otp.api_key_id = context.api_key_id;
+    otp.phone = phone;
+    otp.sender = request.sender;
+    otp.message_template = request.message_template;
+    otp.pin_type = request.pin_type;
+    otp.pin_length = request.pin_length;
+    otp.expiry_amount = request.expiry_amount;
+    otp.expiry_unit = request.expiry_unit;
+    const std::string code = generate_code(request.pin_type, request.pin_length);
+    otp.code_hash = vault_.hash(otp.id, code);
+    otp.code_ciphertext = vault_.seal(otp.id, code);
+    otp.status = OtpStatus::Pending;
+    otp.max_attempts = request.max_attempts;
+    otp.send_count = 1;
+    otp.created_at = now;
+    otp.expires_at = now + request.expiry_seconds;
+    otp.last_sent_at = now;
+    otp.metadata_json = request.metadata_json;
+    tx.insert_otp(otp);
+    tx.add_event(otp.id, event::kRequested, now);
+    tx.enqueue_delivery(otp.id, "initial", now);
+    if (context.idempotency_key) {
+      tx.save_idempotency({context.api_key_id, *context.idempotency_key, context.body_fingerprint,
+                           otp.id, now});
+    }
+    queued = true;
+    outcome = OtpCreated{otp.id, otp.expires_at, otp.phone, false};
+  });
+  if (queued) notify_delivery_queued();
+  return std::move(*outcome);
+}
+
+Result<OtpVerified> OtpService::verify(std::int64_t api_key_id, std::string_view otp_id,
+                                       std::string_view pin) {
+  std::optional<Result<OtpVerified>> outcome;
+  store_.write([&](OtpStoreTransaction& tx) {
+    const UnixSeconds now = clock_.now();
+    std::optional<OtpRecord> found = tx.find_otp(otp_id);
+    if (!found || found->api_key_id != api_key_id) {
+      // Same work as a real check, so response time does not reveal which ids exist.
+      (void)vault_.matches(kDummyOtpId, normalize_pin_input(pin, PinType::Numeric), dummy_hash_);
+      outcome = otp_not_found();
+      return;
+    }
+    OtpRecord& otp = *found;
+    const std::string candidate = normalize_pin_input(pin, otp.pin_type);
+    const bool correct = vault_.matches(otp.id, candidate, otp.code_hash);
+    switch (effective_status(otp, now)) {
+      case OtpStatus::Verified:
+      case OtpStatus::Cancelled:
+        outcome = otp_not_found();
+        return;
+      case OtpStatus::Expired:
+        if (otp.status == OtpStatus::Pending) {
+          otp.status = OtpStatus::Expired;
+          tx.update_otp(otp);
+          tx.add_event(otp.id, event::kExpired, now);
+        }
+        outcome = Error::make(ErrorCode::OtpExpired, "This OTP has expired; request a new one.");
+        return;
+      case OtpStatus::Locked: {
+        Error error = Error::make(ErrorCode::OtpLocked,
+                                  "Too many wrong codes; this OTP is locked. Request a new one.");
+        error.attempts_remaining = 0;
+        outcome = std::move(error);
+        return;
+      }
+      case OtpStatus::Pending:
+        break;
+    }
+    if (correct) {
+      otp.status = OtpStatus::Verified;
+      tx.update_otp(otp);
+      tx.add_event(otp.id, event::kVerified, now);
+      outcome = OtpVerified{otp.id};
+      return;
+    }
+    ++otp.failed_attempts;
+    tx.add_event(otp.id, event::kVerifyFailed, now);
+    if (otp.failed_attempts >= otp.max_attempts) {
+      otp.status = OtpStatus::Locked;
+      tx.update_otp(otp);
+      tx.add_event(otp.id, event::kLocked, now);
+      Error error = Error::make(ErrorCode::OtpLocked,
+                                "Too many wrong codes; this OTP is locked. Request a new one.");
+      error.attempts_remaining = 0;
+      outcome = std::move(error);
+      return;
+    }
+    tx.update_otp(otp);
+    Error error = Error::make(ErrorCode::InvalidPin, "The code is not correct.");
+    error.attempts_remaining = attempts_remaining(otp);
+    outcome = std::move(error);
+  });
+  return std::move(*outcome);
+}
+
+Result<OtpResent> OtpService::resend(std::int64_t api_key_id, std::string_view otp_id) {
+  std::optional<Result<OtpResent>> outcome;
+  bool queued = false;
+  store_.write([&](OtpStoreTransaction& tx) {
+    const UnixSeconds now = clock_.now();
+    std::optional<OtpRecord> found = tx.find_otp(otp_id);
+    if (!found || found->api_key_id != api_key_id) {
+      outcome = otp_not_found();
+      return;
+    }
+    OtpRecord& otp = *found;
+    switch (effective_status(otp, now)) {
+      case OtpStatus::Verified:
+      case OtpStatus::Cancelled:
+        outcome = otp_not_found();
+        return;
+      case OtpStatus::Expired:
+        outcome = Error::make(ErrorCode::OtpExpired, "This OTP has expired; request a new one.");
+        return;
+      case OtpStatus::Locked: {
+        Error error = Error::make(ErrorCode::OtpLocked, "This OTP is locked; request a new one.");
+        error.attempts_remaining = 0;
+        outcome = std::move(error);
+        return;
+      }
+      case OtpStatus::Pending:
+        break;
+    }
+    if (otp.send_count >= policy_.max_sends_per_otp) {
+      outcome = Error::make(ErrorCode::ResendLimitReached,
+                            "This OTP was already sent " + std::to_string(otp.send_count) +
+                                " times; request a new one after it expires or cancel it.");
+      return;
+    }
+    const UnixSeconds next_allowed = otp.last_sent_at + policy_.resend_cooldown_seconds;
+    if (now < next_allowed) {
+      Error error = Error::make(ErrorCode::ResendCooldown, "Wait before asking for another send.");
+      error.retry_after = next_allowed - now;
+      outcome = std::move(error);
+      return;
+    }
+    // Same code, same expiry, same attempt counter: a resend is delivery, not a new OTP.
+    ++otp.send_count;
+    otp.last_sent_at = now;
+    tx.update_otp(otp);
+    tx.add_event(otp.id, event::kResent, now);
+    tx.enqueue_delivery(otp.id, "resend", now);
+    queued = true;
+    outcome = OtpResent{otp.id, otp.send_count, otp.expires_at,
+                        now + policy_.resend_cooldown_seconds};
+  });
+  if (queued) notify_delivery_queued();
+  return std::move(*outcome);
+}
+
+Result<OtpView> OtpService::get(std::int64_t api_key_id, std::string_view otp_id) {
+  std::optional<Result<OtpView>> outcome;
+  store_.read([&](OtpStoreTransaction& tx) {
+    std::optional<OtpRecord> found = tx.find_otp(otp_id);
+    if (!found || found->api_key_id != api_key_id) {
+      outcome = Error::make(ErrorCode::OtpNotFound, "No OTP with this id.");
+      return;
+    }
+    OtpView view;
+    view.status = effective_status(*found, clock_.now());
+    view.attempts_remaining = attempts_remaining(*found);
+    view.events = tx.events(found->id);
+    view.record = std::move(*found);
+    outcome = std::move(view);
+  });
+  return std::move(*outcome);
+}
+
+Result<OtpView> OtpService::cancel(std::int64_t api_key_id, std::string_view otp_id) {
+  std::optional<Result<OtpView>> outcome;
+  store_.write([&](OtpStoreTransaction& tx) {
+    const UnixSeconds now = clock_.now();
+    std::optional<OtpRecord> found = tx.find_otp(otp_id);
+    if (!found || found->api_key_id != api_key_id) {
+      outcome = Error::make(ErrorCode::OtpNotFound, "No OTP with this id.");
+      return;
+    }
+    OtpRecord& otp = *found;
+    const OtpStatus status = effective_status(otp, now);
+    if (status == OtpStatus::Pending) {
+      otp.status = OtpStatus::Cancelled;
+      tx.update_otp(otp);
+      tx.add_event(otp.id, event::kCancelled, now);
+    } else if (status != OtpStatus::Cancelled) {  // cancelling twice is harmless
+      Error error = Error::make(ErrorCode::OtpNotPending,
+                                "Only a pending OTP can be cancelled; this one is " +
+                                    std::string(to_string(status)) + ".");
+      error.status = std::string(to_string(status));
+      outcome = std::move(error);
+      return;
+    }
+    OtpView view;
+    view.status = OtpStatus::Cancelled;
+    view.attempts_remaining = attempts_remaining(otp);
+    view.events = tx.events(otp.id);
+    view.record = std::move(otp);
+    outcome = std::move(view);
+  });
+  return std::move(*outcome);
+}
+
+DispatchReport OtpService::dispatch_due(DeliveryChannel& channel, std::size_t limit) {
+  struct Job {
+    PendingDelivery delivery;
+    std::optional<OutgoingMessage> message;  // nullopt: nothing to send any more
+  };
+  std::vector<Job> jobs;
+  store_.read([&](OtpStoreTransaction& tx) {
+    const UnixSeconds now = clock_.now();
+    for (PendingDelivery& delivery : tx.due_deliveries(now, limit)) {
+      Job job{std::move(delivery), std::nullopt};
+      std::optional<OtpRecord> otp = tx.find_otp(job.delivery.otp_id);
+      if (otp && effective_status(*otp, now) == OtpStatus::Pending &&
+          job.delivery.attempts < policy_.max_delivery_attempts) {
+        if (auto code = vault_.open(otp->id, otp->code_ciphertext)) {
+          job.message = OutgoingMessage{
+              otp->id,
+              otp->phone,
+              otp->sender,
+              render_message(otp->message_template, *code, otp->expiry_amount, otp->expiry_unit),
+              job.delivery.reason,
+              now};
+        }
+      }
+      jobs.push_back(std::move(job));
+    }
+  });
+
+  DispatchReport report;
+  std::vector<std::pair<const Job*, DeliveryOutcome>> outcomes;
+  for (const Job& job : jobs) {
+    if (!job.message) continue;
+    DeliveryOutcome delivered;
+    try {
+      delivered = channel.deliver(*job.message);
+    } catch (const std::exception& e) {
+      delivered = {false, e.what()};
+    }
+    outcomes.emplace_back(&job, std::move(delivered));
+  }
+
+  store_.write([&](OtpStoreTransaction& tx) {
+    const UnixSeconds now = clock_.now();
+    for (const Job& job : jobs) {
+      if (!job.message) {
+        tx.complete_delivery(job.delivery.id);
+        ++report.dropped;
+      }
+    }
+    for (const auto& [job, delivered] : outcomes) {
+      const std::string detail = std::string(channel.name()) + ":" + job->delivery.reason +
+                                 (delivered.detail.empty() ? "" : " " + delivered.detail);
+      if (delivered.delivered) {
+        tx.complete_delivery(job->delivery.id);
+        tx.add_event(job->delivery.otp_id, event::kSent, now, detail);
+        ++report.delivered;
+      } else {
+        // Back off 5 s, 10 s, 20 s, ... before trying the same delivery again.
+        const std::int64_t delay = std::int64_t{5} << std::min(job->delivery.attempts, 10);
+        tx.retry_delivery_later(job->delivery.id, now + delay);
+        tx.add_event(job->delivery.otp_id, event::kDeliveryFailed, now, detail);
+        ++report.failed;
+      }
+    }
+  });
+  return report;
+}
+
+SweepReport OtpService::sweep() {
+  SweepReport report;
+  const UnixSeconds now = clock_.now();
+  for (std::size_t batch = 0; batch < kMaxSweepBatches; ++batch) {
+    std::size_t expired = 0;
+    store_.write([&](OtpStoreTransaction& tx) {
+      const std::vector<std::string> ids = tx.expire_due(now, kSweepBatch);
+      for (const std::string& id : ids) tx.add_event(id, event::kExpired, now);
+      expired = ids.size();
+    });
+    report.expired += expired;
+    if (expired < kSweepBatch) break;
+  }
+  for (std::size_t batch = 0; batch < kMaxSweepBatches; ++batch) {
+    std::size_t purged = 0;
+    store_.write([&](OtpStoreTransaction& tx) {
+      purged = tx.purge_otps_created_before(now - policy_.retention_seconds, kSweepBatch);
+    });
+    report.purged_otps += purged;
+    if (purged < kSweepBatch) break;
+  }
+  store_.write([&](OtpStoreTransaction& tx) {
+    report.purged_idempotency = tx.purge_idempotency_before(now - policy_.idempotency_ttl_seconds);
+    const std::int64_t longest_window =
+        std::max({policy_.per_phone.window_seconds, policy_.per_api_key.window_seconds,
+                  policy_.per_client_ip.window_seconds});
+    report.purged_rate_windows = tx.purge_rate_windows_before(now - 2 * longest_window);
+  });
+  return report;
+}
+
+void OtpService::notify_delivery_queued() const {
+  if (delivery_queued_) delivery_queued_();
+}
+
+}  // namespace ussd_otp

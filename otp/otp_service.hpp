@@ -1,0 +1,140 @@
+// The OTP policy: request, verify, resend, inspect and cancel codes over a store and a clock.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "otp/clock.hpp"
+#include "otp/crypto.hpp"
+#include "otp/delivery.hpp"
+#include "otp/errors.hpp"
+#include "otp/phone.hpp"
+#include "otp/rate_limit.hpp"
+#include "otp/store.hpp"
+#include "otp/types.hpp"
+
+namespace ussd_otp {
+
+// Every number here is a named setting in server/config (and docs/configuration.md).
+struct OtpPolicy {
+  PhoneRules phone_rules;
+  int default_expiry_minutes = 5;
+  int max_expiry_minutes = 1440;
+  int default_max_attempts = 3;
+  int max_max_attempts = 10;
+  std::int64_t resend_cooldown_seconds = 60;
+  int max_sends_per_otp = 5;  // the first send included
+  RateLimitRule per_phone{3, 3600};
+  RateLimitRule per_api_key{60, 60};
+  RateLimitRule per_client_ip{30, 60};
+  std::int64_t idempotency_ttl_seconds = 24 * 3600;
+  std::size_t max_metadata_bytes = 2048;
+  std::size_t max_message_length = 480;
+  std::size_t max_sender_length = 11;
+  std::int64_t retention_seconds = 30LL * 24 * 3600;
+  int max_delivery_attempts = 5;
+};
+
+// What the client asked for, before validation. Absent optionals take the policy's defaults.
+struct OtpRequestInput {
+  std::string phone;
+  std::optional<std::string> sender;
+  std::optional<std::string> message;
+  std::optional<int> pin_length;
+  std::optional<std::string> pin_type;
+  std::optional<int> expiry_amount;
+  std::optional<std::string> expiry_duration;
+  std::optional<int> max_attempts;
+  std::optional<std::string> metadata_json;  // compact JSON object text
+};
+
+struct RequestContext {
+  std::int64_t api_key_id = 0;
+  std::string client_ip;
+  std::optional<std::string> idempotency_key;
+  std::string body_fingerprint;  // identifies "the same body" for idempotency
+};
+
+struct OtpCreated {
+  std::string id;
+  UnixSeconds expires_at = 0;
+  std::string phone;
+  bool replayed = false;  // answered from an earlier request with the same Idempotency-Key
+};
+
+struct OtpVerified {
+  std::string id;
+};
+
+struct OtpResent {
+  std::string id;
+  int send_count = 0;
+  UnixSeconds expires_at = 0;
+  UnixSeconds next_resend_at = 0;
+};
+
+struct OtpView {
+  OtpRecord record;
+  OtpStatus status = OtpStatus::Pending;  // effective status now
+  int attempts_remaining = 0;
+  std::vector<OtpEvent> events;
+};
+
+struct SweepReport {
+  std::size_t expired = 0;
+  std::size_t purged_otps = 0;
+  std::size_t purged_idempotency = 0;
+  std::size_t purged_rate_windows = 0;
+};
+
+struct DispatchReport {
+  std::size_t delivered = 0;
+  std::size_t failed = 0;
+  std::size_t dropped = 0;  // OTP no longer pending, or out of attempts
+};
+
+class OtpService {
+ public:
+  OtpService(OtpStore& store, const Clock& clock, const CodeVault& vault, OtpPolicy policy);
+
+  Result<OtpCreated> request(const OtpRequestInput& input, const RequestContext& context);
+  // The field problems `request` would report (VALIDATION_ERROR's map), without touching the
+  // store; lets a caller merge them with its own (e.g. wrongly typed JSON fields).
+  std::map<std::string, std::string> field_problems(const OtpRequestInput& input) const;
+  Result<OtpVerified> verify(std::int64_t api_key_id, std::string_view otp_id,
+                             std::string_view pin);
+  Result<OtpResent> resend(std::int64_t api_key_id, std::string_view otp_id);
+  Result<OtpView> get(std::int64_t api_key_id, std::string_view otp_id);
+  Result<OtpView> cancel(std::int64_t api_key_id, std::string_view otp_id);
+
+  // Delivers what the outbox holds that is due; `channel` may be slow, so no transaction is held
+  // while it runs.
+  DispatchReport dispatch_due(DeliveryChannel& channel, std::size_t limit);
+  // Expires due OTPs and deletes what is past retention, in bounded batches.
+  SweepReport sweep();
+
+  // Called after a transaction that queued a delivery has committed (wakes the dispatcher).
+  void on_delivery_queued(std::function<void()> callback) { delivery_queued_ = std::move(callback); }
+
+  const OtpPolicy& policy() const { return policy_; }
+
+ private:
+  std::optional<Error> check_rate(OtpStoreTransaction& tx, std::string_view scope,
+                                  std::string_view key, const RateLimitRule& rule, bool count);
+  void notify_delivery_queued() const;
+
+  OtpStore& store_;
+  const Clock& clock_;
+  const CodeVault& vault_;
+  OtpPolicy policy_;
+  Bytes dummy_hash_;  // verify of an unknown id compares against this, so timing does not leak
+  std::function<void()> delivery_queued_;
+};
+
+}  // namespace ussd_otp

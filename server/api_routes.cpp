@@ -1,0 +1,204 @@
+// Route handlers for /healthz, /readyz, /v1/otp/* and (dev mode) /dev/inbox.
+#include "server/api_routes.hpp"
+
+#include "otp/crypto.hpp"
+#include "server/json_body.hpp"
+
+namespace ussd_otp {
+namespace {
+
+using Pistache::Http::Method;
+using Pistache::Rest::Request;
+using nlohmann::json;
+
+json created_json(const OtpCreated& created) {
+  return {{"id", created.id}, {"expiresAt", iso8601(created.expires_at)}, {"phone", created.phone}};
+}
+
+json view_json(const OtpView& view) {
+  const OtpRecord& otp = view.record;
+  json events = json::array();
+  for (const OtpEvent& e : view.events) {
+    json item = {{"type", e.type}, {"at", iso8601(e.at)}};
+    if (!e.detail.empty()) item["detail"] = e.detail;
+    events.push_back(std::move(item));
+  }
+  json body = {{"id", otp.id},
+               {"status", to_string(view.status)},
+               {"phone", otp.phone},
+               {"from", otp.sender},
+               {"pinType", to_string(otp.pin_type)},
+               {"pinLength", otp.pin_length},
+               {"createdAt", iso8601(otp.created_at)},
+               {"expiresAt", iso8601(otp.expires_at)},
+               {"attemptsRemaining", view.attempts_remaining},
+               {"maxAttempts", otp.max_attempts},
+               {"sendCount", otp.send_count},
+               {"events", std::move(events)},
+               {"metadata", otp.metadata_json.empty() ? json(nullptr)
+                                                      : json::parse(otp.metadata_json)}};
+  return body;
+}
+
+// Reads an id-carrying body ({"id": ...} plus `extra` fields).
+struct IdBody {
+  std::string id;
+  json body;
+};
+
+Result<IdBody> read_id_body(const Request& request, std::initializer_list<std::string_view> known) {
+  Result<json> parsed = parse_json_object(request.body());
+  if (!parsed) return parsed.error();
+  FieldReader fields(parsed.value());
+  fields.reject_unknown(known);
+  std::optional<std::string> id = fields.string("id", true);
+  if (!fields.ok()) return fields.error();
+  return IdBody{*id, std::move(parsed.value())};
+}
+
+ApiResponse handle_request(OtpService& otp, const Request& request, HttpContext& context) {
+  Result<json> parsed = parse_json_object(request.body());
+  if (!parsed) return ApiResponse::error(parsed.error());
+  const json& body = parsed.value();
+
+  FieldReader fields(body);
+  fields.reject_unknown({"phone", "from", "message", "pinLength", "pinType", "expiry",
+                         "maxAttempts", "metadata"});
+  OtpRequestInput input;
+  input.phone = fields.string("phone", true).value_or("");
+  input.sender = fields.string("from");
+  input.message = fields.string("message");
+  input.pin_length = fields.integer("pinLength");
+  input.pin_type = fields.string("pinType");
+  input.max_attempts = fields.integer("maxAttempts");
+  if (const json* expiry = fields.object("expiry")) {
+    FieldReader nested(*expiry, "expiry.");
+    nested.reject_unknown({"amount", "duration"});
+    input.expiry_amount = nested.integer("amount");
+    input.expiry_duration = nested.string("duration");
+    fields.absorb(nested);
+  }
+  if (const json* metadata = fields.object("metadata")) input.metadata_json = metadata->dump();
+  if (!fields.ok()) {
+    // Report every problem at once: typing problems here plus the policy's range checks.
+    Error error = fields.error();
+    for (auto& [field, problem] : otp.field_problems(input)) {
+      if (!(field == "phone" && input.phone.empty())) error.fields.emplace(field, problem);
+    }
+    return ApiResponse::error(error);
+  }
+
+  RequestContext request_context;
+  request_context.api_key_id = context.api_key_id;
+  request_context.client_ip = context.client_ip;
+  if (auto key = request.headers().tryGetRaw("Idempotency-Key")) {
+    if (key->value().empty() || key->value().size() > 255) {
+      Error error = Error::make(ErrorCode::ValidationError, "The request has invalid fields.");
+      error.fields["Idempotency-Key"] = "must be 1-255 characters";
+      return ApiResponse::error(error);
+    }
+    request_context.idempotency_key = key->value();
+    request_context.body_fingerprint = fingerprint(body.dump());  // keys sorted: canonical
+  }
+  Result<OtpCreated> created = otp.request(input, request_context);
+  if (!created) return ApiResponse::error(created.error());
+  ApiResponse response = ApiResponse::json(201, created_json(created.value()));
+  if (created->replayed) response.headers.emplace_back("Idempotent-Replayed", "true");
+  return response;
+}
+
+ApiResponse handle_verify(OtpService& otp, const Request& request, HttpContext& context) {
+  Result<json> parsed = parse_json_object(request.body());
+  if (!parsed) return ApiResponse::error(parsed.error());
+  FieldReader fields(parsed.value());
+  fields.reject_unknown({"id", "pin"});
+  std::optional<std::string> id = fields.string("id", true);
+  std::optional<std::string> pin = fields.string("pin", true);
+  Error error = fields.error();
+  if (pin && (pin->empty() || pin->size() > 64)) error.fields["pin"] = "must be 1-64 characters";
+  if (!error.fields.empty()) return ApiResponse::error(error);
+  Result<OtpVerified> verified = otp.verify(context.api_key_id, *id, *pin);
+  if (!verified) return ApiResponse::error(verified.error());
+  return ApiResponse::json(200, {{"id", verified->id}, {"verified", true}});
+}
+
+ApiResponse handle_resend(OtpService& otp, const Request& request, HttpContext& context) {
+  Result<IdBody> body = read_id_body(request, {"id"});
+  if (!body) return ApiResponse::error(body.error());
+  Result<OtpResent> resent = otp.resend(context.api_key_id, body->id);
+  if (!resent) return ApiResponse::error(resent.error());
+  return ApiResponse::json(200, {{"id", resent->id},
+                                 {"sendCount", resent->send_count},
+                                 {"expiresAt", iso8601(resent->expires_at)},
+                                 {"nextResendAt", iso8601(resent->next_resend_at)}});
+}
+
+ApiResponse handle_get(OtpService& otp, const Request& request, HttpContext& context) {
+  Result<OtpView> view = otp.get(context.api_key_id, request.param(":id").as<std::string>());
+  if (!view) return ApiResponse::error(view.error());
+  return ApiResponse::json(200, view_json(view.value()));
+}
+
+ApiResponse handle_cancel(OtpService& otp, const Request& request, HttpContext& context) {
+  Result<OtpView> view = otp.cancel(context.api_key_id, request.param(":id").as<std::string>());
+  if (!view) return ApiResponse::error(view.error());
+  return ApiResponse::json(200, view_json(view.value()));
+}
+
+ApiResponse handle_inbox(DevInbox& inbox, const OtpPolicy& policy, const Request& request) {
+  std::optional<std::string> raw_phone = request.query().get("phone");
+  if (!raw_phone) {
+    Error error = Error::make(ErrorCode::ValidationError, "The request has invalid fields.");
+    error.fields["phone"] = "is required (query parameter)";
+    return ApiResponse::error(error);
+  }
+  std::optional<PhoneNumber> phone = PhoneNumber::parse(*raw_phone, policy.phone_rules);
+  if (!phone) {
+    return ApiResponse::error(Error::make(ErrorCode::InvalidPhone, "phone is not a valid number."));
+  }
+  json messages = json::array();
+  for (const OutgoingMessage& message : inbox.messages_for(phone->e164_digits())) {
+    messages.push_back({{"otpId", message.otp_id},
+                        {"from", message.sender},
+                        {"text", message.text},
+                        {"reason", message.reason},
+                        {"deliveredAt", iso8601(message.at)}});
+  }
+  return ApiResponse::json(200, {{"phone", phone->e164_digits()}, {"messages", messages}});
+}
+
+}  // namespace
+
+void add_api_routes(HttpServer& server, const ApiDependencies& deps) {
+  OtpService& otp = deps.otp;
+  OtpStore& store = deps.store;
+
+  server.add_route({Method::Get, "/healthz", false, false, [](const Request&, HttpContext&) {
+                      return ApiResponse::json(200, {{"status", "ok"}});
+                    }});
+  server.add_route({Method::Get, "/readyz", false, false, [&store](const Request&, HttpContext&) {
+                      if (store.writable()) return ApiResponse::json(200, {{"status", "ready"}});
+                      ApiResponse response = ApiResponse::error(Error::make(
+                          ErrorCode::ServiceUnavailable, "The database is not writable."));
+                      return response;
+                    }});
+  server.add_route({Method::Post, "/v1/otp/request", true, true,
+                    [&otp](const Request& r, HttpContext& c) { return handle_request(otp, r, c); }});
+  server.add_route({Method::Post, "/v1/otp/verify", true, true,
+                    [&otp](const Request& r, HttpContext& c) { return handle_verify(otp, r, c); }});
+  server.add_route({Method::Post, "/v1/otp/resend", true, true,
+                    [&otp](const Request& r, HttpContext& c) { return handle_resend(otp, r, c); }});
+  server.add_route({Method::Get, "/v1/otp/:id", true, false,
+                    [&otp](const Request& r, HttpContext& c) { return handle_get(otp, r, c); }});
+  server.add_route({Method::Post, "/v1/otp/:id/cancel", true, false,
+                    [&otp](const Request& r, HttpContext& c) { return handle_cancel(otp, r, c); }});
+  if (deps.dev_inbox) {
+    DevInbox& inbox = *deps.dev_inbox;
+    server.add_route({Method::Get, "/dev/inbox", false, false,
+                      [&inbox, &otp](const Request& r, HttpContext&) {
+                        return handle_inbox(inbox, otp.policy(), r);
+                      }});
+  }
+}
+
+}  // namespace ussd_otp

@@ -1,0 +1,21 @@
+// The HTTP API's routes. Handlers translate JSON to the OTP policy's calls and back; they decide
+// nothing themselves.
+#pragma once
+
+#include "otp/otp_service.hpp"
+#include "otp/store.hpp"
+#include "server/dev_inbox.hpp"
+#include "server/http_server.hpp"
+
+namespace ussd_otp {
+
+struct ApiDependencies {
+  OtpService& otp;
+  OtpStore& store;
+  const Clock& clock;
+  DevInbox* dev_inbox = nullptr;  // set only in --dev mode: enables GET /dev/inbox
+};
+
+void add_api_routes(HttpServer& server, const ApiDependencies& deps);
+
+}  // namespace ussd_otp

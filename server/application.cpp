@@ -1,0 +1,168 @@
+// Wiring: builds every component from the Config, in dependency order, and tears them down.
+#include "server/application.hpp"
+
+#include <stdexcept>
+
+#include "server/api_routes.hpp"
+#include "server/logging.hpp"
+
+namespace ussd_otp {
+namespace {
+
+std::pair<std::string, std::uint16_t> split_listen(const std::string& listen) {
+  const auto colon = listen.rfind(':');
+  if (colon == std::string::npos) throw ConfigError("listen: must be HOST:PORT");
+  std::string host = listen.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  const std::string port_text = listen.substr(colon + 1);
+  int port = -1;
+  try {
+    std::size_t used = 0;
+    port = std::stoi(port_text, &used);
+    if (used != port_text.size()) port = -1;
+  } catch (const std::exception&) {
+    port = -1;
+  }
+  if (port < 0 || port > 65535 || host.empty()) {
+    throw ConfigError("listen: must be HOST:PORT with a port from 0 to 65535 (got \"" + listen + "\")");
+  }
+  return {host, static_cast<std::uint16_t>(port)};
+}
+
+}  // namespace
+
+BackgroundLoop::BackgroundLoop(std::string name, std::chrono::milliseconds interval,
+                               std::function<void()> work)
+    : name_(std::move(name)), interval_(interval), work_(std::move(work)) {
+  thread_ = std::thread([this] { run(); });
+}
+
+BackgroundLoop::~BackgroundLoop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  thread_.join();
+}
+
+void BackgroundLoop::poke() {
+  {
+    std::lock_guard lock(mutex_);
+    poked_ = true;
+  }
+  wake_.notify_one();
+}
+
+void BackgroundLoop::run() {
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    wake_.wait_for(lock, interval_, [this] { return poked_ || stopping_; });
+    if (stopping_) break;
+    poked_ = false;
+    lock.unlock();
+    try {
+      work_();
+    } catch (const std::exception& e) {
+      // A failing pass (e.g. database locked) is retried on the next tick.
+      log_event(spdlog::level::err, "background.failed", {{"loop", name_}, {"error", e.what()}});
+    }
+    lock.lock();
+  }
+}
+
+ServerKey load_server_key(const Config& config) {
+  if (!config.server_key.empty()) {
+    if (auto key = ServerKey::from_hex(config.server_key)) return *key;
+    throw ConfigError("server-key: must be 64 hex characters (32 bytes)");
+  }
+  return ServerKey::load_or_create(config.effective_server_key_file());
+}
+
+Application::Application(Config config, std::shared_ptr<const Clock> clock)
+    : config_(std::move(config)),
+      clock_(clock ? std::move(clock) : std::make_shared<SystemClock>()) {
+  ensure_sodium_initialized();
+  store_ = std::make_unique<SqliteStore>(
+      SqliteOptions{config_.db, config_.sqlite_synchronous, config_.sqlite_busy_timeout_ms});
+  vault_ = std::make_unique<CodeVault>(load_server_key(config_));
+  otp_ = std::make_unique<OtpService>(*store_, *clock_, *vault_, config_.policy);
+  if (config_.dev) dev_inbox_ = std::make_unique<DevInbox>();
+
+  auto [host, port] = split_listen(config_.listen);
+  HttpServerOptions options;
+  options.host = host;
+  options.port = port;
+  options.threads = config_.threads;
+  options.max_body_bytes = config_.max_body_bytes;
+  options.max_header_bytes = config_.max_header_bytes;
+  options.header_timeout = std::chrono::seconds(config_.header_timeout_seconds);
+  options.body_timeout = std::chrono::seconds(config_.body_timeout_seconds);
+  options.keepalive_timeout = std::chrono::seconds(config_.keepalive_timeout_seconds);
+  options.trusted_proxy_header = config_.trusted_proxy_header;
+  SqliteStore& keys = *store_;
+  const Clock& now = *clock_;
+  http_ = std::make_unique<HttpServer>(
+      options, [&keys, &now](std::string_view key) -> std::optional<std::pair<std::int64_t, std::string>> {
+        auto record = keys.find_api_key_by_hash(hash_api_key(key));
+        if (!record) return std::nullopt;
+        // last_used_at is informational; writing it at most once a minute keeps reads cheap.
+        const UnixSeconds at = now.now();
+        if (!record->last_used_at || *record->last_used_at + 60 <= at) keys.touch_api_key(record->id, at);
+        return std::make_pair(record->id, record->prefix);
+      });
+  add_api_routes(*http_, ApiDependencies{*otp_, *store_, *clock_, dev_inbox_.get()});
+}
+
+Application::~Application() { stop(); }
+
+void Application::start() {
+  http_->start();
+  if (dev_inbox_) {
+    DevInbox& inbox = *dev_inbox_;
+    OtpService& otp = *otp_;
+    dispatcher_ = std::make_unique<BackgroundLoop>("dispatcher", std::chrono::seconds(1), [&otp, &inbox] {
+      while (otp.dispatch_due(inbox, 200).delivered == 200) {
+      }
+    });
+    BackgroundLoop& loop = *dispatcher_;
+    otp_->on_delivery_queued([&loop] { loop.poke(); });
+  } else {
+    log_event(spdlog::level::warn, "delivery.none",
+              {{"message", "no delivery channel configured: codes stay in the outbox and are "
+                           "reachable over USSD only (dev mode uses the dev inbox)"}});
+  }
+  OtpService& otp = *otp_;
+  sweeper_ = std::make_unique<BackgroundLoop>(
+      "sweeper", std::chrono::seconds(config_.sweep_interval_seconds), [&otp] {
+        const SweepReport report = otp.sweep();
+        if (report.expired + report.purged_otps > 0) {
+          log_event(spdlog::level::info, "sweep",
+                    {{"expired", report.expired}, {"purged", report.purged_otps}});
+        }
+      });
+  log_event(spdlog::level::info, "server.started",
+            {{"url", base_url()}, {"db", config_.db.string()}, {"dev", config_.dev}});
+}
+
+bool Application::stop() {
+  if (stopped_) return true;
+  stopped_ = true;
+  const bool drained =
+      http_->drain_and_stop(std::chrono::seconds(config_.shutdown_grace_seconds));
+  otp_->on_delivery_queued(nullptr);
+  dispatcher_.reset();
+  sweeper_.reset();
+  store_.reset();  // closes the database cleanly (WAL checkpoint)
+  log_event(drained ? spdlog::level::info : spdlog::level::warn, "server.stopped",
+            {{"drained", drained}});
+  return drained;
+}
+
+std::string Application::base_url() const {
+  auto [host, port] = split_listen(config_.listen);
+  const bool ipv6 = host.find(':') != std::string::npos;
+  return "http://" + (ipv6 ? "[" + host + "]" : host) + ":" + std::to_string(http_->port());
+}
+
+}  // namespace ussd_otp

@@ -1,0 +1,77 @@
+// The one place where components are wired together: store, crypto, policy, delivery, HTTP.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "otp/clock.hpp"
+#include "otp/crypto.hpp"
+#include "otp/otp_service.hpp"
+#include "server/config.hpp"
+#include "server/dev_inbox.hpp"
+#include "server/http_server.hpp"
+#include "storage/sqlite_store.hpp"
+
+namespace ussd_otp {
+
+// Runs `work` every `interval` (and whenever poked) on its own thread until destroyed.
+class BackgroundLoop {
+ public:
+  BackgroundLoop(std::string name, std::chrono::milliseconds interval, std::function<void()> work);
+  ~BackgroundLoop();
+  BackgroundLoop(const BackgroundLoop&) = delete;
+  BackgroundLoop& operator=(const BackgroundLoop&) = delete;
+  void poke();
+
+ private:
+  void run();
+  std::string name_;
+  std::chrono::milliseconds interval_;
+  std::function<void()> work_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool poked_ = false;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+class Application {
+ public:
+  // `clock` may be injected (tests); otherwise the system clock is used.
+  explicit Application(Config config, std::shared_ptr<const Clock> clock = nullptr);
+  ~Application();
+
+  void start();  // binds the HTTP port and starts the background loops
+  // Graceful stop: drain HTTP, stop loops, close the database. Returns false if requests were
+  // still running when the grace period ended.
+  bool stop();
+
+  std::uint16_t port() const { return http_->port(); }
+  std::string base_url() const;
+  SqliteStore& store() { return *store_; }
+  OtpService& otp() { return *otp_; }
+  HttpServer& http() { return *http_; }
+  DevInbox* dev_inbox() { return dev_inbox_.get(); }
+  const Config& config() const { return config_; }
+
+ private:
+  Config config_;
+  std::shared_ptr<const Clock> clock_;
+  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<CodeVault> vault_;
+  std::unique_ptr<OtpService> otp_;
+  std::unique_ptr<DevInbox> dev_inbox_;
+  std::unique_ptr<HttpServer> http_;
+  std::unique_ptr<BackgroundLoop> dispatcher_;
+  std::unique_ptr<BackgroundLoop> sweeper_;
+  bool stopped_ = false;
+};
+
+// Loads the server key from config (hex) or the key file (created if missing).
+ServerKey load_server_key(const Config& config);
+
+}  // namespace ussd_otp

@@ -1,0 +1,196 @@
+// Command-line parsing (CLI11), signal handling and the key-management commands.
+#include "server/cli.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <map>
+
+#include <CLI/CLI.hpp>
+
+#include "server/application.hpp"
+#include "server/logging.hpp"
+
+namespace ussd_otp {
+namespace {
+
+// Options every subcommand shares: the settings table, each also read from the environment.
+struct SettingOptions {
+  std::map<std::string, std::string> values;
+  std::map<std::string, CLI::Option*> options;
+  bool dev = false;
+  std::string config_file;
+};
+
+void add_setting_options(CLI::App& command, SettingOptions& holder, bool all) {
+  command.add_option("--config", holder.config_file,
+                     "JSON file of settings (keys as below, e.g. {\"listen\": \"0.0.0.0:8080\"}); "
+                     "env USSD_OTP_CONFIG");
+  for (const Setting& setting : all_settings()) {
+    if (!all && setting.name != "db" && setting.name != "log-level") continue;
+    const std::string help = setting.help + " [env " + env_var_name(setting.name) + "]" +
+                             (setting.default_value.empty() ? "" : " (default " + setting.default_value + ")");
+    if (setting.is_flag) {
+      holder.options[setting.name] = command.add_flag("--" + setting.name, holder.dev, help);
+    } else {
+      holder.options[setting.name] =
+          command.add_option("--" + setting.name, holder.values[setting.name], help);
+    }
+  }
+}
+
+Config resolve(const SettingOptions& holder) {
+  std::map<std::string, std::string> given;
+  for (const auto& [name, option] : holder.options) {
+    if (option->count() == 0) continue;
+    given[name] = name == "dev" ? (holder.dev ? "true" : "false") : holder.values.at(name);
+  }
+  std::optional<std::filesystem::path> file;
+  if (!holder.config_file.empty()) {
+    file = holder.config_file;
+  } else if (const char* env = std::getenv("USSD_OTP_CONFIG"); env && *env) {
+    file = env;
+  }
+  return resolve_config(
+      given,
+      [](const std::string& name) -> std::optional<std::string> {
+        if (const char* value = std::getenv(name.c_str())) return std::string(value);
+        return std::nullopt;
+      },
+      file);
+}
+
+// Dev mode prints a usable API key on every start; the key file keeps it stable across runs.
+std::string ensure_dev_api_key(SqliteStore& store, const Config& config) {
+  const std::filesystem::path file = config.db.parent_path() / "dev-api-key";
+  {
+    std::ifstream in(file);
+    std::string saved;
+    if (in >> saved && store.find_api_key_by_hash(hash_api_key(saved))) return saved;
+  }
+  store.delete_api_key("dev");
+  NewApiKey key = generate_api_key();
+  if (!store.create_api_key("dev", key.prefix, key.hash, SystemClock().now())) {
+    throw std::runtime_error("could not create the dev API key");
+  }
+  std::filesystem::remove(file);
+  const int fd = ::open(file.c_str(), O_CREAT | O_EXCL | O_WRONLY, 0600);
+  if (fd >= 0) {
+    const std::string line = key.key + "\n";
+    const bool written = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+    ::close(fd);
+    if (!written) throw std::runtime_error("could not write " + file.string());
+  }
+  return key.key;
+}
+
+int serve(const Config& config) {
+  configure_logging(config.log_format == "json" ? LogFormat::Json : LogFormat::Text,
+                    config.log_level);
+  // Block the stop signals before any thread starts, so only sigwait below receives them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  Application app(config);
+  std::string dev_key;
+  if (config.dev) dev_key = ensure_dev_api_key(app.store(), config);
+  app.start();
+  std::cout << "ussd-otp-server listening on " << app.base_url() << std::endl;
+  if (config.dev) {
+    std::cout << "dev mode: dev inbox at " << app.base_url() << "/dev/inbox?phone=...\n"
+              << "dev API key: " << dev_key << std::endl;
+  }
+  int received = 0;
+  sigwait(&stop_signals, &received);
+  log_event(spdlog::level::info, "server.stopping", {{"signal", received == SIGINT ? "SIGINT" : "SIGTERM"}});
+  return app.stop() ? 0 : 1;
+}
+
+std::string format_time(std::optional<UnixSeconds> at) {
+  if (!at) return "-";
+  const std::time_t time = static_cast<std::time_t>(*at);
+  std::tm utc{};
+  gmtime_r(&time, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
+}
+
+}  // namespace
+
+int run_cli(int argc, char** argv) {
+  CLI::App app{"ussd-otp-server: one-time passwords over HTTP, readable over USSD"};
+  app.require_subcommand(1);
+  SettingOptions serve_options, keys_options;
+
+  CLI::App* serve_command = app.add_subcommand("serve", "run the HTTP server");
+  add_setting_options(*serve_command, serve_options, true);
+
+  CLI::App* keys = app.add_subcommand("keys", "manage API keys");
+  add_setting_options(*keys, keys_options, false);
+  keys->require_subcommand(1);
+  std::string name;
+  CLI::App* create = keys->add_subcommand("create", "create a key and print it once");
+  create->add_option("--name", name, "a unique name for the key")->required();
+  keys->add_subcommand("list", "list keys: name, prefix, created, last used, revoked");
+  CLI::App* revoke = keys->add_subcommand("revoke", "revoke a key by name");
+  revoke->add_option("name", name, "the key's name")->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+
+  try {
+    if (*serve_command) return serve(resolve(serve_options));
+
+    const Config config = resolve(keys_options);
+    configure_logging(LogFormat::Text, config.log_level);
+    ensure_sodium_initialized();
+    SqliteStore store(SqliteOptions{config.db, config.sqlite_synchronous, config.sqlite_busy_timeout_ms});
+    if (*create) {
+      NewApiKey key = generate_api_key();
+      if (!store.create_api_key(name, key.prefix, key.hash, SystemClock().now())) {
+        std::cerr << "error: a key named \"" << name << "\" already exists\n";
+        return 1;
+      }
+      std::cout << key.key << "\n";
+      std::cerr << "Store this key now: it is shown only once (only its hash is kept).\n";
+      return 0;
+    }
+    if (*revoke) {
+      if (!store.revoke_api_key(name, SystemClock().now())) {
+        std::cerr << "error: no active key named \"" << name << "\"\n";
+        return 1;
+      }
+      std::cout << "revoked " << name << "\n";
+      return 0;
+    }
+    std::printf("%-24s %-14s %-21s %-21s %s\n", "NAME", "PREFIX", "CREATED", "LAST USED", "REVOKED");
+    for (const ApiKeyRecord& key : store.list_api_keys()) {
+      std::printf("%-24s %-14s %-21s %-21s %s\n", key.name.c_str(), key.prefix.c_str(),
+                  format_time(key.created_at).c_str(), format_time(key.last_used_at).c_str(),
+                  format_time(key.revoked_at).c_str());
+    }
+    return 0;
+  } catch (const ConfigError& e) {
+    std::cerr << "configuration error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+}  // namespace ussd_otp

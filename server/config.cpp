@@ -1,0 +1,241 @@
+// The settings table and the layering of file, environment and flags.
+#include "server/config.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <fstream>
+#include <limits>
+
+#include <nlohmann/json.hpp>
+
+namespace ussd_otp {
+namespace {
+
+template <class Int>
+Int parse_int(const std::string& name, const std::string& text, Int min, Int max) {
+  Int value{};
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (ec != std::errc() || ptr != end || value < min || value > max) {
+    throw ConfigError(name + ": must be a whole number from " + std::to_string(min) + " to " +
+                      std::to_string(max) + " (got \"" + text + "\")");
+  }
+  return value;
+}
+
+bool parse_bool(const std::string& name, const std::string& text) {
+  if (text == "true" || text == "1" || text == "yes" || text == "on") return true;
+  if (text == "false" || text == "0" || text == "no" || text == "off" || text.empty()) return false;
+  throw ConfigError(name + ": must be true or false (got \"" + text + "\")");
+}
+
+std::string one_of(const std::string& name, const std::string& text,
+                   std::initializer_list<const char*> allowed) {
+  for (const char* candidate : allowed) {
+    if (text == candidate) return text;
+  }
+  std::string list;
+  for (const char* candidate : allowed) list += (list.empty() ? "" : ", ") + std::string(candidate);
+  throw ConfigError(name + ": must be one of " + list + " (got \"" + text + "\")");
+}
+
+template <class Int>
+Setting int_setting(std::string name, std::string help, Int Config::*member, Int min, Int max) {
+  const std::string default_value = std::to_string(Config{}.*member);
+  return {name, std::move(help), default_value, false,
+          [name, member, min, max](Config& config, const std::string& text) {
+            config.*member = parse_int<Int>(name, text, min, max);
+          }};
+}
+
+template <class Int, class Apply>
+Setting policy_int(std::string name, std::string help, Int default_value, Int min, Int max,
+                   Apply apply) {
+  return {name, std::move(help), std::to_string(default_value), false,
+          [name, min, max, apply](Config& config, const std::string& text) {
+            apply(config.policy, parse_int<Int>(name, text, min, max));
+          }};
+}
+
+std::vector<Setting> build_settings() {
+  const OtpPolicy p;
+  using I64 = std::int64_t;
+  std::vector<Setting> s;
+  s.push_back({"listen", "HOST:PORT to listen on (port 0 picks a free port)", "127.0.0.1:8080",
+               false, [](Config& c, const std::string& v) {
+                 if (v.rfind(':') == std::string::npos) throw ConfigError("listen: must be HOST:PORT");
+                 c.listen = v;
+               }});
+  s.push_back({"db", "SQLite database file (created with its directory)", "var/ussd-otp.db", false,
+               [](Config& c, const std::string& v) {
+                 if (v.empty()) throw ConfigError("db: must not be empty");
+                 c.db = v;
+               }});
+  s.push_back({"dev", "development mode: dev inbox at /dev/inbox, dev API key printed", "false",
+               true, [](Config& c, const std::string& v) { c.dev = parse_bool("dev", v); }});
+  s.push_back({"log-format", "text or json (one JSON object per line)", "text", false,
+               [](Config& c, const std::string& v) {
+                 c.log_format = one_of("log-format", v, {"text", "json"});
+               }});
+  s.push_back({"log-level", "trace, debug, info, warn, error or off", "info", false,
+               [](Config& c, const std::string& v) {
+                 c.log_level =
+                     one_of("log-level", v, {"trace", "debug", "info", "warn", "error", "off"});
+               }});
+  s.push_back({"server-key", "server secret as 64 hex characters (else read from server-key-file)",
+               "", false, [](Config& c, const std::string& v) { c.server_key = v; }});
+  s.push_back({"server-key-file",
+               "file holding the server secret; created (mode 0600) if missing. Default: "
+               "server.key next to the database",
+               "", false, [](Config& c, const std::string& v) { c.server_key_file = v; }});
+  s.push_back(int_setting<int>("threads", "HTTP worker threads", &Config::threads, 1, 64));
+  s.push_back(int_setting<std::size_t>("max-body-bytes",
+                                       "largest request body accepted (else 413 PAYLOAD_TOO_LARGE)",
+                                       &Config::max_body_bytes, 256, 1 << 20));
+  s.push_back(int_setting<std::size_t>("max-header-bytes",
+                                       "room for the request line and headers on top of the body",
+                                       &Config::max_header_bytes, 1024, 1 << 16));
+  s.push_back(int_setting<int>("header-timeout-seconds",
+                               "time a client has to send the request headers (else 408)",
+                               &Config::header_timeout_seconds, 1, 300));
+  s.push_back(int_setting<int>("body-timeout-seconds",
+                               "time a client has to send the request body (else 408)",
+                               &Config::body_timeout_seconds, 1, 300));
+  s.push_back(int_setting<int>("keepalive-timeout-seconds",
+                               "idle keep-alive connections are closed after this",
+                               &Config::keepalive_timeout_seconds, 1, 3600));
+  s.push_back(int_setting<int>("shutdown-grace-seconds",
+                               "on SIGINT/SIGTERM, how long in-flight requests may take to finish",
+                               &Config::shutdown_grace_seconds, 0, 600));
+  s.push_back({"trusted-proxy-header",
+               "header carrying the client IP when behind a proxy (e.g. X-Forwarded-For); the "
+               "first address in it is used. Empty: the TCP peer address",
+               "", false, [](Config& c, const std::string& v) { c.trusted_proxy_header = v; }});
+  s.push_back({"sqlite-synchronous",
+               "NORMAL (survives a process crash) or FULL (also survives power loss)", "NORMAL",
+               false, [](Config& c, const std::string& v) {
+                 c.sqlite_synchronous = one_of("sqlite-synchronous", v, {"NORMAL", "FULL"});
+               }});
+  s.push_back(int_setting<int>("sqlite-busy-timeout-ms",
+                               "how long a write waits for another process's lock",
+                               &Config::sqlite_busy_timeout_ms, 0, 60000));
+  s.push_back(int_setting<int>("sweep-interval-seconds",
+                               "how often expired OTPs are marked and old records deleted",
+                               &Config::sweep_interval_seconds, 1, 3600));
+  s.push_back({"default-country-code", "country calling code for local numbers (0XXXXXXXXX)",
+               p.phone_rules.default_country_code, false, [](Config& c, const std::string& v) {
+                 if (v.empty() || v.size() > 3 || v[0] == '0' ||
+                     !std::all_of(v.begin(), v.end(), [](char ch) { return ch >= '0' && ch <= '9'; })) {
+                   throw ConfigError("default-country-code: must be 1-3 digits, not starting with 0");
+                 }
+                 c.policy.phone_rules.default_country_code = v;
+               }});
+  s.push_back(policy_int<int>("national-number-length",
+                              "digits after the default country code (0: any 4-14)",
+                              p.phone_rules.national_number_length, 0, 14,
+                              [](OtpPolicy& o, int v) { o.phone_rules.national_number_length = v; }));
+  s.push_back(policy_int<int>("default-expiry-minutes", "expiry when a request gives none",
+                              p.default_expiry_minutes, 1, 1440,
+                              [](OtpPolicy& o, int v) { o.default_expiry_minutes = v; }));
+  s.push_back(policy_int<int>("default-max-attempts", "wrong pins allowed when a request gives none",
+                              p.default_max_attempts, 1, 10,
+                              [](OtpPolicy& o, int v) { o.default_max_attempts = v; }));
+  s.push_back(policy_int<I64>("resend-cooldown-seconds", "minimum time between two sends of an OTP",
+                              p.resend_cooldown_seconds, 0, 3600,
+                              [](OtpPolicy& o, I64 v) { o.resend_cooldown_seconds = v; }));
+  s.push_back(policy_int<int>("max-sends-per-otp", "sends per OTP, the first one included",
+                              p.max_sends_per_otp, 1, 20,
+                              [](OtpPolicy& o, int v) { o.max_sends_per_otp = v; }));
+  s.push_back(policy_int<I64>("rate-limit-phone-per-hour",
+                              "OTPs created per phone number per hour (0: no limit)",
+                              p.per_phone.limit, 0, 1'000'000,
+                              [](OtpPolicy& o, I64 v) { o.per_phone.limit = v; }));
+  s.push_back(policy_int<I64>("rate-limit-api-key-per-minute",
+                              "OTP requests per API key per minute (0: no limit)",
+                              p.per_api_key.limit, 0, 100'000'000,
+                              [](OtpPolicy& o, I64 v) { o.per_api_key.limit = v; }));
+  s.push_back(policy_int<I64>("rate-limit-ip-per-minute",
+                              "OTP requests per client IP per minute (0: no limit)",
+                              p.per_client_ip.limit, 0, 100'000'000,
+                              [](OtpPolicy& o, I64 v) { o.per_client_ip.limit = v; }));
+  s.push_back(policy_int<I64>("idempotency-ttl-hours", "how long an Idempotency-Key is remembered",
+                              p.idempotency_ttl_seconds / 3600, 1, 24 * 30,
+                              [](OtpPolicy& o, I64 v) { o.idempotency_ttl_seconds = v * 3600; }));
+  s.push_back(policy_int<I64>("retention-days", "OTPs and their events are deleted after this",
+                              p.retention_seconds / 86400, 1, 3650,
+                              [](OtpPolicy& o, I64 v) { o.retention_seconds = v * 86400; }));
+  s.push_back(policy_int<std::size_t>("max-metadata-bytes", "largest `metadata` object (compact JSON)",
+                                      p.max_metadata_bytes, 0, 65536,
+                                      [](OtpPolicy& o, std::size_t v) { o.max_metadata_bytes = v; }));
+  s.push_back(policy_int<std::size_t>("max-message-length", "longest `message` template, characters",
+                                      p.max_message_length, 16, 2000,
+                                      [](OtpPolicy& o, std::size_t v) { o.max_message_length = v; }));
+  return s;
+}
+
+std::string json_scalar_text(const std::string& key, const nlohmann::json& value) {
+  if (value.is_string()) return value.get<std::string>();
+  if (value.is_boolean()) return value.get<bool>() ? "true" : "false";
+  if (value.is_number_integer()) return value.dump();
+  throw ConfigError("config file: \"" + key + "\" must be a string, number or boolean");
+}
+
+}  // namespace
+
+const std::vector<Setting>& all_settings() {
+  static const std::vector<Setting> settings = build_settings();
+  return settings;
+}
+
+std::string env_var_name(const std::string& setting_name) {
+  std::string name = "USSD_OTP_";
+  for (char c : setting_name) name += c == '-' ? '_' : static_cast<char>(std::toupper(c));
+  return name;
+}
+
+std::filesystem::path Config::effective_server_key_file() const {
+  if (!server_key_file.empty()) return server_key_file;
+  return db.parent_path() / "server.key";
+}
+
+Config resolve_config(const std::map<std::string, std::string>& flags,
+                      const std::function<std::optional<std::string>(const std::string&)>& getenv,
+                      const std::optional<std::filesystem::path>& config_file) {
+  Config config;
+  std::map<std::string, const Setting*> by_name;
+  for (const Setting& setting : all_settings()) {
+    by_name[setting.name] = &setting;
+    std::string underscored = setting.name;
+    std::replace(underscored.begin(), underscored.end(), '-', '_');
+    by_name[underscored] = &setting;
+  }
+
+  if (config_file) {
+    std::ifstream in(*config_file);
+    if (!in) throw ConfigError("config file " + config_file->string() + ": cannot be read");
+    nlohmann::json doc;
+    try {
+      doc = nlohmann::json::parse(in);
+    } catch (const nlohmann::json::exception& e) {
+      throw ConfigError("config file " + config_file->string() + ": not valid JSON (" + e.what() +
+                        ")");
+    }
+    if (!doc.is_object()) throw ConfigError("config file: must hold a JSON object");
+    for (const auto& [key, value] : doc.items()) {
+      auto found = by_name.find(key);
+      if (found == by_name.end()) throw ConfigError("config file: unknown setting \"" + key + "\"");
+      found->second->apply(config, json_scalar_text(key, value));
+    }
+  }
+  for (const Setting& setting : all_settings()) {
+    if (auto value = getenv(env_var_name(setting.name))) setting.apply(config, *value);
+  }
+  for (const auto& [name, value] : flags) {
+    auto found = by_name.find(name);
+    if (found == by_name.end()) throw ConfigError("unknown option --" + name);
+    found->second->apply(config, value);
+  }
+  return config;
+}
+
+}  // namespace ussd_otp

@@ -1,0 +1,405 @@
+// Pistache wiring: keep-alive by default, JSON errors for every failure, request ids, drain.
+#include "server/http_server.hpp"
+
+#include <algorithm>
+#include <thread>
+
+#include <pistache/http.h>
+#include <pistache/peer.h>
+
+#include "otp/codes.hpp"
+#include "server/logging.hpp"
+
+namespace ussd_otp {
+namespace {
+
+using namespace Pistache;
+
+// Pistache 0.0.5 cannot serialise raw headers (upstream #92/#967) and its CUSTOM_HEADER macro
+// rejects dashes, so response headers with arbitrary names use this small typed header.
+class NamedHeader final : public Http::Header::Header {
+ public:
+  NamedHeader(std::string name, std::string value)
+      : name_(std::move(name)), value_(std::move(value)) {}
+  const char* name() const override { return name_.c_str(); }
+  void write(std::ostream& os) const override { os << value_; }
+  void parse(const std::string& data) override { value_ = data; }
+  std::size_t hash() const override { return Http::Header::detail::hash(name_.c_str()); }
+
+ private:
+  std::string name_;
+  std::string value_;
+};
+
+constexpr Http::Method kAllMethods[] = {
+    Http::Method::Options, Http::Method::Get,   Http::Method::Post,
+    Http::Method::Head,    Http::Method::Put,   Http::Method::Patch,
+    Http::Method::Delete,  Http::Method::Trace, Http::Method::Connect,
+};
+
+std::string new_request_id() { return random_token(12); }
+
+// A client-supplied id is kept when it is short and printable, so it can be logged safely.
+std::string request_id_from(const Http::Request& request) {
+  if (auto raw = request.headers().tryGetRaw("X-Request-Id")) {
+    const std::string& value = raw->value();
+    const bool usable = !value.empty() && value.size() <= 128 &&
+                        std::all_of(value.begin(), value.end(),
+                                    [](char c) { return c > 0x20 && c < 0x7f && c != '"'; });
+    if (usable) return value;
+  }
+  return new_request_id();
+}
+
+bool wants_close(const Http::Request& request) {
+  auto connection = request.headers().tryGet<Http::Header::Connection>();
+  if (connection) return connection->control() == Http::ConnectionControl::Close;
+  return request.version() == Http::Version::Http10;
+}
+
+// Replaces Rest::Router's handler: HTTP/1.1 connections stay open unless the client asks to
+// close (Pistache answers "Connection: Close" to requests without the header), and transport
+// errors (oversized bodies, absurd Content-Length, parse errors) get our JSON envelope instead
+// of Pistache's text or a 500 carrying e.what().
+class KeepAliveHandler final : public Http::Handler {
+ public:
+  HTTP_PROTOTYPE(KeepAliveHandler)
+
+  KeepAliveHandler(std::shared_ptr<Rest::Router> router, std::size_t max_request_bytes)
+      : router_(std::move(router)), max_request_bytes_(max_request_bytes) {}
+
+  void onRequest(const Http::Request& request, Http::ResponseWriter writer) override {
+    if (!wants_close(request)) {
+      writer.headers().remove<Http::Header::Connection>();
+      writer.headers().add<Http::Header::Connection>(Http::ConnectionControl::KeepAlive);
+    }
+    router_->route(request, std::move(writer));
+  }
+
+  void onDisconnection(const std::shared_ptr<Tcp::Peer>& peer) override {
+    router_->disconnectPeer(peer);
+  }
+
+  // Mirrors Http::Handler::onInput (private in 0.0.5) with our own failure replies.
+  void onInput(const char* buffer, size_t length, const std::shared_ptr<Tcp::Peer>& peer) override {
+    auto parser = getParser(peer);
+    auto& request = parser->request;
+    auto fail = [&](ErrorCode code, std::string message) {
+      Http::ResponseWriter writer(request.version(), transport(), this, peer);
+      writer.headers().add<Http::Header::Connection>(Http::ConnectionControl::Close);
+      const std::string request_id = new_request_id();
+      log_event(spdlog::level::warn, "http.rejected",
+                {{"rid", request_id}, {"code", to_string(code)}, {"reason", message}});
+      send_response(writer, ApiResponse::error(Error::make(code, std::move(message))), request_id);
+      parser->reset();
+    };
+    const std::string too_large = "The request is larger than the server accepts (" +
+                                  std::to_string(max_request_bytes_) + " bytes with headers).";
+    try {
+      if (!parser->feed(buffer, length)) return fail(ErrorCode::PayloadTooLarge, too_large);
+      const auto state = parser->parse();
+      if (auto declared = request.headers().tryGet<Http::Header::ContentLength>();
+          declared && declared->value() > max_request_bytes_) {
+        return fail(ErrorCode::PayloadTooLarge, too_large);
+      }
+      if (state == Http::Private::State::Done) {
+        Http::ResponseWriter writer(request.version(), transport(), this, peer);
+        request.copyAddress(peer->address());
+        peer->setIdle(false);
+        onRequest(request, std::move(writer));
+        parser->reset();
+      }
+    } catch (const std::bad_alloc&) {
+      fail(ErrorCode::PayloadTooLarge, too_large);
+    } catch (const std::length_error&) {
+      fail(ErrorCode::PayloadTooLarge, too_large);
+    } catch (const Http::HttpError& e) {
+      fail(e.code() == static_cast<int>(Http::Code::Request_Entity_Too_Large)
+               ? ErrorCode::PayloadTooLarge
+               : ErrorCode::InvalidJson,
+           "Malformed HTTP request: " + e.reason());
+    } catch (const std::exception&) {
+      fail(ErrorCode::InvalidJson, "Malformed HTTP request.");
+    }
+  }
+
+ private:
+  std::shared_ptr<Rest::Router> router_;
+  std::size_t max_request_bytes_;
+};
+
+std::string allow_list(const std::vector<RouteSpec>& routes, const std::string& path) {
+  std::string allow;
+  for (const RouteSpec& route : routes) {
+    if (route.path != path) continue;
+    if (!allow.empty()) allow += ", ";
+    allow += Http::methodString(route.method);
+  }
+  return allow;
+}
+
+std::optional<std::string> bearer_or_api_key(const Http::Request& request) {
+  // Pistache parses Authorization into a typed header, so it is not among the raw ones.
+  if (auto authorization = request.headers().tryGet<Http::Header::Authorization>()) {
+    const std::string value = authorization->value();
+    constexpr std::string_view kBearer = "Bearer ";
+    if (value.size() > kBearer.size() &&
+        std::equal(kBearer.begin(), kBearer.end(), value.begin(),
+                   [](char a, char b) { return std::tolower(a) == std::tolower(b); })) {
+      return value.substr(kBearer.size());
+    }
+  }
+  if (auto raw = request.headers().tryGetRaw("api-key")) return raw->value();
+  return std::nullopt;
+}
+
+bool is_json_content_type(const Http::Request& request) {
+  auto type = request.headers().tryGet<Http::Header::ContentType>();
+  return type && type->mime() == MIME(Application, Json);
+}
+
+}  // namespace
+
+ApiResponse ApiResponse::json(int status, const nlohmann::json& data) {
+  nlohmann::json body = {{"success", true}, {"data", data}};
+  return {status, body.dump(), "application/json", {}};
+}
+
+ApiResponse ApiResponse::error(const Error& error) {
+  nlohmann::json detail = {{"code", to_string(error.code)}, {"message", error.message}};
+  if (!error.fields.empty()) detail["fields"] = error.fields;
+  if (error.attempts_remaining) detail["attemptsRemaining"] = *error.attempts_remaining;
+  if (error.retry_after) detail["retryAfter"] = *error.retry_after;
+  if (error.otp_id) detail["id"] = *error.otp_id;
+  if (error.status) detail["status"] = *error.status;
+  nlohmann::json body = {{"success", false}, {"error", detail}};
+  ApiResponse response{http_status_for(error.code),
+                       body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                       "application/json",
+                       {}};
+  if (error.retry_after) response.headers.emplace_back("Retry-After", std::to_string(*error.retry_after));
+  return response;
+}
+
+ApiResponse ApiResponse::text(int status, std::string body, std::string content_type) {
+  return {status, std::move(body), std::move(content_type), {}};
+}
+
+int http_status_for(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::InvalidJson:
+    case ErrorCode::ValidationError:
+    case ErrorCode::InvalidPhone:
+    case ErrorCode::InvalidPin:
+    case ErrorCode::OtpExpired:
+      return 400;
+    case ErrorCode::Unauthorized: return 401;
+    case ErrorCode::NotFound:
+    case ErrorCode::OtpNotFound:
+      return 404;
+    case ErrorCode::MethodNotAllowed: return 405;
+    case ErrorCode::OtpNotPending:
+    case ErrorCode::ActiveOtpExists:
+    case ErrorCode::IdempotencyKeyReused:
+      return 409;
+    case ErrorCode::PayloadTooLarge: return 413;
+    case ErrorCode::UnsupportedMediaType: return 415;
+    case ErrorCode::OtpLocked: return 423;
+    case ErrorCode::ResendCooldown:
+    case ErrorCode::ResendLimitReached:
+    case ErrorCode::RateLimitExceeded:
+      return 429;
+    case ErrorCode::ShuttingDown:
+    case ErrorCode::ServiceUnavailable:
+      return 503;
+    case ErrorCode::InternalError: return 500;
+  }
+  return 500;
+}
+
+void send_response(Http::ResponseWriter& writer, const ApiResponse& response,
+                   std::string_view request_id) {
+  auto& headers = writer.headers();
+  headers.add(std::make_shared<NamedHeader>("X-Request-Id", std::string(request_id)));
+  headers.add(std::make_shared<NamedHeader>("Cache-Control", "no-store"));
+  for (const auto& [name, value] : response.headers) {
+    if (name == "Allow") continue;  // typed below: Pistache serialises only typed headers
+    headers.add(std::make_shared<NamedHeader>(name, value));
+  }
+  auto mime = Http::Mime::MediaType::fromString(response.content_type);
+  writer.send(static_cast<Http::Code>(response.status), response.body, mime);
+}
+
+HttpServer::HttpServer(HttpServerOptions options, Authenticator authenticate)
+    : options_(std::move(options)),
+      authenticate_(std::move(authenticate)),
+      router_(std::make_shared<Rest::Router>()) {}
+
+HttpServer::~HttpServer() {
+  if (endpoint_ && !stopped_) endpoint_->shutdown();
+}
+
+void HttpServer::add_route(RouteSpec route) { routes_.push_back(std::move(route)); }
+
+std::string HttpServer::client_ip(const Rest::Request& request) const {
+  if (!options_.trusted_proxy_header.empty()) {
+    if (auto raw = request.headers().tryGetRaw(options_.trusted_proxy_header)) {
+      std::string first = raw->value().substr(0, raw->value().find(','));
+      first.erase(0, first.find_first_not_of(' '));
+      first.erase(first.find_last_not_of(' ') + 1);
+      if (!first.empty() && first.size() <= 64) return first;
+    }
+  }
+  return request.address().host();
+}
+
+void HttpServer::dispatch(const RouteSpec& route, const Rest::Request& request,
+                          Http::ResponseWriter writer) {
+  const auto started = std::chrono::steady_clock::now();
+  in_flight_.fetch_add(1);
+  HttpContext context{request_id_from(request), client_ip(request), 0, ""};
+  ApiResponse response;
+  try {
+    if (draining_.load()) {
+      response = ApiResponse::error(
+          Error::make(ErrorCode::ShuttingDown, "The server is shutting down; retry shortly."));
+      response.headers.emplace_back("Retry-After", "1");
+    } else if (route.requires_json_body && request.body().size() > options_.max_body_bytes) {
+      response = ApiResponse::error(Error::make(
+          ErrorCode::PayloadTooLarge, "The body is larger than " +
+                                          std::to_string(options_.max_body_bytes) + " bytes."));
+    } else if (route.requires_api_key &&
+               [&] {
+                 auto key = bearer_or_api_key(request);
+                 auto identity = key ? authenticate_(*key) : std::nullopt;
+                 if (!identity) return true;
+                 context.api_key_id = identity->first;
+                 context.api_key_prefix = identity->second;
+                 return false;
+               }()) {
+      response = ApiResponse::error(Error::make(
+          ErrorCode::Unauthorized,
+          "A valid API key is required (Authorization: Bearer KEY, or api-key: KEY)."));
+    } else if (route.requires_json_body && !is_json_content_type(request)) {
+      response = ApiResponse::error(Error::make(
+          ErrorCode::UnsupportedMediaType, "Send the body as Content-Type: application/json."));
+    } else {
+      response = route.handler(request, context);
+    }
+  } catch (const std::exception& e) {
+    // Storage failures (locked past busy_timeout, disk full) are worth a retry; say so.
+    log_event(spdlog::level::err, "http.handler_failed",
+              {{"rid", context.request_id}, {"path", request.resource()}, {"error", e.what()}});
+    response = ApiResponse::error(Error::make(
+        ErrorCode::ServiceUnavailable,
+        "The server could not complete the request; retry shortly. Request id: " +
+            context.request_id));
+    response.headers.emplace_back("Retry-After", "1");
+  }
+  if (response.status == 405) {
+    std::vector<Http::Method> allowed;
+    for (const RouteSpec& other : routes_) {
+      if (other.path == route.path) allowed.push_back(other.method);
+    }
+    writer.headers().add<Http::Header::Allow>(allowed);
+  }
+  if (draining_.load()) {
+    writer.headers().remove<Http::Header::Connection>();
+    writer.headers().add<Http::Header::Connection>(Http::ConnectionControl::Close);
+  }
+  send_response(writer, response, context.request_id);
+  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                          std::chrono::steady_clock::now() - started)
+                          .count();
+  in_flight_.fetch_sub(1);
+  log_event(response.status >= 500 ? spdlog::level::warn : spdlog::level::info, "http.request",
+            {{"rid", context.request_id},
+             {"method", Http::methodString(request.method())},
+             {"path", request.resource()},
+             {"status", response.status},
+             {"us", micros},
+             {"key", context.api_key_prefix},
+             {"ip", context.client_ip}});
+}
+
+void HttpServer::start() {
+  // Every method gets a route on every path: unknown methods answer our JSON 405 (Pistache's
+  // own is plain text), and no request ever inserts into the router's method map while other
+  // threads read it (a data race in this Pistache snapshot).
+  std::vector<std::string> paths;
+  for (const RouteSpec& route : routes_) {
+    if (std::find(paths.begin(), paths.end(), route.path) == paths.end()) paths.push_back(route.path);
+  }
+  for (const std::string& path : paths) {
+    for (Http::Method method : kAllMethods) {
+      auto match = std::find_if(routes_.begin(), routes_.end(), [&](const RouteSpec& route) {
+        return route.path == path && route.method == method;
+      });
+      if (match != routes_.end()) {
+        const RouteSpec* spec = &*match;
+        router_->addRoute(method, path, [this, spec](const Rest::Request& request,
+                                                     Http::ResponseWriter writer) {
+          dispatch(*spec, request, std::move(writer));
+          return Rest::Route::Result::Ok;
+        });
+        continue;
+      }
+      const std::string allow = allow_list(routes_, path);
+      router_->addRoute(method, path, [this, path, allow](const Rest::Request& request,
+                                                          Http::ResponseWriter writer) {
+        RouteSpec not_allowed{request.method(), path, false, false,
+                              [allow](const Rest::Request&, HttpContext&) {
+                                return ApiResponse::error(Error::make(
+                                    ErrorCode::MethodNotAllowed,
+                                    "This path accepts only: " + allow + "."));
+                              }};
+        dispatch(not_allowed, request, std::move(writer));
+        return Rest::Route::Result::Ok;
+      });
+    }
+  }
+  router_->addNotFoundHandler([this](const Rest::Request& request, Http::ResponseWriter writer) {
+    RouteSpec not_found{request.method(), "", false, false,
+                        [](const Rest::Request& req, HttpContext&) {
+                          return ApiResponse::error(Error::make(
+                              ErrorCode::NotFound, "No route for " + req.resource() + "."));
+                        }};
+    dispatch(not_found, request, std::move(writer));
+    return Rest::Route::Result::Ok;
+  });
+
+  endpoint_ = std::make_unique<Http::Endpoint>(
+      Address(options_.host, Port(options_.port)));
+  auto endpoint_options = Http::Endpoint::options()
+                              .threads(options_.threads)
+                              .flags(Tcp::Options::ReuseAddr)
+                              .maxRequestSize(options_.max_body_bytes + options_.max_header_bytes)
+                              .headerTimeout(options_.header_timeout)
+                              .bodyTimeout(options_.body_timeout)
+                              .keepaliveTimeout(options_.keepalive_timeout);
+  endpoint_->init(endpoint_options);
+  endpoint_->setHandler(std::make_shared<KeepAliveHandler>(
+      router_, options_.max_body_bytes + options_.max_header_bytes));
+  endpoint_->serveThreaded();
+}
+
+std::uint16_t HttpServer::port() const {
+  return endpoint_ ? static_cast<std::uint16_t>(endpoint_->getPort()) : 0;
+}
+
+bool HttpServer::drain_and_stop(std::chrono::milliseconds grace) {
+  if (!endpoint_ || stopped_) return true;
+  draining_ = true;
+  const auto deadline = std::chrono::steady_clock::now() + grace;
+  while (in_flight_.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  const bool drained = in_flight_.load() == 0;
+  // Let the last responses leave the socket buffers before the reactor stops.
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  endpoint_->shutdown();
+  stopped_ = true;
+  return drained;
+}
+
+}  // namespace ussd_otp

@@ -1,0 +1,138 @@
+// Schema migrations for the SQLite store, applied in order and tracked in PRAGMA user_version.
+#include "storage/migrations.hpp"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include <array>
+#include <stdexcept>
+#include <string>
+
+namespace ussd_otp {
+namespace {
+
+// api_key_id columns deliberately have no foreign key: dev mode deletes and recreates its key,
+// and old OTPs must not block that (they age out via purge instead).
+constexpr std::string_view kSchemaV1 = R"sql(
+CREATE TABLE api_keys (
+  id           INTEGER PRIMARY KEY,
+  name         TEXT    NOT NULL UNIQUE,
+  prefix       TEXT    NOT NULL,
+  hash         BLOB    NOT NULL UNIQUE,
+  created_at   INTEGER NOT NULL,
+  last_used_at INTEGER,
+  revoked_at   INTEGER
+);
+
+CREATE TABLE otps (
+  id               TEXT    PRIMARY KEY NOT NULL,
+  api_key_id       INTEGER NOT NULL,
+  phone            TEXT    NOT NULL,
+  sender           TEXT    NOT NULL DEFAULT '',
+  message_template TEXT    NOT NULL,
+  pin_type         TEXT    NOT NULL,
+  pin_length       INTEGER NOT NULL,
+  expiry_amount    INTEGER NOT NULL,
+  expiry_unit      TEXT    NOT NULL,
+  code_hash        BLOB    NOT NULL,
+  code_ciphertext  BLOB    NOT NULL,
+  status           TEXT    NOT NULL,
+  max_attempts     INTEGER NOT NULL,
+  failed_attempts  INTEGER NOT NULL DEFAULT 0,
+  send_count       INTEGER NOT NULL DEFAULT 0,
+  created_at       INTEGER NOT NULL,
+  expires_at       INTEGER NOT NULL,
+  last_sent_at     INTEGER NOT NULL DEFAULT 0,
+  metadata         TEXT    NOT NULL DEFAULT ''
+);
+CREATE INDEX otps_by_key_phone ON otps (api_key_id, phone, status, expires_at);
+CREATE INDEX otps_by_phone     ON otps (phone, status, expires_at);
+CREATE INDEX otps_by_status    ON otps (status, expires_at);
+CREATE INDEX otps_by_created   ON otps (created_at);
+
+CREATE TABLE otp_events (
+  id     INTEGER PRIMARY KEY,
+  otp_id TEXT    NOT NULL REFERENCES otps (id) ON DELETE CASCADE,
+  type   TEXT    NOT NULL,
+  at     INTEGER NOT NULL,
+  detail TEXT    NOT NULL DEFAULT ''
+);
+-- Also serves the foreign key: without it every OTP delete would scan the whole table.
+CREATE INDEX otp_events_by_otp ON otp_events (otp_id, at);
+
+CREATE TABLE outbox (
+  id              INTEGER PRIMARY KEY,
+  otp_id          TEXT    NOT NULL REFERENCES otps (id) ON DELETE CASCADE,
+  reason          TEXT    NOT NULL,
+  created_at      INTEGER NOT NULL,
+  next_attempt_at INTEGER NOT NULL,
+  attempts        INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX outbox_by_next_attempt ON outbox (next_attempt_at);
+CREATE INDEX outbox_by_otp          ON outbox (otp_id);
+
+CREATE TABLE rate_counters (
+  scope        TEXT    NOT NULL,
+  key          TEXT    NOT NULL,
+  window_start INTEGER NOT NULL,
+  count        INTEGER NOT NULL,
+  PRIMARY KEY (scope, key, window_start)
+) WITHOUT ROWID;
+CREATE INDEX rate_counters_by_window ON rate_counters (window_start);
+
+CREATE TABLE idempotency (
+  api_key_id  INTEGER NOT NULL,
+  key         TEXT    NOT NULL,
+  fingerprint TEXT    NOT NULL,
+  otp_id      TEXT    NOT NULL,
+  created_at  INTEGER NOT NULL,
+  PRIMARY KEY (api_key_id, key)
+);
+CREATE INDEX idempotency_by_created ON idempotency (created_at);
+)sql";
+
+constexpr std::array<SqliteMigration, 1> kMigrations{{
+    {1, "initial schema", kSchemaV1},
+}};
+
+int user_version(SQLite::Database& db) {
+  return db.execAndGet("PRAGMA user_version").getInt();
+}
+
+void reject_newer(int current, int latest) {
+  if (current <= latest) return;
+  throw std::runtime_error("database schema version " + std::to_string(current) +
+                           " is newer than this build supports (" + std::to_string(latest) +
+                           "); refusing to open it with older code");
+}
+
+}  // namespace
+
+std::span<const SqliteMigration> sqlite_migrations() {
+  return kMigrations;
+}
+
+int latest_sqlite_schema_version() {
+  return kMigrations.back().version;
+}
+
+void apply_sqlite_migrations(SQLite::Database& db) {
+  const int latest = latest_sqlite_schema_version();
+  for (const SqliteMigration& step : kMigrations) {
+    // Read the version inside the write lock so two processes starting together cannot both
+    // apply the same step.
+    SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+    const int current = user_version(db);
+    reject_newer(current, latest);
+    if (current >= step.version) continue;  // tx rolls back: nothing was written
+    if (current != step.version - 1) {
+      throw std::runtime_error("database schema version " + std::to_string(current) +
+                               " has no migration path to " + std::to_string(step.version));
+    }
+    db.exec(std::string(step.sql));
+    // PRAGMA arguments cannot be bound; the value is our own integer.
+    db.exec("PRAGMA user_version = " + std::to_string(step.version));
+    tx.commit();
+  }
+}
+
+}  // namespace ussd_otp

@@ -1,0 +1,624 @@
+// SqliteStore: OTPs, events, outbox, rate counters, idempotency and API keys in one SQLite file.
+#include "storage/sqlite_store.hpp"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <cctype>
+#include <limits>
+#include <stdexcept>
+#include <utility>
+
+#include "storage/migrations.hpp"
+
+namespace ussd_otp {
+namespace {
+
+std::string normalise_synchronous(std::string_view requested) {
+  std::string upper(requested);
+  std::transform(upper.begin(), upper.end(), upper.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  if (upper == "OFF" || upper == "NORMAL" || upper == "FULL") return upper;
+  throw std::invalid_argument("sqlite synchronous must be OFF, NORMAL or FULL, not '" +
+                              std::string(requested) + "'");
+}
+
+// --- binding and reading helpers ---------------------------------------------------------------
+
+void bind_text(SQLite::Statement& s, int index, std::string_view text) {
+  s.bind(index, std::string(text));  // SQLiteCpp copies (SQLITE_TRANSIENT)
+}
+
+// An empty vector has no data pointer, and SQLite binds a null pointer as NULL; a one-byte
+// dummy keeps it a zero-length BLOB so the NOT NULL columns accept it.
+void bind_blob(SQLite::Statement& s, int index, const Bytes& bytes) {
+  static constexpr std::uint8_t kNothing = 0;
+  if (bytes.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
+    throw std::length_error("blob too large for SQLite");
+  }
+  s.bind(index, bytes.empty() ? &kNothing : bytes.data(), static_cast<int>(bytes.size()));
+}
+
+std::int64_t as_limit(std::size_t limit) {
+  return static_cast<std::int64_t>(std::min<std::size_t>(
+      limit, static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max())));
+}
+
+std::string text_at(const SQLite::Statement& s, int index) {
+  return s.getColumn(index).getString();
+}
+
+std::int64_t int64_at(const SQLite::Statement& s, int index) {
+  return s.getColumn(index).getInt64();
+}
+
+int int_at(const SQLite::Statement& s, int index) {
+  return s.getColumn(index).getInt();
+}
+
+Bytes blob_at(const SQLite::Statement& s, int index) {
+  const SQLite::Column column = s.getColumn(index);
+  // getBlob before getBytes: SQLite's documented order for a correct size.
+  const auto* data = static_cast<const std::uint8_t*>(column.getBlob());
+  const int size = column.getBytes();
+  if (data == nullptr || size <= 0) return {};
+  return Bytes(data, data + size);
+}
+
+std::optional<std::int64_t> optional_int64_at(const SQLite::Statement& s, int index) {
+  if (s.isColumnNull(index)) return std::nullopt;
+  return int64_at(s, index);
+}
+
+// --- OTP rows
+// -------------------------------------------------------------------------------------
+
+// Column order shared by every SELECT and the INSERT; read_otp and bind_otp depend on it.
+const std::string kOtpColumns =
+    "id, api_key_id, phone, sender, message_template, pin_type, pin_length, expiry_amount, "
+    "expiry_unit, code_hash, code_ciphertext, status, max_attempts, failed_attempts, send_count, "
+    "created_at, expires_at, last_sent_at, metadata";
+
+const std::string kSelectOtp = "SELECT " + kOtpColumns + " FROM otps ";
+const std::string kFindOtp = kSelectOtp + "WHERE id = ?";
+const std::string kFindActiveOtp =
+    kSelectOtp +
+    "WHERE api_key_id = ? AND phone = ? AND status = ? AND expires_at > ? "
+    "ORDER BY created_at DESC, rowid DESC LIMIT 1";
+const std::string kActiveOtpsForPhone = kSelectOtp +
+                                        "WHERE phone = ? AND status = ? AND expires_at > ? "
+                                        "ORDER BY created_at DESC, rowid DESC";
+const std::string kInsertOtp = "INSERT INTO otps (" + kOtpColumns +
+                               ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+void bind_otp(SQLite::Statement& s, const OtpRecord& otp) {
+  bind_text(s, 1, otp.id);
+  s.bind(2, otp.api_key_id);
+  bind_text(s, 3, otp.phone);
+  bind_text(s, 4, otp.sender);
+  bind_text(s, 5, otp.message_template);
+  bind_text(s, 6, to_string(otp.pin_type));
+  s.bind(7, otp.pin_length);
+  s.bind(8, otp.expiry_amount);
+  bind_text(s, 9, otp.expiry_unit);
+  bind_blob(s, 10, otp.code_hash);
+  bind_blob(s, 11, otp.code_ciphertext);
+  bind_text(s, 12, to_string(otp.status));
+  s.bind(13, otp.max_attempts);
+  s.bind(14, otp.failed_attempts);
+  s.bind(15, otp.send_count);
+  s.bind(16, otp.created_at);
+  s.bind(17, otp.expires_at);
+  s.bind(18, otp.last_sent_at);
+  bind_text(s, 19, otp.metadata_json);
+}
+
+OtpRecord read_otp(const SQLite::Statement& s) {
+  OtpRecord otp;
+  otp.id = text_at(s, 0);
+  otp.api_key_id = int64_at(s, 1);
+  otp.phone = text_at(s, 2);
+  otp.sender = text_at(s, 3);
+  otp.message_template = text_at(s, 4);
+  const std::string pin_type = text_at(s, 5);
+  const auto parsed_pin_type = pin_type_from_string(pin_type);
+  // An unknown name means the file was written by something else; refuse to guess.
+  if (!parsed_pin_type) throw std::runtime_error("otp " + otp.id + ": bad pin_type " + pin_type);
+  otp.pin_type = *parsed_pin_type;
+  otp.pin_length = int_at(s, 6);
+  otp.expiry_amount = int_at(s, 7);
+  otp.expiry_unit = text_at(s, 8);
+  otp.code_hash = blob_at(s, 9);
+  otp.code_ciphertext = blob_at(s, 10);
+  const std::string status = text_at(s, 11);
+  const auto parsed_status = otp_status_from_string(status);
+  if (!parsed_status) throw std::runtime_error("otp " + otp.id + ": bad status " + status);
+  otp.status = *parsed_status;
+  otp.max_attempts = int_at(s, 12);
+  otp.failed_attempts = int_at(s, 13);
+  otp.send_count = int_at(s, 14);
+  otp.created_at = int64_at(s, 15);
+  otp.expires_at = int64_at(s, 16);
+  otp.last_sent_at = int64_at(s, 17);
+  otp.metadata_json = text_at(s, 18);
+  return otp;
+}
+
+// --- API key rows
+// ---------------------------------------------------------------------------------
+
+constexpr std::string_view kApiKeyColumns =
+    "SELECT id, name, prefix, hash, created_at, last_used_at, revoked_at FROM api_keys ";
+const std::string kFindApiKeyByHash =
+    std::string(kApiKeyColumns) + "WHERE hash = ? AND revoked_at IS NULL";
+const std::string kFindApiKeyByName = std::string(kApiKeyColumns) + "WHERE name = ?";
+const std::string kListApiKeys = std::string(kApiKeyColumns) + "ORDER BY created_at, id";
+
+ApiKeyRecord read_api_key(const SQLite::Statement& s) {
+  ApiKeyRecord key;
+  key.id = int64_at(s, 0);
+  key.name = text_at(s, 1);
+  key.prefix = text_at(s, 2);
+  key.hash = blob_at(s, 3);
+  key.created_at = int64_at(s, 4);
+  key.last_used_at = optional_int64_at(s, 5);
+  key.revoked_at = optional_int64_at(s, 6);
+  return key;
+}
+
+const char* synchronous_name(int level) {
+  switch (level) {
+    case 0:
+      return "OFF";
+    case 1:
+      return "NORMAL";
+    case 2:
+      return "FULL";
+    case 3:
+      return "EXTRA";
+    default:
+      return "UNKNOWN";
+  }
+}
+
+}  // namespace
+
+// A cached statement checked out for one use: clean on the way in, reset on the way out so a
+// half-stepped SELECT never pins a read snapshot after the caller is done with it.
+class SqliteStore::StatementLease {
+ public:
+  explicit StatementLease(SQLite::Statement& statement) : statement_(statement) {
+    statement_.tryReset();  // discards a stale error from the previous use, if any
+    statement_.clearBindings();
+  }
+  ~StatementLease() { statement_.tryReset(); }
+  StatementLease(const StatementLease&) = delete;
+  StatementLease& operator=(const StatementLease&) = delete;
+
+  SQLite::Statement& operator*() const { return statement_; }
+  SQLite::Statement* operator->() const { return &statement_; }
+
+ private:
+  SQLite::Statement& statement_;
+};
+
+// The OtpStoreTransaction handed to write()/read() callbacks; valid only inside the callback.
+class SqliteStore::Transaction final : public OtpStoreTransaction {
+ public:
+  Transaction(const SqliteStore& store, bool writable) : store_(store), writable_(writable) {}
+
+  std::optional<OtpRecord> find_otp(std::string_view id) override {
+    auto s = store_.statement(kFindOtp);
+    bind_text(*s, 1, id);
+    if (!s->executeStep()) return std::nullopt;
+    return read_otp(*s);
+  }
+
+  std::optional<OtpRecord> find_active_otp(std::int64_t api_key_id, std::string_view phone,
+                                           UnixSeconds now) override {
+    auto s = store_.statement(kFindActiveOtp);
+    s->bind(1, api_key_id);
+    bind_text(*s, 2, phone);
+    bind_text(*s, 3, to_string(OtpStatus::Pending));
+    s->bind(4, now);
+    if (!s->executeStep()) return std::nullopt;
+    return read_otp(*s);
+  }
+
+  std::vector<OtpRecord> active_otps_for_phone(std::string_view phone, UnixSeconds now) override {
+    auto s = store_.statement(kActiveOtpsForPhone);
+    bind_text(*s, 1, phone);
+    bind_text(*s, 2, to_string(OtpStatus::Pending));
+    s->bind(3, now);
+    std::vector<OtpRecord> result;
+    while (s->executeStep()) result.push_back(read_otp(*s));
+    return result;
+  }
+
+  void insert_otp(const OtpRecord& otp) override {
+    require_writable("insert_otp");
+    auto s = store_.statement(kInsertOtp);
+    bind_otp(*s, otp);
+    s->exec();
+  }
+
+  void update_otp(const OtpRecord& otp) override {
+    require_writable("update_otp");
+    auto s = store_.statement(
+        "UPDATE otps SET status = ?, failed_attempts = ?, send_count = ?, last_sent_at = ? "
+        "WHERE id = ?");
+    bind_text(*s, 1, to_string(otp.status));
+    s->bind(2, otp.failed_attempts);
+    s->bind(3, otp.send_count);
+    s->bind(4, otp.last_sent_at);
+    bind_text(*s, 5, otp.id);
+    // Updating an OTP that is not there is a caller bug; silently doing nothing would hide it.
+    if (s->exec() == 0) throw std::runtime_error("update_otp: no otp with id " + otp.id);
+  }
+
+  void add_event(std::string_view otp_id, std::string_view type, UnixSeconds at,
+                 std::string_view detail) override {
+    require_writable("add_event");
+    auto s =
+        store_.statement("INSERT INTO otp_events (otp_id, type, at, detail) VALUES (?, ?, ?, ?)");
+    bind_text(*s, 1, otp_id);
+    bind_text(*s, 2, type);
+    s->bind(3, at);
+    bind_text(*s, 4, detail);
+    s->exec();
+  }
+
+  std::vector<OtpEvent> events(std::string_view otp_id) override {
+    auto s = store_.statement(
+        "SELECT type, at, detail FROM otp_events WHERE otp_id = ? ORDER BY at, id");
+    bind_text(*s, 1, otp_id);
+    std::vector<OtpEvent> result;
+    while (s->executeStep()) {
+      result.push_back(OtpEvent{text_at(*s, 0), int64_at(*s, 1), text_at(*s, 2)});
+    }
+    return result;
+  }
+
+  void enqueue_delivery(std::string_view otp_id, std::string_view reason, UnixSeconds at) override {
+    require_writable("enqueue_delivery");
+    auto s = store_.statement(
+        "INSERT INTO outbox (otp_id, reason, created_at, next_attempt_at, attempts) "
+        "VALUES (?, ?, ?, ?, 0)");
+    bind_text(*s, 1, otp_id);
+    bind_text(*s, 2, reason);
+    s->bind(3, at);
+    s->bind(4, at);
+    s->exec();
+  }
+
+  std::vector<PendingDelivery> due_deliveries(UnixSeconds now, std::size_t limit) override {
+    // "Oldest" is by creation, so a delivery that was retried keeps its place in line.
+    auto s = store_.statement(
+        "SELECT id, otp_id, reason, created_at, attempts FROM outbox "
+        "WHERE next_attempt_at <= ? ORDER BY created_at, id LIMIT ?");
+    s->bind(1, now);
+    s->bind(2, as_limit(limit));
+    std::vector<PendingDelivery> result;
+    while (s->executeStep()) {
+      result.push_back(PendingDelivery{int64_at(*s, 0), text_at(*s, 1), text_at(*s, 2),
+                                       int64_at(*s, 3), int_at(*s, 4)});
+    }
+    return result;
+  }
+
+  void complete_delivery(std::int64_t delivery_id) override {
+    require_writable("complete_delivery");
+    auto s = store_.statement("DELETE FROM outbox WHERE id = ?");
+    s->bind(1, delivery_id);
+    s->exec();
+  }
+
+  void retry_delivery_later(std::int64_t delivery_id, UnixSeconds next_attempt_at) override {
+    require_writable("retry_delivery_later");
+    auto s = store_.statement(
+        "UPDATE outbox SET next_attempt_at = ?, attempts = attempts + 1 WHERE id = ?");
+    s->bind(1, next_attempt_at);
+    s->bind(2, delivery_id);
+    s->exec();
+  }
+
+  std::int64_t rate_count(std::string_view scope, std::string_view key,
+                          UnixSeconds window_start) override {
+    auto s = store_.statement(
+        "SELECT count FROM rate_counters WHERE scope = ? AND key = ? AND window_start = ?");
+    bind_text(*s, 1, scope);
+    bind_text(*s, 2, key);
+    s->bind(3, window_start);
+    return s->executeStep() ? int64_at(*s, 0) : 0;
+  }
+
+  void rate_increment(std::string_view scope, std::string_view key,
+                      UnixSeconds window_start) override {
+    require_writable("rate_increment");
+    auto s = store_.statement(
+        "INSERT INTO rate_counters (scope, key, window_start, count) VALUES (?, ?, ?, 1) "
+        "ON CONFLICT (scope, key, window_start) DO UPDATE SET count = count + 1");
+    bind_text(*s, 1, scope);
+    bind_text(*s, 2, key);
+    s->bind(3, window_start);
+    s->exec();
+  }
+
+  std::optional<IdempotencyRecord> find_idempotency(std::int64_t api_key_id,
+                                                    std::string_view key) override {
+    auto s = store_.statement(
+        "SELECT fingerprint, otp_id, created_at FROM idempotency "
+        "WHERE api_key_id = ? AND key = ?");
+    s->bind(1, api_key_id);
+    bind_text(*s, 2, key);
+    if (!s->executeStep()) return std::nullopt;
+    return IdempotencyRecord{api_key_id, std::string(key), text_at(*s, 0), text_at(*s, 1),
+                             int64_at(*s, 2)};
+  }
+
+  void save_idempotency(const IdempotencyRecord& record) override {
+    require_writable("save_idempotency");
+    // Plain INSERT: a second save for the same (api_key_id, key) is a constraint violation and
+    // throws, because overwriting would break the "same key, same answer" promise.
+    auto s = store_.statement(
+        "INSERT INTO idempotency (api_key_id, key, fingerprint, otp_id, created_at) "
+        "VALUES (?, ?, ?, ?, ?)");
+    s->bind(1, record.api_key_id);
+    bind_text(*s, 2, record.key);
+    bind_text(*s, 3, record.fingerprint);
+    bind_text(*s, 4, record.otp_id);
+    s->bind(5, record.created_at);
+    s->exec();
+  }
+
+  std::vector<std::string> expire_due(UnixSeconds now, std::size_t limit) override {
+    require_writable("expire_due");
+    auto s = store_.statement(
+        "UPDATE otps SET status = ?1 WHERE id IN ("
+        "SELECT id FROM otps WHERE status = ?2 AND expires_at <= ?3 "
+        "ORDER BY expires_at LIMIT ?4) RETURNING id");
+    bind_text(*s, 1, to_string(OtpStatus::Expired));
+    bind_text(*s, 2, to_string(OtpStatus::Pending));
+    s->bind(3, now);
+    s->bind(4, as_limit(limit));
+    std::vector<std::string> ids;
+    while (s->executeStep()) ids.push_back(text_at(*s, 0));
+    return ids;
+  }
+
+  std::size_t purge_otps_created_before(UnixSeconds cutoff, std::size_t limit) override {
+    require_writable("purge_otps_created_before");
+    // Events and outbox rows go with their OTP through ON DELETE CASCADE (foreign_keys=ON).
+    auto s = store_.statement(
+        "DELETE FROM otps WHERE id IN ("
+        "SELECT id FROM otps WHERE created_at < ? ORDER BY created_at LIMIT ?)");
+    s->bind(1, cutoff);
+    s->bind(2, as_limit(limit));
+    return static_cast<std::size_t>(s->exec());
+  }
+
+  std::size_t purge_idempotency_before(UnixSeconds cutoff) override {
+    require_writable("purge_idempotency_before");
+    auto s = store_.statement("DELETE FROM idempotency WHERE created_at < ?");
+    s->bind(1, cutoff);
+    return static_cast<std::size_t>(s->exec());
+  }
+
+  std::size_t purge_rate_windows_before(UnixSeconds cutoff) override {
+    require_writable("purge_rate_windows_before");
+    auto s = store_.statement("DELETE FROM rate_counters WHERE window_start < ?");
+    s->bind(1, cutoff);
+    return static_cast<std::size_t>(s->exec());
+  }
+
+ private:
+  void require_writable(const char* operation) const {
+    if (!writable_) {
+      throw std::logic_error(std::string("SqliteStore: ") + operation + " inside read()");
+    }
+  }
+
+  const SqliteStore& store_;
+  bool writable_;
+};
+
+// --- SqliteStore
+// ----------------------------------------------------------------------------------
+
+SqliteStore::SqliteStore(const SqliteOptions& options) : path_(options.path) {
+  // Validate everything before touching the filesystem, so a bad config creates no file.
+  const std::string synchronous = normalise_synchronous(options.synchronous);
+  if (options.busy_timeout_ms < 0) {
+    throw std::invalid_argument("sqlite busy_timeout_ms must not be negative");
+  }
+  if (path_.empty()) throw std::invalid_argument("sqlite path is empty");
+  if (path_.has_parent_path()) std::filesystem::create_directories(path_.parent_path());
+
+  db_ = std::make_unique<SQLite::Database>(
+      path_.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX,
+      options.busy_timeout_ms);
+
+  // WAL lets readers (probes, a second process) run while one writer commits. SQLite silently
+  // keeps the old mode when it cannot switch (e.g. in-memory), so check the answer.
+  const std::string mode = db_->execAndGet("PRAGMA journal_mode = WAL").getString();
+  if (mode != "wal") {
+    throw std::runtime_error("sqlite: could not enable WAL journal mode on " + path_.string() +
+                             " (still '" + mode + "')");
+  }
+  db_->exec("PRAGMA synchronous = " + synchronous);
+  // Per connection and a no-op inside a transaction: must be set here, before any BEGIN.
+  db_->exec("PRAGMA foreign_keys = ON");
+  if (db_->execAndGet("PRAGMA foreign_keys").getInt() != 1) {
+    throw std::runtime_error("sqlite: foreign keys are unavailable; purge relies on cascades");
+  }
+  apply_sqlite_migrations(*db_);
+}
+
+SqliteStore::~SqliteStore() {
+  std::lock_guard lock(mutex_);
+  statements_.clear();  // finalise before closing, or close would report the database busy
+  if (!db_) return;
+  // Best effort: a failure here must not throw from a destructor, and the data is already safe.
+  db_->tryExec("PRAGMA optimize");
+  db_->tryExec("PRAGMA wal_checkpoint(TRUNCATE)");
+}
+
+int SqliteStore::latest_schema_version() {
+  return latest_sqlite_schema_version();
+}
+
+int SqliteStore::schema_version() const {
+  auto lock = lock_connection();
+  return db_->execAndGet("PRAGMA user_version").getInt();
+}
+
+std::string SqliteStore::synchronous_mode() const {
+  auto lock = lock_connection();
+  return synchronous_name(db_->execAndGet("PRAGMA synchronous").getInt());
+}
+
+SqliteStore::StatementLease SqliteStore::statement(std::string_view sql) const {
+  auto found = statements_.find(sql);
+  if (found == statements_.end()) {
+    auto prepared = std::make_unique<SQLite::Statement>(*db_, std::string(sql));
+    found = statements_.emplace(std::string(sql), std::move(prepared)).first;
+  }
+  return StatementLease(*found->second);
+}
+
+std::unique_lock<std::mutex> SqliteStore::lock_connection() const {
+  // std::mutex is not recursive: re-locking from the owning thread would deadlock forever.
+  if (owner_.load() == std::this_thread::get_id()) {
+    throw std::logic_error("SqliteStore: nested transaction (store used inside its own callback)");
+  }
+  return std::unique_lock(mutex_);
+}
+
+void SqliteStore::run_locked(bool for_write, const std::function<void()>& work) const {
+  auto lock = lock_connection();
+  owner_.store(std::this_thread::get_id());
+  struct OwnerReset {
+    std::atomic<std::thread::id>& owner;
+    ~OwnerReset() { owner.store(std::thread::id{}); }
+  } owner_reset{owner_};
+
+  // IMMEDIATE takes the write lock up front, so a busy database fails here (after the busy
+  // timeout) rather than half-way through the work.
+  statement(for_write ? "BEGIN IMMEDIATE" : "BEGIN")->exec();
+  try {
+    work();
+    statement("COMMIT")->exec();
+  } catch (...) {
+    // SQLite may already have rolled back by itself (e.g. on SQLITE_FULL); only roll back if
+    // a transaction is still open, and never let a rollback failure mask the original error.
+    if (sqlite3_get_autocommit(db_->getHandle()) == 0) db_->tryExec("ROLLBACK");
+    throw;
+  }
+}
+
+void SqliteStore::write(const std::function<void(OtpStoreTransaction&)>& work) {
+  run_locked(true, [&] {
+    Transaction transaction(*this, true);
+    work(transaction);
+  });
+}
+
+void SqliteStore::read(const std::function<void(OtpStoreTransaction&)>& work) {
+  run_locked(false, [&] {
+    Transaction transaction(*this, false);
+    work(transaction);
+  });
+}
+
+bool SqliteStore::writable() {
+  try {
+    // An empty IMMEDIATE transaction: proves the write lock can be taken and released.
+    run_locked(true, [] {});
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
+
+// --- ApiKeyStore
+// ----------------------------------------------------------------------------------
+
+std::optional<std::int64_t> SqliteStore::create_api_key(std::string_view name,
+                                                        std::string_view prefix, const Bytes& hash,
+                                                        UnixSeconds now) {
+  std::optional<std::int64_t> id;
+  run_locked(true, [&] {
+    // DO NOTHING only on a name clash; a hash clash is a real bug and still throws.
+    auto s = statement(
+        "INSERT INTO api_keys (name, prefix, hash, created_at) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (name) DO NOTHING");
+    bind_text(*s, 1, name);
+    bind_text(*s, 2, prefix);
+    bind_blob(*s, 3, hash);
+    s->bind(4, now);
+    if (s->exec() == 1) id = db_->getLastInsertRowid();
+  });
+  return id;
+}
+
+std::optional<ApiKeyRecord> SqliteStore::find_api_key_by_hash(const Bytes& hash) {
+  std::optional<ApiKeyRecord> key;
+  run_locked(false, [&] {
+    auto s = statement(kFindApiKeyByHash);
+    bind_blob(*s, 1, hash);
+    if (s->executeStep()) key = read_api_key(*s);
+  });
+  return key;
+}
+
+std::optional<ApiKeyRecord> SqliteStore::find_api_key_by_name(std::string_view name) {
+  std::optional<ApiKeyRecord> key;
+  run_locked(false, [&] {
+    auto s = statement(kFindApiKeyByName);
+    bind_text(*s, 1, name);
+    if (s->executeStep()) key = read_api_key(*s);
+  });
+  return key;
+}
+
+std::vector<ApiKeyRecord> SqliteStore::list_api_keys() {
+  std::vector<ApiKeyRecord> keys;
+  run_locked(false, [&] {
+    auto s = statement(kListApiKeys);
+    while (s->executeStep()) keys.push_back(read_api_key(*s));
+  });
+  return keys;
+}
+
+bool SqliteStore::revoke_api_key(std::string_view name, UnixSeconds now) {
+  bool revoked = false;
+  run_locked(true, [&] {
+    auto s = statement("UPDATE api_keys SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL");
+    s->bind(1, now);
+    bind_text(*s, 2, name);
+    revoked = s->exec() > 0;
+  });
+  return revoked;
+}
+
+bool SqliteStore::delete_api_key(std::string_view name) {
+  bool deleted = false;
+  run_locked(true, [&] {
+    auto s = statement("DELETE FROM api_keys WHERE name = ?");
+    bind_text(*s, 1, name);
+    deleted = s->exec() > 0;
+  });
+  return deleted;
+}
+
+void SqliteStore::touch_api_key(std::int64_t id, UnixSeconds now) {
+  run_locked(true, [&] {
+    auto s = statement("UPDATE api_keys SET last_used_at = ? WHERE id = ?");
+    s->bind(1, now);
+    s->bind(2, id);
+    s->exec();
+  });
+}
+
+}  // namespace ussd_otp

@@ -1,0 +1,102 @@
+// The SQLite backend of OtpStore and ApiKeyStore: one WAL-mode connection serialised by a mutex.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "otp/store.hpp"
+
+namespace SQLite {
+class Database;
+class Statement;
+}  // namespace SQLite
+
+namespace ussd_otp {
+
+struct SqliteOptions {
+  std::filesystem::path path;  // a real file: WAL mode is required, so ":memory:" is rejected
+  std::string synchronous = "NORMAL";  // NORMAL | FULL | OFF (case-insensitive)
+  int busy_timeout_ms = 5000;
+};
+
+// Thread-safe: every operation takes the one mutex, so transactions never interleave.
+// Not re-entrant: calling write()/read()/an ApiKeyStore method from inside a write()/read()
+// callback throws std::logic_error instead of deadlocking.
+//
+// Errors: constraint violations and I/O failures surface as SQLite::Exception (a
+// std::runtime_error). In particular insert_otp with an existing id and save_idempotency with
+// an existing (api_key_id, key) throw; callers check find_idempotency first, inside the same
+// write transaction. update_otp on an unknown id throws std::runtime_error. Mutating methods
+// called inside read() throw std::logic_error.
+class SqliteStore final : public OtpStore, public ApiKeyStore {
+ public:
+  // Creates parent directories, opens (or creates) the file, configures it and migrates the
+  // schema. Throws std::invalid_argument for a bad option, std::runtime_error (or
+  // SQLite::Exception) when the file cannot be opened, WAL cannot be enabled, or the schema is
+  // newer than this build.
+  explicit SqliteStore(const SqliteOptions& options);
+  ~SqliteStore() override;
+  SqliteStore(const SqliteStore&) = delete;
+  SqliteStore& operator=(const SqliteStore&) = delete;
+
+  void write(const std::function<void(OtpStoreTransaction&)>& work) override;
+  void read(const std::function<void(OtpStoreTransaction&)>& work) override;
+  bool writable() override;
+
+  std::optional<std::int64_t> create_api_key(std::string_view name, std::string_view prefix,
+                                             const Bytes& hash, UnixSeconds now) override;
+  std::optional<ApiKeyRecord> find_api_key_by_hash(const Bytes& hash) override;
+  std::optional<ApiKeyRecord> find_api_key_by_name(std::string_view name) override;
+  std::vector<ApiKeyRecord> list_api_keys() override;
+  bool revoke_api_key(std::string_view name, UnixSeconds now) override;
+  bool delete_api_key(std::string_view name) override;
+  void touch_api_key(std::int64_t id, UnixSeconds now) override;
+
+  // PRAGMA user_version of the open database.
+  int schema_version() const;
+  static int latest_schema_version();
+  // PRAGMA synchronous on this store's connection as a name: "OFF", "NORMAL", "FULL", "EXTRA".
+  std::string synchronous_mode() const;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  class Transaction;
+  class StatementLease;
+
+  // Prepared once per SQL text, reused for the life of the connection.
+  StatementLease statement(std::string_view sql) const;
+  // Locks the connection; throws std::logic_error when this thread already holds it.
+  std::unique_lock<std::mutex> lock_connection() const;
+  // Locks, opens a transaction (IMMEDIATE when `for_write`), runs `work`, commits; rolls back
+  // and rethrows on any exception.
+  void run_locked(bool for_write, const std::function<void()>& work) const;
+
+  struct SqlHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view sql) const {
+      return std::hash<std::string_view>{}(sql);
+    }
+  };
+
+  std::filesystem::path path_;
+  mutable std::mutex mutex_;
+  // The thread inside run_locked, to turn accidental nesting into an error, not a deadlock.
+  mutable std::atomic<std::thread::id> owner_{};
+  // Declared before the cache so statements are finalised before the connection closes.
+  std::unique_ptr<SQLite::Database> db_;
+  mutable std::unordered_map<std::string, std::unique_ptr<SQLite::Statement>, SqlHash,
+                             std::equal_to<>>
+      statements_;
+};
+
+}  // namespace ussd_otp

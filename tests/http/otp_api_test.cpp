@@ -1,0 +1,221 @@
+// Black-box tests of the OTP API: the real server on an ephemeral port, spoken to over HTTP.
+#include <catch2/catch.hpp>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <iterator>
+#include <thread>
+
+#include "support/test_server.hpp"
+
+using ussd_otp::testing::code_in;
+using ussd_otp::testing::HttpClient;
+using ussd_otp::testing::HttpResponse;
+using ussd_otp::testing::TestServer;
+using nlohmann::json;
+
+namespace {
+
+const std::string kPhone = "233241234567";
+
+std::string error_code(const HttpResponse& response) {
+  return response.json()["error"]["code"].get<std::string>();
+}
+
+HttpResponse request_otp(HttpClient& client, const TestServer& server, json body = {},
+                         std::vector<std::string> headers = {}) {
+  if (!body.contains("phone")) body["phone"] = "0241234567";
+  headers.push_back(server.auth());
+  return client.post_json("/v1/otp/request", body, headers);
+}
+
+std::string new_otp(HttpClient& client, TestServer& server, json body = {}) {
+  HttpResponse created = request_otp(client, server, std::move(body));
+  REQUIRE(created.status == 201);
+  return created.json()["data"]["id"];
+}
+
+HttpResponse verify(HttpClient& client, const TestServer& server, const std::string& id,
+                    const std::string& pin) {
+  return client.post_json("/v1/otp/verify", {{"id", id}, {"pin", pin}}, {server.auth()});
+}
+
+}  // namespace
+
+TEST_CASE("request, read from the dev inbox, verify once", "[http]") {
+  TestServer server;
+  HttpClient client = server.client();
+
+  HttpResponse created = request_otp(client, server, {{"phone", "+233 24 123-4567"}, {"from", "MyApp"}});
+  REQUIRE(created.status == 201);
+  const json data = created.json()["data"];
+  CHECK(created.json()["success"] == true);
+  CHECK(data["phone"] == kPhone);
+  CHECK(data["expiresAt"].get<std::string>().size() == 20);
+  const std::string id = data["id"];
+
+  const std::string message = server.wait_for_message(kPhone);
+  CHECK(message.find("Valid for 5 minutes.") != std::string::npos);
+  const std::string code = code_in(message);
+  CHECK(code.size() == 6);
+
+  HttpResponse inbox = client.get("/dev/inbox?phone=0241234567");
+  REQUIRE(inbox.status == 200);
+  CHECK(inbox.json()["data"]["messages"][0]["otpId"] == id);
+  CHECK(inbox.json()["data"]["messages"][0]["from"] == "MyApp");
+
+  HttpResponse ok = verify(client, server, id, code);
+  REQUIRE(ok.status == 200);
+  CHECK(ok.json()["data"]["verified"] == true);
+
+  HttpResponse again = verify(client, server, id, code);
+  CHECK(again.status == 404);
+  CHECK(error_code(again) == "OTP_NOT_FOUND");
+}
+
+TEST_CASE("API keys: Bearer and api-key headers; missing, wrong or revoked keys get 401", "[http]") {
+  TestServer server;
+  HttpClient client = server.client();
+  const json body = {{"phone", "0241234567"}};
+
+  CHECK(client.post_json("/v1/otp/request", body, {"api-key: " + server.api_key()}).status == 201);
+
+  HttpResponse none = client.post_json("/v1/otp/request", body);
+  CHECK(none.status == 401);
+  CHECK(error_code(none) == "UNAUTHORIZED");
+  CHECK(client.post_json("/v1/otp/request", body, {"Authorization: Bearer uok_wrong"}).status == 401);
+  CHECK(client.get("/v1/otp/otp_x", {"api-key: " + server.api_key() + "x"}).status == 401);
+
+  const std::string other = server.create_api_key("other");
+  CHECK(client.post_json("/v1/otp/request", {{"phone", "0201234567"}}, {"api-key: " + other}).status == 201);
+  REQUIRE(server.app().store().revoke_api_key("other", server.clock().now()));
+  CHECK(client.post_json("/v1/otp/request", {{"phone", "0201234568"}}, {"api-key: " + other}).status == 401);
+}
+
+TEST_CASE("OTPs are scoped to the API key that created them", "[http]") {
+  TestServer server;
+  HttpClient client = server.client();
+  const std::string id = new_otp(client, server);
+  const std::string other = "Authorization: Bearer " + server.create_api_key("other");
+  CHECK(client.get("/v1/otp/" + id, {other}).status == 404);
+  CHECK(client.post_json("/v1/otp/verify", {{"id", id}, {"pin", "123456"}}, {other}).status == 404);
+  CHECK(client.post_json("/v1/otp/" + id + "/cancel", json::object(), {other}).status == 404);
+  // The other key may have its own active OTP for the same phone.
+  CHECK(client.post_json("/v1/otp/request", {{"phone", "0241234567"}}, {other}).status == 201);
+}
+
+TEST_CASE("bad input gets its own documented error", "[http]") {
+  TestServer server;
+  HttpClient client = server.client();
+  const std::vector<std::string> json_auth = {server.auth(), "Content-Type: application/json"};
+
+  SECTION("INVALID_JSON") {
+    HttpResponse broken = client.post_raw("/v1/otp/request", "{\"phone\": ", json_auth);
+    CHECK(broken.status == 400);
+    CHECK(error_code(broken) == "INVALID_JSON");
+    HttpResponse array = client.post_raw("/v1/otp/request", "[1,2]", json_auth);
+    CHECK(error_code(array) == "INVALID_JSON");
+    HttpResponse empty = client.post_raw("/v1/otp/verify", "", json_auth);
+    CHECK(error_code(empty) == "INVALID_JSON");
+    HttpResponse deep = client.post_raw("/v1/otp/request", std::string(5000, '[') + std::string(5000, ']'), json_auth);
+    CHECK(deep.status == 400);
+  }
+  SECTION("VALIDATION_ERROR with a per-field map") {
+    HttpResponse response = request_otp(client, server,
+                                        {{"pinLength", 3},
+                                         {"pinType", "NUMERIC"},
+                                         {"maxAttempts", 11},
+                                         {"from", "ABCDEFGHIJKL"},
+                                         {"message", "no placeholder"},
+                                         {"expiry", {{"amount", 2000}, {"duration", "minutes"}}},
+                                         {"colour", "blue"}});
+    REQUIRE(response.status == 400);
+    const json fields = response.json()["error"]["fields"];
+    CHECK(error_code(response) == "VALIDATION_ERROR");
+    CHECK(fields["pinLength"] == "must be 4-8 for NUMERIC");
+    CHECK(fields.contains("maxAttempts"));
+    CHECK(fields.contains("from"));
+    CHECK(fields.contains("message"));
+    CHECK(fields.contains("expiry.amount"));
+    CHECK(fields["colour"] == "unknown field");
+
+    HttpResponse types = request_otp(client, server, {{"pinLength", "6"}, {"metadata", "x"}, {"expiry", 5}});
+    CHECK(types.json()["error"]["fields"]["pinLength"] == "must be a whole number");
+    CHECK(types.json()["error"]["fields"]["metadata"] == "must be a JSON object");
+    CHECK(types.json()["error"]["fields"]["expiry"] == "must be a JSON object");
+
+    HttpResponse missing = client.post_json("/v1/otp/request", json::object(), {server.auth()});
+    CHECK(missing.json()["error"]["fields"]["phone"] == "is required");
+
+    json big_metadata = {{"blob", std::string(3000, 'x')}};
+    HttpResponse metadata = request_otp(client, server, {{"metadata", big_metadata}});
+    CHECK(metadata.json()["error"]["fields"].contains("metadata"));
+  }
+  SECTION("INVALID_PHONE") {
+    for (const char* phone : {"12", "024123456a", "+", "phone", "0241234567890123"}) {
+      HttpResponse response = request_otp(client, server, {{"phone", phone}});
+      CHECK(response.status == 400);
+      CHECK(error_code(response) == "INVALID_PHONE");
+    }
+  }
+  SECTION("NOT_FOUND and METHOD_NOT_ALLOWED are JSON too") {
+    HttpResponse missing = client.get("/nope");
+    CHECK(missing.status == 404);
+    CHECK(error_code(missing) == "NOT_FOUND");
+    HttpResponse wrong_method = client.get("/v1/otp/verify", {server.auth()});
+    CHECK(wrong_method.status == 405);
+    CHECK(error_code(wrong_method) == "METHOD_NOT_ALLOWED");
+    CHECK(wrong_method.header("allow") == "POST");
+    HttpResponse delete_health = client.request("DELETE", "/healthz");
+    CHECK(delete_health.status == 405);
+    CHECK(delete_health.header("allow") == "GET");
+  }
+  SECTION("PAYLOAD_TOO_LARGE for a big body and for an absurd Content-Length") {
+    const std::string big = "{\"phone\":\"0241234567\",\"message\":\"" + std::string(17000, 'x') + "\"}";
+    HttpResponse large = client.post_raw("/v1/otp/request", big, json_auth);
+    CHECK(large.status == 413);
+    CHECK(error_code(large) == "PAYLOAD_TOO_LARGE");
+    HttpResponse huge = client.post_raw("/v1/otp/request", std::string(40000, ' '), json_auth);
+    CHECK(huge.status == 413);
+    CHECK(error_code(huge) == "PAYLOAD_TOO_LARGE");
+  }
+  SECTION("UNSUPPORTED_MEDIA_TYPE") {
+    HttpResponse response = client.post_raw("/v1/otp/request", "phone=0241234567",
+                                            {server.auth(), "Content-Type: application/x-www-form-urlencoded"});
+    CHECK(response.status == 415);
+    CHECK(error_code(response) == "UNSUPPORTED_MEDIA_TYPE");
+  }
+  // Whatever went wrong, the server is still answering.
+  CHECK(client.get("/healthz").status == 200);
+}
+
+TEST_CASE("an absurd Content-Length gets a JSON 413, not a 500", "[http]") {
+  TestServer server;
+  // libcurl will not send a lying Content-Length, so speak raw HTTP over a socket.
+  const std::string url = server.url();
+  const int port = std::stoi(url.substr(url.rfind(':') + 1));
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+  const std::string request =
+      "POST /v1/otp/request HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Content-Length: 99999999999\r\n\r\n{}";
+  REQUIRE(::send(fd, request.data(), request.size(), 0) == static_cast<ssize_t>(request.size()));
+  timeval timeout{5, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  char buffer[2048];
+  const ssize_t got = ::recv(fd, buffer, sizeof buffer, 0);
+  ::close(fd);
+  REQUIRE(got > 0);
+  const std::string reply(buffer, static_cast<std::size_t>(got));
+  CHECK(reply.rfind("HTTP/1.1 413", 0) == 0);
+  CHECK(reply.find("PAYLOAD_TOO_LARGE") != std::string::npos);
+}
