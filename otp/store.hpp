@@ -46,6 +46,7 @@ class OtpStoreTransaction {
 
   virtual std::optional<IdempotencyRecord> find_idempotency(std::int64_t api_key_id,
                                                             std::string_view key) = 0;
+  // Replaces any record with the same (api_key_id, key), e.g. one past its time to live.
   virtual void save_idempotency(const IdempotencyRecord& record) = 0;
 
   // Housekeeping. Each works on at most `limit` rows and returns what it touched.

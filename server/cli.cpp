@@ -142,9 +142,11 @@ int run_cli(int argc, char** argv) {
   std::string name;
   CLI::App* create = keys->add_subcommand("create", "create a key and print it once");
   create->add_option("--name", name, "a unique name for the key")->required();
-  keys->add_subcommand("list", "list keys: name, prefix, created, last used, revoked");
+  create->fallthrough();  // --db and --config may follow the subcommand
+  keys->add_subcommand("list", "list keys: name, prefix, created, last used, revoked")->fallthrough();
   CLI::App* revoke = keys->add_subcommand("revoke", "revoke a key by name");
   revoke->add_option("name", name, "the key's name")->required();
+  revoke->fallthrough();
 
   try {
     app.parse(argc, argv);

@@ -359,11 +359,13 @@ class SqliteStore::Transaction final : public OtpStoreTransaction {
 
   void save_idempotency(const IdempotencyRecord& record) override {
     require_writable("save_idempotency");
-    // Plain INSERT: a second save for the same (api_key_id, key) is a constraint violation and
-    // throws, because overwriting would break the "same key, same answer" promise.
+    // Replaces a record with the same (api_key_id, key): the policy saves only when no live
+    // record exists, so what gets replaced is one past its time to live (not yet swept).
     auto s = store_.statement(
         "INSERT INTO idempotency (api_key_id, key, fingerprint, otp_id, created_at) "
-        "VALUES (?, ?, ?, ?, ?)");
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (api_key_id, key) DO UPDATE SET "
+        "fingerprint = excluded.fingerprint, otp_id = excluded.otp_id, "
+        "created_at = excluded.created_at");
     s->bind(1, record.api_key_id);
     bind_text(*s, 2, record.key);
     bind_text(*s, 3, record.fingerprint);

@@ -34,9 +34,9 @@ struct SqliteOptions {
 // callback throws std::logic_error instead of deadlocking.
 //
 // Errors: constraint violations and I/O failures surface as SQLite::Exception (a
-// std::runtime_error). In particular insert_otp with an existing id and save_idempotency with
-// an existing (api_key_id, key) throw; callers check find_idempotency first, inside the same
-// write transaction. update_otp on an unknown id throws std::runtime_error. Mutating methods
+// std::runtime_error). In particular insert_otp with an existing id throws. save_idempotency
+// replaces an existing (api_key_id, key) record (callers check find_idempotency first, inside the
+// same write transaction, and save only over an expired one). update_otp on an unknown id throws std::runtime_error. Mutating methods
 // called inside read() throw std::logic_error.
 class SqliteStore final : public OtpStore, public ApiKeyStore {
  public:

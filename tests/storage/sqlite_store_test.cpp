@@ -390,7 +390,7 @@ TEST_CASE("rate counters count per scope, key and window", "[storage]") {
   });
 }
 
-TEST_CASE("idempotency records are saved once and found by key", "[storage]") {
+TEST_CASE("idempotency records are saved, replaced and found by key", "[storage]") {
   TempDir dir;
   SqliteStore store(options_in(dir));
   const IdempotencyRecord record{7, "req-1", "fp-abc", "otp_1", kNow};
@@ -408,11 +408,15 @@ TEST_CASE("idempotency records are saved once and found by key", "[storage]") {
     CHECK_FALSE(tx.find_idempotency(7, "req-2"));
   });
 
-  // A second save for the same (api_key_id, key) throws and changes nothing.
-  const IdempotencyRecord clash{7, "req-1", "fp-other", "otp_2", kNow + 1};
-  CHECK_THROWS(store.write([&](OtpStoreTransaction& tx) { tx.save_idempotency(clash); }));
+  // A second save for the same (api_key_id, key) replaces the record (an expired one, in use).
+  const IdempotencyRecord replacement{7, "req-1", "fp-other", "otp_2", kNow + 1};
+  CHECK_NOTHROW(store.write([&](OtpStoreTransaction& tx) { tx.save_idempotency(replacement); }));
   store.read([&](OtpStoreTransaction& tx) {
-    CHECK(tx.find_idempotency(7, "req-1")->fingerprint == "fp-abc");
+    const auto found = tx.find_idempotency(7, "req-1");
+    REQUIRE(found);
+    CHECK(found->fingerprint == "fp-other");
+    CHECK(found->otp_id == "otp_2");
+    CHECK(found->created_at == kNow + 1);
   });
   // Another API key may use the same key text.
   CHECK_NOTHROW(store.write([&](OtpStoreTransaction& tx) {

@@ -1,0 +1,69 @@
+// Configuration layering: defaults < JSON file < environment < flags, and clear errors.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+
+#include "server/config.hpp"
+#include "support/temp_dir.hpp"
+
+using ussd_otp::Config;
+using ussd_otp::ConfigError;
+using ussd_otp::resolve_config;
+
+namespace {
+
+auto env_of(std::map<std::string, std::string> values) {
+  return [values](const std::string& name) -> std::optional<std::string> {
+    auto it = values.find(name);
+    if (it == values.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+}  // namespace
+
+TEST_CASE("flag beats environment beats file beats default", "[config]") {
+  ussd_otp::testing::TempDir dir;
+  const auto file = dir.file("config.json");
+  std::ofstream(file) << R"({"listen": "0.0.0.0:1", "threads": 3, "log_level": "debug",
+                             "rate-limit-phone-per-hour": 7, "dev": true})";
+  const Config defaults = resolve_config({}, env_of({}), std::nullopt);
+  CHECK(defaults.listen == "127.0.0.1:8080");
+  CHECK(defaults.policy.per_phone.limit == 3);
+
+  const Config from_file = resolve_config({}, env_of({}), file);
+  CHECK(from_file.listen == "0.0.0.0:1");
+  CHECK(from_file.threads == 3);
+  CHECK(from_file.log_level == "debug");
+  CHECK(from_file.policy.per_phone.limit == 7);
+  CHECK(from_file.dev);
+
+  const Config from_env =
+      resolve_config({}, env_of({{"USSD_OTP_LISTEN", "127.0.0.1:2"}, {"USSD_OTP_THREADS", "4"}}), file);
+  CHECK(from_env.listen == "127.0.0.1:2");
+  CHECK(from_env.threads == 4);
+  CHECK(from_env.log_level == "debug");
+
+  const Config from_flag = resolve_config({{"listen", "127.0.0.1:3"}},
+                                          env_of({{"USSD_OTP_LISTEN", "127.0.0.1:2"}}), file);
+  CHECK(from_flag.listen == "127.0.0.1:3");
+  CHECK(from_flag.threads == 3);
+}
+
+TEST_CASE("bad settings are refused with the setting's name", "[config]") {
+  ussd_otp::testing::TempDir dir;
+  CHECK_THROWS_WITH(resolve_config({{"threads", "0"}}, env_of({}), std::nullopt),
+                    Catch::Contains("threads"));
+  CHECK_THROWS_WITH(resolve_config({}, env_of({{"USSD_OTP_MAX_BODY_BYTES", "lots"}}), std::nullopt),
+                    Catch::Contains("max-body-bytes"));
+  CHECK_THROWS_AS(resolve_config({{"sqlite-synchronous", "SOMETIMES"}}, env_of({}), std::nullopt),
+                  ConfigError);
+  CHECK_THROWS_AS(resolve_config({{"default-country-code", "0233"}}, env_of({}), std::nullopt),
+                  ConfigError);
+  const auto unknown = dir.file("unknown.json");
+  std::ofstream(unknown) << R"({"listne": "x:1"})";
+  CHECK_THROWS_WITH(resolve_config({}, env_of({}), unknown), Catch::Contains("listne"));
+  const auto broken = dir.file("broken.json");
+  std::ofstream(broken) << "{";
+  CHECK_THROWS_WITH(resolve_config({}, env_of({}), broken), Catch::Contains("not valid JSON"));
+}

@@ -1,0 +1,163 @@
+// Tests of the ussd-otp-server binary itself: commands, signals, key files and logs.
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <regex>
+#include <sstream>
+#include <thread>
+
+#include "server/config.hpp"
+#include "support/http_client.hpp"
+#include "support/server_process.hpp"
+#include "support/temp_dir.hpp"
+
+using ussd_otp::testing::HttpClient;
+using ussd_otp::testing::run_server_command;
+using ussd_otp::testing::ServerProcess;
+using ussd_otp::testing::TempDir;
+using nlohmann::json;
+
+namespace {
+
+std::string dev_key_from(const std::string& out) {
+  static const std::regex pattern("dev API key: (uok_[A-Za-z0-9_-]+)");
+  std::smatch match;
+  REQUIRE(std::regex_search(out, match, pattern));
+  return match[1];
+}
+
+std::string code_from_inbox(HttpClient& client, const std::string& phone) {
+  for (int i = 0; i < 200; ++i) {
+    json messages = client.get("/dev/inbox?phone=" + phone).json()["data"]["messages"];
+    if (!messages.empty()) {
+      std::smatch match;
+      const std::string text = messages[0]["text"];
+      static const std::regex code("code is ([0-9]+)");
+      REQUIRE(std::regex_search(text, match, code));
+      return match[1];
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  FAIL("no message arrived");
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("serve --help documents every setting with its environment variable", "[binary]") {
+  auto help = run_server_command({"serve", "--help"});
+  CHECK(help.exit_code == 0);
+  for (const ussd_otp::Setting& setting : ussd_otp::all_settings()) {
+    INFO(setting.name);
+    CHECK(help.out.find("--" + setting.name) != std::string::npos);
+    CHECK(help.out.find(ussd_otp::env_var_name(setting.name)) != std::string::npos);
+  }
+  CHECK(help.out.find("--config") != std::string::npos);
+}
+
+TEST_CASE("bad configuration exits 2 with a message naming the setting", "[binary]") {
+  TempDir dir;
+  auto bad_flag = run_server_command({"serve", "--threads", "zero", "--db", dir.file("a.db").string()});
+  CHECK(bad_flag.exit_code == 2);
+  CHECK(bad_flag.err.find("threads") != std::string::npos);
+  auto bad_env = run_server_command({"serve", "--db", dir.file("a.db").string()},
+                                    {"USSD_OTP_LOG_FORMAT=yaml"});
+  CHECK(bad_env.exit_code == 2);
+  CHECK(bad_env.err.find("log-format") != std::string::npos);
+  auto missing_file = run_server_command({"serve", "--config", dir.file("nope.json").string()});
+  CHECK(missing_file.exit_code == 2);
+}
+
+TEST_CASE("keys create/list/revoke against a running server", "[binary]") {
+  TempDir dir;
+  const std::string db = dir.file("keys.db").string();
+  auto created = run_server_command({"keys", "create", "--name", "shop", "--db", db});
+  REQUIRE(created.exit_code == 0);
+  const std::string key = created.out.substr(0, created.out.find('\n'));
+  CHECK(key.rfind("uok_", 0) == 0);
+  CHECK(run_server_command({"keys", "create", "--name", "shop", "--db", db}).exit_code == 1);
+
+  auto listed = run_server_command({"keys", "list", "--db", db});
+  CHECK(listed.exit_code == 0);
+  CHECK(listed.out.find("shop") != std::string::npos);
+  CHECK(listed.out.find(key.substr(0, 12)) != std::string::npos);
+  CHECK(listed.out.find(key) == std::string::npos);  // never the whole key
+
+  ServerProcess server(dir.path(), {"--db", db});
+  HttpClient client(server.url());
+  const std::vector<std::string> auth = {"Authorization: Bearer " + key};
+  CHECK(client.post_json("/v1/otp/request", {{"phone", "0241234567"}}, auth).status == 201);
+  // The key's "last used" column is now a timestamp too (created + last used).
+  const std::string after_use = run_server_command({"keys", "list", "--db", db}).out;
+  static const std::regex timestamp("[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z");
+  CHECK(std::distance(std::sregex_iterator(after_use.begin(), after_use.end(), timestamp),
+                      std::sregex_iterator()) == 2);
+
+  REQUIRE(run_server_command({"keys", "revoke", "shop", "--db", db}).exit_code == 0);
+  CHECK(client.post_json("/v1/otp/request", {{"phone", "0241234568"}}, auth).status == 401);
+  CHECK(run_server_command({"keys", "revoke", "shop", "--db", db}).exit_code == 1);
+  CHECK(server.stop(SIGTERM) == 0);
+}
+
+TEST_CASE("the server key file is created with mode 0600 next to the database", "[binary]") {
+  TempDir dir;
+  ServerProcess server(dir.path(), {"--db", dir.file("data/otp.db").string()});
+  struct stat info {};
+  REQUIRE(stat(dir.file("data/server.key").c_str(), &info) == 0);
+  CHECK((info.st_mode & 0777) == 0600);
+  CHECK(server.stop(SIGINT) == 0);
+}
+
+TEST_CASE("dev mode prints a stable API key; SIGTERM stops cleanly", "[binary]") {
+  TempDir dir;
+  const std::string db = dir.file("dev.db").string();
+  std::string first_key;
+  {
+    ServerProcess server(dir.path(), {"--dev", "--db", db});
+    first_key = dev_key_from(server.stdout_text());
+    HttpClient client(server.url());
+    CHECK(client.get("/healthz").status == 200);
+    CHECK(server.stop(SIGTERM) == 0);
+    CHECK(server.stderr_text().find("server.stopped drained=true") != std::string::npos);
+  }
+  ServerProcess again(dir.path(), {"--dev", "--db", db});
+  CHECK(dev_key_from(again.stdout_text()) == first_key);
+  CHECK(again.stop(SIGTERM) == 0);
+}
+
+TEST_CASE("JSON logs: one object per line, request ids, never a code or a whole key", "[binary][security]") {
+  TempDir dir;
+  ServerProcess server(dir.path(), {"--dev", "--db", dir.file("log.db").string(), "--log-format", "json"});
+  const std::string key = dev_key_from(server.stdout_text());
+  HttpClient client(server.url());
+  const auto created = client.post_json("/v1/otp/request", {{"phone", "0241234567"}},
+                                        {"Authorization: Bearer " + key, "X-Request-Id: trace-77"});
+  REQUIRE(created.status == 201);
+  const std::string code = code_from_inbox(client, "0241234567");
+  CHECK(client.post_json("/v1/otp/verify", {{"id", created.json()["data"]["id"]}, {"pin", code}},
+                         {"Authorization: Bearer " + key})
+            .status == 200);
+  REQUIRE(server.stop(SIGTERM) == 0);
+
+  std::istringstream lines(server.stderr_text());
+  std::string line;
+  int requests_logged = 0;
+  bool saw_trace_id = false;
+  while (std::getline(lines, line)) {
+    INFO(line);
+    json object = json::parse(line);  // throws (fails) if a line is not JSON
+    CHECK(object.contains("ts"));
+    CHECK(object.contains("level"));
+    if (object["event"] == "http.request") {
+      ++requests_logged;
+      CHECK(object.contains("rid"));
+      saw_trace_id = saw_trace_id || object["rid"] == "trace-77";
+    }
+    CHECK(line.find(code) == std::string::npos);
+    CHECK(line.find(key) == std::string::npos);
+  }
+  CHECK(requests_logged >= 3);
+  CHECK(saw_trace_id);
+}
