@@ -6,6 +6,7 @@ namespace ussd_otp {
 std::string_view to_string(ErrorCode code) {
   switch (code) {
     case ErrorCode::InvalidJson: return "INVALID_JSON";
+    case ErrorCode::MalformedRequest: return "MALFORMED_REQUEST";
     case ErrorCode::ValidationError: return "VALIDATION_ERROR";
     case ErrorCode::InvalidPhone: return "INVALID_PHONE";
     case ErrorCode::Unauthorized: return "UNAUTHORIZED";

@@ -15,6 +15,7 @@ namespace ussd_otp {
 // docs/api.md lists them all (a test keeps the two in step).
 enum class ErrorCode {
   InvalidJson,
+  MalformedRequest,
   ValidationError,
   InvalidPhone,
   Unauthorized,
@@ -38,7 +39,8 @@ enum class ErrorCode {
 };
 
 inline constexpr ErrorCode kAllErrorCodes[] = {
-    ErrorCode::InvalidJson,        ErrorCode::ValidationError,      ErrorCode::InvalidPhone,
+    ErrorCode::InvalidJson,        ErrorCode::MalformedRequest,     ErrorCode::ValidationError,
+    ErrorCode::InvalidPhone,
     ErrorCode::Unauthorized,       ErrorCode::NotFound,             ErrorCode::MethodNotAllowed,
     ErrorCode::PayloadTooLarge,    ErrorCode::UnsupportedMediaType, ErrorCode::OtpNotFound,
     ErrorCode::InvalidPin,         ErrorCode::OtpExpired,           ErrorCode::OtpLocked,

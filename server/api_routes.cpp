@@ -3,6 +3,7 @@
 
 #include "otp/crypto.hpp"
 #include "server/json_body.hpp"
+#include "server/url_encoding.hpp"
 
 namespace ussd_otp {
 namespace {
@@ -152,7 +153,10 @@ ApiResponse handle_inbox(DevInbox& inbox, const OtpPolicy& policy, const Request
     error.fields["phone"] = "is required (query parameter)";
     return ApiResponse::error(error);
   }
-  std::optional<PhoneNumber> phone = PhoneNumber::parse(*raw_phone, policy.phone_rules);
+  // Pistache hands query values over still encoded ("%2B233..." for "+233...").
+  std::optional<std::string> decoded = form_decode(*raw_phone);
+  std::optional<PhoneNumber> phone =
+      decoded ? PhoneNumber::parse(*decoded, policy.phone_rules) : std::nullopt;
   if (!phone) {
     return ApiResponse::error(Error::make(ErrorCode::InvalidPhone, "phone is not a valid number."));
   }
@@ -178,9 +182,10 @@ void add_api_routes(HttpServer& server, const ApiDependencies& deps) {
                     }});
   server.add_route({Method::Get, "/readyz", false, false, [&store](const Request&, HttpContext&) {
                       if (store.writable()) return ApiResponse::json(200, {{"status", "ready"}});
-                      ApiResponse response = ApiResponse::error(Error::make(
-                          ErrorCode::ServiceUnavailable, "The database is not writable."));
-                      return response;
+                      Error error = Error::make(ErrorCode::ServiceUnavailable,
+                                                "The database is not writable.");
+                      error.retry_after = 1;
+                      return ApiResponse::error(error);
                     }});
   server.add_route({Method::Post, "/v1/otp/request", true, true,
                     [&otp](const Request& r, HttpContext& c) { return handle_request(otp, r, c); }});

@@ -116,10 +116,10 @@ class KeepAliveHandler final : public Http::Handler {
     } catch (const Http::HttpError& e) {
       fail(e.code() == static_cast<int>(Http::Code::Request_Entity_Too_Large)
                ? ErrorCode::PayloadTooLarge
-               : ErrorCode::InvalidJson,
+               : ErrorCode::MalformedRequest,
            "Malformed HTTP request: " + e.reason());
     } catch (const std::exception&) {
-      fail(ErrorCode::InvalidJson, "Malformed HTTP request.");
+      fail(ErrorCode::MalformedRequest, "Malformed HTTP request.");
     }
   }
 
@@ -188,6 +188,7 @@ ApiResponse ApiResponse::text(int status, std::string body, std::string content_
 int http_status_for(ErrorCode code) {
   switch (code) {
     case ErrorCode::InvalidJson:
+    case ErrorCode::MalformedRequest:
     case ErrorCode::ValidationError:
     case ErrorCode::InvalidPhone:
     case ErrorCode::InvalidPin:

@@ -1,38 +1,50 @@
--- Seeds OTPs for the verify scenarios and records "id pin" lines in OUT_DIR/seed-<tid>.txt.
--- Each thread creates TARGET/threads OTPs (phones "0" .. PREFIX_DIGIT .. tid .. counter), then
--- reads each code back from GET /dev/inbox?phone=... (MODE "codes"); MODE "ids" records only
--- the ids (pin "-"). Responses identify themselves (an OTP id or an inbox), so any connection
--- may carry any step. A thread stops itself once every OTP it created is recorded.
--- Usage: wrk ... -s seed.lua URL -- MODE TARGET_PER_THREAD PREFIX_DIGIT MAX_ATTEMPTS OUT_DIR
+-- Seeds OTPs for the verify scenarios and appends "id pin" lines to OUT_DIR/seed-<tid>.txt.
+-- Each thread creates up to TARGET OTPs (phones "0" PREFIX tid CHUNK(2) COUNTER(5): distinct
+-- across chunks), then reads each code back from GET /dev/inbox?phone=... (MODE "codes");
+-- MODE "ids" records only the ids (pin "-"). Responses identify themselves (an OTP id or an
+-- inbox), so any connection may carry any step. A thread stops itself once its OTPs are all
+-- recorded; wrk itself always runs for its -d, so bench/run calls this in short chunks.
+-- Usage: wrk ... -s seed.lua URL -- MODE TARGET_PER_THREAD PREFIX_DIGIT MAX_ATTEMPTS OUT_DIR CHUNK
 dofile(os.getenv("BENCH_DIR") .. "/common.lua")
 
 local mode, target, prefix, max_attempts, out
-local sent, recorded, lost = 0, 0, 0
+local sent, created, recorded, failed = 0, 0, 0, 0
 local queue, head, tail = {}, 1, 0  -- phones whose code is still to be read from the inbox
 local pending_ids = {}              -- phone -> otp id, until the code is read
+local first_call = true  -- see request()
+local finished = false
 
 function init(args)
   mode = args[1] or "codes"
   target = tonumber(args[2] or "1000")
   prefix = "0" .. (args[3] or "5")
   max_attempts = tonumber(args[4] or "3")
-  out = assert(io.open(string.format("%s/seed-%d.txt", args[5] or ".", tid), "w"))
-  recorded_global = 0
+  chunk = tonumber(args[6] or "0")
+  out = assert(io.open(string.format("%s/seed-%d.txt", args[5] or ".", tid), "a"))
+  out:setvbuf("line")  -- wrk may end the run at any moment: keep every recorded line
+  recorded_total = 0
+end
+
+local function maybe_finish()
+  if not finished and sent >= target and recorded + failed >= sent then
+    finished = true
+    out:close()
+    wrk.thread:stop()
+  end
 end
 
 local function record(id, pin)
   out:write(id, " ", pin, "\n")
   recorded = recorded + 1
-  recorded_global = recorded
-  if recorded % 500 == 0 then out:flush() end
-  if recorded + lost >= target then
-    out:close()
-    out = nil
-    wrk.thread:stop()
-  end
+  recorded_total = recorded
 end
 
 function request()
+  if first_call and tid == 0 then
+    -- wrk calls request() once on thread 0 to check the script and discards the result.
+    first_call = false
+    return wrk.format("GET", "/healthz")
+  end
   if head <= tail then
     local phone = queue[head]
     queue[head] = nil
@@ -41,7 +53,7 @@ function request()
   end
   if sent < target then
     sent = sent + 1
-    local phone = string.format("%s%d%07d", prefix, tid, sent)
+    local phone = string.format("%s%d%02d%05d", prefix, tid, chunk, sent)
     return wrk.format("POST", "/v1/otp/request", json_headers,
       '{"phone":"' .. phone .. '","expiry":{"amount":60,"duration":"minutes"},"maxAttempts":' ..
       max_attempts .. '}')
@@ -51,7 +63,7 @@ end
 
 function response(status, headers, body)
   count_status(status)
-  if out == nil then return end
+  if finished then return end
   if status == 201 then
     local id = body:match('"id":"(otp_[%w]+)"')
     local phone = body:match('"phone":"(%d+)"')
@@ -78,10 +90,11 @@ function response(status, headers, body)
       queue[tail] = phone
     end
   elseif status ~= 200 then
-    lost = lost + 1  -- a failed create is never recorded; count it so the thread can finish
+    failed = failed + 1  -- a failed create is never recorded
   end
+  maybe_finish()
 end
 
 function done(summary, latency, requests)
-  print_status_counts({"recorded_global"})
+  print_status_counts({"recorded_total"})
 end

@@ -63,6 +63,7 @@ TEST_CASE("request, read from the dev inbox, verify once", "[http]") {
   const std::string code = code_in(message);
   CHECK(code.size() == 6);
 
+  CHECK(client.get("/dev/inbox?phone=%2B233%2024%20123%204567").json()["data"]["messages"].size() == 1);
   HttpResponse inbox = client.get("/dev/inbox?phone=0241234567");
   REQUIRE(inbox.status == 200);
   CHECK(inbox.json()["data"]["messages"][0]["otpId"] == id);
