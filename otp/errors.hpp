@@ -39,14 +39,28 @@ enum class ErrorCode {
 };
 
 inline constexpr ErrorCode kAllErrorCodes[] = {
-    ErrorCode::InvalidJson,        ErrorCode::MalformedRequest,     ErrorCode::ValidationError,
+    ErrorCode::InvalidJson,
+    ErrorCode::MalformedRequest,
+    ErrorCode::ValidationError,
     ErrorCode::InvalidPhone,
-    ErrorCode::Unauthorized,       ErrorCode::NotFound,             ErrorCode::MethodNotAllowed,
-    ErrorCode::PayloadTooLarge,    ErrorCode::UnsupportedMediaType, ErrorCode::OtpNotFound,
-    ErrorCode::InvalidPin,         ErrorCode::OtpExpired,           ErrorCode::OtpLocked,
-    ErrorCode::OtpNotPending,      ErrorCode::ResendCooldown,       ErrorCode::ResendLimitReached,
-    ErrorCode::ActiveOtpExists,    ErrorCode::RateLimitExceeded,    ErrorCode::IdempotencyKeyReused,
-    ErrorCode::ShuttingDown,       ErrorCode::ServiceUnavailable,   ErrorCode::InternalError,
+    ErrorCode::Unauthorized,
+    ErrorCode::NotFound,
+    ErrorCode::MethodNotAllowed,
+    ErrorCode::PayloadTooLarge,
+    ErrorCode::UnsupportedMediaType,
+    ErrorCode::OtpNotFound,
+    ErrorCode::InvalidPin,
+    ErrorCode::OtpExpired,
+    ErrorCode::OtpLocked,
+    ErrorCode::OtpNotPending,
+    ErrorCode::ResendCooldown,
+    ErrorCode::ResendLimitReached,
+    ErrorCode::ActiveOtpExists,
+    ErrorCode::RateLimitExceeded,
+    ErrorCode::IdempotencyKeyReused,
+    ErrorCode::ShuttingDown,
+    ErrorCode::ServiceUnavailable,
+    ErrorCode::InternalError,
 };
 
 // "INVALID_PIN", ...
@@ -73,8 +87,8 @@ struct Error {
 template <class T>
 class Result {
  public:
-  Result(T value) : state_(std::move(value)) {}          // NOLINT: implicit by design
-  Result(Error error) : state_(std::move(error)) {}      // NOLINT: implicit by design
+  Result(T value) : state_(std::move(value)) {}      // NOLINT: implicit by design
+  Result(Error error) : state_(std::move(error)) {}  // NOLINT: implicit by design
 
   bool ok() const { return std::holds_alternative<T>(state_); }
   explicit operator bool() const { return ok(); }

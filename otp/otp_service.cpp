@@ -59,8 +59,8 @@ Result<ValidRequest> validate(const OtpRequestInput& input, const OtpPolicy& pol
   std::string sender = input.sender.value_or("");
   if (input.sender) {
     if (sender.empty() || sender.size() > policy.max_sender_length || !printable_ascii(sender)) {
-      fields["from"] = "must be 1-" + std::to_string(policy.max_sender_length) +
-                       " printable ASCII characters";
+      fields["from"] =
+          "must be 1-" + std::to_string(policy.max_sender_length) + " printable ASCII characters";
     }
   }
 
@@ -80,8 +80,8 @@ Result<ValidRequest> validate(const OtpRequestInput& input, const OtpPolicy& pol
   const PinLengthRange range = pin_length_range(pin_type);
   const int pin_length = input.pin_length.value_or(range.fallback);
   if (pin_length < range.min || pin_length > range.max) {
-    fields["pinLength"] = "must be " + std::to_string(range.min) + "-" +
-                          std::to_string(range.max) + " for " + std::string(to_string(pin_type));
+    fields["pinLength"] = "must be " + std::to_string(range.min) + "-" + std::to_string(range.max) +
+                          " for " + std::string(to_string(pin_type));
   }
 
   const std::string unit = input.expiry_duration.value_or("minutes");
@@ -106,8 +106,8 @@ Result<ValidRequest> validate(const OtpRequestInput& input, const OtpPolicy& pol
 
   const std::string metadata = input.metadata_json.value_or("");
   if (metadata.size() > policy.max_metadata_bytes) {
-    fields["metadata"] = "must be at most " + std::to_string(policy.max_metadata_bytes) +
-                         " bytes as compact JSON";
+    fields["metadata"] =
+        "must be at most " + std::to_string(policy.max_metadata_bytes) + " bytes as compact JSON";
   }
 
   if (!fields.empty()) return validation_error(std::move(fields));
@@ -116,8 +116,8 @@ Result<ValidRequest> validate(const OtpRequestInput& input, const OtpPolicy& pol
                        "phone must be an international number (+233241234567, 233241234567) or a "
                        "local one (0241234567).");
   }
-  return ValidRequest{*phone, sender,         std::move(tmpl), pin_type,     pin_length,
-                      amount, unit,           expiry_seconds,  max_attempts, metadata};
+  return ValidRequest{*phone, sender, std::move(tmpl), pin_type,     pin_length,
+                      amount, unit,   expiry_seconds,  max_attempts, metadata};
 }
 
 }  // namespace
@@ -182,7 +182,8 @@ Result<OtpCreated> OtpService::request(const OtpRequestInput& input,
       outcome = std::move(*limited);
       return;
     }
-    if (auto limited = check_rate(tx, "client_ip", context.client_ip, policy_.per_client_ip, true)) {
+    if (auto limited =
+            check_rate(tx, "client_ip", context.client_ip, policy_.per_client_ip, true)) {
       outcome = std::move(*limited);
       return;
     }
@@ -233,8 +234,8 @@ Result<OtpCreated> OtpService::request(const OtpRequestInput& input,
     tx.add_event(otp.id, event::kRequested, now);
     tx.enqueue_delivery(otp.id, "initial", now);
     if (context.idempotency_key) {
-      tx.save_idempotency({context.api_key_id, *context.idempotency_key, context.body_fingerprint,
-                           otp.id, now});
+      tx.save_idempotency(
+          {context.api_key_id, *context.idempotency_key, context.body_fingerprint, otp.id, now});
     }
     queued = true;
     outcome = OtpCreated{otp.id, otp.expires_at, otp.phone, false};
@@ -356,8 +357,8 @@ Result<OtpResent> OtpService::resend(std::int64_t api_key_id, std::string_view o
     tx.add_event(otp.id, event::kResent, now);
     tx.enqueue_delivery(otp.id, "resend", now);
     queued = true;
-    outcome = OtpResent{otp.id, otp.send_count, otp.expires_at,
-                        now + policy_.resend_cooldown_seconds};
+    outcome =
+        OtpResent{otp.id, otp.send_count, otp.expires_at, now + policy_.resend_cooldown_seconds};
   });
   if (queued) notify_delivery_queued();
   return std::move(*outcome);

@@ -120,7 +120,9 @@ class OtpService {
   SweepReport sweep();
 
   // Called after a transaction that queued a delivery has committed (wakes the dispatcher).
-  void on_delivery_queued(std::function<void()> callback) { delivery_queued_ = std::move(callback); }
+  void on_delivery_queued(std::function<void()> callback) {
+    delivery_queued_ = std::move(callback);
+  }
 
   const OtpPolicy& policy() const { return policy_; }
 

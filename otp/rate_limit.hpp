@@ -8,7 +8,7 @@
 namespace ussd_otp {
 
 struct RateLimitRule {
-  std::int64_t limit = 0;           // requests allowed per window; 0 disables the rule
+  std::int64_t limit = 0;  // requests allowed per window; 0 disables the rule
   std::int64_t window_seconds = 60;
 };
 

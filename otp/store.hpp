@@ -74,9 +74,8 @@ class ApiKeyStore {
  public:
   virtual ~ApiKeyStore() = default;
   // Returns the new id, or nullopt when a key with that name (revoked or not) already exists.
-  virtual std::optional<std::int64_t> create_api_key(std::string_view name,
-                                                     std::string_view prefix, const Bytes& hash,
-                                                     UnixSeconds now) = 0;
+  virtual std::optional<std::int64_t> create_api_key(std::string_view name, std::string_view prefix,
+                                                     const Bytes& hash, UnixSeconds now) = 0;
   // Only keys that are not revoked.
   virtual std::optional<ApiKeyRecord> find_api_key_by_hash(const Bytes& hash) = 0;
   virtual std::optional<ApiKeyRecord> find_api_key_by_name(std::string_view name) = 0;

@@ -22,7 +22,8 @@ constexpr std::array<std::pair<OtpStatus, std::string_view>, 5> kStatusNames{{
 }};
 
 template <class Enum, std::size_t N>
-std::string_view name_of(const std::array<std::pair<Enum, std::string_view>, N>& table, Enum value) {
+std::string_view name_of(const std::array<std::pair<Enum, std::string_view>, N>& table,
+                         Enum value) {
   for (const auto& [candidate, name] : table) {
     if (candidate == value) return name;
   }
@@ -40,11 +41,15 @@ std::optional<Enum> value_of(const std::array<std::pair<Enum, std::string_view>,
 
 }  // namespace
 
-std::string_view to_string(PinType type) { return name_of(kPinTypeNames, type); }
+std::string_view to_string(PinType type) {
+  return name_of(kPinTypeNames, type);
+}
 std::optional<PinType> pin_type_from_string(std::string_view text) {
   return value_of(kPinTypeNames, text);
 }
-std::string_view to_string(OtpStatus status) { return name_of(kStatusNames, status); }
+std::string_view to_string(OtpStatus status) {
+  return name_of(kStatusNames, status);
+}
 std::optional<OtpStatus> otp_status_from_string(std::string_view text) {
   return value_of(kStatusNames, text);
 }

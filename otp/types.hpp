@@ -25,17 +25,17 @@ std::string_view to_string(OtpStatus status);                        // "pending
 std::optional<OtpStatus> otp_status_from_string(std::string_view text);
 
 struct OtpRecord {
-  std::string id;             // "otp_" + 32 hex chars, random
+  std::string id;  // "otp_" + 32 hex chars, random
   std::int64_t api_key_id = 0;
-  std::string phone;          // digits-only E.164, e.g. "233241234567"
-  std::string sender;         // the request's `from`; may be empty
+  std::string phone;   // digits-only E.164, e.g. "233241234567"
+  std::string sender;  // the request's `from`; may be empty
   std::string message_template;
   PinType pin_type = PinType::Numeric;
   int pin_length = 6;
-  int expiry_amount = 5;            // as requested, for rendering {amount}
+  int expiry_amount = 5;                // as requested, for rendering {amount}
   std::string expiry_unit = "minutes";  // "minutes" | "hours", for rendering {duration}
-  Bytes code_hash;                  // keyed hash of (id, code)
-  Bytes code_ciphertext;            // AEAD of the code, bound to the id
+  Bytes code_hash;                      // keyed hash of (id, code)
+  Bytes code_ciphertext;                // AEAD of the code, bound to the id
   OtpStatus status = OtpStatus::Pending;
   int max_attempts = 3;
   int failed_attempts = 0;

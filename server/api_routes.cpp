@@ -8,9 +8,9 @@
 namespace ussd_otp {
 namespace {
 
+using nlohmann::json;
 using Pistache::Http::Method;
 using Pistache::Rest::Request;
-using nlohmann::json;
 
 json created_json(const OtpCreated& created) {
   return {{"id", created.id}, {"expiresAt", iso8601(created.expires_at)}, {"phone", created.phone}};
@@ -24,20 +24,20 @@ json view_json(const OtpView& view) {
     if (!e.detail.empty()) item["detail"] = e.detail;
     events.push_back(std::move(item));
   }
-  json body = {{"id", otp.id},
-               {"status", to_string(view.status)},
-               {"phone", otp.phone},
-               {"from", otp.sender},
-               {"pinType", to_string(otp.pin_type)},
-               {"pinLength", otp.pin_length},
-               {"createdAt", iso8601(otp.created_at)},
-               {"expiresAt", iso8601(otp.expires_at)},
-               {"attemptsRemaining", view.attempts_remaining},
-               {"maxAttempts", otp.max_attempts},
-               {"sendCount", otp.send_count},
-               {"events", std::move(events)},
-               {"metadata", otp.metadata_json.empty() ? json(nullptr)
-                                                      : json::parse(otp.metadata_json)}};
+  json body = {
+      {"id", otp.id},
+      {"status", to_string(view.status)},
+      {"phone", otp.phone},
+      {"from", otp.sender},
+      {"pinType", to_string(otp.pin_type)},
+      {"pinLength", otp.pin_length},
+      {"createdAt", iso8601(otp.created_at)},
+      {"expiresAt", iso8601(otp.expires_at)},
+      {"attemptsRemaining", view.attempts_remaining},
+      {"maxAttempts", otp.max_attempts},
+      {"sendCount", otp.send_count},
+      {"events", std::move(events)},
+      {"metadata", otp.metadata_json.empty() ? json(nullptr) : json::parse(otp.metadata_json)}};
   return body;
 }
 
@@ -63,8 +63,8 @@ ApiResponse handle_request(OtpService& otp, const Request& request, HttpContext&
   const json& body = parsed.value();
 
   FieldReader fields(body);
-  fields.reject_unknown({"phone", "from", "message", "pinLength", "pinType", "expiry",
-                         "maxAttempts", "metadata"});
+  fields.reject_unknown(
+      {"phone", "from", "message", "pinLength", "pinType", "expiry", "maxAttempts", "metadata"});
   OtpRequestInput input;
   input.phone = fields.string("phone", true).value_or("");
   input.sender = fields.string("from");
@@ -187,8 +187,9 @@ void add_api_routes(HttpServer& server, const ApiDependencies& deps) {
                       error.retry_after = 1;
                       return ApiResponse::error(error);
                     }});
-  server.add_route({Method::Post, "/v1/otp/request", true, true,
-                    [&otp](const Request& r, HttpContext& c) { return handle_request(otp, r, c); }});
+  server.add_route(
+      {Method::Post, "/v1/otp/request", true, true,
+       [&otp](const Request& r, HttpContext& c) { return handle_request(otp, r, c); }});
   server.add_route({Method::Post, "/v1/otp/verify", true, true,
                     [&otp](const Request& r, HttpContext& c) { return handle_verify(otp, r, c); }});
   server.add_route({Method::Post, "/v1/otp/resend", true, true,
@@ -199,10 +200,10 @@ void add_api_routes(HttpServer& server, const ApiDependencies& deps) {
                     [&otp](const Request& r, HttpContext& c) { return handle_cancel(otp, r, c); }});
   if (deps.dev_inbox) {
     DevInbox& inbox = *deps.dev_inbox;
-    server.add_route({Method::Get, "/dev/inbox", false, false,
-                      [&inbox, &otp](const Request& r, HttpContext&) {
-                        return handle_inbox(inbox, otp.policy(), r);
-                      }});
+    server.add_route(
+        {Method::Get, "/dev/inbox", false, false, [&inbox, &otp](const Request& r, HttpContext&) {
+           return handle_inbox(inbox, otp.policy(), r);
+         }});
   }
 }
 

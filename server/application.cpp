@@ -13,7 +13,8 @@ std::pair<std::string, std::uint16_t> split_listen(const std::string& listen) {
   const auto colon = listen.rfind(':');
   if (colon == std::string::npos) throw ConfigError("listen: must be HOST:PORT");
   std::string host = listen.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   const std::string port_text = listen.substr(colon + 1);
   int port = -1;
   try {
@@ -24,7 +25,8 @@ std::pair<std::string, std::uint16_t> split_listen(const std::string& listen) {
     port = -1;
   }
   if (port < 0 || port > 65535 || host.empty()) {
-    throw ConfigError("listen: must be HOST:PORT with a port from 0 to 65535 (got \"" + listen + "\")");
+    throw ConfigError("listen: must be HOST:PORT with a port from 0 to 65535 (got \"" + listen +
+                      "\")");
   }
   return {host, static_cast<std::uint16_t>(port)};
 }
@@ -103,34 +105,40 @@ Application::Application(Config config, std::shared_ptr<const Clock> clock)
   SqliteStore& keys = *store_;
   const Clock& now = *clock_;
   http_ = std::make_unique<HttpServer>(
-      options, [&keys, &now](std::string_view key) -> std::optional<std::pair<std::int64_t, std::string>> {
+      options,
+      [&keys, &now](std::string_view key) -> std::optional<std::pair<std::int64_t, std::string>> {
         auto record = keys.find_api_key_by_hash(hash_api_key(key));
         if (!record) return std::nullopt;
         // last_used_at is informational; writing it at most once a minute keeps reads cheap.
         const UnixSeconds at = now.now();
-        if (!record->last_used_at || *record->last_used_at + 60 <= at) keys.touch_api_key(record->id, at);
+        if (!record->last_used_at || *record->last_used_at + 60 <= at)
+          keys.touch_api_key(record->id, at);
         return std::make_pair(record->id, record->prefix);
       });
   add_api_routes(*http_, ApiDependencies{*otp_, *store_, *clock_, dev_inbox_.get()});
 }
 
-Application::~Application() { stop(); }
+Application::~Application() {
+  stop();
+}
 
 void Application::start() {
   http_->start();
   if (dev_inbox_) {
     DevInbox& inbox = *dev_inbox_;
     OtpService& otp = *otp_;
-    dispatcher_ = std::make_unique<BackgroundLoop>("dispatcher", std::chrono::seconds(1), [&otp, &inbox] {
-      while (otp.dispatch_due(inbox, 200).delivered == 200) {
-      }
-    });
+    dispatcher_ =
+        std::make_unique<BackgroundLoop>("dispatcher", std::chrono::seconds(1), [&otp, &inbox] {
+          while (otp.dispatch_due(inbox, 200).delivered == 200) {
+          }
+        });
     BackgroundLoop& loop = *dispatcher_;
     otp_->on_delivery_queued([&loop] { loop.poke(); });
   } else {
     log_event(spdlog::level::warn, "delivery.none",
-              {{"message", "no delivery channel configured: codes stay in the outbox and are "
-                           "reachable over USSD only (dev mode uses the dev inbox)"}});
+              {{"message",
+                "no delivery channel configured: codes stay in the outbox and are "
+                "reachable over USSD only (dev mode uses the dev inbox)"}});
   }
   OtpService& otp = *otp_;
   sweeper_ = std::make_unique<BackgroundLoop>(
@@ -148,8 +156,7 @@ void Application::start() {
 bool Application::stop() {
   if (stopped_) return true;
   stopped_ = true;
-  const bool drained =
-      http_->drain_and_stop(std::chrono::seconds(config_.shutdown_grace_seconds));
+  const bool drained = http_->drain_and_stop(std::chrono::seconds(config_.shutdown_grace_seconds));
   otp_->on_delivery_queued(nullptr);
   dispatcher_.reset();
   sweeper_.reset();

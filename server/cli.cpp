@@ -34,8 +34,9 @@ void add_setting_options(CLI::App& command, SettingOptions& holder, bool all) {
                      "env USSD_OTP_CONFIG");
   for (const Setting& setting : all_settings()) {
     if (!all && setting.name != "db" && setting.name != "log-level") continue;
-    const std::string help = setting.help + " [env " + env_var_name(setting.name) + "]" +
-                             (setting.default_value.empty() ? "" : " (default " + setting.default_value + ")");
+    const std::string help =
+        setting.help + " [env " + env_var_name(setting.name) + "]" +
+        (setting.default_value.empty() ? "" : " (default " + setting.default_value + ")");
     if (setting.is_flag) {
       holder.options[setting.name] = command.add_flag("--" + setting.name, holder.dev, help);
     } else {
@@ -112,7 +113,8 @@ int serve(const Config& config) {
   }
   int received = 0;
   sigwait(&stop_signals, &received);
-  log_event(spdlog::level::info, "server.stopping", {{"signal", received == SIGINT ? "SIGINT" : "SIGTERM"}});
+  log_event(spdlog::level::info, "server.stopping",
+            {{"signal", received == SIGINT ? "SIGINT" : "SIGTERM"}});
   return app.stop() ? 0 : 1;
 }
 
@@ -143,7 +145,8 @@ int run_cli(int argc, char** argv) {
   CLI::App* create = keys->add_subcommand("create", "create a key and print it once");
   create->add_option("--name", name, "a unique name for the key")->required();
   create->fallthrough();  // --db and --config may follow the subcommand
-  keys->add_subcommand("list", "list keys: name, prefix, created, last used, revoked")->fallthrough();
+  keys->add_subcommand("list", "list keys: name, prefix, created, last used, revoked")
+      ->fallthrough();
   CLI::App* revoke = keys->add_subcommand("revoke", "revoke a key by name");
   revoke->add_option("name", name, "the key's name")->required();
   revoke->fallthrough();
@@ -160,7 +163,8 @@ int run_cli(int argc, char** argv) {
     const Config config = resolve(keys_options);
     configure_logging(LogFormat::Text, config.log_level);
     ensure_sodium_initialized();
-    SqliteStore store(SqliteOptions{config.db, config.sqlite_synchronous, config.sqlite_busy_timeout_ms});
+    SqliteStore store(
+        SqliteOptions{config.db, config.sqlite_synchronous, config.sqlite_busy_timeout_ms});
     if (*create) {
       NewApiKey key = generate_api_key();
       if (!store.create_api_key(name, key.prefix, key.hash, SystemClock().now())) {
@@ -179,7 +183,8 @@ int run_cli(int argc, char** argv) {
       std::cout << "revoked " << name << "\n";
       return 0;
     }
-    std::printf("%-24s %-14s %-21s %-21s %s\n", "NAME", "PREFIX", "CREATED", "LAST USED", "REVOKED");
+    std::printf("%-24s %-14s %-21s %-21s %s\n", "NAME", "PREFIX", "CREATED", "LAST USED",
+                "REVOKED");
     for (const ApiKeyRecord& key : store.list_api_keys()) {
       std::printf("%-24s %-14s %-21s %-21s %s\n", key.name.c_str(), key.prefix.c_str(),
                   format_time(key.created_at).c_str(), format_time(key.last_used_at).c_str(),

@@ -63,7 +63,8 @@ std::vector<Setting> build_settings() {
   std::vector<Setting> s;
   s.push_back({"listen", "HOST:PORT to listen on (port 0 picks a free port)", "127.0.0.1:8080",
                false, [](Config& c, const std::string& v) {
-                 if (v.rfind(':') == std::string::npos) throw ConfigError("listen: must be HOST:PORT");
+                 if (v.rfind(':') == std::string::npos)
+                   throw ConfigError("listen: must be HOST:PORT");
                  c.listen = v;
                }});
   s.push_back({"db", "SQLite database file (created with its directory)", "var/ussd-otp.db", false,
@@ -77,11 +78,11 @@ std::vector<Setting> build_settings() {
                [](Config& c, const std::string& v) {
                  c.log_format = one_of("log-format", v, {"text", "json"});
                }});
-  s.push_back({"log-level", "trace, debug, info, warn, error or off", "info", false,
-               [](Config& c, const std::string& v) {
-                 c.log_level =
-                     one_of("log-level", v, {"trace", "debug", "info", "warn", "error", "off"});
-               }});
+  s.push_back(
+      {"log-level", "trace, debug, info, warn, error or off", "info", false,
+       [](Config& c, const std::string& v) {
+         c.log_level = one_of("log-level", v, {"trace", "debug", "info", "warn", "error", "off"});
+       }});
   s.push_back({"server-key", "server secret as 64 hex characters (else read from server-key-file)",
                "", false, [](Config& c, const std::string& v) { c.server_key = v; }});
   s.push_back({"server-key-file",
@@ -122,38 +123,37 @@ std::vector<Setting> build_settings() {
   s.push_back(int_setting<int>("sweep-interval-seconds",
                                "how often expired OTPs are marked and old records deleted",
                                &Config::sweep_interval_seconds, 1, 3600));
-  s.push_back({"default-country-code", "country calling code for local numbers (0XXXXXXXXX)",
-               p.phone_rules.default_country_code, false, [](Config& c, const std::string& v) {
-                 if (v.empty() || v.size() > 3 || v[0] == '0' ||
-                     !std::all_of(v.begin(), v.end(), [](char ch) { return ch >= '0' && ch <= '9'; })) {
-                   throw ConfigError("default-country-code: must be 1-3 digits, not starting with 0");
-                 }
-                 c.policy.phone_rules.default_country_code = v;
-               }});
-  s.push_back(policy_int<int>("national-number-length",
-                              "digits after the default country code (0: any 4-14)",
-                              p.phone_rules.national_number_length, 0, 14,
-                              [](OtpPolicy& o, int v) { o.phone_rules.national_number_length = v; }));
+  s.push_back(
+      {"default-country-code", "country calling code for local numbers (0XXXXXXXXX)",
+       p.phone_rules.default_country_code, false, [](Config& c, const std::string& v) {
+         if (v.empty() || v.size() > 3 || v[0] == '0' ||
+             !std::all_of(v.begin(), v.end(), [](char ch) { return ch >= '0' && ch <= '9'; })) {
+           throw ConfigError("default-country-code: must be 1-3 digits, not starting with 0");
+         }
+         c.policy.phone_rules.default_country_code = v;
+       }});
+  s.push_back(policy_int<int>(
+      "national-number-length", "digits after the default country code (0: any 4-14)",
+      p.phone_rules.national_number_length, 0, 14,
+      [](OtpPolicy& o, int v) { o.phone_rules.national_number_length = v; }));
   s.push_back(policy_int<int>("default-expiry-minutes", "expiry when a request gives none",
                               p.default_expiry_minutes, 1, 1440,
                               [](OtpPolicy& o, int v) { o.default_expiry_minutes = v; }));
-  s.push_back(policy_int<int>("default-max-attempts", "wrong pins allowed when a request gives none",
-                              p.default_max_attempts, 1, 10,
-                              [](OtpPolicy& o, int v) { o.default_max_attempts = v; }));
+  s.push_back(policy_int<int>(
+      "default-max-attempts", "wrong pins allowed when a request gives none",
+      p.default_max_attempts, 1, 10, [](OtpPolicy& o, int v) { o.default_max_attempts = v; }));
   s.push_back(policy_int<I64>("resend-cooldown-seconds", "minimum time between two sends of an OTP",
                               p.resend_cooldown_seconds, 0, 3600,
                               [](OtpPolicy& o, I64 v) { o.resend_cooldown_seconds = v; }));
   s.push_back(policy_int<int>("max-sends-per-otp", "sends per OTP, the first one included",
                               p.max_sends_per_otp, 1, 20,
                               [](OtpPolicy& o, int v) { o.max_sends_per_otp = v; }));
-  s.push_back(policy_int<I64>("rate-limit-phone-per-hour",
-                              "OTPs created per phone number per hour (0: no limit)",
-                              p.per_phone.limit, 0, 1'000'000,
-                              [](OtpPolicy& o, I64 v) { o.per_phone.limit = v; }));
-  s.push_back(policy_int<I64>("rate-limit-api-key-per-minute",
-                              "OTP requests per API key per minute (0: no limit)",
-                              p.per_api_key.limit, 0, 100'000'000,
-                              [](OtpPolicy& o, I64 v) { o.per_api_key.limit = v; }));
+  s.push_back(policy_int<I64>(
+      "rate-limit-phone-per-hour", "OTPs created per phone number per hour (0: no limit)",
+      p.per_phone.limit, 0, 1'000'000, [](OtpPolicy& o, I64 v) { o.per_phone.limit = v; }));
+  s.push_back(policy_int<I64>(
+      "rate-limit-api-key-per-minute", "OTP requests per API key per minute (0: no limit)",
+      p.per_api_key.limit, 0, 100'000'000, [](OtpPolicy& o, I64 v) { o.per_api_key.limit = v; }));
   s.push_back(policy_int<I64>("rate-limit-ip-per-minute",
                               "OTP requests per client IP per minute (0: no limit)",
                               p.per_client_ip.limit, 0, 100'000'000,
@@ -164,12 +164,12 @@ std::vector<Setting> build_settings() {
   s.push_back(policy_int<I64>("retention-days", "OTPs and their events are deleted after this",
                               p.retention_seconds / 86400, 1, 3650,
                               [](OtpPolicy& o, I64 v) { o.retention_seconds = v * 86400; }));
-  s.push_back(policy_int<std::size_t>("max-metadata-bytes", "largest `metadata` object (compact JSON)",
-                                      p.max_metadata_bytes, 0, 65536,
-                                      [](OtpPolicy& o, std::size_t v) { o.max_metadata_bytes = v; }));
-  s.push_back(policy_int<std::size_t>("max-message-length", "longest `message` template, characters",
-                                      p.max_message_length, 16, 2000,
-                                      [](OtpPolicy& o, std::size_t v) { o.max_message_length = v; }));
+  s.push_back(policy_int<std::size_t>(
+      "max-metadata-bytes", "largest `metadata` object (compact JSON)", p.max_metadata_bytes, 0,
+      65536, [](OtpPolicy& o, std::size_t v) { o.max_metadata_bytes = v; }));
+  s.push_back(policy_int<std::size_t>(
+      "max-message-length", "longest `message` template, characters", p.max_message_length, 16,
+      2000, [](OtpPolicy& o, std::size_t v) { o.max_message_length = v; }));
   return s;
 }
 

@@ -20,8 +20,8 @@ struct Config {
   bool dev = false;
   std::string log_format = "text";  // text | json
   std::string log_level = "info";
-  std::string server_key;                   // 64 hex chars; empty: use server_key_file
-  std::filesystem::path server_key_file;    // empty: "server.key" next to the database
+  std::string server_key;                 // 64 hex chars; empty: use server_key_file
+  std::filesystem::path server_key_file;  // empty: "server.key" next to the database
   int threads = 2;
   std::size_t max_body_bytes = 16 * 1024;
   std::size_t max_header_bytes = 8 * 1024;
@@ -49,7 +49,7 @@ struct Setting {
   std::string name;
   std::string help;
   std::string default_value;
-  bool is_flag = false;  // takes no value on the command line
+  bool is_flag = false;                                    // takes no value on the command line
   std::function<void(Config&, const std::string&)> apply;  // throws ConfigError
 };
 

@@ -37,7 +37,9 @@ constexpr Http::Method kAllMethods[] = {
     Http::Method::Delete,  Http::Method::Trace, Http::Method::Connect,
 };
 
-std::string new_request_id() { return random_token(12); }
+std::string new_request_id() {
+  return random_token(12);
+}
 
 // A client-supplied id is kept when it is short and printable, so it can be logged safely.
 std::string request_id_from(const Http::Request& request) {
@@ -177,7 +179,8 @@ ApiResponse ApiResponse::error(const Error& error) {
                        body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
                        "application/json",
                        {}};
-  if (error.retry_after) response.headers.emplace_back("Retry-After", std::to_string(*error.retry_after));
+  if (error.retry_after)
+    response.headers.emplace_back("Retry-After", std::to_string(*error.retry_after));
   return response;
 }
 
@@ -194,18 +197,23 @@ int http_status_for(ErrorCode code) {
     case ErrorCode::InvalidPin:
     case ErrorCode::OtpExpired:
       return 400;
-    case ErrorCode::Unauthorized: return 401;
+    case ErrorCode::Unauthorized:
+      return 401;
     case ErrorCode::NotFound:
     case ErrorCode::OtpNotFound:
       return 404;
-    case ErrorCode::MethodNotAllowed: return 405;
+    case ErrorCode::MethodNotAllowed:
+      return 405;
     case ErrorCode::OtpNotPending:
     case ErrorCode::ActiveOtpExists:
     case ErrorCode::IdempotencyKeyReused:
       return 409;
-    case ErrorCode::PayloadTooLarge: return 413;
-    case ErrorCode::UnsupportedMediaType: return 415;
-    case ErrorCode::OtpLocked: return 423;
+    case ErrorCode::PayloadTooLarge:
+      return 413;
+    case ErrorCode::UnsupportedMediaType:
+      return 415;
+    case ErrorCode::OtpLocked:
+      return 423;
     case ErrorCode::ResendCooldown:
     case ErrorCode::ResendLimitReached:
     case ErrorCode::RateLimitExceeded:
@@ -213,7 +221,8 @@ int http_status_for(ErrorCode code) {
     case ErrorCode::ShuttingDown:
     case ErrorCode::ServiceUnavailable:
       return 503;
-    case ErrorCode::InternalError: return 500;
+    case ErrorCode::InternalError:
+      return 500;
   }
   return 500;
 }
@@ -240,7 +249,9 @@ HttpServer::~HttpServer() {
   if (endpoint_ && !stopped_) endpoint_->shutdown();
 }
 
-void HttpServer::add_route(RouteSpec route) { routes_.push_back(std::move(route)); }
+void HttpServer::add_route(RouteSpec route) {
+  routes_.push_back(std::move(route));
+}
 
 std::string HttpServer::client_ip(const Rest::Request& request) const {
   if (!options_.trusted_proxy_header.empty()) {
@@ -267,10 +278,9 @@ void HttpServer::dispatch(const RouteSpec& route, const Rest::Request& request,
       response.headers.emplace_back("Retry-After", "1");
     } else if (route.requires_json_body && request.body().size() > options_.max_body_bytes) {
       response = ApiResponse::error(Error::make(
-          ErrorCode::PayloadTooLarge, "The body is larger than " +
-                                          std::to_string(options_.max_body_bytes) + " bytes."));
-    } else if (route.requires_api_key &&
-               [&] {
+          ErrorCode::PayloadTooLarge,
+          "The body is larger than " + std::to_string(options_.max_body_bytes) + " bytes."));
+    } else if (route.requires_api_key && [&] {
                  auto key = bearer_or_api_key(request);
                  auto identity = key ? authenticate_(*key) : std::nullopt;
                  if (!identity) return true;
@@ -278,9 +288,9 @@ void HttpServer::dispatch(const RouteSpec& route, const Rest::Request& request,
                  context.api_key_prefix = identity->second;
                  return false;
                }()) {
-      response = ApiResponse::error(Error::make(
-          ErrorCode::Unauthorized,
-          "A valid API key is required (Authorization: Bearer KEY, or api-key: KEY)."));
+      response = ApiResponse::error(
+          Error::make(ErrorCode::Unauthorized,
+                      "A valid API key is required (Authorization: Bearer KEY, or api-key: KEY)."));
     } else if (route.requires_json_body && !is_json_content_type(request)) {
       response = ApiResponse::error(Error::make(
           ErrorCode::UnsupportedMediaType, "Send the body as Content-Type: application/json."));
@@ -291,10 +301,10 @@ void HttpServer::dispatch(const RouteSpec& route, const Rest::Request& request,
     // Storage failures (locked past busy_timeout, disk full) are worth a retry; say so.
     log_event(spdlog::level::err, "http.handler_failed",
               {{"rid", context.request_id}, {"path", request.resource()}, {"error", e.what()}});
-    response = ApiResponse::error(Error::make(
-        ErrorCode::ServiceUnavailable,
-        "The server could not complete the request; retry shortly. Request id: " +
-            context.request_id));
+    response = ApiResponse::error(
+        Error::make(ErrorCode::ServiceUnavailable,
+                    "The server could not complete the request; retry shortly. Request id: " +
+                        context.request_id));
     response.headers.emplace_back("Retry-After", "1");
   }
   if (response.status == 405) {
@@ -329,7 +339,8 @@ void HttpServer::start() {
   // threads read it (a data race in this Pistache snapshot).
   std::vector<std::string> paths;
   for (const RouteSpec& route : routes_) {
-    if (std::find(paths.begin(), paths.end(), route.path) == paths.end()) paths.push_back(route.path);
+    if (std::find(paths.begin(), paths.end(), route.path) == paths.end())
+      paths.push_back(route.path);
   }
   for (const std::string& path : paths) {
     for (Http::Method method : kAllMethods) {
@@ -338,39 +349,38 @@ void HttpServer::start() {
       });
       if (match != routes_.end()) {
         const RouteSpec* spec = &*match;
-        router_->addRoute(method, path, [this, spec](const Rest::Request& request,
-                                                     Http::ResponseWriter writer) {
-          dispatch(*spec, request, std::move(writer));
-          return Rest::Route::Result::Ok;
-        });
+        router_->addRoute(method, path,
+                          [this, spec](const Rest::Request& request, Http::ResponseWriter writer) {
+                            dispatch(*spec, request, std::move(writer));
+                            return Rest::Route::Result::Ok;
+                          });
         continue;
       }
       const std::string allow = allow_list(routes_, path);
-      router_->addRoute(method, path, [this, path, allow](const Rest::Request& request,
-                                                          Http::ResponseWriter writer) {
-        RouteSpec not_allowed{request.method(), path, false, false,
-                              [allow](const Rest::Request&, HttpContext&) {
-                                return ApiResponse::error(Error::make(
-                                    ErrorCode::MethodNotAllowed,
-                                    "This path accepts only: " + allow + "."));
-                              }};
-        dispatch(not_allowed, request, std::move(writer));
-        return Rest::Route::Result::Ok;
-      });
+      router_->addRoute(
+          method, path,
+          [this, path, allow](const Rest::Request& request, Http::ResponseWriter writer) {
+            RouteSpec not_allowed{
+                request.method(), path, false, false, [allow](const Rest::Request&, HttpContext&) {
+                  return ApiResponse::error(Error::make(ErrorCode::MethodNotAllowed,
+                                                        "This path accepts only: " + allow + "."));
+                }};
+            dispatch(not_allowed, request, std::move(writer));
+            return Rest::Route::Result::Ok;
+          });
     }
   }
   router_->addNotFoundHandler([this](const Rest::Request& request, Http::ResponseWriter writer) {
-    RouteSpec not_found{request.method(), "", false, false,
-                        [](const Rest::Request& req, HttpContext&) {
-                          return ApiResponse::error(Error::make(
-                              ErrorCode::NotFound, "No route for " + req.resource() + "."));
-                        }};
+    RouteSpec not_found{
+        request.method(), "", false, false, [](const Rest::Request& req, HttpContext&) {
+          return ApiResponse::error(
+              Error::make(ErrorCode::NotFound, "No route for " + req.resource() + "."));
+        }};
     dispatch(not_found, request, std::move(writer));
     return Rest::Route::Result::Ok;
   });
 
-  endpoint_ = std::make_unique<Http::Endpoint>(
-      Address(options_.host, Port(options_.port)));
+  endpoint_ = std::make_unique<Http::Endpoint>(Address(options_.host, Port(options_.port)));
   auto endpoint_options = Http::Endpoint::options()
                               .threads(options_.threads)
                               .flags(Tcp::Options::ReuseAddr)

@@ -12,9 +12,9 @@
 #include <utility>
 #include <vector>
 
-#include <nlohmann/json.hpp>
 #include <pistache/endpoint.h>
 #include <pistache/router.h>
+#include <nlohmann/json.hpp>
 
 #include "otp/errors.hpp"
 

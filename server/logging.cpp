@@ -16,8 +16,8 @@ std::atomic<LogFormat> g_format{LogFormat::Text};
 void configure_logging(LogFormat format, std::string_view level) {
   g_format = format;
   // Not created through the registry, so configuring twice (tests) does not clash on the name.
-  auto logger = std::make_shared<spdlog::logger>(
-      "ussd-otp", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  auto logger = std::make_shared<spdlog::logger>("ussd-otp",
+                                                 std::make_shared<spdlog::sinks::stderr_sink_mt>());
   if (format == LogFormat::Json) {
     // The message is the inside of a JSON object, so each line is one complete object.
     logger->set_pattern(R"({"ts":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l",%v})",
@@ -46,8 +46,9 @@ void log_event(spdlog::level::level_enum level, std::string_view event,
       line += ' ';
       line += key;
       line += '=';
-      line += value.is_string() ? value.get<std::string>()
-                                : value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      line += value.is_string()
+                  ? value.get<std::string>()
+                  : value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     }
   }
   spdlog::log(level, "{}", line);

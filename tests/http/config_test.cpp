@@ -38,8 +38,8 @@ TEST_CASE("flag beats environment beats file beats default", "[config]") {
   CHECK(from_file.policy.per_phone.limit == 7);
   CHECK(from_file.dev);
 
-  const Config from_env =
-      resolve_config({}, env_of({{"USSD_OTP_LISTEN", "127.0.0.1:2"}, {"USSD_OTP_THREADS", "4"}}), file);
+  const Config from_env = resolve_config(
+      {}, env_of({{"USSD_OTP_LISTEN", "127.0.0.1:2"}, {"USSD_OTP_THREADS", "4"}}), file);
   CHECK(from_env.listen == "127.0.0.1:2");
   CHECK(from_env.threads == 4);
   CHECK(from_env.log_level == "debug");

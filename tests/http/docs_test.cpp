@@ -55,8 +55,8 @@ TEST_CASE("docs: docs/api.md documents every registered route", "[docs]") {
   REQUIRE(routes.size() >= 8);
   std::vector<std::string> missing;
   for (const auto& route : routes) {
-    const std::string needle = "`" + std::string(Pistache::Http::methodString(route.method)) +
-                               " " + documented_path(route.path) + "`";
+    const std::string needle = "`" + std::string(Pistache::Http::methodString(route.method)) + " " +
+                               documented_path(route.path) + "`";
     if (api.find(needle) == std::string::npos) missing.push_back(needle);
   }
   for (const std::string& needle : missing) {

@@ -12,11 +12,11 @@
 
 #include "support/test_server.hpp"
 
+using nlohmann::json;
 using ussd_otp::testing::code_in;
 using ussd_otp::testing::HttpClient;
 using ussd_otp::testing::HttpResponse;
 using ussd_otp::testing::TestServer;
-using nlohmann::json;
 
 namespace {
 
@@ -50,7 +50,8 @@ TEST_CASE("request, read from the dev inbox, verify once", "[http]") {
   TestServer server;
   HttpClient client = server.client();
 
-  HttpResponse created = request_otp(client, server, {{"phone", "+233 24 123-4567"}, {"from", "MyApp"}});
+  HttpResponse created =
+      request_otp(client, server, {{"phone", "+233 24 123-4567"}, {"from", "MyApp"}});
   REQUIRE(created.status == 201);
   const json data = created.json()["data"];
   CHECK(created.json()["success"] == true);
@@ -63,7 +64,8 @@ TEST_CASE("request, read from the dev inbox, verify once", "[http]") {
   const std::string code = code_in(message);
   CHECK(code.size() == 6);
 
-  CHECK(client.get("/dev/inbox?phone=%2B233%2024%20123%204567").json()["data"]["messages"].size() == 1);
+  CHECK(client.get("/dev/inbox?phone=%2B233%2024%20123%204567").json()["data"]["messages"].size() ==
+        1);
   HttpResponse inbox = client.get("/dev/inbox?phone=0241234567");
   REQUIRE(inbox.status == 200);
   CHECK(inbox.json()["data"]["messages"][0]["otpId"] == id);
@@ -78,7 +80,8 @@ TEST_CASE("request, read from the dev inbox, verify once", "[http]") {
   CHECK(error_code(again) == "OTP_NOT_FOUND");
 }
 
-TEST_CASE("API keys: Bearer and api-key headers; missing, wrong or revoked keys get 401", "[http]") {
+TEST_CASE("API keys: Bearer and api-key headers; missing, wrong or revoked keys get 401",
+          "[http]") {
   TestServer server;
   HttpClient client = server.client();
   const json body = {{"phone", "0241234567"}};
@@ -88,13 +91,16 @@ TEST_CASE("API keys: Bearer and api-key headers; missing, wrong or revoked keys 
   HttpResponse none = client.post_json("/v1/otp/request", body);
   CHECK(none.status == 401);
   CHECK(error_code(none) == "UNAUTHORIZED");
-  CHECK(client.post_json("/v1/otp/request", body, {"Authorization: Bearer uok_wrong"}).status == 401);
+  CHECK(client.post_json("/v1/otp/request", body, {"Authorization: Bearer uok_wrong"}).status ==
+        401);
   CHECK(client.get("/v1/otp/otp_x", {"api-key: " + server.api_key() + "x"}).status == 401);
 
   const std::string other = server.create_api_key("other");
-  CHECK(client.post_json("/v1/otp/request", {{"phone", "0201234567"}}, {"api-key: " + other}).status == 201);
+  CHECK(client.post_json("/v1/otp/request", {{"phone", "0201234567"}}, {"api-key: " + other})
+            .status == 201);
   REQUIRE(server.app().store().revoke_api_key("other", server.clock().now()));
-  CHECK(client.post_json("/v1/otp/request", {{"phone", "0201234568"}}, {"api-key: " + other}).status == 401);
+  CHECK(client.post_json("/v1/otp/request", {{"phone", "0201234568"}}, {"api-key: " + other})
+            .status == 401);
 }
 
 TEST_CASE("OTPs are scoped to the API key that created them", "[http]") {
@@ -122,7 +128,8 @@ TEST_CASE("bad input gets its own documented error", "[http]") {
     CHECK(error_code(array) == "INVALID_JSON");
     HttpResponse empty = client.post_raw("/v1/otp/verify", "", json_auth);
     CHECK(error_code(empty) == "INVALID_JSON");
-    HttpResponse deep = client.post_raw("/v1/otp/request", std::string(5000, '[') + std::string(5000, ']'), json_auth);
+    HttpResponse deep = client.post_raw("/v1/otp/request",
+                                        std::string(5000, '[') + std::string(5000, ']'), json_auth);
     CHECK(deep.status == 400);
   }
   SECTION("VALIDATION_ERROR with a per-field map") {
@@ -144,7 +151,8 @@ TEST_CASE("bad input gets its own documented error", "[http]") {
     CHECK(fields.contains("expiry.amount"));
     CHECK(fields["colour"] == "unknown field");
 
-    HttpResponse types = request_otp(client, server, {{"pinLength", "6"}, {"metadata", "x"}, {"expiry", 5}});
+    HttpResponse types =
+        request_otp(client, server, {{"pinLength", "6"}, {"metadata", "x"}, {"expiry", 5}});
     CHECK(types.json()["error"]["fields"]["pinLength"] == "must be a whole number");
     CHECK(types.json()["error"]["fields"]["metadata"] == "must be a JSON object");
     CHECK(types.json()["error"]["fields"]["expiry"] == "must be a JSON object");
@@ -176,7 +184,8 @@ TEST_CASE("bad input gets its own documented error", "[http]") {
     CHECK(delete_health.header("allow") == "GET");
   }
   SECTION("PAYLOAD_TOO_LARGE for a big body and for an absurd Content-Length") {
-    const std::string big = "{\"phone\":\"0241234567\",\"message\":\"" + std::string(17000, 'x') + "\"}";
+    const std::string big =
+        "{\"phone\":\"0241234567\",\"message\":\"" + std::string(17000, 'x') + "\"}";
     HttpResponse large = client.post_raw("/v1/otp/request", big, json_auth);
     CHECK(large.status == 413);
     CHECK(error_code(large) == "PAYLOAD_TOO_LARGE");
@@ -185,8 +194,9 @@ TEST_CASE("bad input gets its own documented error", "[http]") {
     CHECK(error_code(huge) == "PAYLOAD_TOO_LARGE");
   }
   SECTION("UNSUPPORTED_MEDIA_TYPE") {
-    HttpResponse response = client.post_raw("/v1/otp/request", "phone=0241234567",
-                                            {server.auth(), "Content-Type: application/x-www-form-urlencoded"});
+    HttpResponse response =
+        client.post_raw("/v1/otp/request", "phone=0241234567",
+                        {server.auth(), "Content-Type: application/x-www-form-urlencoded"});
     CHECK(response.status == 415);
     CHECK(error_code(response) == "UNSUPPORTED_MEDIA_TYPE");
   }

@@ -9,11 +9,11 @@
 
 #include "support/test_server.hpp"
 
+using nlohmann::json;
 using ussd_otp::testing::code_in;
 using ussd_otp::testing::HttpClient;
 using ussd_otp::testing::HttpResponse;
 using ussd_otp::testing::TestServer;
-using nlohmann::json;
 
 namespace {
 
@@ -39,7 +39,9 @@ HttpResponse resend(HttpClient& client, const TestServer& server, const std::str
   return client.post_json("/v1/otp/resend", {{"id", id}}, {server.auth()});
 }
 
-std::string wrong_pin_for(const std::string& code) { return code == "000000" ? "111111" : "000000"; }
+std::string wrong_pin_for(const std::string& code) {
+  return code == "000000" ? "111111" : "000000";
+}
 
 }  // namespace
 
@@ -82,7 +84,8 @@ TEST_CASE("the wrong-pin counter survives a restart", "[http]") {
     HttpClient client = server.client();
     id = new_otp(client, server, {{"maxAttempts", 2}});
     code = code_in(server.wait_for_message(kPhone));
-    CHECK(verify(client, server, id, wrong_pin_for(code)).json()["error"]["attemptsRemaining"] == 1);
+    CHECK(verify(client, server, id, wrong_pin_for(code)).json()["error"]["attemptsRemaining"] ==
+          1);
   }
   server.restart();
   HttpClient client = server.client();
@@ -93,9 +96,11 @@ TEST_CASE("the wrong-pin counter survives a restart", "[http]") {
 TEST_CASE("resend: cooldown with retryAfter, then the same code, at most 5 sends", "[http]") {
   TestServer server;
   HttpClient client = server.client();
-  const std::string id = new_otp(client, server, {{"expiry", {{"amount", 10}, {"duration", "minutes"}}}});
+  const std::string id =
+      new_otp(client, server, {{"expiry", {{"amount", 10}, {"duration", "minutes"}}}});
   const std::string code = code_in(server.wait_for_message(kPhone));
-  const std::string expires = client.get("/v1/otp/" + id, {server.auth()}).json()["data"]["expiresAt"];
+  const std::string expires =
+      client.get("/v1/otp/" + id, {server.auth()}).json()["data"]["expiresAt"];
 
   server.clock().advance(20);
   HttpResponse early = resend(client, server, id);
@@ -125,7 +130,8 @@ TEST_CASE("resend: cooldown with retryAfter, then the same code, at most 5 sends
 TEST_CASE("expiry: verify and resend answer OTP_EXPIRED; status says expired", "[http]") {
   TestServer server;
   HttpClient client = server.client();
-  const std::string id = new_otp(client, server, {{"expiry", {{"amount", 2}, {"duration", "minutes"}}}});
+  const std::string id =
+      new_otp(client, server, {{"expiry", {{"amount", 2}, {"duration", "minutes"}}}});
   const std::string code = code_in(server.wait_for_message(kPhone));
   CHECK(server.wait_for_message(kPhone).find("Valid for 2 minutes.") != std::string::npos);
   server.clock().advance(120);
@@ -159,7 +165,8 @@ TEST_CASE("GET shows status, counters, events and metadata, never the code", "[h
   CHECK(types == std::vector<std::string>{"requested", "sent", "verify_failed"});
   CHECK(status.body.find(code) == std::string::npos);
 
-  HttpResponse unknown = client.get("/v1/otp/otp_0123456789abcdef0123456789abcdef", {server.auth()});
+  HttpResponse unknown =
+      client.get("/v1/otp/otp_0123456789abcdef0123456789abcdef", {server.auth()});
   CHECK(unknown.status == 404);
   CHECK(error_code(unknown) == "OTP_NOT_FOUND");
 }
@@ -169,25 +176,30 @@ TEST_CASE("cancel: pending becomes cancelled; verify then says not found", "[htt
   HttpClient client = server.client();
   const std::string id = new_otp(client, server);
   const std::string code = code_in(server.wait_for_message(kPhone));
-  HttpResponse cancelled = client.post_json("/v1/otp/" + id + "/cancel", json::object(), {server.auth()});
+  HttpResponse cancelled =
+      client.post_json("/v1/otp/" + id + "/cancel", json::object(), {server.auth()});
   REQUIRE(cancelled.status == 200);
   CHECK(cancelled.json()["data"]["status"] == "cancelled");
-  CHECK(client.request("POST", "/v1/otp/" + id + "/cancel", nullptr, {server.auth()}).status == 200);
+  CHECK(client.request("POST", "/v1/otp/" + id + "/cancel", nullptr, {server.auth()}).status ==
+        200);
   CHECK(error_code(verify(client, server, id, code)) == "OTP_NOT_FOUND");
 
   const std::string second = new_otp(client, server);  // cancel freed the phone
   CHECK(verify(client, server, second, code_in(server.wait_for_message(kPhone, 2))).status == 200);
-  HttpResponse after_verify = client.post_json("/v1/otp/" + second + "/cancel", json::object(), {server.auth()});
+  HttpResponse after_verify =
+      client.post_json("/v1/otp/" + second + "/cancel", json::object(), {server.auth()});
   CHECK(after_verify.status == 409);
   CHECK(error_code(after_verify) == "OTP_NOT_PENDING");
 }
 
-TEST_CASE("a second request while one is active: 409 ACTIVE_OTP_EXISTS with id and retryAfter", "[http]") {
+TEST_CASE("a second request while one is active: 409 ACTIVE_OTP_EXISTS with id and retryAfter",
+          "[http]") {
   TestServer server;
   HttpClient client = server.client();
   const std::string id = new_otp(client, server);
   server.clock().advance(100);
-  HttpResponse again = client.post_json("/v1/otp/request", {{"phone", "+233241234567"}}, {server.auth()});
+  HttpResponse again =
+      client.post_json("/v1/otp/request", {{"phone", "+233241234567"}}, {server.auth()});
   CHECK(again.status == 409);
   CHECK(error_code(again) == "ACTIVE_OTP_EXISTS");
   CHECK(again.json()["error"]["id"] == id);
@@ -205,21 +217,27 @@ TEST_CASE("rate limits answer 429 with Retry-After and survive a restart", "[htt
     const std::string id = new_otp(client, server);
     client.post_json("/v1/otp/" + id + "/cancel", json::object(), {server.auth()});
   }
-  HttpResponse limited = client.post_json("/v1/otp/request", {{"phone", "0241234567"}}, {server.auth()});
+  HttpResponse limited =
+      client.post_json("/v1/otp/request", {{"phone", "0241234567"}}, {server.auth()});
   CHECK(limited.status == 429);
   CHECK(error_code(limited) == "RATE_LIMIT_EXCEEDED");
   CHECK(limited.json()["error"]["retryAfter"].get<int>() > 0);
-  CHECK(std::stoi(limited.header("retry-after")) == limited.json()["error"]["retryAfter"].get<int>());
+  CHECK(std::stoi(limited.header("retry-after")) ==
+        limited.json()["error"]["retryAfter"].get<int>());
 
   server.restart();
   HttpClient after = server.client();
-  CHECK(after.post_json("/v1/otp/request", {{"phone", "0241234567"}}, {server.auth()}).status == 429);
+  CHECK(after.post_json("/v1/otp/request", {{"phone", "0241234567"}}, {server.auth()}).status ==
+        429);
   // The key's limit (6 a minute) is reached by now: 3 created + 2 refused count; 1 more is allowed.
-  CHECK(after.post_json("/v1/otp/request", {{"phone", "0201111111"}}, {server.auth()}).status == 201);
-  HttpResponse key_limited = after.post_json("/v1/otp/request", {{"phone", "0202222222"}}, {server.auth()});
+  CHECK(after.post_json("/v1/otp/request", {{"phone", "0201111111"}}, {server.auth()}).status ==
+        201);
+  HttpResponse key_limited =
+      after.post_json("/v1/otp/request", {{"phone", "0202222222"}}, {server.auth()});
   CHECK(key_limited.status == 429);
   server.clock().advance(3600 * 2);
-  CHECK(after.post_json("/v1/otp/request", {{"phone", "0241234567"}}, {server.auth()}).status == 201);
+  CHECK(after.post_json("/v1/otp/request", {{"phone", "0241234567"}}, {server.auth()}).status ==
+        201);
 }
 
 TEST_CASE("client IP limit, taken from a trusted proxy header when configured", "[http]") {
@@ -242,15 +260,18 @@ TEST_CASE("Idempotency-Key: same body replays, different body conflicts", "[http
   TestServer server;
   HttpClient client = server.client();
   const json body = {{"phone", "0241234567"}, {"from", "Shop"}};
-  HttpResponse first = client.post_json("/v1/otp/request", body, {server.auth(), "Idempotency-Key: order-17"});
+  HttpResponse first =
+      client.post_json("/v1/otp/request", body, {server.auth(), "Idempotency-Key: order-17"});
   REQUIRE(first.status == 201);
   server.wait_for_message(kPhone);
-  HttpResponse replay = client.post_json("/v1/otp/request", body, {server.auth(), "Idempotency-Key: order-17"});
+  HttpResponse replay =
+      client.post_json("/v1/otp/request", body, {server.auth(), "Idempotency-Key: order-17"});
   CHECK(replay.status == 201);
   CHECK(replay.json()["data"] == first.json()["data"]);
   CHECK(replay.header("idempotent-replayed") == "true");
-  HttpResponse conflict = client.post_json("/v1/otp/request", {{"phone", "0241234567"}, {"from", "Other"}},
-                                           {server.auth(), "Idempotency-Key: order-17"});
+  HttpResponse conflict =
+      client.post_json("/v1/otp/request", {{"phone", "0241234567"}, {"from", "Other"}},
+                       {server.auth(), "Idempotency-Key: order-17"});
   CHECK(conflict.status == 409);
   CHECK(error_code(conflict) == "IDEMPOTENCY_KEY_REUSED");
   std::this_thread::sleep_for(std::chrono::milliseconds(100));

@@ -13,11 +13,11 @@
 #include "support/server_process.hpp"
 #include "support/temp_dir.hpp"
 
+using nlohmann::json;
 using ussd_otp::testing::HttpClient;
 using ussd_otp::testing::run_server_command;
 using ussd_otp::testing::ServerProcess;
 using ussd_otp::testing::TempDir;
-using nlohmann::json;
 
 namespace {
 
@@ -59,7 +59,8 @@ TEST_CASE("serve --help documents every setting with its environment variable", 
 
 TEST_CASE("bad configuration exits 2 with a message naming the setting", "[binary]") {
   TempDir dir;
-  auto bad_flag = run_server_command({"serve", "--threads", "zero", "--db", dir.file("a.db").string()});
+  auto bad_flag =
+      run_server_command({"serve", "--threads", "zero", "--db", dir.file("a.db").string()});
   CHECK(bad_flag.exit_code == 2);
   CHECK(bad_flag.err.find("threads") != std::string::npos);
   auto bad_env = run_server_command({"serve", "--db", dir.file("a.db").string()},
@@ -127,17 +128,20 @@ TEST_CASE("dev mode prints a stable API key; SIGTERM stops cleanly", "[binary]")
   CHECK(again.stop(SIGTERM) == 0);
 }
 
-TEST_CASE("JSON logs: one object per line, request ids, never a code or a whole key", "[binary][security]") {
+TEST_CASE("JSON logs: one object per line, request ids, never a code or a whole key",
+          "[binary][security]") {
   TempDir dir;
-  ServerProcess server(dir.path(), {"--dev", "--db", dir.file("log.db").string(), "--log-format", "json"});
+  ServerProcess server(dir.path(),
+                       {"--dev", "--db", dir.file("log.db").string(), "--log-format", "json"});
   const std::string key = dev_key_from(server.stdout_text());
   HttpClient client(server.url());
   const auto created = client.post_json("/v1/otp/request", {{"phone", "0241234567"}},
                                         {"Authorization: Bearer " + key, "X-Request-Id: trace-77"});
   REQUIRE(created.status == 201);
   const std::string code = code_from_inbox(client, "0241234567");
-  CHECK(client.post_json("/v1/otp/verify", {{"id", created.json()["data"]["id"]}, {"pin", code}},
-                         {"Authorization: Bearer " + key})
+  CHECK(client
+            .post_json("/v1/otp/verify", {{"id", created.json()["data"]["id"]}, {"pin", code}},
+                       {"Authorization: Bearer " + key})
             .status == 200);
   REQUIRE(server.stop(SIGTERM) == 0);
 

@@ -30,13 +30,17 @@ size_t collect_header(char* data, size_t size, size_t count, void* target) {
 }  // namespace
 
 HttpClient::HttpClient(std::string base_url) : base_url_(std::move(base_url)) {
-  static const bool initialised = [] { return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK; }();
+  static const bool initialised = [] {
+    return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+  }();
   if (!initialised) throw std::runtime_error("curl_global_init failed");
   curl_ = curl_easy_init();
   if (!curl_) throw std::runtime_error("curl_easy_init failed");
 }
 
-HttpClient::~HttpClient() { curl_easy_cleanup(static_cast<CURL*>(curl_)); }
+HttpClient::~HttpClient() {
+  curl_easy_cleanup(static_cast<CURL*>(curl_));
+}
 
 HttpResponse HttpClient::request(const std::string& method, const std::string& path,
                                  const std::string* body, const std::vector<std::string>& headers) {

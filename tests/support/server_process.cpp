@@ -117,8 +117,12 @@ ServerProcess::~ServerProcess() {
   }
 }
 
-std::string ServerProcess::stdout_text() const { return read_file(out_path_); }
-std::string ServerProcess::stderr_text() const { return read_file(err_path_); }
+std::string ServerProcess::stdout_text() const {
+  return read_file(out_path_);
+}
+std::string ServerProcess::stderr_text() const {
+  return read_file(err_path_);
+}
 
 int ServerProcess::stop(int signal) {
   if (pid_ <= 0) return -1;

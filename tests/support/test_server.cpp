@@ -27,7 +27,9 @@ TestServer::TestServer(const std::function<void(Config&)>& adjust)
   app_->start();
 }
 
-TestServer::~TestServer() { app_->stop(); }
+TestServer::~TestServer() {
+  app_->stop();
+}
 
 void TestServer::restart() {
   app_->stop();
