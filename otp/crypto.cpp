@@ -191,6 +191,7 @@ Bytes CodeVault::hash(std::string_view otp_id, std::string_view code) const {
 
 bool CodeVault::matches(std::string_view otp_id, std::string_view code,
                         const Bytes& expected_hash) const {
+  comparisons_.fetch_add(1, std::memory_order_relaxed);
   if (expected_hash.size() != crypto_auth_BYTES) return false;
   std::string message;
   message.reserve(otp_id.size() + 1 + code.size());

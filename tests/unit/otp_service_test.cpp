@@ -1005,8 +1005,7 @@ TEST_CASE("after the idempotency TTL and a sweep the key creates a new OTP", "[p
 
 // Bug: the expired idempotency row is ignored but not replaced, so save_idempotency hits the
 // (api_key_id, key) primary key and the request throws instead of creating the new OTP.
-TEST_CASE("after the idempotency TTL the key creates a new OTP even before a sweep",
-          "[policy]") {
+TEST_CASE("after the idempotency TTL the key creates a new OTP even before a sweep", "[policy]") {
   Harness h;
   auto first = h.service->request(input_for(), idempotent("abc", "fp"));
   REQUIRE(first);
@@ -1181,6 +1180,30 @@ TEST_CASE("the database never holds the code or the rendered message", "[policy]
   h.service.reset();
   h.store.reset();  // closing checkpoints the WAL into the main file
   check_files();
+}
+
+TEST_CASE("verify does the same hashing work for unknown ids as for known ones",
+          "[policy][security]") {
+  Harness h;
+  const auto issued = h.issue();
+  const std::string wrong = wrong_code(issued.code);
+
+  auto before = h.vault.comparisons();
+  CHECK(h.service->verify(kKey, issued.id, wrong).error().code == ErrorCode::InvalidPin);
+  const auto known_id_work = h.vault.comparisons() - before;
+
+  before = h.vault.comparisons();
+  CHECK(h.service->verify(kKey, "otp_ffffffffffffffffffffffffffffffff", wrong).error().code ==
+        ErrorCode::OtpNotFound);
+  const auto unknown_id_work = h.vault.comparisons() - before;
+
+  before = h.vault.comparisons();
+  CHECK(h.service->verify(kKey + 1, issued.id, wrong).error().code == ErrorCode::OtpNotFound);
+  const auto other_key_work = h.vault.comparisons() - before;
+
+  CHECK(known_id_work == 1);
+  CHECK(unknown_id_work == known_id_work);
+  CHECK(other_key_work == known_id_work);
 }
 
 }  // namespace ussd_otp
