@@ -24,6 +24,26 @@ Error validation_error(std::map<std::string, std::string> fields) {
   return error;
 }
 
+// Why an OTP can no longer be verified or resent; nullopt while it is pending.
+std::optional<Error> not_pending_error(OtpStatus status) {
+  switch (status) {
+    case OtpStatus::Verified:
+    case OtpStatus::Cancelled:
+      return otp_not_found();
+    case OtpStatus::Expired:
+      return Error::make(ErrorCode::OtpExpired, "This OTP has expired; request a new one.");
+    case OtpStatus::Locked: {
+      Error error = Error::make(ErrorCode::OtpLocked,
+                                "Too many wrong codes; this OTP is locked. Request a new one.");
+      error.attempts_remaining = 0;
+      return error;
+    }
+    case OtpStatus::Pending:
+      break;
+  }
+  return std::nullopt;
+}
+
 int attempts_remaining(const OtpRecord& otp) {
   return std::max(0, otp.max_attempts - otp.failed_attempts);
 }
@@ -259,28 +279,15 @@ Result<OtpVerified> OtpService::verify(std::int64_t api_key_id, std::string_view
     OtpRecord& otp = *found;
     const std::string candidate = normalize_pin_input(pin, otp.pin_type);
     const bool correct = vault_.matches(otp.id, candidate, otp.code_hash);
-    switch (effective_status(otp, now)) {
-      case OtpStatus::Verified:
-      case OtpStatus::Cancelled:
-        outcome = otp_not_found();
-        return;
-      case OtpStatus::Expired:
-        if (otp.status == OtpStatus::Pending) {
-          otp.status = OtpStatus::Expired;
-          tx.update_otp(otp);
-          tx.add_event(otp.id, event::kExpired, now);
-        }
-        outcome = Error::make(ErrorCode::OtpExpired, "This OTP has expired; request a new one.");
-        return;
-      case OtpStatus::Locked: {
-        Error error = Error::make(ErrorCode::OtpLocked,
-                                  "Too many wrong codes; this OTP is locked. Request a new one.");
-        error.attempts_remaining = 0;
-        outcome = std::move(error);
-        return;
-      }
-      case OtpStatus::Pending:
-        break;
+    const OtpStatus status = effective_status(otp, now);
+    if (status == OtpStatus::Expired && otp.status == OtpStatus::Pending) {
+      otp.status = OtpStatus::Expired;
+      tx.update_otp(otp);
+      tx.add_event(otp.id, event::kExpired, now);
+    }
+    if (auto error = not_pending_error(status)) {
+      outcome = std::move(*error);
+      return;
     }
     if (correct) {
       otp.status = OtpStatus::Verified;
@@ -295,10 +302,7 @@ Result<OtpVerified> OtpService::verify(std::int64_t api_key_id, std::string_view
       otp.status = OtpStatus::Locked;
       tx.update_otp(otp);
       tx.add_event(otp.id, event::kLocked, now);
-      Error error = Error::make(ErrorCode::OtpLocked,
-                                "Too many wrong codes; this OTP is locked. Request a new one.");
-      error.attempts_remaining = 0;
-      outcome = std::move(error);
+      outcome = *not_pending_error(OtpStatus::Locked);
       return;
     }
     tx.update_otp(otp);
@@ -320,22 +324,9 @@ Result<OtpResent> OtpService::resend(std::int64_t api_key_id, std::string_view o
       return;
     }
     OtpRecord& otp = *found;
-    switch (effective_status(otp, now)) {
-      case OtpStatus::Verified:
-      case OtpStatus::Cancelled:
-        outcome = otp_not_found();
-        return;
-      case OtpStatus::Expired:
-        outcome = Error::make(ErrorCode::OtpExpired, "This OTP has expired; request a new one.");
-        return;
-      case OtpStatus::Locked: {
-        Error error = Error::make(ErrorCode::OtpLocked, "This OTP is locked; request a new one.");
-        error.attempts_remaining = 0;
-        outcome = std::move(error);
-        return;
-      }
-      case OtpStatus::Pending:
-        break;
+    if (auto error = not_pending_error(effective_status(otp, now))) {
+      outcome = std::move(*error);
+      return;
     }
     if (otp.send_count >= policy_.max_sends_per_otp) {
       outcome = Error::make(ErrorCode::ResendLimitReached,

@@ -10,6 +10,7 @@
 #include <iterator>
 #include <thread>
 
+#include "http/api_calls.hpp"
 #include "support/test_server.hpp"
 
 using nlohmann::json;
@@ -17,34 +18,7 @@ using ussd_otp::testing::code_in;
 using ussd_otp::testing::HttpClient;
 using ussd_otp::testing::HttpResponse;
 using ussd_otp::testing::TestServer;
-
-namespace {
-
-const std::string kPhone = "233241234567";
-
-std::string error_code(const HttpResponse& response) {
-  return response.json()["error"]["code"].get<std::string>();
-}
-
-HttpResponse request_otp(HttpClient& client, const TestServer& server, json body = {},
-                         std::vector<std::string> headers = {}) {
-  if (!body.contains("phone")) body["phone"] = "0241234567";
-  headers.push_back(server.auth());
-  return client.post_json("/v1/otp/request", body, headers);
-}
-
-std::string new_otp(HttpClient& client, TestServer& server, json body = {}) {
-  HttpResponse created = request_otp(client, server, std::move(body));
-  REQUIRE(created.status == 201);
-  return created.json()["data"]["id"];
-}
-
-HttpResponse verify(HttpClient& client, const TestServer& server, const std::string& id,
-                    const std::string& pin) {
-  return client.post_json("/v1/otp/verify", {{"id", id}, {"pin", pin}}, {server.auth()});
-}
-
-}  // namespace
+using namespace ussd_otp::testing;  // the API call shorthands
 
 TEST_CASE("request, read from the dev inbox, verify once", "[http]") {
   TestServer server;

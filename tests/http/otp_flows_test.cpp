@@ -7,6 +7,7 @@
 #include <set>
 #include <thread>
 
+#include "http/api_calls.hpp"
 #include "support/test_server.hpp"
 
 using nlohmann::json;
@@ -14,30 +15,9 @@ using ussd_otp::testing::code_in;
 using ussd_otp::testing::HttpClient;
 using ussd_otp::testing::HttpResponse;
 using ussd_otp::testing::TestServer;
+using namespace ussd_otp::testing;  // the API call shorthands
 
 namespace {
-
-const std::string kPhone = "233241234567";
-
-std::string error_code(const HttpResponse& response) {
-  return response.json()["error"]["code"].get<std::string>();
-}
-
-std::string new_otp(HttpClient& client, const TestServer& server, json body = {}) {
-  if (!body.contains("phone")) body["phone"] = "0241234567";
-  HttpResponse created = client.post_json("/v1/otp/request", body, {server.auth()});
-  REQUIRE(created.status == 201);
-  return created.json()["data"]["id"];
-}
-
-HttpResponse verify(HttpClient& client, const TestServer& server, const std::string& id,
-                    const std::string& pin) {
-  return client.post_json("/v1/otp/verify", {{"id", id}, {"pin", pin}}, {server.auth()});
-}
-
-HttpResponse resend(HttpClient& client, const TestServer& server, const std::string& id) {
-  return client.post_json("/v1/otp/resend", {{"id", id}}, {server.auth()});
-}
 
 std::string wrong_pin_for(const std::string& code) {
   return code == "000000" ? "111111" : "000000";
