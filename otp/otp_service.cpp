@@ -48,6 +48,14 @@ int attempts_remaining(const OtpRecord& otp) {
   return std::max(0, otp.max_attempts - otp.failed_attempts);
 }
 
+// The OTP's history: "requested" comes from created_at (not stored: one row less per request),
+// then the stored events, oldest first.
+std::vector<OtpEvent> history(OtpStoreTransaction& tx, const OtpRecord& otp) {
+  std::vector<OtpEvent> events{{std::string(event::kRequested), otp.created_at, ""}};
+  for (OtpEvent& stored : tx.events(otp.id)) events.push_back(std::move(stored));
+  return events;
+}
+
 bool printable_ascii(std::string_view text) {
   return std::all_of(text.begin(), text.end(), [](char c) { return c >= 0x20 && c < 0x7f; });
 }
@@ -251,7 +259,6 @@ Result<OtpCreated> OtpService::request(const OtpRequestInput& input,
     otp.last_sent_at = now;
     otp.metadata_json = request.metadata_json;
     tx.insert_otp(otp);
-    tx.add_event(otp.id, event::kRequested, now);
     tx.enqueue_delivery(otp.id, "initial", now);
     if (context.idempotency_key) {
       tx.save_idempotency(
@@ -366,7 +373,7 @@ Result<OtpView> OtpService::get(std::int64_t api_key_id, std::string_view otp_id
     OtpView view;
     view.status = effective_status(*found, clock_.now());
     view.attempts_remaining = attempts_remaining(*found);
-    view.events = tx.events(found->id);
+    view.events = history(tx, *found);
     view.record = std::move(*found);
     outcome = std::move(view);
   });
@@ -399,7 +406,7 @@ Result<OtpView> OtpService::cancel(std::int64_t api_key_id, std::string_view otp
     OtpView view;
     view.status = OtpStatus::Cancelled;
     view.attempts_remaining = attempts_remaining(otp);
-    view.events = tx.events(otp.id);
+    view.events = history(tx, otp);
     view.record = std::move(otp);
     outcome = std::move(view);
   });

@@ -102,19 +102,11 @@ Application::Application(Config config, std::shared_ptr<const Clock> clock)
   options.body_timeout = std::chrono::seconds(config_.body_timeout_seconds);
   options.keepalive_timeout = std::chrono::seconds(config_.keepalive_timeout_seconds);
   options.trusted_proxy_header = config_.trusted_proxy_header;
-  SqliteStore& keys = *store_;
-  const Clock& now = *clock_;
+  authenticator_ = std::make_unique<ApiKeyAuthenticator>(
+      *store_, *clock_, std::chrono::seconds(config_.api_key_cache_seconds));
+  ApiKeyAuthenticator& authenticator = *authenticator_;
   http_ = std::make_unique<HttpServer>(
-      options,
-      [&keys, &now](std::string_view key) -> std::optional<std::pair<std::int64_t, std::string>> {
-        auto record = keys.find_api_key_by_hash(hash_api_key(key));
-        if (!record) return std::nullopt;
-        // last_used_at is informational; writing it at most once a minute keeps reads cheap.
-        const UnixSeconds at = now.now();
-        if (!record->last_used_at || *record->last_used_at + 60 <= at)
-          keys.touch_api_key(record->id, at);
-        return std::make_pair(record->id, record->prefix);
-      });
+      options, [&authenticator](std::string_view key) { return authenticator.authenticate(key); });
   add_api_routes(*http_, ApiDependencies{*otp_, *store_, *clock_, dev_inbox_.get()});
 }
 

@@ -11,6 +11,7 @@
 #include "otp/clock.hpp"
 #include "otp/crypto.hpp"
 #include "otp/otp_service.hpp"
+#include "server/api_key_auth.hpp"
 #include "server/config.hpp"
 #include "server/dev_inbox.hpp"
 #include "server/http_server.hpp"
@@ -64,6 +65,7 @@ class Application {
   std::unique_ptr<SqliteStore> store_;
   std::unique_ptr<CodeVault> vault_;
   std::unique_ptr<OtpService> otp_;
+  std::unique_ptr<ApiKeyAuthenticator> authenticator_;
   std::unique_ptr<DevInbox> dev_inbox_;
   std::unique_ptr<HttpServer> http_;
   std::unique_ptr<BackgroundLoop> dispatcher_;

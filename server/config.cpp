@@ -89,7 +89,11 @@ std::vector<Setting> build_settings() {
                "file holding the server secret; created (mode 0600) if missing. Default: "
                "server.key next to the database",
                "", false, [](Config& c, const std::string& v) { c.server_key_file = v; }});
-  s.push_back(int_setting<int>("threads", "HTTP worker threads", &Config::threads, 1, 64));
+  s.push_back(int_setting<int>("threads",
+                               "HTTP worker threads. Handlers wait on the database, and the "
+                               "writes of waiting requests are committed together, so more "
+                               "threads than cores raise throughput",
+                               &Config::threads, 1, 256));
   s.push_back(int_setting<std::size_t>("max-body-bytes",
                                        "largest request body accepted (else 413 PAYLOAD_TOO_LARGE)",
                                        &Config::max_body_bytes, 256, 1 << 20));
@@ -123,6 +127,10 @@ std::vector<Setting> build_settings() {
   s.push_back(int_setting<int>("sweep-interval-seconds",
                                "how often expired OTPs are marked and old records deleted",
                                &Config::sweep_interval_seconds, 1, 3600));
+  s.push_back(int_setting<int>("api-key-cache-seconds",
+                               "how long a valid API key is trusted before it is checked again "
+                               "(a revocation takes effect within this time; 0: every request)",
+                               &Config::api_key_cache_seconds, 0, 3600));
   s.push_back(
       {"default-country-code", "country calling code for local numbers (0XXXXXXXXX)",
        p.phone_rules.default_country_code, false, [](Config& c, const std::string& v) {

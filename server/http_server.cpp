@@ -284,8 +284,8 @@ void HttpServer::dispatch(const RouteSpec& route, const Rest::Request& request,
                  auto key = bearer_or_api_key(request);
                  auto identity = key ? authenticate_(*key) : std::nullopt;
                  if (!identity) return true;
-                 context.api_key_id = identity->first;
-                 context.api_key_prefix = identity->second;
+                 context.api_key_id = identity->id;
+                 context.api_key_prefix = identity->prefix;
                  return false;
                }()) {
       response = ApiResponse::error(

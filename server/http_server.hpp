@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "otp/errors.hpp"
+#include "server/api_key_auth.hpp"
 
 namespace ussd_otp {
 
@@ -44,8 +45,7 @@ struct HttpContext {
 
 using RouteHandler = std::function<ApiResponse(const Pistache::Rest::Request&, HttpContext&)>;
 // Returns the key's id and prefix, or nullopt when the request carries no valid key.
-using Authenticator =
-    std::function<std::optional<std::pair<std::int64_t, std::string>>(std::string_view key)>;
+using Authenticator = std::function<std::optional<AuthenticatedKey>(std::string_view key)>;
 
 struct RouteSpec {
   Pistache::Http::Method method;

@@ -1,7 +1,9 @@
-// The SQLite backend of OtpStore and ApiKeyStore: one WAL-mode connection serialised by a mutex.
+// The SQLite backend of OtpStore and ApiKeyStore: WAL mode, one writer connection with group
+// commit, one reader connection.
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -29,15 +31,17 @@ struct SqliteOptions {
   int busy_timeout_ms = 5000;
 };
 
-// Thread-safe: every operation takes the one mutex, so transactions never interleave.
-// Not re-entrant: calling write()/read()/an ApiKeyStore method from inside a write()/read()
-// callback throws std::logic_error instead of deadlocking.
+// Thread-safe. Write transactions are serialised: concurrent write() calls are committed
+// together (each in its own savepoint, so one failing callback rolls back only its own work), and
+// each write() returns only after its work is durable. Not re-entrant: calling write()/read()/an
+// ApiKeyStore method from inside a write()/read() callback throws std::logic_error instead of
+// deadlocking.
 //
 // Errors: constraint violations and I/O failures surface as SQLite::Exception (a
 // std::runtime_error). In particular insert_otp with an existing id throws. save_idempotency
 // replaces an existing (api_key_id, key) record (callers check find_idempotency first, inside the
-// same write transaction, and save only over an expired one). update_otp on an unknown id throws std::runtime_error. Mutating methods
-// called inside read() throw std::logic_error.
+// same write transaction, and save only over an expired one). update_otp on an unknown id throws
+// std::runtime_error. Mutating methods called inside read() throw std::logic_error.
 class SqliteStore final : public OtpStore, public ApiKeyStore {
  public:
   // Creates parent directories, opens (or creates) the file, configures it and migrates the
@@ -72,31 +76,27 @@ class SqliteStore final : public OtpStore, public ApiKeyStore {
  private:
   class Transaction;
   class StatementLease;
+  struct Connection;
+  struct PendingWrite;
 
-  // Prepared once per SQL text, reused for the life of the connection.
-  StatementLease statement(std::string_view sql) const;
-  // Locks the connection; throws std::logic_error when this thread already holds it.
-  std::unique_lock<std::mutex> lock_connection() const;
-  // Locks, opens a transaction (IMMEDIATE when `for_write`), runs `work`, commits; rolls back
-  // and rethrows on any exception.
-  void run_locked(bool for_write, const std::function<void()>& work) const;
-
-  struct SqlHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view sql) const {
-      return std::hash<std::string_view>{}(sql);
-    }
-  };
+  // Locks `connection`, opens a transaction (IMMEDIATE when `for_write`), runs `work`, commits;
+  // rolls back and rethrows on any exception.
+  void run_locked(Connection& connection, bool for_write, const std::function<void()>& work) const;
+  // Runs every queued write in one transaction, each inside its own savepoint.
+  void commit_batch(const std::vector<PendingWrite*>& batch);
 
   std::filesystem::path path_;
-  mutable std::mutex mutex_;
-  // The thread inside run_locked, to turn accidental nesting into an error, not a deadlock.
-  mutable std::atomic<std::thread::id> owner_{};
-  // Declared before the cache so statements are finalised before the connection closes.
-  std::unique_ptr<SQLite::Database> db_;
-  mutable std::unordered_map<std::string, std::unique_ptr<SQLite::Statement>, SqlHash,
-                             std::equal_to<>>
-      statements_;
+  // Writes go through `writer_`; reads (OTP lookups, API-key checks) through `reader_`, so in
+  // WAL mode they never wait behind a write transaction.
+  std::unique_ptr<Connection> writer_;
+  std::unique_ptr<Connection> reader_;
+
+  // Group commit: concurrent write() calls queue up; one of them (the leader) commits the whole
+  // queue in one transaction while the others wait for their outcome.
+  std::mutex queue_mutex_;
+  std::condition_variable queue_changed_;
+  std::vector<PendingWrite*> queue_;
+  bool leader_active_ = false;
 };
 
 }  // namespace ussd_otp

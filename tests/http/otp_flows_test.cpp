@@ -307,7 +307,8 @@ TEST_CASE("graceful stop lets an in-flight request finish", "[http]") {
   using namespace ussd_otp;
   HttpServerOptions options;
   options.port = 0;
-  HttpServer http(options, [](std::string_view) { return std::nullopt; });
+  HttpServer http(options,
+                  [](std::string_view) -> std::optional<AuthenticatedKey> { return std::nullopt; });
   http.add_route({Pistache::Http::Method::Get, "/slow", false, false,
                   [](const Pistache::Rest::Request&, HttpContext&) {
                     std::this_thread::sleep_for(std::chrono::milliseconds(400));

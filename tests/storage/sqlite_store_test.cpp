@@ -632,4 +632,52 @@ TEST_CASE("concurrent writes are serialised", "[storage]") {
   store.read([](OtpStoreTransaction& tx) { CHECK(tx.rate_count("bench", "k", kNow) == 1000); });
 }
 
+TEST_CASE("group commit: a failing write rolls back only its own work", "[storage]") {
+  TempDir dir;
+  SqliteStore store(options_in(dir));
+  constexpr int kThreads = 8;
+  constexpr int kWrites = 150;
+  std::atomic<int> failures{0};
+  std::atomic<int> unexpected{0};
+  auto writer = [&](int thread) {
+    for (int i = 0; i < kWrites; ++i) {
+      const bool doomed = i % 10 == 3;  // every tenth write throws after writing
+      try {
+        store.write([&](OtpStoreTransaction& tx) {
+          tx.rate_increment("group", "ok", kNow);
+          tx.rate_increment("group", "thread-" + std::to_string(thread), kNow);
+          if (doomed) throw std::runtime_error("doomed");
+        });
+        if (doomed) ++unexpected;
+      } catch (const std::runtime_error&) {
+        if (doomed)
+          ++failures;
+        else
+          ++unexpected;
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) threads.emplace_back(writer, t);
+  for (auto& thread : threads) thread.join();
+  CHECK(unexpected == 0);
+  CHECK(failures == kThreads * kWrites / 10);
+  const int committed_per_thread = kWrites - kWrites / 10;
+  store.read([&](OtpStoreTransaction& tx) {
+    CHECK(tx.rate_count("group", "ok", kNow) == kThreads * committed_per_thread);
+    for (int t = 0; t < kThreads; ++t) {
+      CHECK(tx.rate_count("group", "thread-" + std::to_string(t), kNow) == committed_per_thread);
+    }
+  });
+}
+
+TEST_CASE("a write is visible to reads as soon as write() returns", "[storage]") {
+  TempDir dir;
+  SqliteStore store(options_in(dir));
+  for (int i = 1; i <= 50; ++i) {
+    store.write([](OtpStoreTransaction& tx) { tx.rate_increment("seen", "k", kNow); });
+    store.read([&](OtpStoreTransaction& tx) { REQUIRE(tx.rate_count("seen", "k", kNow) == i); });
+  }
+}
+
 }  // namespace ussd_otp

@@ -1,0 +1,43 @@
+// Only hashes are kept in memory; last_used_at is written at most once a minute per key.
+#include "server/api_key_auth.hpp"
+
+#include "otp/crypto.hpp"
+
+namespace ussd_otp {
+namespace {
+
+constexpr std::int64_t kTouchIntervalSeconds = 60;
+constexpr std::size_t kMaxCachedKeys = 10'000;  // bounds memory if many distinct keys appear
+
+}  // namespace
+
+std::optional<AuthenticatedKey> ApiKeyAuthenticator::authenticate(std::string_view key) {
+  if (key.empty() || key.size() > 256) return std::nullopt;
+  const Bytes hash = hash_api_key(key);
+  const std::string cache_key(hash.begin(), hash.end());
+  const auto steady_now = std::chrono::steady_clock::now();
+  if (cache_ttl_.count() > 0) {
+    std::lock_guard lock(mutex_);
+    if (auto found = cache_.find(cache_key);
+        found != cache_.end() && found->second.valid_until > steady_now) {
+      return found->second.key;
+    }
+  }
+  std::optional<ApiKeyRecord> record = keys_.find_api_key_by_hash(hash);
+  if (!record) return std::nullopt;
+
+  const UnixSeconds now = clock_.now();
+  // last_used_at is informational; writing it at most once a minute keeps requests read-only.
+  if (!record->last_used_at || *record->last_used_at + kTouchIntervalSeconds <= now) {
+    keys_.touch_api_key(record->id, now);
+  }
+  AuthenticatedKey authenticated{record->id, record->prefix};
+  if (cache_ttl_.count() > 0) {
+    std::lock_guard lock(mutex_);
+    if (cache_.size() >= kMaxCachedKeys) cache_.clear();
+    cache_[cache_key] = {authenticated, steady_now + cache_ttl_};
+  }
+  return authenticated;
+}
+
+}  // namespace ussd_otp
