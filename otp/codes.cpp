@@ -1,6 +1,9 @@
 // One-time codes, OTP ids and random tokens drawn from libsodium's CSPRNG.
 #include "otp/codes.hpp"
 
+#include <cstdint>
+#include <ctime>
+
 #include <sodium.h>
 
 #include <stdexcept>
@@ -76,8 +79,13 @@ std::string normalize_pin_input(std::string_view input, PinType type) {
 
 std::string generate_otp_id() {
   ensure_sodium_initialized();
+  // 32 bits of creation time (seconds) then 96 random bits: still unguessable, and new ids sort
+  // after old ones, so inserting into the id index touches the same few pages instead of a
+  // random page per OTP.
   unsigned char raw[16];
-  randombytes_buf(raw, sizeof raw);
+  const auto seconds = static_cast<std::uint32_t>(std::time(nullptr));
+  for (int i = 0; i < 4; ++i) raw[i] = static_cast<unsigned char>(seconds >> (24 - 8 * i));
+  randombytes_buf(raw + 4, sizeof raw - 4);
   char hex[sizeof raw * 2 + 1];
   sodium_bin2hex(hex, sizeof hex, raw, sizeof raw);
   return std::string("otp_") + hex;

@@ -31,7 +31,7 @@ std::string generate_code(PinType type, int length);
 // the letter alphabets. Numeric codes keep only what was typed (no case folding needed).
 std::string normalize_pin_input(std::string_view input, PinType type);
 
-// "otp_" + 32 lowercase hex characters (128 random bits).
+// "otp_" + 32 lowercase hex characters: 32 bits of creation time, then 96 random bits.
 std::string generate_otp_id();
 
 // URL-safe base64 (no padding) of `bytes` random bytes.

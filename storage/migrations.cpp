@@ -44,10 +44,11 @@ CREATE TABLE otps (
   last_sent_at     INTEGER NOT NULL DEFAULT 0,
   metadata         TEXT    NOT NULL DEFAULT ''
 );
-CREATE INDEX otps_by_key_phone ON otps (api_key_id, phone, status, expires_at);
-CREATE INDEX otps_by_phone     ON otps (phone, status, expires_at);
-CREATE INDEX otps_by_status    ON otps (status, expires_at);
-CREATE INDEX otps_by_created   ON otps (created_at);
+-- Partial indexes hold only pending OTPs, the ones lookups and the sweeper look for; fewer and
+-- smaller indexes keep each insert cheap. Queries must say status = 'pending' literally.
+CREATE INDEX otps_active_by_phone   ON otps (phone, expires_at) WHERE status = 'pending';
+CREATE INDEX otps_pending_by_expiry ON otps (expires_at) WHERE status = 'pending';
+CREATE INDEX otps_by_created        ON otps (created_at);
 
 CREATE TABLE otp_events (
   id     INTEGER PRIMARY KEY,

@@ -85,11 +85,13 @@ const std::string kSelectOtp = "SELECT " + kOtpColumns + " FROM otps ";
 const std::string kFindOtp = kSelectOtp + "WHERE id = ?";
 const std::string kFindActiveOtp =
     kSelectOtp +
-    "WHERE api_key_id = ? AND phone = ? AND status = ? AND expires_at > ? "
+    // The literal 'pending' lets SQLite use the partial index otps_active_by_phone.
+    "WHERE api_key_id = ?1 AND phone = ?2 AND status = 'pending' AND expires_at > ?3 "
     "ORDER BY created_at DESC, rowid DESC LIMIT 1";
-const std::string kActiveOtpsForPhone = kSelectOtp +
-                                        "WHERE phone = ? AND status = ? AND expires_at > ? "
-                                        "ORDER BY created_at DESC, rowid DESC";
+const std::string kActiveOtpsForPhone =
+    kSelectOtp +
+    "WHERE phone = ?1 AND status = 'pending' AND expires_at > ?2 "
+    "ORDER BY created_at DESC, rowid DESC";
 const std::string kInsertOtp = "INSERT INTO otps (" + kOtpColumns +
                                ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
@@ -276,8 +278,7 @@ class SqliteStore::Transaction final : public OtpStoreTransaction {
     auto s = connection_.statement(kFindActiveOtp);
     s->bind(1, api_key_id);
     bind_text(*s, 2, phone);
-    bind_text(*s, 3, to_string(OtpStatus::Pending));
-    s->bind(4, now);
+    s->bind(3, now);
     if (!s->executeStep()) return std::nullopt;
     return read_otp(*s);
   }
@@ -285,8 +286,7 @@ class SqliteStore::Transaction final : public OtpStoreTransaction {
   std::vector<OtpRecord> active_otps_for_phone(std::string_view phone, UnixSeconds now) override {
     auto s = connection_.statement(kActiveOtpsForPhone);
     bind_text(*s, 1, phone);
-    bind_text(*s, 2, to_string(OtpStatus::Pending));
-    s->bind(3, now);
+    s->bind(2, now);
     std::vector<OtpRecord> result;
     while (s->executeStep()) result.push_back(read_otp(*s));
     return result;
@@ -433,13 +433,11 @@ class SqliteStore::Transaction final : public OtpStoreTransaction {
   std::vector<std::string> expire_due(UnixSeconds now, std::size_t limit) override {
     require_writable("expire_due");
     auto s = connection_.statement(
-        "UPDATE otps SET status = ?1 WHERE id IN ("
-        "SELECT id FROM otps WHERE status = ?2 AND expires_at <= ?3 "
-        "ORDER BY expires_at LIMIT ?4) RETURNING id");
-    bind_text(*s, 1, to_string(OtpStatus::Expired));
-    bind_text(*s, 2, to_string(OtpStatus::Pending));
-    s->bind(3, now);
-    s->bind(4, as_limit(limit));
+        "UPDATE otps SET status = 'expired' WHERE id IN ("
+        "SELECT id FROM otps WHERE status = 'pending' AND expires_at <= ?1 "
+        "ORDER BY expires_at LIMIT ?2) RETURNING id");
+    s->bind(1, now);
+    s->bind(2, as_limit(limit));
     std::vector<std::string> ids;
     while (s->executeStep()) ids.push_back(text_at(*s, 0));
     return ids;

@@ -112,8 +112,8 @@ TEST_CASE("migrations from an empty file reach the latest version", "[storage]")
     CHECK(tables.count(table) == 1);
   }
   const auto indexes = schema_names(options.path, "index");
-  for (const char* index : {"otps_by_key_phone", "otps_by_phone", "otps_by_status",
-                            "otps_by_created", "outbox_by_next_attempt"}) {
+  for (const char* index : {"otps_active_by_phone", "otps_pending_by_expiry", "otps_by_created",
+                            "outbox_by_next_attempt"}) {
     INFO(index);
     CHECK(indexes.count(index) == 1);
   }
@@ -678,6 +678,24 @@ TEST_CASE("a write is visible to reads as soon as write() returns", "[storage]")
     store.write([](OtpStoreTransaction& tx) { tx.rate_increment("seen", "k", kNow); });
     store.read([&](OtpStoreTransaction& tx) { REQUIRE(tx.rate_count("seen", "k", kNow) == i); });
   }
+}
+
+TEST_CASE("the hot lookups use the partial indexes", "[storage]") {
+  TempDir dir;
+  { SqliteStore store(options_in(dir)); }
+  SQLite::Database db(dir.file("otp.db").string(), SQLite::OPEN_READONLY);
+  auto plan = [&](const std::string& sql) {
+    std::string text;
+    SQLite::Statement s(db, "EXPLAIN QUERY PLAN " + sql);
+    while (s.executeStep()) text += s.getColumn(3).getString() + "\n";
+    return text;
+  };
+  CHECK_THAT(plan("SELECT id FROM otps WHERE api_key_id = 1 AND phone = 'x' AND status = 'pending' "
+                  "AND expires_at > 5 ORDER BY created_at DESC, rowid DESC LIMIT 1"),
+             Catch::Contains("otps_active_by_phone"));
+  CHECK_THAT(plan("SELECT id FROM otps WHERE status = 'pending' AND expires_at <= 5 "
+                  "ORDER BY expires_at LIMIT 10"),
+             Catch::Contains("otps_pending_by_expiry"));
 }
 
 }  // namespace ussd_otp
