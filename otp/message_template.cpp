@@ -1,6 +1,8 @@
 // Validation and rendering of SMS message templates with {code}, {amount} and {duration}.
 #include "otp/message_template.hpp"
 
+#include <algorithm>
+
 #include <array>
 #include <string>
 
@@ -68,6 +70,12 @@ std::optional<std::string> validate_message_template(std::string_view tmpl,
   if (utf8_length(tmpl) > max_length) {
     return "must be at most " + std::to_string(max_length) + " characters";
   }
+  // SMS text: line breaks are fine, other control characters (NUL, ESC, ...) are not.
+  const bool has_control = std::any_of(tmpl.begin(), tmpl.end(), [](char c) {
+    const auto byte = static_cast<unsigned char>(c);
+    return (byte < 0x20 && c != '\n') || byte == 0x7f;
+  });
+  if (has_control) return std::string("must not contain control characters (line breaks are fine)");
   std::optional<std::string> unknown;
   bool has_code = false;
   scan_template(

@@ -15,7 +15,7 @@ constexpr std::size_t kSweepBatch = 500;
 constexpr std::size_t kMaxSweepBatches = 20;  // bounds one sweep pass; the next pass continues
 
 Error otp_not_found() {
-  return Error::make(ErrorCode::OtpNotFound, "No pending OTP with this id.");
+  return Error::make(ErrorCode::OtpNotFound, "No OTP with this id is open for this API key.");
 }
 
 Error validation_error(std::map<std::string, std::string> fields) {
@@ -367,7 +367,7 @@ Result<OtpView> OtpService::get(std::int64_t api_key_id, std::string_view otp_id
   store_.read([&](OtpStoreTransaction& tx) {
     std::optional<OtpRecord> found = tx.find_otp(otp_id);
     if (!found || found->api_key_id != api_key_id) {
-      outcome = Error::make(ErrorCode::OtpNotFound, "No OTP with this id.");
+      outcome = otp_not_found();
       return;
     }
     OtpView view;
@@ -386,7 +386,7 @@ Result<OtpView> OtpService::cancel(std::int64_t api_key_id, std::string_view otp
     const UnixSeconds now = clock_.now();
     std::optional<OtpRecord> found = tx.find_otp(otp_id);
     if (!found || found->api_key_id != api_key_id) {
-      outcome = Error::make(ErrorCode::OtpNotFound, "No OTP with this id.");
+      outcome = otp_not_found();
       return;
     }
     OtpRecord& otp = *found;

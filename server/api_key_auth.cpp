@@ -29,7 +29,11 @@ std::optional<AuthenticatedKey> ApiKeyAuthenticator::authenticate(std::string_vi
   const UnixSeconds now = clock_.now();
   // last_used_at is informational; writing it at most once a minute keeps requests read-only.
   if (!record->last_used_at || *record->last_used_at + kTouchIntervalSeconds <= now) {
-    keys_.touch_api_key(record->id, now);
+    try {
+      keys_.touch_api_key(record->id, now);
+    } catch (const std::exception&) {
+      // Informational only: a busy database must not turn a valid key into a failed request.
+    }
   }
   AuthenticatedKey authenticated{record->id, record->prefix};
   if (cache_ttl_.count() > 0) {

@@ -41,20 +41,15 @@ json view_json(const OtpView& view) {
   return body;
 }
 
-// Reads an id-carrying body ({"id": ...} plus `extra` fields).
-struct IdBody {
-  std::string id;
-  json body;
-};
-
-Result<IdBody> read_id_body(const Request& request, std::initializer_list<std::string_view> known) {
+// Reads a body that holds only {"id": "..."}.
+Result<std::string> read_id_body(const Request& request) {
   Result<json> parsed = parse_json_object(request.body());
   if (!parsed) return parsed.error();
   FieldReader fields(parsed.value());
-  fields.reject_unknown(known);
+  fields.reject_unknown({"id"});
   std::optional<std::string> id = fields.string("id", true);
   if (!fields.ok()) return fields.error();
-  return IdBody{*id, std::move(parsed.value())};
+  return *id;
 }
 
 ApiResponse handle_request(OtpService& otp, const Request& request, HttpContext& context) {
@@ -124,9 +119,9 @@ ApiResponse handle_verify(OtpService& otp, const Request& request, HttpContext& 
 }
 
 ApiResponse handle_resend(OtpService& otp, const Request& request, HttpContext& context) {
-  Result<IdBody> body = read_id_body(request, {"id"});
-  if (!body) return ApiResponse::error(body.error());
-  Result<OtpResent> resent = otp.resend(context.api_key_id, body->id);
+  Result<std::string> id = read_id_body(request);
+  if (!id) return ApiResponse::error(id.error());
+  Result<OtpResent> resent = otp.resend(context.api_key_id, id.value());
   if (!resent) return ApiResponse::error(resent.error());
   return ApiResponse::json(200, {{"id", resent->id},
                                  {"sendCount", resent->send_count},

@@ -1,6 +1,7 @@
 // Wiring: builds every component from the Config, in dependency order, and tears them down.
 #include "server/application.hpp"
 
+#include <filesystem>
 #include <stdexcept>
 
 #include "server/api_routes.hpp"
@@ -78,16 +79,34 @@ ServerKey load_server_key(const Config& config) {
     if (auto key = ServerKey::from_hex(config.server_key)) return *key;
     throw ConfigError("server-key: must be 64 hex characters (32 bytes)");
   }
-  return ServerKey::load_or_create(config.effective_server_key_file());
+  const std::filesystem::path file = config.effective_server_key_file();
+  std::error_code ignored;
+  const bool key_existed = std::filesystem::exists(file, ignored);
+  const bool database_existed = std::filesystem::exists(config.db, ignored);
+  ServerKey key = ServerKey::load_or_create(file);
+  if (!key_existed && database_existed) {
+    log_event(spdlog::level::warn, "server_key.generated_for_existing_database",
+              {{"file", file.string()},
+               {"message", "a new server key was generated, but the database already existed: "
+                           "codes issued under the old key can no longer be verified"}});
+  }
+  const auto permissions = std::filesystem::status(file, ignored).permissions();
+  using std::filesystem::perms;
+  if ((permissions & (perms::group_all | perms::others_all)) != perms::none) {
+    log_event(spdlog::level::warn, "server_key.permissions",
+              {{"file", file.string()}, {"message", "readable by others: chmod 600 it"}});
+  }
+  return key;
 }
 
 Application::Application(Config config, std::shared_ptr<const Clock> clock)
     : config_(std::move(config)),
       clock_(clock ? std::move(clock) : std::make_shared<SystemClock>()) {
   ensure_sodium_initialized();
+  // The key first: it can tell whether it is new while the database file already existed.
+  vault_ = std::make_unique<CodeVault>(load_server_key(config_));
   store_ = std::make_unique<SqliteStore>(
       SqliteOptions{config_.db, config_.sqlite_synchronous, config_.sqlite_busy_timeout_ms});
-  vault_ = std::make_unique<CodeVault>(load_server_key(config_));
   otp_ = std::make_unique<OtpService>(*store_, *clock_, *vault_, config_.policy);
   if (config_.dev) dev_inbox_ = std::make_unique<DevInbox>();
 
@@ -115,7 +134,7 @@ Application::~Application() {
 }
 
 void Application::start() {
-  http_->start();
+  // Background loops first, so the delivery hook is in place before any request can run.
   if (dev_inbox_) {
     DevInbox& inbox = *dev_inbox_;
     OtpService& otp = *otp_;
@@ -141,6 +160,7 @@ void Application::start() {
                     {{"expired", report.expired}, {"purged", report.purged_otps}});
         }
       });
+  http_->start();
   log_event(spdlog::level::info, "server.started",
             {{"url", base_url()}, {"db", config_.db.string()}, {"dev", config_.dev}});
 }

@@ -15,6 +15,7 @@
 #include <CLI/CLI.hpp>
 
 #include "server/application.hpp"
+#include "server/json_body.hpp"
 #include "server/logging.hpp"
 
 namespace ussd_otp {
@@ -119,13 +120,7 @@ int serve(const Config& config) {
 }
 
 std::string format_time(std::optional<UnixSeconds> at) {
-  if (!at) return "-";
-  const std::time_t time = static_cast<std::time_t>(*at);
-  std::tm utc{};
-  gmtime_r(&time, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
+  return at ? iso8601(*at) : "-";
 }
 
 }  // namespace

@@ -114,7 +114,8 @@ std::vector<Setting> build_settings() {
                                &Config::shutdown_grace_seconds, 0, 600));
   s.push_back({"trusted-proxy-header",
                "header carrying the client IP when behind a proxy (e.g. X-Forwarded-For); the "
-               "first address in it is used. Empty: the TCP peer address",
+               "right-most address in it (the one the proxy added) is used. Empty: the TCP peer "
+               "address",
                "", false, [](Config& c, const std::string& v) { c.trusted_proxy_header = v; }});
   s.push_back({"sqlite-synchronous",
                "NORMAL (survives a process crash) or FULL (also survives power loss)", "NORMAL",

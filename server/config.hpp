@@ -31,7 +31,7 @@ struct Config {
   int shutdown_grace_seconds = 10;
   std::string trusted_proxy_header;  // e.g. "X-Forwarded-For"; empty: use the peer address
   std::string sqlite_synchronous = "NORMAL";
-  int sqlite_busy_timeout_ms = 5000;
+  int sqlite_busy_timeout_ms = 2000;
   int sweep_interval_seconds = 30;
   int api_key_cache_seconds = 5;
   OtpPolicy policy;

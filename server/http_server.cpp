@@ -6,6 +6,9 @@
 
 #include <pistache/http.h>
 #include <pistache/peer.h>
+#include <sys/socket.h>
+
+#include <unordered_set>
 
 #include "otp/codes.hpp"
 #include "server/logging.hpp"
@@ -53,6 +56,14 @@ std::string request_id_from(const Http::Request& request) {
   return new_request_id();
 }
 
+// Closes the connection once `sent` has been written (so the reply is not cut off).
+void close_after(Async::Promise<ssize_t> sent, const std::shared_ptr<Tcp::Peer>& peer) {
+  if (!peer) return;
+  const int fd = peer->fd();
+  sent.then([fd](ssize_t) { ::shutdown(fd, SHUT_RDWR); },
+            [fd](std::exception_ptr) { ::shutdown(fd, SHUT_RDWR); });
+}
+
 bool wants_close(const Http::Request& request) {
   auto connection = request.headers().tryGet<Http::Header::Connection>();
   if (connection) return connection->control() == Http::ConnectionControl::Close;
@@ -79,20 +90,27 @@ class KeepAliveHandler final : public Http::Handler {
   }
 
   void onDisconnection(const std::shared_ptr<Tcp::Peer>& peer) override {
+    rejected_peers_.erase(peer.get());
     router_->disconnectPeer(peer);
   }
 
   // Mirrors Http::Handler::onInput (private in 0.0.5) with our own failure replies.
   void onInput(const char* buffer, size_t length, const std::shared_ptr<Tcp::Peer>& peer) override {
+    // After a rejected request the rest of the stream cannot be framed (it may be the unread
+    // part of a body): nothing more is read from this connection, and it is closed.
+    if (rejected_peers_.count(peer.get()) != 0) return;
     auto parser = getParser(peer);
     auto& request = parser->request;
     auto fail = [&](ErrorCode code, std::string message) {
+      rejected_peers_.insert(peer.get());
       Http::ResponseWriter writer(request.version(), transport(), this, peer);
       writer.headers().add<Http::Header::Connection>(Http::ConnectionControl::Close);
       const std::string request_id = new_request_id();
       log_event(spdlog::level::warn, "http.rejected",
                 {{"rid", request_id}, {"code", to_string(code)}, {"reason", message}});
-      send_response(writer, ApiResponse::error(Error::make(code, std::move(message))), request_id);
+      close_after(send_response(writer, ApiResponse::error(Error::make(code, std::move(message))),
+                                request_id),
+                  peer);
       parser->reset();
     };
     const std::string too_large = "The request is larger than the server accepts (" +
@@ -128,6 +146,8 @@ class KeepAliveHandler final : public Http::Handler {
  private:
   std::shared_ptr<Rest::Router> router_;
   std::size_t max_request_bytes_;
+  // Each reactor thread has its own handler clone, so this needs no lock.
+  std::unordered_set<const Tcp::Peer*> rejected_peers_;
 };
 
 std::string allow_list(const std::vector<RouteSpec>& routes, const std::string& path) {
@@ -140,18 +160,26 @@ std::string allow_list(const std::vector<RouteSpec>& routes, const std::string& 
   return allow;
 }
 
-std::optional<std::string> bearer_or_api_key(const Http::Request& request) {
+std::string trimmed(std::string_view text) {
+  const auto first = text.find_first_not_of(" \t");
+  if (first == std::string_view::npos) return {};
+  const auto last = text.find_last_not_of(" \t");
+  return std::string(text.substr(first, last - first + 1));
+}
+
+// "Authorization: Bearer KEY" (scheme case-insensitive) or "api-key: KEY".
+std::optional<std::string> api_key_from(const Http::Request& request) {
   // Pistache parses Authorization into a typed header, so it is not among the raw ones.
   if (auto authorization = request.headers().tryGet<Http::Header::Authorization>()) {
-    const std::string value = authorization->value();
+    const std::string value = trimmed(authorization->value());
     constexpr std::string_view kBearer = "Bearer ";
     if (value.size() > kBearer.size() &&
         std::equal(kBearer.begin(), kBearer.end(), value.begin(),
                    [](char a, char b) { return std::tolower(a) == std::tolower(b); })) {
-      return value.substr(kBearer.size());
+      return trimmed(std::string_view(value).substr(kBearer.size()));
     }
   }
-  if (auto raw = request.headers().tryGetRaw("api-key")) return raw->value();
+  if (auto raw = request.headers().tryGetRaw("api-key")) return trimmed(raw->value());
   return std::nullopt;
 }
 
@@ -182,10 +210,6 @@ ApiResponse ApiResponse::error(const Error& error) {
   if (error.retry_after)
     response.headers.emplace_back("Retry-After", std::to_string(*error.retry_after));
   return response;
-}
-
-ApiResponse ApiResponse::text(int status, std::string body, std::string content_type) {
-  return {status, std::move(body), std::move(content_type), {}};
 }
 
 int http_status_for(ErrorCode code) {
@@ -227,8 +251,8 @@ int http_status_for(ErrorCode code) {
   return 500;
 }
 
-void send_response(Http::ResponseWriter& writer, const ApiResponse& response,
-                   std::string_view request_id) {
+Async::Promise<ssize_t> send_response(Http::ResponseWriter& writer, const ApiResponse& response,
+                                      std::string_view request_id) {
   auto& headers = writer.headers();
   headers.add(std::make_shared<NamedHeader>("X-Request-Id", std::string(request_id)));
   headers.add(std::make_shared<NamedHeader>("Cache-Control", "no-store"));
@@ -237,7 +261,7 @@ void send_response(Http::ResponseWriter& writer, const ApiResponse& response,
     headers.add(std::make_shared<NamedHeader>(name, value));
   }
   auto mime = Http::Mime::MediaType::fromString(response.content_type);
-  writer.send(static_cast<Http::Code>(response.status), response.body, mime);
+  return writer.send(static_cast<Http::Code>(response.status), response.body, mime);
 }
 
 HttpServer::HttpServer(HttpServerOptions options, Authenticator authenticate)
@@ -256,13 +280,49 @@ void HttpServer::add_route(RouteSpec route) {
 std::string HttpServer::client_ip(const Rest::Request& request) const {
   if (!options_.trusted_proxy_header.empty()) {
     if (auto raw = request.headers().tryGetRaw(options_.trusted_proxy_header)) {
-      std::string first = raw->value().substr(0, raw->value().find(','));
-      first.erase(0, first.find_first_not_of(' '));
-      first.erase(first.find_last_not_of(' ') + 1);
-      if (!first.empty() && first.size() <= 64) return first;
+      // The right-most entry is the one our proxy appended; anything left of it came from the
+      // client and can be forged.
+      const std::string& value = raw->value();
+      const auto comma = value.rfind(',');
+      std::string last =
+          trimmed(comma == std::string::npos ? std::string_view(value)
+                                             : std::string_view(value).substr(comma + 1));
+      if (!last.empty() && last.size() <= 64) return last;
     }
   }
   return request.address().host();
+}
+
+std::optional<ApiResponse> HttpServer::reject_before_handler(const RouteSpec& route,
+                                                             const Rest::Request& request,
+                                                             HttpContext& context) const {
+  if (draining_.load()) {
+    Error error =
+        Error::make(ErrorCode::ShuttingDown, "The server is shutting down; retry shortly.");
+    error.retry_after = 1;
+    return ApiResponse::error(error);
+  }
+  if (route.requires_json_body && request.body().size() > options_.max_body_bytes) {
+    return ApiResponse::error(Error::make(
+        ErrorCode::PayloadTooLarge,
+        "The body is larger than " + std::to_string(options_.max_body_bytes) + " bytes."));
+  }
+  if (route.requires_api_key) {
+    std::optional<std::string> key = api_key_from(request);
+    std::optional<AuthenticatedKey> identity = key ? authenticate_(*key) : std::nullopt;
+    if (!identity) {
+      return ApiResponse::error(
+          Error::make(ErrorCode::Unauthorized,
+                      "A valid API key is required (Authorization: Bearer KEY, or api-key: KEY)."));
+    }
+    context.api_key_id = identity->id;
+    context.api_key_prefix = identity->prefix;
+  }
+  if (route.requires_json_body && !is_json_content_type(request)) {
+    return ApiResponse::error(Error::make(ErrorCode::UnsupportedMediaType,
+                                          "Send the body as Content-Type: application/json."));
+  }
+  return std::nullopt;
 }
 
 void HttpServer::dispatch(const RouteSpec& route, const Rest::Request& request,
@@ -272,40 +332,18 @@ void HttpServer::dispatch(const RouteSpec& route, const Rest::Request& request,
   HttpContext context{request_id_from(request), client_ip(request), 0, ""};
   ApiResponse response;
   try {
-    if (draining_.load()) {
-      response = ApiResponse::error(
-          Error::make(ErrorCode::ShuttingDown, "The server is shutting down; retry shortly."));
-      response.headers.emplace_back("Retry-After", "1");
-    } else if (route.requires_json_body && request.body().size() > options_.max_body_bytes) {
-      response = ApiResponse::error(Error::make(
-          ErrorCode::PayloadTooLarge,
-          "The body is larger than " + std::to_string(options_.max_body_bytes) + " bytes."));
-    } else if (route.requires_api_key && [&] {
-                 auto key = bearer_or_api_key(request);
-                 auto identity = key ? authenticate_(*key) : std::nullopt;
-                 if (!identity) return true;
-                 context.api_key_id = identity->id;
-                 context.api_key_prefix = identity->prefix;
-                 return false;
-               }()) {
-      response = ApiResponse::error(
-          Error::make(ErrorCode::Unauthorized,
-                      "A valid API key is required (Authorization: Bearer KEY, or api-key: KEY)."));
-    } else if (route.requires_json_body && !is_json_content_type(request)) {
-      response = ApiResponse::error(Error::make(
-          ErrorCode::UnsupportedMediaType, "Send the body as Content-Type: application/json."));
-    } else {
-      response = route.handler(request, context);
-    }
+    std::optional<ApiResponse> rejected = reject_before_handler(route, request, context);
+    response = rejected ? std::move(*rejected) : route.handler(request, context);
   } catch (const std::exception& e) {
     // Storage failures (locked past busy_timeout, disk full) are worth a retry; say so.
     log_event(spdlog::level::err, "http.handler_failed",
               {{"rid", context.request_id}, {"path", request.resource()}, {"error", e.what()}});
-    response = ApiResponse::error(
+    Error error =
         Error::make(ErrorCode::ServiceUnavailable,
                     "The server could not complete the request; retry shortly. Request id: " +
-                        context.request_id));
-    response.headers.emplace_back("Retry-After", "1");
+                        context.request_id);
+    error.retry_after = 1;
+    response = ApiResponse::error(error);
   }
   if (response.status == 405) {
     std::vector<Http::Method> allowed;
@@ -314,11 +352,16 @@ void HttpServer::dispatch(const RouteSpec& route, const Rest::Request& request,
     }
     writer.headers().add<Http::Header::Allow>(allowed);
   }
-  if (draining_.load()) {
+  // A HEAD reply carries the GET reply's status and headers, never a body.
+  if (request.method() == Http::Method::Head) response.body.clear();
+  const bool close = draining_.load() || wants_close(request);
+  if (close) {
     writer.headers().remove<Http::Header::Connection>();
     writer.headers().add<Http::Header::Connection>(Http::ConnectionControl::Close);
   }
-  send_response(writer, response, context.request_id);
+  std::shared_ptr<Tcp::Peer> peer = close ? writer.peer() : nullptr;
+  auto sent = send_response(writer, response, context.request_id);
+  if (close) close_after(std::move(sent), peer);
   const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
                           std::chrono::steady_clock::now() - started)
                           .count();
@@ -347,6 +390,12 @@ void HttpServer::start() {
       auto match = std::find_if(routes_.begin(), routes_.end(), [&](const RouteSpec& route) {
         return route.path == path && route.method == method;
       });
+      if (match == routes_.end() && method == Http::Method::Head) {
+        // HEAD is answered by the GET route (without the body), as probes expect.
+        match = std::find_if(routes_.begin(), routes_.end(), [&](const RouteSpec& route) {
+          return route.path == path && route.method == Http::Method::Get;
+        });
+      }
       if (match != routes_.end()) {
         const RouteSpec* spec = &*match;
         router_->addRoute(method, path,
@@ -392,10 +441,11 @@ void HttpServer::start() {
   endpoint_->setHandler(std::make_shared<KeepAliveHandler>(
       router_, options_.max_body_bytes + options_.max_header_bytes));
   endpoint_->serveThreaded();
+  port_ = static_cast<std::uint16_t>(endpoint_->getPort());
 }
 
 std::uint16_t HttpServer::port() const {
-  return endpoint_ ? static_cast<std::uint16_t>(endpoint_->getPort()) : 0;
+  return port_;
 }
 
 bool HttpServer::drain_and_stop(std::chrono::milliseconds grace) {
@@ -409,6 +459,9 @@ bool HttpServer::drain_and_stop(std::chrono::milliseconds grace) {
   // Let the last responses leave the socket buffers before the reactor stops.
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
   endpoint_->shutdown();
+  // Destroying the endpoint waits for handlers still running (past the grace period), so
+  // nothing they use is torn down under them.
+  endpoint_.reset();
   stopped_ = true;
   return drained;
 }

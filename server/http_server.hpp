@@ -30,7 +30,6 @@ struct ApiResponse {
 
   static ApiResponse json(int status, const nlohmann::json& data);  // {"success":true,"data":..}
   static ApiResponse error(const Error& error);                     // {"success":false,...}
-  static ApiResponse text(int status, std::string body, std::string content_type);
 };
 
 int http_status_for(ErrorCode code);
@@ -89,6 +88,11 @@ class HttpServer {
   void dispatch(const RouteSpec& route, const Pistache::Rest::Request& request,
                 Pistache::Http::ResponseWriter writer);
   std::string client_ip(const Pistache::Rest::Request& request) const;
+  // The answer when the request must not reach the handler (draining, too large, no valid key,
+  // wrong content type); sets the key in `context` when the route needs one.
+  std::optional<ApiResponse> reject_before_handler(const RouteSpec& route,
+                                                   const Pistache::Rest::Request& request,
+                                                   HttpContext& context) const;
 
   HttpServerOptions options_;
   Authenticator authenticate_;
@@ -98,10 +102,12 @@ class HttpServer {
   std::atomic<int> in_flight_{0};
   std::atomic<bool> draining_{false};
   bool stopped_ = false;
+  std::uint16_t port_ = 0;  // the bound port, kept after stop for messages
 };
 
 // Writes `response` with the request id; used by the server and its transport-level errors.
-void send_response(Pistache::Http::ResponseWriter& writer, const ApiResponse& response,
-                   std::string_view request_id);
+Pistache::Async::Promise<ssize_t> send_response(Pistache::Http::ResponseWriter& writer,
+                                                const ApiResponse& response,
+                                                std::string_view request_id);
 
 }  // namespace ussd_otp

@@ -1,6 +1,7 @@
 // JSON body parsing and field validation shared by the API handlers.
 #include "server/json_body.hpp"
 
+#include <cstdint>
 #include <ctime>
 #include <limits>
 
@@ -41,6 +42,11 @@ std::optional<int> FieldReader::integer(const char* name) {
   if (!value) return std::nullopt;
   if (!value->is_number_integer()) {
     problems_[prefix_ + name] = "must be a whole number";
+    return std::nullopt;
+  }
+  if (value->is_number_unsigned() &&
+      value->get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<int>::max())) {
+    problems_[prefix_ + name] = "is out of range";
     return std::nullopt;
   }
   const auto number = value->get<long long>();

@@ -1,6 +1,7 @@
 // Formats log events as text ("event k=v ...") or as JSON object lines.
 #include "server/logging.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 
@@ -10,6 +11,16 @@ namespace ussd_otp {
 namespace {
 
 std::atomic<LogFormat> g_format{LogFormat::Text};
+
+// Plain values stay plain; anything with spaces, quotes or control characters (paths and
+// headers are client-controlled) is quoted and escaped, so one event stays one line.
+std::string text_value(const std::string& value) {
+  const bool plain = !value.empty() && std::all_of(value.begin(), value.end(), [](char c) {
+    return c > 0x20 && c < 0x7f && c != '"' && c != '\\';
+  });
+  if (plain) return value;
+  return nlohmann::json(value).dump(-1, ' ', true, nlohmann::json::error_handler_t::replace);
+}
 
 }  // namespace
 
@@ -47,7 +58,7 @@ void log_event(spdlog::level::level_enum level, std::string_view event,
       line += key;
       line += '=';
       line += value.is_string()
-                  ? value.get<std::string>()
+                  ? text_value(value.get<std::string>())
                   : value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     }
   }

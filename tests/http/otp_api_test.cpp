@@ -11,7 +11,10 @@
 #include <thread>
 
 #include "http/api_calls.hpp"
+#include "support/raw_http.hpp"
 #include "support/test_server.hpp"
+
+#include <SQLiteCpp/SQLiteCpp.h>
 
 using nlohmann::json;
 using ussd_otp::testing::code_in;
@@ -130,6 +133,8 @@ TEST_CASE("bad input gets its own documented error", "[http]") {
     CHECK(types.json()["error"]["fields"]["pinLength"] == "must be a whole number");
     CHECK(types.json()["error"]["fields"]["metadata"] == "must be a JSON object");
     CHECK(types.json()["error"]["fields"]["expiry"] == "must be a JSON object");
+    HttpResponse huge = request_otp(client, server, {{"pinLength", 18446744073709551615ULL}});
+    CHECK(huge.json()["error"]["fields"]["pinLength"] == "is out of range");
 
     HttpResponse missing = client.post_json("/v1/otp/request", json::object(), {server.auth()});
     CHECK(missing.json()["error"]["fields"]["phone"] == "is required");
@@ -178,29 +183,96 @@ TEST_CASE("bad input gets its own documented error", "[http]") {
   CHECK(client.get("/healthz").status == 200);
 }
 
-TEST_CASE("an absurd Content-Length gets a JSON 413, not a 500", "[http]") {
+TEST_CASE("an absurd Content-Length gets a JSON 413, not a 500, and the connection closes",
+          "[http]") {
   TestServer server;
-  // libcurl will not send a lying Content-Length, so speak raw HTTP over a socket.
-  const std::string url = server.url();
-  const int port = std::stoi(url.substr(url.rfind(':') + 1));
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
-  const std::string request =
-      "POST /v1/otp/request HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-      "Content-Length: 99999999999\r\n\r\n{}";
-  REQUIRE(::send(fd, request.data(), request.size(), 0) == static_cast<ssize_t>(request.size()));
-  timeval timeout{5, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-  char buffer[2048];
-  const ssize_t got = ::recv(fd, buffer, sizeof buffer, 0);
-  ::close(fd);
-  REQUIRE(got > 0);
-  const std::string reply(buffer, static_cast<std::size_t>(got));
-  CHECK(reply.rfind("HTTP/1.1 413", 0) == 0);
-  CHECK(reply.find("PAYLOAD_TOO_LARGE") != std::string::npos);
+  const RawExchange reply =
+      raw_exchange(port_of(server.url()),
+                   "POST /v1/otp/request HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                   "Content-Length: 99999999999\r\n\r\n{}");
+  CHECK(reply.received.rfind("HTTP/1.1 413", 0) == 0);
+  CHECK(reply.received.find("PAYLOAD_TOO_LARGE") != std::string::npos);
+  CHECK(reply.closed_by_server);
+}
+
+TEST_CASE("bytes after a rejected request are never run as a request", "[http][security]") {
+  TestServer server;
+  // A body over the limit; what follows it on the connection must not be parsed as a request.
+  const std::string smuggled = "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Request-Id: smuggled\r\n\r\n";
+  const RawExchange reply =
+      raw_exchange(port_of(server.url()),
+                   "POST /v1/otp/verify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                   "Content-Length: 30000\r\n\r\n" +
+                       smuggled);
+  CHECK(reply.received.find("PAYLOAD_TOO_LARGE") != std::string::npos);
+  CHECK(reply.received.find("smuggled") == std::string::npos);
+  CHECK(reply.closed_by_server);
+}
+
+TEST_CASE("a request that is not HTTP gets 400 MALFORMED_REQUEST and a closed connection",
+          "[http]") {
+  TestServer server;
+  const RawExchange reply =
+      raw_exchange(port_of(server.url()), "BREW /coffee HTTP/1.1\r\nHost: x\r\n\r\n");
+  CHECK(reply.received.rfind("HTTP/1.1 400", 0) == 0);
+  CHECK(reply.received.find("MALFORMED_REQUEST") != std::string::npos);
+  CHECK(reply.closed_by_server);
+}
+
+TEST_CASE("Connection: close and HTTP/1.0 requests are answered, then the socket is closed",
+          "[http]") {
+  TestServer server;
+  const RawExchange closing = raw_exchange(
+      port_of(server.url()), "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  CHECK(closing.received.rfind("HTTP/1.1 200", 0) == 0);
+  CHECK(closing.closed_by_server);
+  const RawExchange old = raw_exchange(port_of(server.url()), "GET /healthz HTTP/1.0\r\n\r\n");
+  CHECK(old.received.find(" 200 ") != std::string::npos);
+  CHECK(old.closed_by_server);
+  // Without either, the connection stays open for the next request.
+  const RawExchange kept =
+      raw_exchange(port_of(server.url()), "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+                   std::chrono::milliseconds(300));
+  CHECK(kept.received.rfind("HTTP/1.1 200", 0) == 0);
+  CHECK_FALSE(kept.closed_by_server);
+}
+
+TEST_CASE("HEAD on a GET route answers like GET without a body", "[http]") {
+  TestServer server;
+  const RawExchange reply = raw_exchange(
+      port_of(server.url()), "HEAD /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  CHECK(reply.received.rfind("HTTP/1.1 200", 0) == 0);
+  const auto body_start = reply.received.find("\r\n\r\n");
+  REQUIRE(body_start != std::string::npos);
+  CHECK(reply.received.substr(body_start + 4).empty());
+}
+
+TEST_CASE("API keys with surrounding whitespace are accepted", "[http]") {
+  TestServer server;
+  HttpClient client = server.client();
+  CHECK(client
+            .post_json("/v1/otp/request", {{"phone", "0241234567"}},
+                       {"Authorization: bearer   " + server.api_key() + "  "})
+            .status == 201);
+  CHECK(client.get("/v1/otp/otp_x", {"api-key:  " + server.api_key() + " "}).status == 404);
+}
+
+TEST_CASE("a locked database gives 503 SERVICE_UNAVAILABLE to writes; reads and probes go on",
+          "[http]") {
+  TestServer server([](ussd_otp::Config& config) { config.sqlite_busy_timeout_ms = 200; });
+  HttpClient client = server.client();
+  const std::string id = new_otp(client, server);
+  // Another process's write transaction holds the database's write lock.
+  SQLite::Database other(server.db_path().string(), SQLite::OPEN_READWRITE);
+  other.exec("BEGIN IMMEDIATE");
+  HttpResponse refused = request_otp(client, server, {{"phone", "0201234567"}});
+  CHECK(refused.status == 503);
+  CHECK(error_code(refused) == "SERVICE_UNAVAILABLE");
+  CHECK(refused.header("retry-after") == "1");
+  CHECK(client.get("/readyz").status == 503);
+  CHECK(client.get("/healthz").status == 200);
+  CHECK(client.get("/v1/otp/" + id, {server.auth()}).status == 200);  // reads are not blocked
+  other.exec("ROLLBACK");
+  CHECK(request_otp(client, server, {{"phone", "0201234567"}}).status == 201);
+  CHECK(client.get("/readyz").status == 200);
 }

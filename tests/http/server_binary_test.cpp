@@ -171,3 +171,19 @@ TEST_CASE("JSON logs: one object per line, request ids, never a code or a whole 
   CHECK(requests_logged >= 3);
   CHECK(saw_trace_id);
 }
+
+TEST_CASE("a new server key for an existing database is warned about", "[binary][security]") {
+  TempDir dir;
+  const std::string db = dir.file("otp.db").string();
+  {
+    ServerProcess first(dir.path(), {"--db", db});
+    CHECK(first.stop(SIGTERM) == 0);
+    CHECK(first.stderr_text().find("server_key.generated_for_existing_database") ==
+          std::string::npos);
+  }
+  std::filesystem::remove(dir.file("server.key"));
+  ServerProcess second(dir.path(), {"--db", db});
+  CHECK(second.stop(SIGTERM) == 0);
+  CHECK(second.stderr_text().find("server_key.generated_for_existing_database") !=
+        std::string::npos);
+}

@@ -76,3 +76,12 @@ TEST_CASE("render_message", "[template]") {
 }
 
 }  // namespace ussd_otp
+
+TEST_CASE("templates with control characters are refused, line breaks are fine", "[template]") {
+  using ussd_otp::validate_message_template;
+  CHECK_FALSE(validate_message_template("Code:\n{code}", 480));
+  CHECK(validate_message_template(std::string("Code {code}\0", 12), 480) ==
+        "must not contain control characters (line breaks are fine)");
+  CHECK(validate_message_template("Code\t{code}", 480));
+  CHECK(validate_message_template("Code \x1b[31m{code}", 480));
+}
