@@ -339,3 +339,18 @@ TEST_CASE("graceful stop lets an in-flight request finish; new ones get SHUTTING
   CHECK(slow.status == 200);
   CHECK(slow.json()["data"]["slow"] == true);
 }
+
+TEST_CASE("the background sweeper marks expired OTPs", "[http]") {
+  TestServer server([](ussd_otp::Config& config) { config.sweep_interval_seconds = 1; });
+  HttpClient client = server.client();
+  const std::string id =
+      new_otp(client, server, {{"expiry", {{"amount", 1}, {"duration", "minutes"}}}});
+  server.clock().advance(61);
+  bool swept = false;
+  for (int i = 0; i < 60 && !swept; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    const json events = client.get("/v1/otp/" + id, {server.auth()}).json()["data"]["events"];
+    for (const auto& event : events) swept = swept || event["type"] == "expired";
+  }
+  CHECK(swept);
+}

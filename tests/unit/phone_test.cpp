@@ -1,6 +1,8 @@
 // Table-driven tests for PhoneNumber::parse and display: every accepted format and common junk.
 #include <catch2/catch.hpp>
 
+#include <random>
+
 #include <optional>
 #include <string>
 #include <vector>
@@ -173,3 +175,39 @@ TEST_CASE("PhoneNumber accessors and display", "[phone]") {
 }
 
 }  // namespace ussd_otp
+
+TEST_CASE("PhoneNumber::parse never accepts anything but digits-only E.164 (random input)",
+          "[phone]") {
+  // A cheap stand-in for a fuzzer: random strings over an alphabet rich in the characters the
+  // parser treats specially, plus random mutations of valid numbers.
+  const ussd_otp::PhoneRules rules;
+  const std::string alphabet = "0123456789+()-. 0023\t\xc3\xa9x";
+  std::mt19937 random(20261121);  // fixed seed: a failure is reproducible
+  auto pick = [&](std::size_t n) {
+    return std::uniform_int_distribution<std::size_t>(0, n - 1)(random);
+  };
+  std::size_t accepted = 0;
+  for (int i = 0; i < 200000; ++i) {
+    std::string input;
+    if (i % 2 == 0) {
+      const std::size_t length = pick(40);
+      for (std::size_t c = 0; c < length; ++c) input += alphabet[pick(alphabet.size())];
+    } else {
+      input = "+233 24 123 4567";
+      input[pick(input.size())] = alphabet[pick(alphabet.size())];
+    }
+    const auto parsed = ussd_otp::PhoneNumber::parse(input, rules);
+    if (!parsed) continue;
+    ++accepted;
+    const std::string& digits = parsed->e164_digits();
+    INFO(input);
+    REQUIRE(digits.size() >= 8);
+    REQUIRE(digits.size() <= 15);
+    REQUIRE(digits.find_first_not_of("0123456789") == std::string::npos);
+    REQUIRE(digits[0] != '0');
+    if (digits.rfind("233", 0) == 0) REQUIRE(digits.size() == 12);
+    // Normalising is idempotent: the output parses to itself.
+    REQUIRE(ussd_otp::PhoneNumber::parse(parsed->e164(), rules)->e164_digits() == digits);
+  }
+  CHECK(accepted > 1000);  // the mutations of a valid number must often stay valid
+}
