@@ -366,7 +366,9 @@ void HttpServer::dispatch(const RouteSpec& route, const Rest::Request& request,
                           std::chrono::steady_clock::now() - started)
                           .count();
   in_flight_.fetch_sub(1);
-  log_event(response.status >= 500 ? spdlog::level::warn : spdlog::level::info, "http.request",
+  const auto level = response.status >= 500 ? spdlog::level::warn : spdlog::level::info;
+  if (!spdlog::should_log(level)) return;  // skip building the fields when nobody reads them
+  log_event(level, "http.request",
             {{"rid", context.request_id},
              {"method", Http::methodString(request.method())},
              {"path", request.resource()},
