@@ -191,8 +191,12 @@ bool is_json_content_type(const Http::Request& request) {
 }  // namespace
 
 ApiResponse ApiResponse::json(int status, const nlohmann::json& data) {
-  nlohmann::json body = {{"success", true}, {"data", data}};
-  return {status, body.dump(), "application/json", {}};
+  // Written by hand so "success" comes first (nlohmann::json sorts keys).
+  return {status,
+          R"({"success":true,"data":)" +
+              data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "}",
+          "application/json",
+          {}};
 }
 
 ApiResponse ApiResponse::error(const Error& error) {
@@ -202,9 +206,10 @@ ApiResponse ApiResponse::error(const Error& error) {
   if (error.retry_after) detail["retryAfter"] = *error.retry_after;
   if (error.otp_id) detail["id"] = *error.otp_id;
   if (error.status) detail["status"] = *error.status;
-  nlohmann::json body = {{"success", false}, {"error", detail}};
   ApiResponse response{http_status_for(error.code),
-                       body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                       R"({"success":false,"error":)" +
+                           detail.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
+                           "}",
                        "application/json",
                        {}};
   if (error.retry_after)
