@@ -24,6 +24,14 @@ Error validation_error(std::map<std::string, std::string> fields) {
   return error;
 }
 
+// The OTP with this id if it belongs to this API key: another key's OTP is as good as unknown.
+std::optional<OtpRecord> find_owned(OtpStoreTransaction& tx, std::int64_t api_key_id,
+                                    std::string_view otp_id) {
+  std::optional<OtpRecord> found = tx.find_otp(otp_id);
+  if (found && found->api_key_id != api_key_id) return std::nullopt;
+  return found;
+}
+
 // Why an OTP can no longer be verified or resent; nullopt while it is pending.
 std::optional<Error> not_pending_error(OtpStatus status) {
   switch (status) {
@@ -276,8 +284,8 @@ Result<OtpVerified> OtpService::verify(std::int64_t api_key_id, std::string_view
   std::optional<Result<OtpVerified>> outcome;
   store_.write([&](OtpStoreTransaction& tx) {
     const UnixSeconds now = clock_.now();
-    std::optional<OtpRecord> found = tx.find_otp(otp_id);
-    if (!found || found->api_key_id != api_key_id) {
+    std::optional<OtpRecord> found = find_owned(tx, api_key_id, otp_id);
+    if (!found) {
       // Same work as a real check, so response time does not reveal which ids exist.
       (void)vault_.matches(kDummyOtpId, normalize_pin_input(pin, PinType::Numeric), dummy_hash_);
       outcome = otp_not_found();
@@ -325,8 +333,8 @@ Result<OtpResent> OtpService::resend(std::int64_t api_key_id, std::string_view o
   bool queued = false;
   store_.write([&](OtpStoreTransaction& tx) {
     const UnixSeconds now = clock_.now();
-    std::optional<OtpRecord> found = tx.find_otp(otp_id);
-    if (!found || found->api_key_id != api_key_id) {
+    std::optional<OtpRecord> found = find_owned(tx, api_key_id, otp_id);
+    if (!found) {
       outcome = otp_not_found();
       return;
     }
@@ -365,8 +373,8 @@ Result<OtpResent> OtpService::resend(std::int64_t api_key_id, std::string_view o
 Result<OtpView> OtpService::get(std::int64_t api_key_id, std::string_view otp_id) {
   std::optional<Result<OtpView>> outcome;
   store_.read([&](OtpStoreTransaction& tx) {
-    std::optional<OtpRecord> found = tx.find_otp(otp_id);
-    if (!found || found->api_key_id != api_key_id) {
+    std::optional<OtpRecord> found = find_owned(tx, api_key_id, otp_id);
+    if (!found) {
       outcome = otp_not_found();
       return;
     }
@@ -384,8 +392,8 @@ Result<OtpView> OtpService::cancel(std::int64_t api_key_id, std::string_view otp
   std::optional<Result<OtpView>> outcome;
   store_.write([&](OtpStoreTransaction& tx) {
     const UnixSeconds now = clock_.now();
-    std::optional<OtpRecord> found = tx.find_otp(otp_id);
-    if (!found || found->api_key_id != api_key_id) {
+    std::optional<OtpRecord> found = find_owned(tx, api_key_id, otp_id);
+    if (!found) {
       outcome = otp_not_found();
       return;
     }
