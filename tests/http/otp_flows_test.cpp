@@ -312,7 +312,8 @@ TEST_CASE("graceful stop lets an in-flight request finish; new ones get SHUTTING
                   [](std::string_view) -> std::optional<AuthenticatedKey> { return std::nullopt; });
   http.add_route({Pistache::Http::Method::Get, "/slow", false, false,
                   [](const Pistache::Rest::Request&, HttpContext&) {
-                    std::this_thread::sleep_for(std::chrono::milliseconds(600));
+                    std::this_thread::sleep_for(
+                        std::chrono::milliseconds(1500));  // room for a slow CI machine
                     return ApiResponse::json(200, {{"slow", true}});
                   }});
   http.add_route({Pistache::Http::Method::Get, "/fast", false, false,
