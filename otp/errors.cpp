@@ -47,10 +47,8 @@ std::string_view to_string(ErrorCode code) {
       return "SHUTTING_DOWN";
     case ErrorCode::ServiceUnavailable:
       return "SERVICE_UNAVAILABLE";
-    case ErrorCode::InternalError:
-      return "INTERNAL_ERROR";
   }
-  return "INTERNAL_ERROR";
+  return "SERVICE_UNAVAILABLE";
 }
 
 }  // namespace ussd_otp

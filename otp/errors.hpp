@@ -35,7 +35,6 @@ enum class ErrorCode {
   IdempotencyKeyReused,
   ShuttingDown,
   ServiceUnavailable,
-  InternalError,
 };
 
 inline constexpr ErrorCode kAllErrorCodes[] = {
@@ -60,14 +59,13 @@ inline constexpr ErrorCode kAllErrorCodes[] = {
     ErrorCode::IdempotencyKeyReused,
     ErrorCode::ShuttingDown,
     ErrorCode::ServiceUnavailable,
-    ErrorCode::InternalError,
 };
 
 // "INVALID_PIN", ...
 std::string_view to_string(ErrorCode code);
 
 struct Error {
-  ErrorCode code = ErrorCode::InternalError;
+  ErrorCode code = ErrorCode::ServiceUnavailable;
   std::string message;
   std::map<std::string, std::string> fields;  // VALIDATION_ERROR: field -> problem
   std::optional<int> attempts_remaining;

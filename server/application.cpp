@@ -87,8 +87,9 @@ ServerKey load_server_key(const Config& config) {
   if (!key_existed && database_existed) {
     log_event(spdlog::level::warn, "server_key.generated_for_existing_database",
               {{"file", file.string()},
-               {"message", "a new server key was generated, but the database already existed: "
-                           "codes issued under the old key can no longer be verified"}});
+               {"message",
+                "a new server key was generated, but the database already existed: "
+                "codes issued under the old key can no longer be verified"}});
   }
   const auto permissions = std::filesystem::status(file, ignored).permissions();
   using std::filesystem::perms;

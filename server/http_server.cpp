@@ -250,10 +250,8 @@ int http_status_for(ErrorCode code) {
     case ErrorCode::ShuttingDown:
     case ErrorCode::ServiceUnavailable:
       return 503;
-    case ErrorCode::InternalError:
-      return 500;
   }
-  return 500;
+  return 503;
 }
 
 Async::Promise<ssize_t> send_response(Http::ResponseWriter& writer, const ApiResponse& response,

@@ -90,3 +90,17 @@ TEST_CASE("docs: docs/configuration.md documents every setting", "[docs]") {
   }
   CHECK(missing.empty());
 }
+
+TEST_CASE("every error code is checked by a black-box test", "[docs]") {
+  // A code no test asserts could silently stop being returned; the HTTP tests compare
+  // error_code(...) (or the raw body) against the literal, so the literal must appear there.
+  std::string tests;
+  for (const char* file : {"tests/http/otp_api_test.cpp", "tests/http/otp_flows_test.cpp"}) {
+    tests += read_doc(file);
+  }
+  for (const ussd_otp::ErrorCode code : ussd_otp::kAllErrorCodes) {
+    const std::string quoted = "\"" + std::string(ussd_otp::to_string(code)) + "\"";
+    INFO("no black-box test asserts " << quoted);
+    CHECK(tests.find(quoted) != std::string::npos);
+  }
+}
