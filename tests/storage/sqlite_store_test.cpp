@@ -698,4 +698,60 @@ TEST_CASE("the hot lookups use the partial indexes", "[storage]") {
              Catch::Contains("otps_pending_by_expiry"));
 }
 
+TEST_CASE("batch: writes are savepoints in one transaction, committed together", "[storage]") {
+  TempDir dir;
+  SqliteStore store(options_in(dir));
+  std::vector<std::string> order;
+  store.batch([&] {
+    store.write([](OtpStoreTransaction& tx) { tx.rate_increment("batch", "a", kNow); });
+    store.after_commit([&] { order.push_back("after first"); });
+    // A failing write rolls back only itself; the batch goes on.
+    CHECK_THROWS_AS(store.write([](OtpStoreTransaction& tx) {
+      tx.rate_increment("batch", "b", kNow);
+      throw std::runtime_error("job fails");
+    }),
+                    std::runtime_error);
+    // Reads inside the batch see the batch's own writes.
+    store.read([](OtpStoreTransaction& tx) { CHECK(tx.rate_count("batch", "a", kNow) == 1); });
+    store.write([](OtpStoreTransaction& tx) { tx.rate_increment("batch", "a", kNow); });
+    order.push_back("body done");
+  });
+  // After-commit actions wait for the commit.
+  CHECK(order == std::vector<std::string>{"body done", "after first"});
+  store.read([](OtpStoreTransaction& tx) {
+    CHECK(tx.rate_count("batch", "a", kNow) == 2);
+    CHECK(tx.rate_count("batch", "b", kNow) == 0);
+  });
+  // Outside a batch, after_commit runs at once.
+  bool ran = false;
+  store.after_commit([&] { ran = true; });
+  CHECK(ran);
+}
+
+TEST_CASE("batch: an exception escaping the body commits nothing", "[storage]") {
+  TempDir dir;
+  SqliteStore store(options_in(dir));
+  bool after_ran = false;
+  CHECK_THROWS(store.batch([&] {
+    store.write([](OtpStoreTransaction& tx) { tx.rate_increment("batch", "a", kNow); });
+    store.after_commit([&] { after_ran = true; });
+    throw std::runtime_error("batch fails");
+  }));
+  CHECK_FALSE(after_ran);
+  store.read([](OtpStoreTransaction& tx) { CHECK(tx.rate_count("batch", "a", kNow) == 0); });
+  // Writes from other threads during a batch wait for it, then commit on their own.
+  std::thread other;
+  store.batch([&] {
+    other = std::thread([&] {
+      store.write([](OtpStoreTransaction& tx) { tx.rate_increment("batch", "other", kNow); });
+    });
+    store.write([](OtpStoreTransaction& tx) { tx.rate_increment("batch", "mine", kNow); });
+  });
+  other.join();
+  store.read([](OtpStoreTransaction& tx) {
+    CHECK(tx.rate_count("batch", "other", kNow) == 1);
+    CHECK(tx.rate_count("batch", "mine", kNow) == 1);
+  });
+}
+
 }  // namespace ussd_otp
