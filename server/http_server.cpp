@@ -449,9 +449,15 @@ void HttpServer::respond(const RouteSpec& route, const Rest::Request& request,
     writer.headers().remove<Http::Header::Connection>();
     writer.headers().add<Http::Header::Connection>(Http::ConnectionControl::Close);
   }
-  std::shared_ptr<Tcp::Peer> peer = close ? writer.peer() : nullptr;
-  auto sent = send_response(writer, response, context.request_id);
-  if (close) close_after(std::move(sent), peer);
+  try {
+    std::shared_ptr<Tcp::Peer> peer = close ? writer.peer() : nullptr;
+    auto sent = send_response(writer, response, context.request_id);
+    if (close) close_after(std::move(sent), peer);
+  } catch (const std::exception& e) {
+    // The client may be gone; that must not take the executor thread (or the count) with it.
+    log_event(spdlog::level::warn, "http.send_failed",
+              {{"rid", context.request_id}, {"error", e.what()}});
+  }
   const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
                           std::chrono::steady_clock::now() - started)
                           .count();
