@@ -276,3 +276,18 @@ TEST_CASE("a locked database gives 503 SERVICE_UNAVAILABLE to writes; reads and 
   CHECK(request_otp(client, server, {{"phone", "0201234567"}}).status == 201);
   CHECK(client.get("/readyz").status == 200);
 }
+
+TEST_CASE("clients that hang up before the answer do not disturb the server", "[http]") {
+  TestServer server;
+  const std::string body = R"({"phone":"0201234567"})";
+  for (int i = 0; i < 50; ++i) {
+    const std::string request =
+        "POST /v1/otp/verify HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + server.api_key() +
+        "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+        "\r\n\r\n" + body;
+    raw_exchange(port_of(server.url()), request, std::chrono::milliseconds(0));
+  }
+  HttpClient client = server.client();
+  CHECK(client.get("/healthz").status == 200);
+  CHECK(request_otp(client, server).status == 201);
+}
