@@ -520,8 +520,7 @@ SweepReport OtpService::sweep() {
 }
 
 void OtpService::notify_delivery_queued() const {
-  // Only once committed: the dispatcher must be able to see the queued delivery.
-  if (delivery_queued_) store_.after_commit(delivery_queued_);
+  if (delivery_queued_) delivery_queued_();
 }
 
 }  // namespace ussd_otp

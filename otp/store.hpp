@@ -64,9 +64,6 @@ class OtpStore {
   // Runs `work` in one write transaction: committed if it returns, rolled back if it throws
   // (and the exception is rethrown). Transactions are serialised.
   virtual void write(const std::function<void(OtpStoreTransaction&)>& work) = 0;
-  // Runs `action` once what was just written is committed: at once after write() returns
-  // normally, later when the caller's writes are part of a larger batch.
-  virtual void after_commit(std::function<void()> action) = 0;
   // Runs `work` with a consistent read-only view. Writing inside it is a programming error.
   virtual void read(const std::function<void(OtpStoreTransaction&)>& work) = 0;
   // True when a write transaction can be opened and committed right now (readiness probe).

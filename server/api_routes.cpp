@@ -182,21 +182,17 @@ void add_api_routes(HttpServer& server, const ApiDependencies& deps) {
                       error.retry_after = 1;
                       return ApiResponse::error(error);
                     }});
-  server.add_route({Method::Post, "/v1/otp/request", true, true,
-                    [&otp](const Request& r, HttpContext& c) { return handle_request(otp, r, c); },
-                    true});
+  server.add_route(
+      {Method::Post, "/v1/otp/request", true, true,
+       [&otp](const Request& r, HttpContext& c) { return handle_request(otp, r, c); }});
   server.add_route({Method::Post, "/v1/otp/verify", true, true,
-                    [&otp](const Request& r, HttpContext& c) { return handle_verify(otp, r, c); },
-                    true});
+                    [&otp](const Request& r, HttpContext& c) { return handle_verify(otp, r, c); }});
   server.add_route({Method::Post, "/v1/otp/resend", true, true,
-                    [&otp](const Request& r, HttpContext& c) { return handle_resend(otp, r, c); },
-                    true});
+                    [&otp](const Request& r, HttpContext& c) { return handle_resend(otp, r, c); }});
   server.add_route({Method::Get, "/v1/otp/:id", true, false,
-                    [&otp](const Request& r, HttpContext& c) { return handle_get(otp, r, c); },
-                    true});
+                    [&otp](const Request& r, HttpContext& c) { return handle_get(otp, r, c); }});
   server.add_route({Method::Post, "/v1/otp/:id/cancel", true, false,
-                    [&otp](const Request& r, HttpContext& c) { return handle_cancel(otp, r, c); },
-                    true});
+                    [&otp](const Request& r, HttpContext& c) { return handle_cancel(otp, r, c); }});
   if (deps.dev_inbox) {
     DevInbox& inbox = *deps.dev_inbox;
     server.add_route(

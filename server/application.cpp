@@ -122,8 +122,6 @@ Application::Application(Config config, std::shared_ptr<const Clock> clock)
   options.body_timeout = std::chrono::seconds(config_.body_timeout_seconds);
   options.keepalive_timeout = std::chrono::seconds(config_.keepalive_timeout_seconds);
   options.trusted_proxy_header = config_.trusted_proxy_header;
-  SqliteStore& store = *store_;
-  options.run_batch = [&store](const std::function<void()>& body) { store.batch(body); };
   authenticator_ = std::make_unique<ApiKeyAuthenticator>(
       *store_, *clock_, std::chrono::seconds(config_.api_key_cache_seconds));
   ApiKeyAuthenticator& authenticator = *authenticator_;

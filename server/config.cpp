@@ -90,8 +90,9 @@ std::vector<Setting> build_settings() {
                "server.key next to the database",
                "", false, [](Config& c, const std::string& v) { c.server_key_file = v; }});
   s.push_back(int_setting<int>("threads",
-                               "HTTP connection threads (one per core is right: storage work "
-                               "runs on its own executor thread and never blocks them)",
+                               "HTTP worker threads. Handlers wait on the database, and the "
+                               "writes of waiting requests are committed together, so more "
+                               "threads than cores raise throughput",
                                &Config::threads, 1, 256));
   s.push_back(int_setting<std::size_t>("max-body-bytes",
                                        "largest request body accepted (else 413 PAYLOAD_TOO_LARGE)",

@@ -22,7 +22,7 @@ struct Config {
   std::string log_level = "info";
   std::string server_key;                 // 64 hex chars; empty: use server_key_file
   std::filesystem::path server_key_file;  // empty: "server.key" next to the database
-  int threads = 2;
+  int threads = 16;
   std::size_t max_body_bytes = 16 * 1024;
   std::size_t max_header_bytes = 8 * 1024;
   int header_timeout_seconds = 10;

@@ -274,8 +274,6 @@ HttpServer::HttpServer(HttpServerOptions options, Authenticator authenticate)
 
 HttpServer::~HttpServer() {
   if (endpoint_ && !stopped_) endpoint_->shutdown();
-  endpoint_.reset();
-  stop_executor();
 }
 
 void HttpServer::add_route(RouteSpec route) {
@@ -330,111 +328,26 @@ std::optional<ApiResponse> HttpServer::reject_before_handler(const RouteSpec& ro
   return std::nullopt;
 }
 
-struct HttpServer::BatchedJob {
-  const RouteSpec* route;
-  Rest::Request request;
-  HttpContext context;
-  Http::ResponseWriter writer;
-  std::chrono::steady_clock::time_point started;
-  ApiResponse response;
-};
-
-namespace {
-
-// Storage failures (locked past busy_timeout, disk full) are worth a retry; say so.
-ApiResponse service_unavailable(const HttpContext& context, std::string_view path,
-                                const char* what) {
-  log_event(spdlog::level::err, "http.handler_failed",
-            {{"rid", context.request_id}, {"path", path}, {"error", what}});
-  Error error =
-      Error::make(ErrorCode::ServiceUnavailable,
-                  "The server could not complete the request; retry shortly. Request id: " +
-                      context.request_id);
-  error.retry_after = 1;
-  return ApiResponse::error(error);
-}
-
-}  // namespace
-
-ApiResponse HttpServer::run_handler(const RouteSpec& route, const Rest::Request& request,
-                                    HttpContext& context) const {
-  try {
-    return route.handler(request, context);
-  } catch (const std::exception& e) {
-    return service_unavailable(context, request.resource(), e.what());
-  }
-}
-
 void HttpServer::dispatch(const RouteSpec& route, const Rest::Request& request,
                           Http::ResponseWriter writer) {
   const auto started = std::chrono::steady_clock::now();
   in_flight_.fetch_add(1);
   HttpContext context{request_id_from(request), client_ip(request), 0, ""};
-  std::optional<ApiResponse> rejected;
+  ApiResponse response;
   try {
-    rejected = reject_before_handler(route, request, context);
+    std::optional<ApiResponse> rejected = reject_before_handler(route, request, context);
+    response = rejected ? std::move(*rejected) : route.handler(request, context);
   } catch (const std::exception& e) {
-    rejected = service_unavailable(context, request.resource(), e.what());
+    // Storage failures (locked past busy_timeout, disk full) are worth a retry; say so.
+    log_event(spdlog::level::err, "http.handler_failed",
+              {{"rid", context.request_id}, {"path", request.resource()}, {"error", e.what()}});
+    Error error =
+        Error::make(ErrorCode::ServiceUnavailable,
+                    "The server could not complete the request; retry shortly. Request id: " +
+                        context.request_id);
+    error.retry_after = 1;
+    response = ApiResponse::error(error);
   }
-  if (!rejected && route.batched && options_.run_batch) {
-    auto job = std::make_unique<BatchedJob>(
-        BatchedJob{&route, request, std::move(context), std::move(writer), started, {}});
-    {
-      std::lock_guard lock(executor_mutex_);
-      executor_queue_.push_back(std::move(job));
-    }
-    executor_wake_.notify_one();
-    return;
-  }
-  ApiResponse response = rejected ? std::move(*rejected) : run_handler(route, request, context);
-  respond(route, request, context, writer, std::move(response), started);
-}
-
-void HttpServer::run_executor() {
-  constexpr std::size_t kMaxBatch = 256;
-  std::unique_lock lock(executor_mutex_);
-  while (true) {
-    executor_wake_.wait(lock, [this] { return executor_stopping_ || !executor_queue_.empty(); });
-    if (executor_queue_.empty()) break;  // stopping, and nothing left to answer
-    std::vector<std::unique_ptr<BatchedJob>> batch;
-    while (!executor_queue_.empty() && batch.size() < kMaxBatch) {
-      batch.push_back(std::move(executor_queue_.front()));
-      executor_queue_.pop_front();
-    }
-    lock.unlock();
-    try {
-      // One transaction for the lot: each job's writes are a savepoint inside it.
-      options_.run_batch([&] {
-        for (auto& job : batch)
-          job->response = run_handler(*job->route, job->request, job->context);
-      });
-    } catch (const std::exception& e) {
-      // BEGIN or COMMIT failed: nothing in the batch was committed, so nobody gets a success.
-      for (auto& job : batch) {
-        job->response = service_unavailable(job->context, job->request.resource(), e.what());
-      }
-    }
-    for (auto& job : batch) {
-      respond(*job->route, job->request, job->context, job->writer, std::move(job->response),
-              job->started);
-    }
-    lock.lock();
-  }
-}
-
-void HttpServer::stop_executor() {
-  if (!executor_.joinable()) return;
-  {
-    std::lock_guard lock(executor_mutex_);
-    executor_stopping_ = true;
-  }
-  executor_wake_.notify_all();
-  executor_.join();
-}
-
-void HttpServer::respond(const RouteSpec& route, const Rest::Request& request,
-                         const HttpContext& context, Http::ResponseWriter& writer,
-                         ApiResponse response, std::chrono::steady_clock::time_point started) {
   if (response.status == 405) {
     std::vector<Http::Method> allowed;
     for (const RouteSpec& other : routes_) {
@@ -538,7 +451,6 @@ void HttpServer::start() {
   endpoint_->init(endpoint_options);
   endpoint_->setHandler(std::make_shared<KeepAliveHandler>(
       router_, options_.max_body_bytes + options_.max_header_bytes));
-  if (options_.run_batch) executor_ = std::thread([this] { run_executor(); });
   endpoint_->serveThreaded();
   port_ = static_cast<std::uint16_t>(endpoint_->getPort());
 }
@@ -561,7 +473,6 @@ bool HttpServer::drain_and_stop(std::chrono::milliseconds grace) {
   // Destroying the endpoint waits for handlers still running (past the grace period), so
   // nothing they use is torn down under them.
   endpoint_.reset();
-  stop_executor();  // answers whatever is still queued, then ends
   stopped_ = true;
   return drained;
 }

@@ -3,16 +3,12 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -56,9 +52,6 @@ struct RouteSpec {
   bool requires_api_key = false;
   bool requires_json_body = false;  // else 415 UNSUPPORTED_MEDIA_TYPE
   RouteHandler handler;
-  // Runs on the storage executor, batched with other requests into one transaction (see
-  // HttpServerOptions::run_batch), instead of on the connection's thread.
-  bool batched = false;
 };
 
 struct HttpServerOptions {
@@ -71,10 +64,6 @@ struct HttpServerOptions {
   std::chrono::seconds body_timeout{10};
   std::chrono::seconds keepalive_timeout{15};
   std::string trusted_proxy_header;
-  // Runs its argument inside one storage transaction (SqliteStore::batch). When set, `batched`
-  // routes are handed to one executor thread that runs whatever has queued up in one batch and
-  // replies once it is committed; connection threads never wait for the database.
-  std::function<void(const std::function<void()>&)> run_batch;
 };
 
 class HttpServer {
@@ -96,18 +85,8 @@ class HttpServer {
   int in_flight() const { return in_flight_.load(); }
 
  private:
-  struct BatchedJob;
   void dispatch(const RouteSpec& route, const Pistache::Rest::Request& request,
                 Pistache::Http::ResponseWriter writer);
-  // The handler's answer, or 503 SERVICE_UNAVAILABLE if it throws.
-  ApiResponse run_handler(const RouteSpec& route, const Pistache::Rest::Request& request,
-                          HttpContext& context) const;
-  // Sends `response` and logs the request; the request is no longer in flight afterwards.
-  void respond(const RouteSpec& route, const Pistache::Rest::Request& request,
-               const HttpContext& context, Pistache::Http::ResponseWriter& writer,
-               ApiResponse response, std::chrono::steady_clock::time_point started);
-  void run_executor();
-  void stop_executor();
   std::string client_ip(const Pistache::Rest::Request& request) const;
   // The answer when the request must not reach the handler (draining, too large, no valid key,
   // wrong content type); sets the key in `context` when the route needs one.
@@ -124,12 +103,6 @@ class HttpServer {
   std::atomic<bool> draining_{false};
   bool stopped_ = false;
   std::uint16_t port_ = 0;  // the bound port, kept after stop for messages
-
-  std::mutex executor_mutex_;
-  std::condition_variable executor_wake_;
-  std::deque<std::unique_ptr<BatchedJob>> executor_queue_;
-  bool executor_stopping_ = false;
-  std::thread executor_;
 };
 
 // Writes `response` with the request id; used by the server and its transport-level errors.

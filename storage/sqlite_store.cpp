@@ -213,11 +213,6 @@ namespace {
 // write() would not see that write's own uncommitted rows, so nesting is refused outright.
 thread_local const void* t_store_in_callback = nullptr;
 
-// Set while this thread runs SqliteStore::batch(): writes become savepoints in its transaction
-// and after-commit actions wait for its commit.
-thread_local const void* t_batch_store = nullptr;
-thread_local std::vector<std::function<void()>>* t_after_commit = nullptr;
-
 struct SqlHash {
   using is_transparent = void;
   std::size_t operator()(std::string_view sql) const { return std::hash<std::string_view>{}(sql); }
@@ -620,51 +615,7 @@ void SqliteStore::commit_batch(const std::vector<PendingWrite*>& batch) {
   }
 }
 
-void SqliteStore::batch(const std::function<void()>& body) {
-  std::vector<std::function<void()>> after_commit;
-  run_locked(*writer_, true, [&] {
-    t_batch_store = this;
-    t_after_commit = &after_commit;
-    struct BatchReset {
-      ~BatchReset() {
-        t_batch_store = nullptr;
-        t_after_commit = nullptr;
-      }
-    } batch_reset;
-    body();
-  });
-  for (auto& action : after_commit) action();
-}
-
-void SqliteStore::after_commit(std::function<void()> action) {
-  if (t_batch_store == this && t_after_commit) {
-    t_after_commit->push_back(std::move(action));
-  } else {
-    action();  // outside a batch, write() returns only once committed
-  }
-}
-
-void SqliteStore::write_in_batch(const std::function<void(OtpStoreTransaction&)>& work) {
-  Connection& connection = *writer_;
-  // If SQLite ended the batch's transaction (I/O error, full disk), writing on would autocommit
-  // piecemeal: refuse, and let the batch's COMMIT fail for everyone.
-  if (!connection.in_transaction()) throw std::runtime_error("sqlite: batch transaction lost");
-  connection.statement("SAVEPOINT batch_job")->exec();
-  try {
-    Transaction transaction(connection, true);
-    work(transaction);
-    connection.statement("RELEASE batch_job")->exec();
-  } catch (...) {
-    if (connection.in_transaction()) {
-      connection.statement("ROLLBACK TO batch_job")->exec();
-      connection.statement("RELEASE batch_job")->exec();
-    }
-    throw;
-  }
-}
-
 void SqliteStore::write(const std::function<void(OtpStoreTransaction&)>& work) {
-  if (t_batch_store == this) return write_in_batch(work);
   constexpr std::size_t kMaxBatch = 256;
   PendingWrite job{&work, nullptr, false};
   std::unique_lock queue_lock(queue_mutex_);
@@ -690,11 +641,6 @@ void SqliteStore::write(const std::function<void(OtpStoreTransaction&)>& work) {
 }
 
 void SqliteStore::read(const std::function<void(OtpStoreTransaction&)>& work) {
-  if (t_batch_store == this) {
-    // Inside a batch, read through the batch's transaction so earlier jobs' writes are seen.
-    Transaction transaction(*writer_, false);
-    return work(transaction);
-  }
   run_locked(*reader_, false, [&] {
     Transaction transaction(*reader_, false);
     work(transaction);

@@ -54,12 +54,6 @@ class SqliteStore final : public OtpStore, public ApiKeyStore {
   SqliteStore& operator=(const SqliteStore&) = delete;
 
   void write(const std::function<void(OtpStoreTransaction&)>& work) override;
-  void after_commit(std::function<void()> action) override;
-  // Runs `body` inside one write transaction on this thread: every write() it makes becomes a
-  // savepoint (a failing one rolls back only itself), reads see the batch's own writes, and
-  // after-commit actions run once the whole batch has committed. Throws if BEGIN or COMMIT
-  // fails, in which case nothing in the batch was committed.
-  void batch(const std::function<void()>& body);
   void read(const std::function<void(OtpStoreTransaction&)>& work) override;
   bool writable() override;
 
@@ -90,7 +84,6 @@ class SqliteStore final : public OtpStore, public ApiKeyStore {
   void run_locked(Connection& connection, bool for_write, const std::function<void()>& work) const;
   // Runs every queued write in one transaction, each inside its own savepoint.
   void commit_batch(const std::vector<PendingWrite*>& batch);
-  void write_in_batch(const std::function<void(OtpStoreTransaction&)>& work);
 
   std::filesystem::path path_;
   // Writes go through `writer_`; reads (OTP lookups, API-key checks) through `reader_`, so in
