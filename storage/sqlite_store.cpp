@@ -616,6 +616,10 @@ void SqliteStore::commit_batch(const std::vector<PendingWrite*>& batch) {
 }
 
 void SqliteStore::write(const std::function<void(OtpStoreTransaction&)>& work) {
+  // Queuing behind our own open transaction would wait forever: refuse nesting up front.
+  if (t_store_in_callback == this) {
+    throw std::logic_error("SqliteStore: nested transaction (store used inside its own callback)");
+  }
   constexpr std::size_t kMaxBatch = 256;
   PendingWrite job{&work, nullptr, false};
   std::unique_lock queue_lock(queue_mutex_);

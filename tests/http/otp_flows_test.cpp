@@ -1,6 +1,7 @@
 // Black-box tests of whole OTP lifecycles: resend, cancel, status, limits, idempotency, restarts.
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <fstream>
 #include <iterator>
 #include <regex>
@@ -354,4 +355,56 @@ TEST_CASE("the background sweeper marks expired OTPs", "[http]") {
     for (const auto& event : events) swept = swept || event["type"] == "expired";
   }
   CHECK(swept);
+}
+
+TEST_CASE("concurrent requests: each gets its own OTP, and parallel wrong pins lock exactly once",
+          "[http]") {
+  TestServer server;
+  constexpr int kClients = 8;
+  constexpr int kEach = 25;
+  std::vector<std::vector<std::string>> ids(kClients);
+  std::vector<std::thread> clients;
+  for (int c = 0; c < kClients; ++c) {
+    clients.emplace_back([&, c] {
+      HttpClient client = server.client();
+      for (int i = 0; i < kEach; ++i) {
+        const std::string phone = "020" + std::to_string(c) + std::to_string(100000 + i);
+        HttpResponse created =
+            client.post_json("/v1/otp/request", {{"phone", phone}}, {server.auth()});
+        if (created.status == 201) ids[c].push_back(created.json()["data"]["id"]);
+      }
+    });
+  }
+  for (auto& client : clients) client.join();
+  std::set<std::string> unique;
+  for (const auto& list : ids) unique.insert(list.begin(), list.end());
+  CHECK(unique.size() == kClients * kEach);
+
+  // 30 wrong pins at once against maxAttempts 3: exactly two 400s, then locked for the rest.
+  HttpClient setup = server.client();
+  const std::string id = new_otp(setup, server, {{"phone", "0209999999"}, {"maxAttempts", 3}});
+  std::atomic<int> invalid{0}, locked{0}, other{0};
+  std::vector<std::thread> guessers;
+  for (int g = 0; g < 6; ++g) {
+    guessers.emplace_back([&] {
+      HttpClient client = server.client();
+      for (int i = 0; i < 5; ++i) {
+        const long status = verify(client, server, id, "00000" + std::to_string(i)).status;
+        if (status == 400)
+          ++invalid;
+        else if (status == 423)
+          ++locked;
+        else
+          ++other;
+      }
+    });
+  }
+  for (auto& guesser : guessers) guesser.join();
+  const std::string code = code_in(server.wait_for_message("233209999999"));
+  const bool code_was_guessed = code.rfind("00000", 0) == 0;  // 1 in 200,000: then it verifies
+  if (!code_was_guessed) {
+    CHECK(invalid == 2);
+    CHECK(locked == 28);
+    CHECK(other == 0);
+  }
 }

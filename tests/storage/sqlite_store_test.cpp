@@ -552,6 +552,8 @@ TEST_CASE("misuse is reported instead of corrupting or deadlocking", "[storage]"
                     std::logic_error);
     CHECK_THROWS_AS(store.write([&](OtpStoreTransaction&) { store.list_api_keys(); }),
                     std::logic_error);
+    CHECK_THROWS_AS(store.write([&](OtpStoreTransaction&) { store.write([](auto&) {}); }),
+                    std::logic_error);
     CHECK(store.writable());  // and the store recovered
   }
 }
