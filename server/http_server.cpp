@@ -367,7 +367,7 @@ void HttpServer::dispatch(const RouteSpec& route, const Rest::Request& request,
     auto sent = send_response(writer, response, context.request_id);
     if (close) close_after(std::move(sent), peer);
   } catch (const std::exception& e) {
-    // The client may be gone; that must not take the executor thread (or the count) with it.
+    // The client may be gone; that must not escape the handler or skip the in-flight count.
     log_event(spdlog::level::warn, "http.send_failed",
               {{"rid", context.request_id}, {"error", e.what()}});
   }
