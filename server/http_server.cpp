@@ -451,7 +451,12 @@ void HttpServer::start() {
   endpoint_->init(endpoint_options);
   endpoint_->setHandler(std::make_shared<KeepAliveHandler>(
       router_, options_.max_body_bytes + options_.max_header_bytes));
-  endpoint_->serveThreaded();
+  try {
+    endpoint_->serveThreaded();
+  } catch (const std::exception& e) {
+    throw std::runtime_error("cannot listen on " + options_.host + ":" +
+                             std::to_string(options_.port) + ": " + e.what());
+  }
   port_ = static_cast<std::uint16_t>(endpoint_->getPort());
 }
 
