@@ -187,3 +187,14 @@ TEST_CASE("a new server key for an existing database is warned about", "[binary]
   CHECK(second.stderr_text().find("server_key.generated_for_existing_database") !=
         std::string::npos);
 }
+
+TEST_CASE("a port already taken is reported with the address, exit status 1", "[binary]") {
+  TempDir dir;
+  ServerProcess first(dir.path(), {"--db", dir.file("a.db").string()});
+  const std::string address = first.url().substr(std::string("http://").size());
+  auto second =
+      run_server_command({"serve", "--listen", address, "--db", dir.file("b.db").string()});
+  CHECK(second.exit_code == 1);
+  CHECK(second.err.find("cannot listen on " + address) != std::string::npos);
+  CHECK(first.stop(SIGTERM) == 0);
+}
