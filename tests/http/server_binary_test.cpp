@@ -188,7 +188,7 @@ TEST_CASE("a new server key for an existing database is warned about", "[binary]
         std::string::npos);
 }
 
-TEST_CASE("a port already taken is reported with the address, exit status 1", "[binary]") {
+TEST_CASE("a port already taken is reported with the address and exit status 1", "[binary]") {
   TempDir dir;
   ServerProcess first(dir.path(), {"--db", dir.file("a.db").string()});
   const std::string address = first.url().substr(std::string("http://").size());
