@@ -11,7 +11,6 @@ local mode, target, prefix, max_attempts, out
 local sent, created, recorded, failed = 0, 0, 0, 0
 local queue, head, tail = {}, 1, 0  -- phones whose code is still to be read from the inbox
 local pending_ids = {}              -- phone -> otp id, until the code is read
-local first_call = true  -- see request()
 local finished = false
 
 function init(args)
@@ -40,11 +39,8 @@ local function record(id, pin)
 end
 
 function request()
-  if first_call and tid == 0 then
-    -- wrk calls request() once on thread 0 to check the script and discards the result.
-    first_call = false
-    return wrk.format("GET", "/healthz")
-  end
+  local check = script_check_request()
+  if check then return check end
   if head <= tail then
     local phone = queue[head]
     queue[head] = nil

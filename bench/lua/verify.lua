@@ -9,7 +9,6 @@ dofile(os.getenv("BENCH_DIR") .. "/common.lua")
 local mode
 local ids, pins = {}, {}
 local i = 0
-local first_call = true  -- see request()
 
 function init(args)
   mode = args[1] or "correct"
@@ -34,11 +33,8 @@ function init(args)
 end
 
 function request()
-  if first_call and tid == 0 then
-    -- wrk calls request() once on thread 0 to check the script and discards the result.
-    first_call = false
-    return wrk.format("GET", "/healthz")
-  end
+  local check = script_check_request()
+  if check then return check end
   i = i + 1
   local id, pin
   if mode == "correct" then
