@@ -15,6 +15,8 @@ std::string_view to_string(ErrorCode code) {
       return "INVALID_PHONE";
     case ErrorCode::Unauthorized:
       return "UNAUTHORIZED";
+    case ErrorCode::Forbidden:
+      return "FORBIDDEN";
     case ErrorCode::NotFound:
       return "NOT_FOUND";
     case ErrorCode::MethodNotAllowed:

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "otp/types.hpp"
+#include "otp/ussd_session.hpp"
 
 namespace ussd_otp {
 
@@ -49,6 +50,11 @@ class OtpStoreTransaction {
   // Replaces any record with the same (api_key_id, key), e.g. one past its time to live.
   virtual void save_idempotency(const IdempotencyRecord& record) = 0;
 
+  // USSD sessions, keyed by (dialect, id).
+  virtual std::optional<UssdSession> find_ussd_session(std::string_view dialect,
+                                                       std::string_view id) = 0;
+  virtual void save_ussd_session(const UssdSession& session) = 0;  // insert or replace
+
   // Housekeeping. Each works on at most `limit` rows and returns what it touched.
   // Marks pending OTPs with expires_at <= now as expired; returns their ids.
   virtual std::vector<std::string> expire_due(UnixSeconds now, std::size_t limit) = 0;
@@ -56,6 +62,11 @@ class OtpStoreTransaction {
   virtual std::size_t purge_otps_created_before(UnixSeconds cutoff, std::size_t limit) = 0;
   virtual std::size_t purge_idempotency_before(UnixSeconds cutoff) = 0;
   virtual std::size_t purge_rate_windows_before(UnixSeconds cutoff) = 0;
+  // Ends open USSD sessions last seen before `idle_cutoff` (reason "idle"); returns the count.
+  virtual std::size_t end_idle_ussd_sessions(UnixSeconds idle_cutoff, UnixSeconds now,
+                                             std::size_t limit) = 0;
+  // Deletes USSD sessions last seen before `cutoff`; returns the count.
+  virtual std::size_t purge_ussd_sessions_before(UnixSeconds cutoff, std::size_t limit) = 0;
 };
 
 class OtpStore {

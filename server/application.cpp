@@ -100,6 +100,23 @@ ServerKey load_server_key(const Config& config) {
   return key;
 }
 
+UssdGatewaySettings ussd_gateway_settings(const Config& config) {
+  UssdGatewaySettings s;
+  s.service_codes = config.ussd.service_codes;
+  s.default_language = config.ussd.default_language;
+  s.language_by_service_code = config.ussd.language_by_service_code;
+  s.language_by_prefix = config.ussd.language_by_prefix;
+  s.lookup_limit = RateLimitRule{config.ussd.lookups_per_window, config.ussd.lookup_window_seconds};
+  s.session_idle_seconds = config.ussd.session_idle_seconds;
+  s.session_retention_seconds = std::int64_t{config.ussd.session_retention_hours} * 3600;
+  s.menu.service_code = config.ussd.service_codes.front();
+  s.menu.example_number = config.ussd.example_number;
+  s.menu.phone_rules = config.policy.phone_rules;
+  s.menu.max_invalid_entries = config.ussd.max_invalid_entries;
+  s.menu.screen_limit = config.ussd.screen_limit;
+  return s;
+}
+
 Application::Application(Config config, std::shared_ptr<const Clock> clock)
     : config_(std::move(config)),
       clock_(clock ? std::move(clock) : std::make_shared<SystemClock>()) {
@@ -128,6 +145,11 @@ Application::Application(Config config, std::shared_ptr<const Clock> clock)
   http_ = std::make_unique<HttpServer>(
       options, [&authenticator](std::string_view key) { return authenticator.authenticate(key); });
   add_api_routes(*http_, ApiDependencies{*otp_, *store_, *clock_, dev_inbox_.get()});
+
+  ussd_ = std::make_unique<UssdGateway>(*store_, *clock_, *vault_, MessageCatalog::builtin(),
+                                        ussd_gateway_settings(config_));
+  dialects_ = all_dialects();
+  add_ussd_routes(*http_, *ussd_, config_.ussd, config_.dev, dialects_);
 }
 
 Application::~Application() {
@@ -153,12 +175,16 @@ void Application::start() {
                 "reachable over USSD only (dev mode uses the dev inbox)"}});
   }
   OtpService& otp = *otp_;
+  UssdGateway& ussd = *ussd_;
   sweeper_ = std::make_unique<BackgroundLoop>(
-      "sweeper", std::chrono::seconds(config_.sweep_interval_seconds), [&otp] {
+      "sweeper", std::chrono::seconds(config_.sweep_interval_seconds), [&otp, &ussd] {
         const SweepReport report = otp.sweep();
-        if (report.expired + report.purged_otps > 0) {
+        const std::size_t sessions = ussd.sweep(1000);
+        if (report.expired + report.purged_otps + sessions > 0) {
           log_event(spdlog::level::info, "sweep",
-                    {{"expired", report.expired}, {"purged", report.purged_otps}});
+                    {{"expired", report.expired},
+                     {"purged", report.purged_otps},
+                     {"ussd_sessions", sessions}});
         }
       });
   http_->start();

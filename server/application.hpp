@@ -15,6 +15,8 @@
 #include "server/config.hpp"
 #include "server/dev_inbox.hpp"
 #include "server/http_server.hpp"
+#include "server/ussd_gateway.hpp"
+#include "server/ussd_routes.hpp"
 #include "storage/sqlite_store.hpp"
 
 namespace ussd_otp {
@@ -40,6 +42,9 @@ class BackgroundLoop {
   std::thread thread_;
 };
 
+// The gateway's settings, from the server configuration.
+UssdGatewaySettings ussd_gateway_settings(const Config& config);
+
 class Application {
  public:
   // `clock` may be injected (tests); otherwise the system clock is used.
@@ -57,6 +62,7 @@ class Application {
   OtpService& otp() { return *otp_; }
   HttpServer& http() { return *http_; }
   DevInbox* dev_inbox() { return dev_inbox_.get(); }
+  UssdGateway& ussd() { return *ussd_; }
   const Config& config() const { return config_; }
 
  private:
@@ -67,6 +73,8 @@ class Application {
   std::unique_ptr<OtpService> otp_;
   std::unique_ptr<ApiKeyAuthenticator> authenticator_;
   std::unique_ptr<DevInbox> dev_inbox_;
+  std::unique_ptr<UssdGateway> ussd_;
+  std::vector<std::unique_ptr<UssdDialect>> dialects_;
   std::unique_ptr<HttpServer> http_;
   std::unique_ptr<BackgroundLoop> dispatcher_;
   std::unique_ptr<BackgroundLoop> sweeper_;

@@ -8,6 +8,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "menus/dial_string.hpp"
+#include "server/cidr.hpp"
+#include "server/ussd_dialect.hpp"
+
 namespace ussd_otp {
 namespace {
 
@@ -41,7 +45,8 @@ std::string one_of(const std::string& name, const std::string& text,
 
 template <class Int>
 Setting int_setting(std::string name, std::string help, Int Config::*member, Int min, Int max) {
-  const std::string default_value = std::to_string(Config{}.*member);
+  const Config defaults;  // not Config{}: that trips an internal error in GCC 12
+  const std::string default_value = std::to_string(defaults.*member);
   return {name, std::move(help), default_value, false,
           [name, member, min, max](Config& config, const std::string& text) {
             config.*member = parse_int<Int>(name, text, min, max);
@@ -55,6 +60,185 @@ Setting policy_int(std::string name, std::string help, Int default_value, Int mi
           [name, min, max, apply](Config& config, const std::string& text) {
             apply(config.policy, parse_int<Int>(name, text, min, max));
           }};
+}
+
+std::vector<std::string> split_list(std::string_view text) {
+  std::vector<std::string> items;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const std::size_t comma = text.find(',', start);
+    std::string_view item =
+        text.substr(start, comma == std::string_view::npos ? text.npos : comma - start);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (!item.empty()) items.emplace_back(item);
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  return items;
+}
+
+bool is_language_tag(std::string_view s) {
+  return s.size() >= 2 && s.size() <= 8 &&
+         std::all_of(s.begin(), s.end(), [](char c) { return (c >= 'a' && c <= 'z') || c == '-'; });
+}
+
+// "*889*143#=fr, 225=fr" style maps.
+std::map<std::string, std::string> parse_language_map(const std::string& name,
+                                                      const std::string& text,
+                                                      bool keys_are_codes) {
+  std::map<std::string, std::string> out;
+  for (const std::string& item : split_list(text)) {
+    const std::size_t eq = item.find('=');
+    if (eq == std::string::npos) throw ConfigError(name + ": \"" + item + "\" is not KEY=LANGUAGE");
+    std::string key = item.substr(0, eq);
+    const std::string language = item.substr(eq + 1);
+    if (!is_language_tag(language)) {
+      throw ConfigError(name + ": \"" + language + "\" is not a language code like en or fr");
+    }
+    if (keys_are_codes) {
+      if (dial_segments(key).empty())
+        throw ConfigError(name + ": \"" + key + "\" is not a service code");
+      key = canonical_service_code(key);
+    } else if (key.empty() || key.size() > 4 ||
+               !std::all_of(key.begin(), key.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      throw ConfigError(name + ": \"" + key + "\" is not a country calling code");
+    }
+    out[key] = language;
+  }
+  return out;
+}
+
+bool is_digits_and_stars(std::string_view code) {
+  const auto segments = dial_segments(code);
+  return !segments.empty() && code.size() <= 32 &&
+         std::all_of(segments.begin(), segments.end(), [](const std::string& s) {
+           return !s.empty() &&
+                  std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+         });
+}
+
+void add_ussd_settings(std::vector<Setting>& s) {
+  const UssdConfig u;
+  s.push_back({"ussd-service-codes",
+               "USSD codes this server answers, comma-separated; the first is shown on screens",
+               "*889*142#", false, [](Config& c, const std::string& v) {
+                 std::vector<std::string> codes;
+                 for (const std::string& code : split_list(v)) {
+                   if (!is_digits_and_stars(code)) {
+                     throw ConfigError("ussd-service-codes: \"" + code +
+                                       "\" is not a service code like *889*142#");
+                   }
+                   codes.push_back(canonical_service_code(code));
+                 }
+                 if (codes.empty()) throw ConfigError("ussd-service-codes: give at least one code");
+                 c.ussd.service_codes = std::move(codes);
+               }});
+  s.push_back({"ussd-default-language", "language of USSD screens unless a rule below matches",
+               u.default_language, false, [](Config& c, const std::string& v) {
+                 if (!is_language_tag(v)) {
+                   throw ConfigError("ussd-default-language: \"" + v + "\" is not a language code");
+                 }
+                 c.ussd.default_language = v;
+               }});
+  s.push_back({"ussd-languages-by-service-code",
+               "per service code language, e.g. \"*889*143#=fr\" (checked first)", "", false,
+               [](Config& c, const std::string& v) {
+                 c.ussd.language_by_service_code =
+                     parse_language_map("ussd-languages-by-service-code", v, true);
+               }});
+  s.push_back({"ussd-languages-by-country",
+               "per country calling code language for the dialer, e.g. \"225=fr,221=fr\"", "",
+               false, [](Config& c, const std::string& v) {
+                 c.ussd.language_by_prefix =
+                     parse_language_map("ussd-languages-by-country", v, false);
+               }});
+  auto ussd_int = [&s](std::string name, std::string help, long long def, long long min,
+                       long long max, std::function<void(UssdConfig&, long long)> set) {
+    s.push_back({name, std::move(help), std::to_string(def), false,
+                 [name, min, max, set](Config& c, const std::string& v) {
+                   set(c.ussd, parse_int<long long>(name, v, min, max));
+                 }});
+  };
+  ussd_int("ussd-lookups-per-window", "number lookups per dialer per window (0: no limit)",
+           u.lookups_per_window, 0, 1000,
+           [](UssdConfig& c, long long v) { c.lookups_per_window = v; });
+  ussd_int("ussd-lookup-window-seconds", "the window of ussd-lookups-per-window",
+           u.lookup_window_seconds, 10, 86400,
+           [](UssdConfig& c, long long v) { c.lookup_window_seconds = v; });
+  ussd_int("ussd-session-idle-seconds", "a USSD session ends after this long without a step",
+           u.session_idle_seconds, 10, 3600,
+           [](UssdConfig& c, long long v) { c.session_idle_seconds = static_cast<int>(v); });
+  ussd_int("ussd-session-retention-hours", "ended USSD sessions are deleted after this",
+           u.session_retention_hours, 1, 24 * 90,
+           [](UssdConfig& c, long long v) { c.session_retention_hours = static_cast<int>(v); });
+  ussd_int("ussd-max-invalid-entries", "invalid answers before the menu ends the session",
+           u.max_invalid_entries, 1, 10,
+           [](UssdConfig& c, long long v) { c.max_invalid_entries = static_cast<int>(v); });
+  ussd_int("ussd-screen-limit", "characters per USSD screen (GSM-7), all dialects",
+           static_cast<long long>(u.screen_limit), 60, 182,
+           [](UssdConfig& c, long long v) { c.screen_limit = static_cast<std::size_t>(v); });
+  s.push_back({"ussd-example-number", "the number shown in the menu's re-prompt", u.example_number,
+               false, [](Config& c, const std::string& v) {
+                 if (v.empty() || v.size() > 20 || !std::all_of(v.begin(), v.end(), [](char ch) {
+                       return ch >= '0' && ch <= '9';
+                     })) {
+                   throw ConfigError("ussd-example-number: digits only, at most 20");
+                 }
+                 c.ussd.example_number = v;
+               }});
+
+  for (const std::string& dialect : dialect_names()) {
+    const std::string prefix = "ussd-" + dialect + "-";
+    auto field = [&s, &prefix, &dialect](
+                     std::string suffix, std::string help, std::string def,
+                     std::function<void(UssdDialectConfig&, const std::string&)> set) {
+      const std::string name = prefix + suffix;
+      s.push_back(
+          {name, help, def, false,
+           [dialect, set](Config& c, const std::string& v) { set(c.ussd.dialects[dialect], v); },
+           "ussd-<dialect>-" + suffix});
+    };
+    field("enabled", "auto, true or false: answer /ussd/" + dialect, "auto",
+          [prefix](UssdDialectConfig& d, const std::string& v) {
+            d.enabled = one_of(prefix + "enabled", v, {"auto", "true", "false"});
+          });
+    field("path-token", "secret path segment: callbacks go to /ussd/" + dialect + "/TOKEN", "",
+          [prefix](UssdDialectConfig& d, const std::string& v) {
+            const bool ok =
+                v.empty() ||
+                (v.size() >= 16 && v.size() <= 128 && std::all_of(v.begin(), v.end(), [](char ch) {
+                   return std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_';
+                 }));
+            if (!ok) throw ConfigError(prefix + "path-token: 16-128 letters, digits, '-' or '_'");
+            d.path_token = v;
+          });
+    field("allowed-ips", "source addresses allowed (CIDRs, comma-separated; empty: any)", "",
+          [prefix](UssdDialectConfig& d, const std::string& v) {
+            try {
+              (void)parse_cidr_list(v);
+            } catch (const std::invalid_argument& e) {
+              throw ConfigError(prefix + "allowed-ips: " + e.what());
+            }
+            d.allowed_ips = v;
+          });
+    field("service-code", "the service code this aggregator must send (empty: any of ours)", "",
+          [prefix](UssdDialectConfig& d, const std::string& v) {
+            if (!v.empty() && dial_segments(v).empty()) {
+              throw ConfigError(prefix + "service-code: not a service code");
+            }
+            d.service_code = v;
+          });
+    field("user-id", "the account id this aggregator must send (empty: any)", "",
+          [](UssdDialectConfig& d, const std::string& v) { d.user_id = v; });
+    field("screen-limit", "characters per screen for this aggregator (0: its own default)", "0",
+          [prefix](UssdDialectConfig& d, const std::string& v) {
+            d.screen_limit = parse_int<std::size_t>(prefix + "screen-limit", v, 0, 182);
+            if (d.screen_limit != 0 && d.screen_limit < 60) {
+              throw ConfigError(prefix + "screen-limit: 0 or 60-182");
+            }
+          });
+  }
 }
 
 std::vector<Setting> build_settings() {
@@ -179,6 +363,7 @@ std::vector<Setting> build_settings() {
   s.push_back(policy_int<std::size_t>(
       "max-message-length", "longest `message` template, characters", p.max_message_length, 16,
       2000, [](OtpPolicy& o, std::size_t v) { o.max_message_length = v; }));
+  add_ussd_settings(s);
   return s;
 }
 

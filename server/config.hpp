@@ -14,6 +14,31 @@
 
 namespace ussd_otp {
 
+// One aggregator dialect's callback settings (ussd-<dialect>-*).
+struct UssdDialectConfig {
+  std::string enabled = "auto";  // auto: on in --dev mode or when a token or allow-list is set
+  std::string path_token;        // callbacks go to /ussd/<dialect>/<token>
+  std::string allowed_ips;       // CIDR blocks, comma-separated; empty: any source
+  std::string service_code;      // expected service code; empty: any of ussd-service-codes
+  std::string user_id;           // expected account id (Arkesel userID, Nalo USERID); empty: any
+  std::size_t screen_limit = 0;  // characters per screen; 0: the dialect's own limit
+};
+
+struct UssdConfig {
+  std::vector<std::string> service_codes{"*889*142#"};
+  std::string default_language = "en";
+  std::map<std::string, std::string> language_by_service_code;
+  std::map<std::string, std::string> language_by_prefix;
+  std::int64_t lookups_per_window = 5;
+  std::int64_t lookup_window_seconds = 600;
+  int session_idle_seconds = 180;
+  int session_retention_hours = 24;
+  int max_invalid_entries = 3;
+  std::size_t screen_limit = 160;
+  std::string example_number = "0241234567";
+  std::map<std::string, UssdDialectConfig> dialects;  // by dialect name, one per dialect
+};
+
 struct Config {
   std::string listen = "127.0.0.1:8080";
   std::filesystem::path db = "var/ussd-otp.db";
@@ -35,6 +60,7 @@ struct Config {
   int sweep_interval_seconds = 30;
   int api_key_cache_seconds = 5;
   OtpPolicy policy;
+  UssdConfig ussd;
 
   std::filesystem::path effective_server_key_file() const;
 };
@@ -52,6 +78,8 @@ struct Setting {
   std::string default_value;
   bool is_flag = false;                                    // takes no value on the command line
   std::function<void(Config&, const std::string&)> apply;  // throws ConfigError
+  // How the docs name a family of settings (e.g. "ussd-<dialect>-enabled"); empty: `name`.
+  std::string doc_name = {};
 };
 
 const std::vector<Setting>& all_settings();

@@ -228,6 +228,8 @@ int http_status_for(ErrorCode code) {
       return 400;
     case ErrorCode::Unauthorized:
       return 401;
+    case ErrorCode::Forbidden:
+      return 403;
     case ErrorCode::NotFound:
     case ErrorCode::OtpNotFound:
       return 404;
@@ -340,7 +342,9 @@ void HttpServer::dispatch(const RouteSpec& route, const Rest::Request& request,
   } catch (const std::exception& e) {
     // Storage failures (locked past busy_timeout, disk full) are worth a retry; say so.
     log_event(spdlog::level::err, "http.handler_failed",
-              {{"rid", context.request_id}, {"path", request.resource()}, {"error", e.what()}});
+              {{"rid", context.request_id},
+               {"path", route.log_path.empty() ? request.resource() : route.log_path},
+               {"error", e.what()}});
     Error error =
         Error::make(ErrorCode::ServiceUnavailable,
                     "The server could not complete the request; retry shortly. Request id: " +
@@ -380,7 +384,7 @@ void HttpServer::dispatch(const RouteSpec& route, const Rest::Request& request,
   log_event(level, "http.request",
             {{"rid", context.request_id},
              {"method", Http::methodString(request.method())},
-             {"path", request.resource()},
+             {"path", route.log_path.empty() ? request.resource() : route.log_path},
              {"status", response.status},
              {"us", micros},
              {"key", context.api_key_prefix},
@@ -421,10 +425,15 @@ void HttpServer::start() {
           method, path,
           [this, path, allow](const Rest::Request& request, Http::ResponseWriter writer) {
             RouteSpec not_allowed{
-                request.method(), path, false, false, [allow](const Rest::Request&, HttpContext&) {
+                request.method(),
+                path,
+                false,
+                false,
+                [allow](const Rest::Request&, HttpContext&) {
                   return ApiResponse::error(Error::make(ErrorCode::MethodNotAllowed,
                                                         "This path accepts only: " + allow + "."));
-                }};
+                },
+                path};
             dispatch(not_allowed, request, std::move(writer));
             return Rest::Route::Result::Ok;
           });

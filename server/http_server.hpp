@@ -52,6 +52,8 @@ struct RouteSpec {
   bool requires_api_key = false;
   bool requires_json_body = false;  // else 415 UNSUPPORTED_MEDIA_TYPE
   RouteHandler handler;
+  // Logged instead of the request's path, when that carries a secret (USSD path tokens).
+  std::string log_path = {};
 };
 
 struct HttpServerOptions {

@@ -20,4 +20,21 @@ std::optional<std::string> form_decode(std::string_view encoded) {
   return std::string(decoded.get(), static_cast<std::size_t>(length));
 }
 
+std::optional<std::vector<std::pair<std::string, std::string>>> parse_form(
+    std::string_view encoded) {
+  std::vector<std::pair<std::string, std::string>> fields;
+  while (!encoded.empty()) {
+    const std::size_t amp = encoded.find('&');
+    const std::string_view pair = encoded.substr(0, amp);
+    encoded = amp == std::string_view::npos ? std::string_view{} : encoded.substr(amp + 1);
+    if (pair.empty()) continue;
+    const std::size_t eq = pair.find('=');
+    auto name = form_decode(pair.substr(0, eq));
+    auto value = form_decode(eq == std::string_view::npos ? "" : pair.substr(eq + 1));
+    if (!name || !value) return std::nullopt;
+    fields.emplace_back(std::move(*name), std::move(*value));
+  }
+  return fields;
+}
+
 }  // namespace ussd_otp

@@ -91,8 +91,32 @@ CREATE TABLE idempotency (
 CREATE INDEX idempotency_by_created ON idempotency (created_at);
 )sql";
 
-constexpr std::array<SqliteMigration, 1> kMigrations{{
+// USSD sessions between an aggregator's callbacks. One index serves both the idle sweep and the
+// purge; sessions are short-lived, so the table stays small.
+constexpr std::string_view kUssdSessions = R"sql(
+CREATE TABLE ussd_sessions (
+  dialect      TEXT    NOT NULL,
+  id           TEXT    NOT NULL,
+  msisdn       TEXT    NOT NULL,
+  service_code TEXT    NOT NULL DEFAULT '',
+  language     TEXT    NOT NULL DEFAULT '',
+  network      TEXT    NOT NULL DEFAULT '',
+  state        TEXT    NOT NULL DEFAULT '',
+  tries        INTEGER NOT NULL DEFAULT 0,
+  steps        INTEGER NOT NULL DEFAULT 0,
+  created_at   INTEGER NOT NULL,
+  last_seen_at INTEGER NOT NULL,
+  ended_at     INTEGER,
+  end_reason   TEXT    NOT NULL DEFAULT '',
+  report       TEXT    NOT NULL DEFAULT '',
+  PRIMARY KEY (dialect, id)
+) WITHOUT ROWID;
+CREATE INDEX ussd_sessions_by_last_seen ON ussd_sessions (last_seen_at);
+)sql";
+
+constexpr std::array<SqliteMigration, 2> kMigrations{{
     {1, "initial schema", kSchemaV1},
+    {2, "USSD sessions", kUssdSessions},
 }};
 
 int user_version(SQLite::Database& db) {

@@ -461,6 +461,83 @@ class SqliteStore::Transaction final : public OtpStoreTransaction {
     return static_cast<std::size_t>(s->exec());
   }
 
+  std::optional<UssdSession> find_ussd_session(std::string_view dialect,
+                                               std::string_view id) override {
+    auto s = connection_.statement(
+        "SELECT dialect, id, msisdn, service_code, language, network, state, tries, steps, "
+        "created_at, last_seen_at, ended_at, end_reason, report FROM ussd_sessions "
+        "WHERE dialect = ? AND id = ?");
+    bind_text(*s, 1, dialect);
+    bind_text(*s, 2, id);
+    if (!s->executeStep()) return std::nullopt;
+    UssdSession session;
+    session.dialect = text_at(*s, 0);
+    session.id = text_at(*s, 1);
+    session.msisdn = text_at(*s, 2);
+    session.service_code = text_at(*s, 3);
+    session.language = text_at(*s, 4);
+    session.network = text_at(*s, 5);
+    session.state = text_at(*s, 6);
+    session.tries = int_at(*s, 7);
+    session.steps = int_at(*s, 8);
+    session.created_at = int64_at(*s, 9);
+    session.last_seen_at = int64_at(*s, 10);
+    session.ended_at = optional_int64_at(*s, 11);
+    session.end_reason = text_at(*s, 12);
+    session.report = text_at(*s, 13);
+    return session;
+  }
+
+  void save_ussd_session(const UssdSession& session) override {
+    require_writable("save_ussd_session");
+    auto s = connection_.statement(
+        "INSERT OR REPLACE INTO ussd_sessions (dialect, id, msisdn, service_code, language, "
+        "network, state, tries, steps, created_at, last_seen_at, ended_at, end_reason, report) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    bind_text(*s, 1, session.dialect);
+    bind_text(*s, 2, session.id);
+    bind_text(*s, 3, session.msisdn);
+    bind_text(*s, 4, session.service_code);
+    bind_text(*s, 5, session.language);
+    bind_text(*s, 6, session.network);
+    bind_text(*s, 7, session.state);
+    s->bind(8, session.tries);
+    s->bind(9, session.steps);
+    s->bind(10, session.created_at);
+    s->bind(11, session.last_seen_at);
+    if (session.ended_at) {
+      s->bind(12, *session.ended_at);
+    } else {
+      s->bind(12);
+    }
+    bind_text(*s, 13, session.end_reason);
+    bind_text(*s, 14, session.report);
+    s->exec();
+  }
+
+  std::size_t end_idle_ussd_sessions(UnixSeconds idle_cutoff, UnixSeconds now,
+                                     std::size_t limit) override {
+    require_writable("end_idle_ussd_sessions");
+    auto s = connection_.statement(
+        "UPDATE ussd_sessions SET ended_at = ?, end_reason = 'idle', state = '' "
+        "WHERE (dialect, id) IN (SELECT dialect, id FROM ussd_sessions WHERE last_seen_at < ? "
+        "AND ended_at IS NULL LIMIT ?)");
+    s->bind(1, now);
+    s->bind(2, idle_cutoff);
+    s->bind(3, static_cast<std::int64_t>(limit));
+    return static_cast<std::size_t>(s->exec());
+  }
+
+  std::size_t purge_ussd_sessions_before(UnixSeconds cutoff, std::size_t limit) override {
+    require_writable("purge_ussd_sessions_before");
+    auto s = connection_.statement(
+        "DELETE FROM ussd_sessions WHERE (dialect, id) IN (SELECT dialect, id FROM ussd_sessions "
+        "WHERE last_seen_at < ? LIMIT ?)");
+    s->bind(1, cutoff);
+    s->bind(2, static_cast<std::int64_t>(limit));
+    return static_cast<std::size_t>(s->exec());
+  }
+
   std::size_t purge_rate_windows_before(UnixSeconds cutoff) override {
     require_writable("purge_rate_windows_before");
     auto s = connection_.statement("DELETE FROM rate_counters WHERE window_start < ?");

@@ -1,0 +1,23 @@
+// How a screen's text fares on a handset: GSM-7 (160 octets = 182 septets) or forced into UCS-2.
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+
+namespace ussd_otp {
+
+struct ScreenMeasure {
+  std::size_t characters = 0;  // Unicode code points
+  std::size_t septets = 0;     // GSM-7 cost: extension-table characters count twice
+  bool gsm7 = true;            // false: at least one character forces the whole screen to UCS-2
+  bool valid_utf8 = true;
+};
+
+// Measures UTF-8 `text` against the GSM 03.38 default alphabet and its extension table.
+ScreenMeasure measure_screen(std::string_view text);
+
+// True when `text` is valid UTF-8, every character is GSM-7 and it costs at most `limit`
+// characters (septets) on the handset.
+bool fits_screen(std::string_view text, std::size_t limit);
+
+}  // namespace ussd_otp
