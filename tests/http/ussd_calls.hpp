@@ -1,0 +1,75 @@
+// Shorthands the USSD dialect tests share: issue a real OTP, load wire fixtures, read events.
+#pragma once
+
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+
+#include "http/api_calls.hpp"
+#include "support/test_server.hpp"
+
+namespace ussd_otp::testing {
+
+struct IssuedOtp {
+  std::string id;
+  std::string code;
+};
+
+// Requests an OTP through /v1/otp/request and reads its code from the dev inbox.
+// `phone` is digits-only E.164; "233241234567" is 0241234567.
+// A second OTP for the same phone needs another API key (`auth`, e.g. from create_api_key).
+inline IssuedOtp issue_otp(TestServer& server, HttpClient& client,
+                           const std::string& phone = kPhone, const std::string& from = "ACME",
+                           std::size_t messages_before = 0, const std::string& auth = "") {
+  nlohmann::json body{{"phone", phone}};
+  if (!from.empty()) body["from"] = from;
+  const HttpResponse created = client.post_json("/v1/otp/request", body,
+                                                {auth.empty() ? server.auth() : auth});
+  REQUIRE(created.status == 201);
+  const std::string id = created.json()["data"]["id"];
+  const std::string message = server.wait_for_message(phone, messages_before + 1);
+  return IssuedOtp{id, code_in(message)};
+}
+
+// tests/fixtures/ussd/<dialect>/<name>, the exact bytes an aggregator sends or expects, with
+// {{placeholders}} filled from `values`.
+inline std::string fixture(const std::string& dialect, const std::string& name,
+                           const std::map<std::string, std::string>& values = {}) {
+  const std::string path =
+      std::string(USSD_OTP_SOURCE_DIR) + "/tests/fixtures/ussd/" + dialect + "/" + name;
+  std::ifstream in(path, std::ios::binary);
+  REQUIRE(in.good());
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  std::string text = buffer.str();
+  while (!text.empty() && text.back() == '\n') text.pop_back();  // editors add one
+  for (const auto& [key, value] : values) {
+    const std::string needle = "{{" + key + "}}";
+    for (std::size_t at = text.find(needle); at != std::string::npos;
+         at = text.find(needle, at + value.size())) {
+      text.replace(at, needle.size(), value);
+    }
+  }
+  REQUIRE(text.find("{{") == std::string::npos);  // every placeholder filled
+  return text;
+}
+
+// The event types recorded on an OTP, oldest first.
+inline std::vector<std::string> event_types(HttpClient& client, const TestServer& server,
+                                            const std::string& otp_id) {
+  const HttpResponse got = client.get("/v1/otp/" + otp_id, {server.auth()});
+  REQUIRE(got.status == 200);
+  const nlohmann::json body = got.json();  // keep it alive: the loop reads into it
+  std::vector<std::string> types;
+  for (const auto& event : body["data"]["events"]) types.push_back(event["type"]);
+  return types;
+}
+
+inline bool has_event(const std::vector<std::string>& types, const std::string& type) {
+  return std::find(types.begin(), types.end(), type) != types.end();
+}
+
+}  // namespace ussd_otp::testing
