@@ -33,6 +33,10 @@ enum class ErrorCode {
   ActiveOtpExists,
   RateLimitExceeded,
   IdempotencyKeyReused,
+  BudgetExhausted,
+  BudgetDisabled,
+  SenderBlocked,
+  CountryNotAllowed,
   ShuttingDown,
   ServiceUnavailable,
 };
@@ -57,6 +61,10 @@ inline constexpr ErrorCode kAllErrorCodes[] = {
     ErrorCode::ActiveOtpExists,
     ErrorCode::RateLimitExceeded,
     ErrorCode::IdempotencyKeyReused,
+    ErrorCode::BudgetExhausted,
+    ErrorCode::BudgetDisabled,
+    ErrorCode::SenderBlocked,
+    ErrorCode::CountryNotAllowed,
     ErrorCode::ShuttingDown,
     ErrorCode::ServiceUnavailable,
 };
