@@ -402,8 +402,8 @@ Result<OtpVerified> OtpService::verify_latest(std::int64_t api_key_id, std::stri
                             "No OTP was issued for this phone under this API key.");
       return;
     }
-    // Verified or cancelled (e.g. replaced by a newer one that was then cancelled): the code
-    // was used or withdrawn, which Arkesel clients see as an invalid code, not a missing OTP.
+    // Verified, or cancelled through the native API: the code was used or withdrawn, which
+    // Arkesel clients see as an invalid code, not as a missing OTP.
     Error finished = Error::make(ErrorCode::OtpNotPending, "This code was already used.");
     finished.status = std::string(to_string(effective_status(*latest, now)));
     outcome = check_pin(tx, *latest, pin, now, finished);
