@@ -45,6 +45,14 @@ std::string_view to_string(ErrorCode code) {
       return "RATE_LIMIT_EXCEEDED";
     case ErrorCode::IdempotencyKeyReused:
       return "IDEMPOTENCY_KEY_REUSED";
+    case ErrorCode::BudgetExhausted:
+      return "BUDGET_EXHAUSTED";
+    case ErrorCode::BudgetDisabled:
+      return "BUDGET_DISABLED";
+    case ErrorCode::SenderBlocked:
+      return "SENDER_BLOCKED";
+    case ErrorCode::CountryNotAllowed:
+      return "COUNTRY_NOT_ALLOWED";
     case ErrorCode::ShuttingDown:
       return "SHUTTING_DOWN";
     case ErrorCode::ServiceUnavailable:

@@ -34,6 +34,10 @@ enum class ErrorCode {
   ActiveOtpExists,
   RateLimitExceeded,
   IdempotencyKeyReused,
+  BudgetExhausted,
+  BudgetDisabled,
+  SenderBlocked,
+  CountryNotAllowed,
   ShuttingDown,
   ServiceUnavailable,
 };
@@ -49,6 +53,8 @@ inline constexpr ErrorCode kAllErrorCodes[] = {
     ErrorCode::OtpNotPending,      ErrorCode::ResendCooldown,
     ErrorCode::ResendLimitReached, ErrorCode::ActiveOtpExists,
     ErrorCode::RateLimitExceeded,  ErrorCode::IdempotencyKeyReused,
+    ErrorCode::BudgetExhausted,    ErrorCode::BudgetDisabled,
+    ErrorCode::SenderBlocked,      ErrorCode::CountryNotAllowed,
     ErrorCode::ShuttingDown,       ErrorCode::ServiceUnavailable,
 };
 

@@ -147,16 +147,44 @@ Result<ValidRequest> validate(const OtpRequestInput& input, const OtpPolicy& pol
   }
 
   if (!fields.empty()) return validation_error(std::move(fields));
+  if (input.sender && policy.sender_blocked(sender)) {
+    return Error::make(ErrorCode::SenderBlocked,
+                       "This sender name is blocked by the administrator.");
+  }
   if (!phone) {
     return Error::make(ErrorCode::InvalidPhone,
                        "phone must be an international number (+233241234567, 233241234567) or a "
                        "local one (0241234567).");
   }
+  if (!policy.phone_allowed(phone->e164_digits())) {
+    return Error::make(ErrorCode::CountryNotAllowed,
+                       "OTPs may not be sent to this country (see allowed-phone-prefixes).");
+  }
   return ValidRequest{*phone, sender, std::move(tmpl), pin_type,     pin_length,
                       amount, unit,   expiry_seconds,  max_attempts, metadata};
 }
 
+bool equal_ignoring_case(std::string_view a, std::string_view b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
+    return std::tolower(static_cast<unsigned char>(x)) ==
+           std::tolower(static_cast<unsigned char>(y));
+  });
+}
+
 }  // namespace
+
+bool OtpPolicy::phone_allowed(std::string_view e164_digits) const {
+  if (!allowed_phone_prefixes) return e164_digits.starts_with(phone_rules.default_country_code);
+  if (allowed_phone_prefixes->empty()) return true;
+  return std::any_of(allowed_phone_prefixes->begin(), allowed_phone_prefixes->end(),
+                     [&](const std::string& prefix) { return e164_digits.starts_with(prefix); });
+}
+
+bool OtpPolicy::sender_blocked(std::string_view sender) const {
+  return std::any_of(
+      blocked_senders.begin(), blocked_senders.end(),
+      [&](const std::string& blocked) { return equal_ignoring_case(blocked, sender); });
+}
 
 OtpService::OtpService(OtpStore& store, const Clock& clock, const CodeVault& vault,
                        OtpPolicy policy)
@@ -187,6 +215,27 @@ std::optional<Error> OtpService::check_rate(OtpStoreTransaction& tx, std::string
     return error;
   }
   if (count) tx.rate_increment(scope, key, windows.current_start);
+  return std::nullopt;
+}
+
+std::optional<Error> OtpService::budget_error(OtpStoreTransaction& tx, std::int64_t api_key_id,
+                                              UnixSeconds now) const {
+  const BudgetCheck check = check_budget(tx.find_send_budget(api_key_id), now);
+  switch (check.state) {
+    case BudgetState::Available:
+      return std::nullopt;
+    case BudgetState::Disabled:
+      return Error::make(ErrorCode::BudgetDisabled,
+                         "This API key may not send: its send budget is zero.");
+    case BudgetState::Exhausted: {
+      Error error = Error::make(
+          ErrorCode::BudgetExhausted,
+          check.retry_after ? "This API key's daily send cap is used up; it resets at 00:00 UTC."
+                            : "This API key's send balance is used up.");
+      error.retry_after = check.retry_after;
+      return error;
+    }
+  }
   return std::nullopt;
 }
 
@@ -230,7 +279,8 @@ Result<OtpCreated> OtpService::request(const OtpRequestInput& input,
     const ValidRequest& request = valid.value();
     const std::string& phone = request.phone.e164_digits();
 
-    if (auto active = tx.find_active_otp(context.api_key_id, phone, now)) {
+    std::optional<OtpRecord> active = tx.find_active_otp(context.api_key_id, phone, now);
+    if (active && !input.replace_active) {
       Error error = Error::make(ErrorCode::ActiveOtpExists,
                                 "This phone already has an active OTP; verify, resend or cancel "
                                 "it, or wait until it expires.");
@@ -239,12 +289,22 @@ Result<OtpCreated> OtpService::request(const OtpRequestInput& input,
       outcome = std::move(error);
       return;
     }
+    if (auto spent = budget_error(tx, context.api_key_id, now)) {
+      outcome = std::move(*spent);
+      return;
+    }
     // Counted only when a code is actually created: this is the SMS-pumping guard.
     if (auto limited = check_rate(tx, "phone", phone, policy_.per_phone, false)) {
       outcome = std::move(*limited);
       return;
     }
     tx.rate_increment("phone", phone, rate_windows(policy_.per_phone, now).current_start);
+    // Replaced only once the new OTP is certain, so a refused request leaves the old one usable.
+    if (active) {
+      active->status = OtpStatus::Cancelled;
+      tx.update_otp(*active);
+      tx.add_event(active->id, event::kCancelled, now, "replaced");
+    }
 
     OtpRecord otp;
     otp.id = generate_otp_id();
@@ -279,6 +339,39 @@ Result<OtpCreated> OtpService::request(const OtpRequestInput& input,
   return std::move(*outcome);
 }
 
+Result<OtpVerified> OtpService::check_pin(OtpStoreTransaction& tx, OtpRecord& otp,
+                                          std::string_view pin, UnixSeconds now,
+                                          const Error& finished) const {
+  const std::string candidate = normalize_pin_input(pin, otp.pin_type);
+  const bool correct = vault_.matches(otp.id, candidate, otp.code_hash);
+  const OtpStatus status = effective_status(otp, now);
+  if (status == OtpStatus::Expired && otp.status == OtpStatus::Pending) {
+    otp.status = OtpStatus::Expired;
+    tx.update_otp(otp);
+    tx.add_event(otp.id, event::kExpired, now);
+  }
+  if (status == OtpStatus::Verified || status == OtpStatus::Cancelled) return finished;
+  if (auto error = not_pending_error(status)) return std::move(*error);
+  if (correct) {
+    otp.status = OtpStatus::Verified;
+    tx.update_otp(otp);
+    tx.add_event(otp.id, event::kVerified, now);
+    return OtpVerified{otp.id};
+  }
+  ++otp.failed_attempts;
+  tx.add_event(otp.id, event::kVerifyFailed, now);
+  if (otp.failed_attempts >= otp.max_attempts) {
+    otp.status = OtpStatus::Locked;
+    tx.update_otp(otp);
+    tx.add_event(otp.id, event::kLocked, now);
+    return *not_pending_error(OtpStatus::Locked);
+  }
+  tx.update_otp(otp);
+  Error error = Error::make(ErrorCode::InvalidPin, "The code is not correct.");
+  error.attempts_remaining = attempts_remaining(otp);
+  return error;
+}
+
 Result<OtpVerified> OtpService::verify(std::int64_t api_key_id, std::string_view otp_id,
                                        std::string_view pin) {
   std::optional<Result<OtpVerified>> outcome;
@@ -291,39 +384,29 @@ Result<OtpVerified> OtpService::verify(std::int64_t api_key_id, std::string_view
       outcome = otp_not_found();
       return;
     }
-    OtpRecord& otp = *found;
-    const std::string candidate = normalize_pin_input(pin, otp.pin_type);
-    const bool correct = vault_.matches(otp.id, candidate, otp.code_hash);
-    const OtpStatus status = effective_status(otp, now);
-    if (status == OtpStatus::Expired && otp.status == OtpStatus::Pending) {
-      otp.status = OtpStatus::Expired;
-      tx.update_otp(otp);
-      tx.add_event(otp.id, event::kExpired, now);
-    }
-    if (auto error = not_pending_error(status)) {
-      outcome = std::move(*error);
+    outcome = check_pin(tx, *found, pin, now, otp_not_found());
+  });
+  return std::move(*outcome);
+}
+
+Result<OtpVerified> OtpService::verify_latest(std::int64_t api_key_id, std::string_view phone,
+                                              std::string_view pin) {
+  std::optional<PhoneNumber> parsed = PhoneNumber::parse(phone, policy_.phone_rules);
+  if (!parsed) return Error::make(ErrorCode::InvalidPhone, "phone is not a valid number.");
+  std::optional<Result<OtpVerified>> outcome;
+  store_.write([&](OtpStoreTransaction& tx) {
+    const UnixSeconds now = clock_.now();
+    std::optional<OtpRecord> latest = tx.find_latest_otp(api_key_id, parsed->e164_digits());
+    if (!latest) {
+      outcome = Error::make(ErrorCode::OtpNotFound,
+                            "No OTP was issued for this phone under this API key.");
       return;
     }
-    if (correct) {
-      otp.status = OtpStatus::Verified;
-      tx.update_otp(otp);
-      tx.add_event(otp.id, event::kVerified, now);
-      outcome = OtpVerified{otp.id};
-      return;
-    }
-    ++otp.failed_attempts;
-    tx.add_event(otp.id, event::kVerifyFailed, now);
-    if (otp.failed_attempts >= otp.max_attempts) {
-      otp.status = OtpStatus::Locked;
-      tx.update_otp(otp);
-      tx.add_event(otp.id, event::kLocked, now);
-      outcome = *not_pending_error(OtpStatus::Locked);
-      return;
-    }
-    tx.update_otp(otp);
-    Error error = Error::make(ErrorCode::InvalidPin, "The code is not correct.");
-    error.attempts_remaining = attempts_remaining(otp);
-    outcome = std::move(error);
+    // Verified, or cancelled through the native API: the code was used or withdrawn, which
+    // Arkesel clients see as an invalid code, not as a missing OTP.
+    Error finished = Error::make(ErrorCode::OtpNotPending, "This code was already used.");
+    finished.status = std::string(to_string(effective_status(*latest, now)));
+    outcome = check_pin(tx, *latest, pin, now, finished);
   });
   return std::move(*outcome);
 }
@@ -354,6 +437,10 @@ Result<OtpResent> OtpService::resend(std::int64_t api_key_id, std::string_view o
       Error error = Error::make(ErrorCode::ResendCooldown, "Wait before asking for another send.");
       error.retry_after = next_allowed - now;
       outcome = std::move(error);
+      return;
+    }
+    if (auto spent = budget_error(tx, api_key_id, now)) {
+      outcome = std::move(*spent);
       return;
     }
     // Same code, same expiry, same attempt counter: a resend is delivery, not a new OTP.
@@ -424,14 +511,17 @@ Result<OtpView> OtpService::cancel(std::int64_t api_key_id, std::string_view otp
 DispatchReport OtpService::dispatch_due(DeliveryChannel& channel, std::size_t limit) {
   struct Job {
     PendingDelivery delivery;
+    std::int64_t api_key_id = 0;
     std::optional<OutgoingMessage> message;  // nullopt: nothing to send any more
+    std::string dropped_because;             // set when a due message is not sent after all
   };
   std::vector<Job> jobs;
   store_.read([&](OtpStoreTransaction& tx) {
     const UnixSeconds now = clock_.now();
     for (PendingDelivery& delivery : tx.due_deliveries(now, limit)) {
-      Job job{std::move(delivery), std::nullopt};
+      Job job{std::move(delivery), 0, std::nullopt, ""};
       std::optional<OtpRecord> otp = tx.find_otp(job.delivery.otp_id);
+      if (otp) job.api_key_id = otp->api_key_id;
       if (otp && effective_status(*otp, now) == OtpStatus::Pending &&
           job.delivery.attempts < policy_.max_delivery_attempts) {
         if (auto code = vault_.open(otp->id, otp->code_ciphertext)) {
@@ -447,6 +537,27 @@ DispatchReport OtpService::dispatch_due(DeliveryChannel& channel, std::size_t li
       jobs.push_back(std::move(job));
     }
   });
+
+  // Each attempt that will reach the gateway is charged to its key's budget before it is made,
+  // so no key ever sends more than its budget, even with requests queued ahead of the charge.
+  const bool any_to_send =
+      std::any_of(jobs.begin(), jobs.end(), [](const Job& job) { return job.message.has_value(); });
+  if (any_to_send) {
+    store_.write([&](OtpStoreTransaction& tx) {
+      const UnixSeconds now = clock_.now();
+      for (Job& job : jobs) {
+        if (!job.message) continue;
+        std::optional<SendBudget> budget = tx.find_send_budget(job.api_key_id);
+        if (!budget) continue;
+        if (check_budget(budget, now).state != BudgetState::Available) {
+          job.message.reset();
+          job.dropped_because = "send budget used up";
+          continue;
+        }
+        tx.save_send_budget(job.api_key_id, charge_send(*budget, now));
+      }
+    });
+  }
 
   DispatchReport report;
   std::vector<std::pair<const Job*, DeliveryOutcome>> outcomes;
@@ -466,6 +577,9 @@ DispatchReport OtpService::dispatch_due(DeliveryChannel& channel, std::size_t li
     for (const Job& job : jobs) {
       if (!job.message) {
         tx.complete_delivery(job.delivery.id);
+        if (!job.dropped_because.empty()) {
+          tx.add_event(job.delivery.otp_id, event::kDeliveryFailed, now, job.dropped_because);
+        }
         ++report.dropped;
       }
     }

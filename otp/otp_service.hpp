@@ -39,6 +39,13 @@ struct OtpPolicy {
   std::size_t max_sender_length = 11;
   std::int64_t retention_seconds = 30LL * 24 * 3600;
   int max_delivery_attempts = 5;
+  // Destination prefixes (digits of the E.164 number) OTPs may go to. nullopt: only the
+  // default country (phone_rules.default_country_code); empty: anywhere.
+  std::optional<std::vector<std::string>> allowed_phone_prefixes;
+  std::vector<std::string> blocked_senders;  // sender names refused, compared case-insensitively
+
+  bool phone_allowed(std::string_view e164_digits) const;
+  bool sender_blocked(std::string_view sender) const;
 };
 
 // What the client asked for, before validation. Absent optionals take the policy's defaults.
@@ -52,6 +59,10 @@ struct OtpRequestInput {
   std::optional<std::string> expiry_duration;
   std::optional<int> max_attempts;
   std::optional<std::string> metadata_json;  // compact JSON object text
+  // What happens when this key already has an active OTP for the phone: false answers
+  // ACTIVE_OTP_EXISTS; true cancels it (event "cancelled", detail "replaced") and issues a new
+  // one, as Arkesel clients that "generate" twice expect.
+  bool replace_active = false;
 };
 
 struct RequestContext {
@@ -109,6 +120,11 @@ class OtpService {
   std::map<std::string, std::string> field_problems(const OtpRequestInput& input) const;
   Result<OtpVerified> verify(std::int64_t api_key_id, std::string_view otp_id,
                              std::string_view pin);
+  // Arkesel-style verify: checks `pin` against the newest OTP this key issued for the phone.
+  // Errors: INVALID_PHONE, OTP_NOT_FOUND (no OTP for the phone under this key), INVALID_PIN,
+  // OTP_LOCKED, OTP_EXPIRED, and OTP_NOT_PENDING (already verified or cancelled; `status` set).
+  Result<OtpVerified> verify_latest(std::int64_t api_key_id, std::string_view phone,
+                                    std::string_view pin);
   Result<OtpResent> resend(std::int64_t api_key_id, std::string_view otp_id);
   Result<OtpView> get(std::int64_t api_key_id, std::string_view otp_id);
   Result<OtpView> cancel(std::int64_t api_key_id, std::string_view otp_id);
@@ -129,6 +145,13 @@ class OtpService {
  private:
   std::optional<Error> check_rate(OtpStoreTransaction& tx, std::string_view scope,
                                   std::string_view key, const RateLimitRule& rule, bool count);
+  // BUDGET_EXHAUSTED / BUDGET_DISABLED when the key may not queue another send now.
+  std::optional<Error> budget_error(OtpStoreTransaction& tx, std::int64_t api_key_id,
+                                    UnixSeconds now) const;
+  // Checks `pin` against `otp` and records the outcome; `finished` answers an OTP that was
+  // already verified or cancelled.
+  Result<OtpVerified> check_pin(OtpStoreTransaction& tx, OtpRecord& otp, std::string_view pin,
+                                UnixSeconds now, const Error& finished) const;
   void notify_delivery_queued() const;
 
   OtpStore& store_;

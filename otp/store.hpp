@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "otp/send_budget.hpp"
 #include "otp/types.hpp"
 #include "otp/ussd_session.hpp"
 
@@ -24,6 +25,9 @@ class OtpStoreTransaction {
                                                    UnixSeconds now) = 0;
   // Every pending, unexpired OTP for this phone, any API key, newest first (USSD lookup).
   virtual std::vector<OtpRecord> active_otps_for_phone(std::string_view phone, UnixSeconds now) = 0;
+  // The newest OTP for this phone under this API key, whatever its status (Arkesel verify).
+  virtual std::optional<OtpRecord> find_latest_otp(std::int64_t api_key_id,
+                                                   std::string_view phone) = 0;
   virtual void insert_otp(const OtpRecord& otp) = 0;
   // Writes the mutable fields: status, failed_attempts, send_count, last_sent_at.
   virtual void update_otp(const OtpRecord& otp) = 0;
@@ -44,6 +48,10 @@ class OtpStoreTransaction {
                                   UnixSeconds window_start) = 0;
   virtual void rate_increment(std::string_view scope, std::string_view key,
                               UnixSeconds window_start) = 0;
+
+  // nullopt: the key has no budget (it may send without limit).
+  virtual std::optional<SendBudget> find_send_budget(std::int64_t api_key_id) = 0;
+  virtual void save_send_budget(std::int64_t api_key_id, const SendBudget& budget) = 0;
 
   virtual std::optional<IdempotencyRecord> find_idempotency(std::int64_t api_key_id,
                                                             std::string_view key) = 0;

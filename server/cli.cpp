@@ -123,6 +123,36 @@ std::string format_time(std::optional<UnixSeconds> at) {
   return at ? iso8601(*at) : "-";
 }
 
+// Budget options as typed ("" when not given); throws ConfigError on a bad value.
+BudgetChange budget_change(const std::string& daily_sends, const std::string& budget) {
+  BudgetChange change;
+  auto parse = [](const char* option, const std::string& text) {
+    std::optional<SendLimit> limit = parse_send_limit(text);
+    if (!limit) {
+      throw ConfigError(std::string(option) +
+                        ": must be a whole number from 0 to 10^12, or unlimited (got \"" + text +
+                        "\")");
+    }
+    return *limit;
+  };
+  if (!daily_sends.empty()) change.daily_limit = parse("--daily-sends", daily_sends);
+  if (!budget.empty()) change.balance = parse("--budget", budget);
+  return change;
+}
+
+std::string format_limit(const std::optional<std::int64_t>& limit) {
+  return limit ? std::to_string(*limit) : "unlimited";
+}
+
+// "3/100 today, 97 left" style summary for `keys list`.
+std::string format_budget(const std::optional<SendBudget>& budget, UnixSeconds now) {
+  if (!budget) return "unlimited";
+  const std::int64_t today = budget->day == now / 86400 ? budget->sent_today : 0;
+  std::string text = "daily " + std::to_string(today) + "/" + format_limit(budget->daily_limit);
+  text += ", balance " + format_limit(budget->balance);
+  return text;
+}
+
 }  // namespace
 
 int run_cli(int argc, char** argv) {
@@ -137,14 +167,28 @@ int run_cli(int argc, char** argv) {
   add_setting_options(*keys, keys_options, false);
   keys->require_subcommand(1);
   std::string name;
+  std::string daily_sends;
+  std::string budget;
+  const std::string daily_help =
+      "sends per UTC day (a number, 0 disables sending, or unlimited); default unlimited";
+  const std::string budget_help =
+      "remaining balance of sends (a number, 0 disables sending, or unlimited); default unlimited";
   CLI::App* create = keys->add_subcommand("create", "create a key and print it once");
   create->add_option("--name", name, "a unique name for the key")->required();
+  create->add_option("--daily-sends", daily_sends, daily_help);
+  create->add_option("--budget", budget, budget_help);
   create->fallthrough();  // --db and --config may follow the subcommand
   keys->add_subcommand("list", "list keys: name, prefix, created, last used, revoked")
       ->fallthrough();
   CLI::App* revoke = keys->add_subcommand("revoke", "revoke a key by name");
   revoke->add_option("name", name, "the key's name")->required();
   revoke->fallthrough();
+  CLI::App* set_budget =
+      keys->add_subcommand("set-budget", "change a key's daily cap and/or remaining balance");
+  set_budget->add_option("name", name, "the key's name")->required();
+  set_budget->add_option("--daily-sends", daily_sends, daily_help);
+  set_budget->add_option("--budget", budget, budget_help);
+  set_budget->fallthrough();
 
   try {
     app.parse(argc, argv);
@@ -160,12 +204,16 @@ int run_cli(int argc, char** argv) {
     ensure_sodium_initialized();
     SqliteStore store(
         SqliteOptions{config.db, config.sqlite_synchronous, config.sqlite_busy_timeout_ms});
+    const UnixSeconds now = SystemClock().now();
     if (*create) {
+      const BudgetChange change = budget_change(daily_sends, budget);  // checked before creating
       NewApiKey key = generate_api_key();
-      if (!store.create_api_key(name, key.prefix, key.hash, SystemClock().now())) {
+      std::optional<std::int64_t> id = store.create_api_key(name, key.prefix, key.hash, now);
+      if (!id) {
         std::cerr << "error: a key named \"" << name << "\" already exists\n";
         return 1;
       }
+      if (change.daily_limit || change.balance) update_send_budget(store, *id, change, now);
       std::cout << key.key << "\n";
       std::cerr << "Store this key now: it is shown only once (only its hash is kept).\n";
       return 0;
@@ -178,12 +226,27 @@ int run_cli(int argc, char** argv) {
       std::cout << "revoked " << name << "\n";
       return 0;
     }
-    std::printf("%-24s %-14s %-21s %-21s %s\n", "NAME", "PREFIX", "CREATED", "LAST USED",
-                "REVOKED");
+    if (*set_budget) {
+      const BudgetChange change = budget_change(daily_sends, budget);
+      if (!change.daily_limit && !change.balance) {
+        throw ConfigError("set-budget: give --daily-sends and/or --budget");
+      }
+      std::optional<ApiKeyRecord> key = store.find_api_key_by_name(name);
+      if (!key || key->revoked_at) {
+        std::cerr << "error: no active key named \"" << name << "\"\n";
+        return 1;
+      }
+      const SendBudget updated = update_send_budget(store, key->id, change, now);
+      std::cout << name << ": " << format_budget(updated, now) << "\n";
+      return 0;
+    }
+    std::printf("%-24s %-14s %-21s %-21s %-21s %s\n", "NAME", "PREFIX", "CREATED", "LAST USED",
+                "REVOKED", "BUDGET");
     for (const ApiKeyRecord& key : store.list_api_keys()) {
-      std::printf("%-24s %-14s %-21s %-21s %s\n", key.name.c_str(), key.prefix.c_str(),
+      std::printf("%-24s %-14s %-21s %-21s %-21s %s\n", key.name.c_str(), key.prefix.c_str(),
                   format_time(key.created_at).c_str(), format_time(key.last_used_at).c_str(),
-                  format_time(key.revoked_at).c_str());
+                  format_time(key.revoked_at).c_str(),
+                  format_budget(read_send_budget(store, key.id), now).c_str());
     }
     return 0;
   } catch (const ConfigError& e) {

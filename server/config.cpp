@@ -43,6 +43,25 @@ std::string one_of(const std::string& name, const std::string& text,
   throw ConfigError(name + ": must be one of " + list + " (got \"" + text + "\")");
 }
 
+// "a, b,c" -> {"a", "b", "c"}; empty items are dropped.
+std::vector<std::string> comma_list(const std::string& text) {
+  std::vector<std::string> items;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const std::size_t comma = std::min(text.find(',', start), text.size());
+    std::string item = text.substr(start, comma - start);
+    item.erase(0, item.find_first_not_of(" \t"));
+    item.erase(item.find_last_not_of(" \t") + 1);
+    if (!item.empty()) items.push_back(std::move(item));
+    start = comma + 1;
+  }
+  return items;
+}
+
+bool all_digits(const std::string& text) {
+  return std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
 template <class Int>
 Setting int_setting(std::string name, std::string help, Int Config::*member, Int min, Int max) {
   const Config defaults;  // not Config{}: that trips an internal error in GCC 12
@@ -363,6 +382,34 @@ std::vector<Setting> build_settings() {
   s.push_back(policy_int<std::size_t>(
       "max-message-length", "longest `message` template, characters", p.max_message_length, 16,
       2000, [](OtpPolicy& o, std::size_t v) { o.max_message_length = v; }));
+  s.push_back({"allowed-phone-prefixes",
+               "comma-separated digit prefixes of the numbers OTPs may be sent to (e.g. "
+               "\"233,234\"), or \"any\"; empty: the default country code only",
+               "", false, [](Config& c, const std::string& v) {
+                 if (v.empty()) {
+                   c.policy.allowed_phone_prefixes.reset();
+                   return;
+                 }
+                 if (v == "any") {
+                   c.policy.allowed_phone_prefixes = std::vector<std::string>{};
+                   return;
+                 }
+                 std::vector<std::string> prefixes = comma_list(v);
+                 for (const std::string& prefix : prefixes) {
+                   if (prefix.size() > 6 || prefix[0] == '0' || !all_digits(prefix)) {
+                     throw ConfigError(
+                         "allowed-phone-prefixes: each prefix must be 1-6 digits, "
+                         "not starting with 0, or the word any (got \"" +
+                         prefix + "\")");
+                   }
+                 }
+                 if (prefixes.empty()) throw ConfigError("allowed-phone-prefixes: no prefix given");
+                 c.policy.allowed_phone_prefixes = std::move(prefixes);
+               }});
+  s.push_back({"blocked-sender-ids",
+               "comma-separated sender names (from / sender_id) refused, case-insensitively", "",
+               false,
+               [](Config& c, const std::string& v) { c.policy.blocked_senders = comma_list(v); }});
   add_ussd_settings(s);
   return s;
 }

@@ -167,7 +167,8 @@ std::string trimmed(std::string_view text) {
   return std::string(text.substr(first, last - first + 1));
 }
 
-// "Authorization: Bearer KEY" (scheme case-insensitive) or "api-key: KEY".
+// "Authorization: Bearer KEY" (scheme case-insensitive), "api-key: KEY" or "X-API-Token: KEY"
+// (header names in any case).
 std::optional<std::string> api_key_from(const Http::Request& request) {
   // Pistache parses Authorization into a typed header, so it is not among the raw ones.
   if (auto authorization = request.headers().tryGet<Http::Header::Authorization>()) {
@@ -180,6 +181,7 @@ std::optional<std::string> api_key_from(const Http::Request& request) {
     }
   }
   if (auto raw = request.headers().tryGetRaw("api-key")) return trimmed(raw->value());
+  if (auto raw = request.headers().tryGetRaw("X-API-Token")) return trimmed(raw->value());
   return std::nullopt;
 }
 
@@ -235,6 +237,12 @@ int http_status_for(ErrorCode code) {
       return 404;
     case ErrorCode::MethodNotAllowed:
       return 405;
+    case ErrorCode::BudgetExhausted:
+    case ErrorCode::BudgetDisabled:
+      return 402;
+    case ErrorCode::SenderBlocked:
+    case ErrorCode::CountryNotAllowed:
+      return 403;
     case ErrorCode::OtpNotPending:
     case ErrorCode::ActiveOtpExists:
     case ErrorCode::IdempotencyKeyReused:
@@ -298,34 +306,34 @@ std::string HttpServer::client_ip(const Rest::Request& request) const {
   return request.address().host();
 }
 
-std::optional<ApiResponse> HttpServer::reject_before_handler(const RouteSpec& route,
-                                                             const Rest::Request& request,
-                                                             HttpContext& context) const {
+std::optional<Error> HttpServer::reject_before_handler(const RouteSpec& route,
+                                                       const Rest::Request& request,
+                                                       HttpContext& context) const {
   if (draining_.load()) {
     Error error =
         Error::make(ErrorCode::ShuttingDown, "The server is shutting down; retry shortly.");
     error.retry_after = 1;
-    return ApiResponse::error(error);
+    return error;
   }
   if (route.requires_json_body && request.body().size() > options_.max_body_bytes) {
-    return ApiResponse::error(Error::make(
+    return Error::make(
         ErrorCode::PayloadTooLarge,
-        "The body is larger than " + std::to_string(options_.max_body_bytes) + " bytes."));
+        "The body is larger than " + std::to_string(options_.max_body_bytes) + " bytes.");
   }
   if (route.requires_api_key) {
     std::optional<std::string> key = api_key_from(request);
     std::optional<AuthenticatedKey> identity = key ? authenticate_(*key) : std::nullopt;
     if (!identity) {
-      return ApiResponse::error(
-          Error::make(ErrorCode::Unauthorized,
-                      "A valid API key is required (Authorization: Bearer KEY, or api-key: KEY)."));
+      return Error::make(ErrorCode::Unauthorized,
+                         "A valid API key is required (Authorization: Bearer KEY, api-key: KEY or "
+                         "X-API-Token: KEY).");
     }
     context.api_key_id = identity->id;
     context.api_key_prefix = identity->prefix;
   }
-  if (route.requires_json_body && !is_json_content_type(request)) {
-    return ApiResponse::error(Error::make(ErrorCode::UnsupportedMediaType,
-                                          "Send the body as Content-Type: application/json."));
+  if (route.requires_json_body && !route.any_content_type && !is_json_content_type(request)) {
+    return Error::make(ErrorCode::UnsupportedMediaType,
+                       "Send the body as Content-Type: application/json.");
   }
   return std::nullopt;
 }
@@ -337,8 +345,12 @@ void HttpServer::dispatch(const RouteSpec& route, const Rest::Request& request,
   HttpContext context{request_id_from(request), client_ip(request), 0, ""};
   ApiResponse response;
   try {
-    std::optional<ApiResponse> rejected = reject_before_handler(route, request, context);
-    response = rejected ? std::move(*rejected) : route.handler(request, context);
+    if (std::optional<Error> rejected = reject_before_handler(route, request, context)) {
+      response = route.render_error ? route.render_error(*rejected, context)
+                                    : ApiResponse::error(*rejected);
+    } else {
+      response = route.handler(request, context);
+    }
   } catch (const std::exception& e) {
     // Storage failures (locked past busy_timeout, disk full) are worth a retry; say so.
     log_event(spdlog::level::err, "http.handler_failed",
@@ -350,7 +362,7 @@ void HttpServer::dispatch(const RouteSpec& route, const Rest::Request& request,
                     "The server could not complete the request; retry shortly. Request id: " +
                         context.request_id);
     error.retry_after = 1;
-    response = ApiResponse::error(error);
+    response = route.render_error ? route.render_error(error, context) : ApiResponse::error(error);
   }
   if (response.status == 405) {
     std::vector<Http::Method> allowed;
@@ -425,15 +437,11 @@ void HttpServer::start() {
           method, path,
           [this, path, allow](const Rest::Request& request, Http::ResponseWriter writer) {
             RouteSpec not_allowed{
-                request.method(),
-                path,
-                false,
-                false,
-                [allow](const Rest::Request&, HttpContext&) {
+                request.method(), path, false, false, [allow](const Rest::Request&, HttpContext&) {
                   return ApiResponse::error(Error::make(ErrorCode::MethodNotAllowed,
                                                         "This path accepts only: " + allow + "."));
-                },
-                path};
+                }};
+            not_allowed.log_path = path;
             dispatch(not_allowed, request, std::move(writer));
             return Rest::Route::Result::Ok;
           });

@@ -52,6 +52,12 @@ struct RouteSpec {
   bool requires_api_key = false;
   bool requires_json_body = false;  // else 415 UNSUPPORTED_MEDIA_TYPE
   RouteHandler handler;
+  // Renders the errors raised outside the handler (401, 413, 415, 503, an exception escaping
+  // the handler) for routes that speak another API's dialect; unset: ApiResponse::error.
+  std::function<ApiResponse(const Error&, const HttpContext&)> render_error = nullptr;
+  // With requires_json_body: accept the body whatever its Content-Type says (clients of the
+  // Arkesel API often send none); the handler still insists on JSON.
+  bool any_content_type = false;
   // Logged instead of the request's path, when that carries a secret (USSD path tokens).
   std::string log_path = {};
 };
@@ -90,11 +96,11 @@ class HttpServer {
   void dispatch(const RouteSpec& route, const Pistache::Rest::Request& request,
                 Pistache::Http::ResponseWriter writer);
   std::string client_ip(const Pistache::Rest::Request& request) const;
-  // The answer when the request must not reach the handler (draining, too large, no valid key,
+  // The error when the request must not reach the handler (draining, too large, no valid key,
   // wrong content type); sets the key in `context` when the route needs one.
-  std::optional<ApiResponse> reject_before_handler(const RouteSpec& route,
-                                                   const Pistache::Rest::Request& request,
-                                                   HttpContext& context) const;
+  std::optional<Error> reject_before_handler(const RouteSpec& route,
+                                             const Pistache::Rest::Request& request,
+                                             HttpContext& context) const;
 
   HttpServerOptions options_;
   Authenticator authenticate_;

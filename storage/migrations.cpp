@@ -91,6 +91,21 @@ CREATE TABLE idempotency (
 CREATE INDEX idempotency_by_created ON idempotency (created_at);
 )sql";
 
+// Send budgets per API key (a key without a row sends without limit), and the index the
+// Arkesel-compatible verify needs to find a phone's newest OTP under a key in any status.
+constexpr std::string_view kSchemaSendBudgets = R"sql(
+CREATE TABLE send_budgets (
+  api_key_id      INTEGER PRIMARY KEY,
+  daily_limit     INTEGER,
+  balance         INTEGER,
+  balance_granted INTEGER NOT NULL DEFAULT 0,
+  day             INTEGER NOT NULL DEFAULT 0,
+  sent_today      INTEGER NOT NULL DEFAULT 0,
+  sent_total      INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX otps_by_key_phone ON otps (api_key_id, phone, created_at);
+)sql";
+
 // USSD sessions between an aggregator's callbacks. One index serves both the idle sweep and the
 // purge; sessions are short-lived, so the table stays small.
 constexpr std::string_view kUssdSessions = R"sql(
@@ -114,9 +129,10 @@ CREATE TABLE ussd_sessions (
 CREATE INDEX ussd_sessions_by_last_seen ON ussd_sessions (last_seen_at);
 )sql";
 
-constexpr std::array<SqliteMigration, 2> kMigrations{{
+constexpr std::array<SqliteMigration, 3> kMigrations{{
     {1, "initial schema", kSchemaV1},
-    {2, "USSD sessions", kUssdSessions},
+    {2, "send budgets; newest OTP per key and phone", kSchemaSendBudgets},
+    {3, "USSD sessions", kUssdSessions},
 }};
 
 int user_version(SQLite::Database& db) {

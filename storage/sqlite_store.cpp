@@ -41,6 +41,15 @@ void bind_blob(SQLite::Statement& s, int index, const Bytes& bytes) {
   s.bind(index, bytes.empty() ? &kNothing : bytes.data(), static_cast<int>(bytes.size()));
 }
 
+void bind_optional_int64(SQLite::Statement& s, int index,
+                         const std::optional<std::int64_t>& value) {
+  if (value) {
+    s.bind(index, *value);
+  } else {
+    s.bind(index);  // NULL
+  }
+}
+
 std::int64_t as_limit(std::size_t limit) {
   return static_cast<std::int64_t>(std::min<std::size_t>(
       limit, static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max())));
@@ -92,6 +101,9 @@ const std::string kActiveOtpsForPhone =
     kSelectOtp +
     "WHERE phone = ?1 AND status = 'pending' AND expires_at > ?2 "
     "ORDER BY created_at DESC, rowid DESC";
+const std::string kFindLatestOtp = kSelectOtp +
+                                   "WHERE api_key_id = ?1 AND phone = ?2 "
+                                   "ORDER BY created_at DESC, rowid DESC LIMIT 1";
 const std::string kInsertOtp = "INSERT INTO otps (" + kOtpColumns +
                                ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
@@ -292,6 +304,15 @@ class SqliteStore::Transaction final : public OtpStoreTransaction {
     return result;
   }
 
+  std::optional<OtpRecord> find_latest_otp(std::int64_t api_key_id,
+                                           std::string_view phone) override {
+    auto s = connection_.statement(kFindLatestOtp);
+    s->bind(1, api_key_id);
+    bind_text(*s, 2, phone);
+    if (!s->executeStep()) return std::nullopt;
+    return read_otp(*s);
+  }
+
   void insert_otp(const OtpRecord& otp) override {
     require_writable("insert_otp");
     auto s = connection_.statement(kInsertOtp);
@@ -398,6 +419,33 @@ class SqliteStore::Transaction final : public OtpStoreTransaction {
     bind_text(*s, 1, scope);
     bind_text(*s, 2, key);
     s->bind(3, window_start);
+    s->exec();
+  }
+
+  std::optional<SendBudget> find_send_budget(std::int64_t api_key_id) override {
+    auto s = connection_.statement(
+        "SELECT daily_limit, balance, balance_granted, day, sent_today, sent_total "
+        "FROM send_budgets WHERE api_key_id = ?");
+    s->bind(1, api_key_id);
+    if (!s->executeStep()) return std::nullopt;
+    return SendBudget{optional_int64_at(*s, 0), optional_int64_at(*s, 1), int64_at(*s, 2),
+                      int64_at(*s, 3),          int64_at(*s, 4),          int64_at(*s, 5)};
+  }
+
+  void save_send_budget(std::int64_t api_key_id, const SendBudget& budget) override {
+    require_writable("save_send_budget");
+    auto s = connection_.statement(
+        "INSERT INTO send_budgets (api_key_id, daily_limit, balance, balance_granted, day, "
+        "sent_today, sent_total) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+        "ON CONFLICT (api_key_id) DO UPDATE SET daily_limit = ?2, balance = ?3, "
+        "balance_granted = ?4, day = ?5, sent_today = ?6, sent_total = ?7");
+    s->bind(1, api_key_id);
+    bind_optional_int64(*s, 2, budget.daily_limit);
+    bind_optional_int64(*s, 3, budget.balance);
+    s->bind(4, budget.balance_granted);
+    s->bind(5, budget.day);
+    s->bind(6, budget.sent_today);
+    s->bind(7, budget.sent_total);
     s->exec();
   }
 

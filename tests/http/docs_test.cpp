@@ -10,6 +10,7 @@
 #include <pistache/http_defs.h>
 
 #include "otp/errors.hpp"
+#include "server/arkesel_api.hpp"
 #include "server/config.hpp"
 #include "support/test_server.hpp"
 
@@ -95,11 +96,26 @@ TEST_CASE("every error code is checked by a black-box test", "[docs]") {
   // A code no test asserts could silently stop being returned; the HTTP tests compare
   // error_code(...) (or the raw body) against the literal, so the literal must appear there.
   std::string tests;
-  for (const char* file : {"tests/http/otp_api_test.cpp", "tests/http/otp_flows_test.cpp"}) {
+  for (const char* file : {"tests/http/otp_api_test.cpp", "tests/http/otp_flows_test.cpp",
+                           "tests/http/send_policy_test.cpp", "tests/http/arkesel_api_test.cpp"}) {
     tests += read_doc(file);
   }
   for (const ussd_otp::ErrorCode code : ussd_otp::kAllErrorCodes) {
     const std::string quoted = "\"" + std::string(ussd_otp::to_string(code)) + "\"";
+    INFO("no black-box test asserts " << quoted);
+    CHECK(tests.find(quoted) != std::string::npos);
+  }
+}
+
+TEST_CASE("docs: every Arkesel result code is documented and asserted by a black-box test",
+          "[docs]") {
+  const std::string api = read_doc("docs/api.md");
+  const std::string tests = read_doc("tests/http/arkesel_api_test.cpp");
+  for (const ussd_otp::ArkeselCode& code : ussd_otp::kArkeselCodes) {
+    const std::string row = "| " + std::string(code.code) + " | " + std::string(code.message);
+    INFO("docs/api.md has no table row starting " << row);
+    CHECK(api.find(row) != std::string::npos);
+    const std::string quoted = "\"" + std::string(code.code) + "\"";
     INFO("no black-box test asserts " << quoted);
     CHECK(tests.find(quoted) != std::string::npos);
   }

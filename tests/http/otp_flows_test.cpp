@@ -26,7 +26,7 @@ std::string wrong_pin_for(const std::string& code) {
 
 }  // namespace
 
-TEST_CASE("wrong pins count down, then lock; resend keeps the counter", "[http]") {
+TEST_CASE("wrong pins count down, then lock - resend keeps the counter", "[http]") {
   TestServer server;
   HttpClient client = server.client();
   const std::string id = new_otp(client, server, {{"maxAttempts", 3}});
@@ -108,7 +108,7 @@ TEST_CASE("resend: cooldown with retryAfter, then the same code, at most 5 sends
   CHECK(verify(client, server, id, code).status == 200);
 }
 
-TEST_CASE("expiry: verify and resend answer OTP_EXPIRED; status says expired", "[http]") {
+TEST_CASE("expiry: verify and resend answer OTP_EXPIRED - status says expired", "[http]") {
   TestServer server;
   HttpClient client = server.client();
   const std::string id =
@@ -152,7 +152,7 @@ TEST_CASE("GET shows status, counters, events and metadata, never the code", "[h
   CHECK(error_code(unknown) == "OTP_NOT_FOUND");
 }
 
-TEST_CASE("cancel: pending becomes cancelled; verify then says not found", "[http]") {
+TEST_CASE("cancel: pending becomes cancelled - verify then says not found", "[http]") {
   TestServer server;
   HttpClient client = server.client();
   const std::string id = new_otp(client, server);
@@ -305,7 +305,7 @@ TEST_CASE("/dev/inbox exists only in dev mode", "[http]") {
   CHECK(client.get("/dev/inbox?phone=0241234567").status == 404);
 }
 
-TEST_CASE("graceful stop lets an in-flight request finish; new ones get SHUTTING_DOWN", "[http]") {
+TEST_CASE("graceful stop lets an in-flight request finish - new ones get SHUTTING_DOWN", "[http]") {
   using namespace ussd_otp;
   HttpServerOptions options;
   options.port = 0;

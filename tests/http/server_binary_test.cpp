@@ -117,7 +117,7 @@ TEST_CASE("the server key file is created with mode 0600 next to the database", 
   CHECK(server.stop(SIGINT) == 0);
 }
 
-TEST_CASE("dev mode prints a stable API key; SIGTERM stops cleanly", "[binary]") {
+TEST_CASE("dev mode prints a stable API key - SIGTERM stops cleanly", "[binary]") {
   TempDir dir;
   const std::string db = dir.file("dev.db").string();
   std::string first_key;
@@ -197,4 +197,41 @@ TEST_CASE("a port already taken is reported with the address and exit status 1",
   CHECK(second.exit_code == 1);
   CHECK(second.err.find("cannot listen on " + address) != std::string::npos);
   CHECK(first.stop(SIGTERM) == 0);
+}
+
+TEST_CASE("keys create with a budget and keys set-budget", "[binary]") {
+  TempDir dir;
+  const std::string db = dir.file("budget.db").string();
+  auto bad =
+      run_server_command({"keys", "create", "--name", "shop", "--budget", "lots", "--db", db});
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.err.find("--budget") != std::string::npos);
+  auto created = run_server_command(
+      {"keys", "create", "--name", "shop", "--daily-sends", "1", "--budget", "5", "--db", db});
+  REQUIRE(created.exit_code == 0);  // the failed attempt above created nothing
+  const std::string key = created.out.substr(0, created.out.find('\n'));
+  CHECK(run_server_command({"keys", "list", "--db", db}).out.find("daily 0/1, balance 5") !=
+        std::string::npos);
+
+  {
+    ServerProcess server(dir.path(), {"--db", db});
+    HttpClient client(server.url());
+    const std::vector<std::string> auth = {"api-key: " + key};
+    const json body = {
+        {"phone_number", "0241234567"}, {"sender_id", "Shop"}, {"message", "Code: %otp_code%"}};
+    CHECK(client.post_json("/api/otp/generate", body, auth).json()["code"] == "1000");
+    CHECK(server.stop(SIGTERM) == 0);
+  }
+  // Without dev mode no gateway is configured, so nothing reached one and nothing was charged.
+  CHECK(run_server_command({"keys", "list", "--db", db}).out.find("daily 0/1, balance 5") !=
+        std::string::npos);
+
+  auto changed = run_server_command(
+      {"keys", "set-budget", "shop", "--daily-sends", "unlimited", "--budget", "0", "--db", db});
+  CHECK(changed.exit_code == 0);
+  CHECK(changed.out == "shop: daily 0/unlimited, balance 0\n");
+  CHECK(run_server_command({"keys", "set-budget", "shop", "--db", db}).exit_code == 2);
+  CHECK(
+      run_server_command({"keys", "set-budget", "nobody", "--budget", "1", "--db", db}).exit_code ==
+      1);
 }

@@ -106,14 +106,14 @@ TEST_CASE("migrations from an empty file reach the latest version", "[storage]")
     CHECK(SqliteStore::latest_schema_version() == sqlite_migrations().back().version);
   }
   const auto tables = schema_names(options.path, "table");
-  for (const char* table :
-       {"api_keys", "otps", "otp_events", "outbox", "rate_counters", "idempotency"}) {
+  for (const char* table : {"api_keys", "otps", "otp_events", "outbox", "rate_counters",
+                            "idempotency", "send_budgets"}) {
     INFO(table);
     CHECK(tables.count(table) == 1);
   }
   const auto indexes = schema_names(options.path, "index");
   for (const char* index : {"otps_active_by_phone", "otps_pending_by_expiry", "otps_by_created",
-                            "outbox_by_next_attempt"}) {
+                            "outbox_by_next_attempt", "otps_by_key_phone"}) {
     INFO(index);
     CHECK(indexes.count(index) == 1);
   }
@@ -698,6 +698,69 @@ TEST_CASE("the hot lookups use the partial indexes", "[storage]") {
   CHECK_THAT(plan("SELECT id FROM otps WHERE status = 'pending' AND expires_at <= 5 "
                   "ORDER BY expires_at LIMIT 10"),
              Catch::Contains("otps_pending_by_expiry"));
+}
+
+TEST_CASE("find_latest_otp returns the newest OTP of a key and phone in any status", "[storage]") {
+  TempDir dir;
+  SqliteStore store(options_in(dir));
+  store.write([](OtpStoreTransaction& tx) {
+    tx.insert_otp(make_otp("otp_old", 1, "233241234567", kNow, kNow + 300));
+    OtpRecord newer = make_otp("otp_new", 1, "233241234567", kNow + 10, kNow + 310);
+    newer.status = OtpStatus::Verified;
+    tx.insert_otp(newer);
+    tx.insert_otp(make_otp("otp_other_key", 2, "233241234567", kNow + 20, kNow + 320));
+  });
+  store.read([](OtpStoreTransaction& tx) {
+    auto latest = tx.find_latest_otp(1, "233241234567");
+    REQUIRE(latest);
+    CHECK(latest->id == "otp_new");
+    CHECK(latest->status == OtpStatus::Verified);
+    CHECK_FALSE(tx.find_latest_otp(1, "233200000000"));
+    CHECK_FALSE(tx.find_latest_otp(3, "233241234567"));
+  });
+}
+
+TEST_CASE("send budgets round-trip with unlimited fields as NULL", "[storage]") {
+  TempDir dir;
+  const auto options = options_in(dir);
+  {
+    SqliteStore store(options);
+    store.read([](OtpStoreTransaction& tx) { CHECK_FALSE(tx.find_send_budget(1)); });
+    store.write([](OtpStoreTransaction& tx) {
+      tx.save_send_budget(1, SendBudget{std::nullopt, 40, 50, 19675, 3, 10});
+      tx.save_send_budget(2, SendBudget{5, std::nullopt, 0, 19675, 1, 1});
+      tx.save_send_budget(1, SendBudget{std::nullopt, 39, 50, 19675, 4, 11});  // replaces
+    });
+  }
+  SqliteStore store(options);
+  store.read([](OtpStoreTransaction& tx) {
+    auto first = tx.find_send_budget(1);
+    REQUIRE(first);
+    CHECK_FALSE(first->daily_limit);
+    CHECK(first->balance == 39);
+    CHECK(first->balance_granted == 50);
+    CHECK(first->day == 19675);
+    CHECK(first->sent_today == 4);
+    CHECK(first->sent_total == 11);
+    auto second = tx.find_send_budget(2);
+    REQUIRE(second);
+    CHECK(second->daily_limit == 5);
+    CHECK_FALSE(second->balance);
+  });
+}
+
+TEST_CASE("update_send_budget changes only the limits it is given", "[storage]") {
+  TempDir dir;
+  SqliteStore store(options_in(dir));
+  update_send_budget(store, 7, {SendLimit{10}, std::nullopt}, kNow);
+  SendBudget updated = update_send_budget(store, 7, {std::nullopt, SendLimit{100}}, kNow);
+  CHECK(updated.daily_limit == 10);
+  CHECK(updated.balance == 100);
+  CHECK(updated.balance_granted == 100);
+  updated = update_send_budget(store, 7, {SendLimit{}, std::nullopt}, kNow);
+  CHECK_FALSE(updated.daily_limit);
+  CHECK(updated.balance == 100);
+  CHECK(read_send_budget(store, 7)->balance == 100);
 }
 
 }  // namespace ussd_otp

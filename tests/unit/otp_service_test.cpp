@@ -17,6 +17,7 @@
 #include "otp/delivery.hpp"
 #include "otp/errors.hpp"
 #include "otp/otp_service.hpp"
+#include "otp/send_budget.hpp"
 #include "otp/types.hpp"
 #include "storage/sqlite_store.hpp"
 #include "support/temp_dir.hpp"
@@ -1204,6 +1205,131 @@ TEST_CASE("verify does the same hashing work for unknown ids as for known ones",
   CHECK(known_id_work == 1);
   CHECK(unknown_id_work == known_id_work);
   CHECK(other_key_work == known_id_work);
+}
+
+// ---------------------------------------------------------------------------------------------
+// send budgets, sender block list, allowed prefixes, replacing, verify by phone
+
+TEST_CASE("budgets are charged per gateway attempt, failed ones included", "[policy][budget]") {
+  Harness h;
+  update_send_budget(*h.store, kKey, {std::nullopt, SendLimit{3}}, h.clock.now());
+  h.channel.fail = true;
+  REQUIRE(h.service->request(input_for(), context_for()));
+  h.deliver();
+  CHECK(read_send_budget(*h.store, kKey)->balance == 2);
+  h.clock.advance(5);  // the retry is due
+  h.deliver();
+  CHECK(h.channel.attempts == 2);
+  CHECK(read_send_budget(*h.store, kKey)->balance == 1);
+  CHECK(read_send_budget(*h.store, kKey)->sent_total == 2);
+  // Another key's budget is untouched, and a key without one is never charged.
+  CHECK_FALSE(read_send_budget(*h.store, kOtherKey));
+}
+
+TEST_CASE("sends queued beyond the budget are dropped unsent with an event", "[policy][budget]") {
+  Harness h;
+  update_send_budget(*h.store, kKey, {std::nullopt, SendLimit{1}}, h.clock.now());
+  // Both pass the request-time check: nothing has been charged yet.
+  auto first = h.service->request(input_for(phone_number(1)), context_for());
+  auto second = h.service->request(input_for(phone_number(2)), context_for());
+  REQUIRE(first);
+  REQUIRE(second);
+  const DispatchReport report = h.service->dispatch_due(h.channel, 100);
+  CHECK(report.delivered == 1);
+  CHECK(report.dropped == 1);
+  CHECK(h.channel.sent.size() == 1);
+  const std::string dropped = h.channel.sent[0].otp_id == first->id ? second->id : first->id;
+  const auto events = h.view(dropped).events;
+  REQUIRE(has_event(events, event::kDeliveryFailed));
+  CHECK(events.back().detail == "send budget used up");
+  CHECK(h.service->request(input_for(phone_number(3)), context_for()).error().code ==
+        ErrorCode::BudgetExhausted);
+}
+
+TEST_CASE("a refused budget leaves the active OTP alone", "[policy][budget]") {
+  Harness h;
+  const auto issued = h.issue();
+  update_send_budget(*h.store, kKey, {SendLimit{0}, std::nullopt}, h.clock.now());
+  OtpRequestInput again = input_for();
+  again.replace_active = true;
+  CHECK(h.service->request(again, context_for()).error().code == ErrorCode::BudgetDisabled);
+  CHECK(h.view(issued.id).status == OtpStatus::Pending);
+  h.clock.advance(61);  // past the resend cooldown, which is checked first
+  CHECK(h.service->resend(kKey, issued.id).error().code == ErrorCode::BudgetDisabled);
+}
+
+TEST_CASE("blocked senders and phone prefixes are policy", "[policy]") {
+  OtpPolicy policy;
+  policy.blocked_senders = {"Bank"};
+  CHECK(policy.sender_blocked("BANK"));
+  CHECK_FALSE(policy.sender_blocked("Banks"));
+  CHECK(policy.phone_allowed("233241234567"));  // nullopt: the default country only
+  CHECK_FALSE(policy.phone_allowed("447911123456"));
+  policy.allowed_phone_prefixes = std::vector<std::string>{};
+  CHECK(policy.phone_allowed("447911123456"));  // empty: anywhere
+  policy.allowed_phone_prefixes = std::vector<std::string>{"23320", "44"};
+  CHECK(policy.phone_allowed("447911123456"));
+  CHECK_FALSE(policy.phone_allowed("233241234567"));
+
+  Harness h(policy);
+  OtpRequestInput blocked = input_for("0201234567");
+  blocked.sender = "bank";
+  CHECK(h.service->request(blocked, context_for()).error().code == ErrorCode::SenderBlocked);
+  CHECK(h.service->request(input_for(), context_for()).error().code ==
+        ErrorCode::CountryNotAllowed);
+  // Field problems come first, then the sender, then the phone.
+  blocked.pin_length = 99;
+  CHECK(h.service->request(blocked, context_for()).error().code == ErrorCode::ValidationError);
+}
+
+TEST_CASE("replace_active cancels the active OTP and issues a new one", "[policy]") {
+  Harness h;
+  const auto first = h.issue();
+  OtpRequestInput again = input_for();
+  again.replace_active = true;
+  const auto second = h.issue(again);
+  CHECK(second.id != first.id);
+  CHECK(h.view(first.id).status == OtpStatus::Cancelled);
+  CHECK(h.view(first.id).events.back().detail == "replaced");
+  CHECK(h.service->verify(kKey, first.id, first.code).error().code == ErrorCode::OtpNotFound);
+  CHECK(h.service->request(input_for(), context_for()).error().code ==
+        ErrorCode::ActiveOtpExists);  // without the flag the core rule holds
+}
+
+TEST_CASE("verify_latest checks the newest OTP for the phone under the key", "[policy]") {
+  Harness h;
+  CHECK(h.service->verify_latest(kKey, "02x", "123456").error().code == ErrorCode::InvalidPhone);
+  CHECK(h.service->verify_latest(kKey, kLocalPhone, "123456").error().code ==
+        ErrorCode::OtpNotFound);
+  const auto issued = h.issue();
+  CHECK(h.service->verify_latest(kOtherKey, kLocalPhone, issued.code).error().code ==
+        ErrorCode::OtpNotFound);
+  const Error wrong =
+      h.service->verify_latest(kKey, "+233 24 123 4567", wrong_code(issued.code)).error();
+  CHECK(wrong.code == ErrorCode::InvalidPin);
+  CHECK(wrong.attempts_remaining == 2);
+  REQUIRE(h.service->verify_latest(kKey, kPhone, issued.code));
+  const Error used = h.service->verify_latest(kKey, kPhone, issued.code).error();
+  CHECK(used.code == ErrorCode::OtpNotPending);
+  CHECK(used.status == "verified");
+
+  h.clock.advance(10);
+  const auto next = h.issue();
+  h.clock.advance(5 * 60);
+  CHECK(h.service->verify_latest(kKey, kPhone, next.code).error().code == ErrorCode::OtpExpired);
+}
+
+TEST_CASE("verify_latest locks like verify and stays locked", "[policy]") {
+  Harness h;
+  const auto issued = h.issue();
+  for (int i = 0; i < 2; ++i) {
+    CHECK(h.service->verify_latest(kKey, kPhone, wrong_code(issued.code)).error().code ==
+          ErrorCode::InvalidPin);
+  }
+  CHECK(h.service->verify_latest(kKey, kPhone, wrong_code(issued.code)).error().code ==
+        ErrorCode::OtpLocked);
+  CHECK(h.service->verify_latest(kKey, kPhone, issued.code).error().code == ErrorCode::OtpLocked);
+  CHECK(h.view(issued.id).status == OtpStatus::Locked);
 }
 
 }  // namespace ussd_otp

@@ -1,0 +1,48 @@
+// The Arkesel-compatible OTP endpoints: Arkesel's fields and result codes over the same OTP core.
+#pragma once
+
+#include <array>
+#include <string_view>
+
+#include "otp/otp_service.hpp"
+#include "server/http_server.hpp"
+
+namespace ussd_otp {
+
+struct ArkeselDependencies {
+  OtpService& otp;
+  // No voice provider exists yet, so `"medium": "voice"` answers 1004; set it when one is wired.
+  bool voice_delivery = false;
+};
+
+struct ArkeselCode {
+  std::string_view code;
+  std::string_view message;
+};
+
+// Every result code the Arkesel API answers with, with its message (Arkesel's published texts).
+inline constexpr std::array<ArkeselCode, 18> kArkeselCodes{{
+    {"1000", "Successful, Message delivered"},
+    {"1001", "Validation error (Missing required field)"},
+    {"1002", "Message must contain a slot for otp code, like %otp_code%"},
+    {"1003", "This Sender ID have Blocked By Administrator"},
+    {"1004", "SMS gateway not active or credential not found"},
+    {"1005", "Invalid phone number"},
+    {"1006", "OTP is not allowed in your Country"},
+    {"1007", "Insufficient balance"},
+    {"1008", "Insufficient balance"},
+    {"1009", "You can not send more than 500 characters using voice medium"},
+    {"1011", "Internal error"},
+    {"1100", "Successful"},
+    {"1101", "Validation error (Missing required field)"},
+    {"1102", "Invalid phone number"},
+    {"1103", "Invalid phone number"},
+    {"1104", "Invalid code"},
+    {"1105", "Code has expired"},
+    {"1106", "Internal error"},
+}};
+
+// POST /api/otp/generate and POST /api/otp/verify.
+void add_arkesel_routes(HttpServer& server, const ArkeselDependencies& deps);
+
+}  // namespace ussd_otp
