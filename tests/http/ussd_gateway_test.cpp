@@ -1,0 +1,184 @@
+// The USSD gateway over HTTP, whatever the dialect: callback security, failures, sessions,
+// lookup limits and languages. Africa's Talking is the carrier (its wire format is simplest).
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <catch2/catch.hpp>
+
+#include "http/ussd_calls.hpp"
+
+using namespace ussd_otp::testing;
+using ussd_otp::Config;
+
+namespace {
+
+const std::vector<std::string> kForm{"Content-Type: application/x-www-form-urlencoded"};
+const std::string kToken = "s3cret-token-0123456789";
+
+std::string at_body(const std::string& session, const std::string& text,
+                    const std::string& service_code = "%2A889%2A142%23",
+                    const std::string& phone = "%2B233241234567") {
+  return "sessionId=" + session + "&serviceCode=" + service_code + "&phoneNumber=" + phone +
+         "&networkCode=62001&text=" + text;
+}
+
+HttpResponse at_post(HttpClient& client, const std::string& body,
+                     const std::string& path = "/ussd/africastalking",
+                     std::vector<std::string> headers = kForm) {
+  return client.post_raw(path, body, headers);
+}
+
+std::string session_column(const TestServer& server, const std::string& id,
+                           const std::string& column) {
+  SQLite::Database db(server.db_path().string(), SQLite::OPEN_READONLY);
+  SQLite::Statement row(
+      db, "SELECT " + column + " FROM ussd_sessions WHERE dialect = 'africastalking' AND id = ?");
+  row.bind(1, id);
+  if (!row.executeStep()) return "<none>";
+  return row.getColumn(0).isNull() ? "<null>" : row.getColumn(0).getString();
+}
+
+}  // namespace
+
+TEST_CASE("ussd gateway: a disabled dialect is not there", "[ussd][gateway]") {
+  TestServer server([](Config& c) { c.ussd.dialects["africastalking"].enabled = "false"; });
+  auto client = server.client();
+  const HttpResponse response = at_post(client, at_body("g1", ""));
+  CHECK(response.status == 404);
+  CHECK(error_code(response) == "NOT_FOUND");
+}
+
+TEST_CASE("ussd gateway: outside dev mode an unprotected dialect stays off unless enabled",
+          "[ussd][gateway]") {
+  TestServer off([](Config& c) { c.dev = false; });
+  auto client = off.client();
+  CHECK(at_post(client, at_body("g2", "")).status == 404);
+
+  TestServer on([](Config& c) {
+    c.dev = false;
+    c.ussd.dialects["africastalking"].enabled = "true";
+  });
+  auto on_client = on.client();
+  CHECK(at_post(on_client, at_body("g3", "")).status == 200);
+}
+
+TEST_CASE("ussd gateway: a path token is required and never logged", "[ussd][gateway]") {
+  TestServer server([](Config& c) { c.ussd.dialects["africastalking"].path_token = kToken; });
+  auto client = server.client();
+  CHECK(at_post(client, at_body("g4", "")).status == 404);
+  const HttpResponse wrong = at_post(client, at_body("g4", ""), "/ussd/africastalking/wrong-token");
+  CHECK(wrong.status == 404);
+  CHECK(error_code(wrong) == "NOT_FOUND");
+  const HttpResponse right = at_post(client, at_body("g4", ""), "/ussd/africastalking/" + kToken);
+  CHECK(right.status == 200);
+  CHECK(right.body.rfind("CON ", 0) == 0);
+  const HttpResponse events =
+      at_post(client, "sessionId=g4&status=Success", "/ussd/africastalking/" + kToken + "/events");
+  CHECK(events.status == 200);
+}
+
+TEST_CASE("ussd gateway: the source address must be on the allow-list", "[ussd][gateway]") {
+  TestServer server([](Config& c) {
+    c.ussd.dialects["africastalking"].allowed_ips = "10.0.0.0/8, 192.0.2.7";
+    c.trusted_proxy_header = "X-Forwarded-For";
+  });
+  auto client = server.client();
+  const HttpResponse refused = at_post(client, at_body("g5", ""));  // from 127.0.0.1
+  CHECK(refused.status == 403);
+  CHECK(error_code(refused) == "FORBIDDEN");
+  std::vector<std::string> proxied = kForm;
+  proxied.push_back("X-Forwarded-For: 203.0.113.9, 10.20.30.40");
+  CHECK(at_post(client, at_body("g5", ""), "/ussd/africastalking", proxied).status == 200);
+  // Only the right-most entry counts: the client can forge the rest.
+  proxied.back() = "X-Forwarded-For: 10.20.30.40, 203.0.113.9";
+  CHECK(at_post(client, at_body("g6", ""), "/ussd/africastalking", proxied).status == 403);
+}
+
+TEST_CASE("ussd gateway: an unexpected service code is refused", "[ussd][gateway]") {
+  TestServer server(
+      [](Config& c) { c.ussd.dialects["africastalking"].service_code = "*889*142#"; });
+  auto client = server.client();
+  CHECK(at_post(client, at_body("g7", "")).status == 200);
+  CHECK(at_post(client, at_body("g8", "", "%2A889%2A142%2A0241234567%23")).status == 200);
+  const HttpResponse other = at_post(client, at_body("g9", "", "%2A123%23"));
+  CHECK(other.status == 403);
+  CHECK(error_code(other) == "FORBIDDEN");
+}
+
+TEST_CASE("ussd gateway: a locked database gets a polite final screen not a 500",
+          "[ussd][gateway]") {
+  TestServer server([](Config& c) { c.sqlite_busy_timeout_ms = 200; });
+  auto client = server.client();
+  SQLite::Database other(server.db_path().string(), SQLite::OPEN_READWRITE);
+  other.exec("BEGIN IMMEDIATE");
+  const HttpResponse answer = at_post(client, at_body("g10", ""));
+  other.exec("ROLLBACK");
+  CHECK(answer.status == 200);
+  CHECK(answer.body == "END Service unavailable. Please try again.");
+}
+
+TEST_CASE("ussd gateway: lookups are limited per MSISDN", "[ussd][gateway]") {
+  TestServer server([](Config& c) {
+    c.ussd.lookups_per_window = 2;
+    c.ussd.lookup_window_seconds = 600;
+  });
+  auto client = server.client();
+  issue_otp(server, client);
+  CHECK(at_post(client, at_body("g11", "0241234567")).body.rfind("END Your ACME code is", 0) == 0);
+  CHECK(at_post(client, at_body("g12", "0241234568")).body ==
+        "END No active code for 024 123 4568.");
+  // The sliding window says how long; the clock's place in the window decides the figure.
+  CHECK_THAT(at_post(client, at_body("g13", "0241234567")).body,
+             Catch::Matches("END Too many requests\\. Try again in ([1-9]|10) min\\."));
+  // Another subscriber is not affected.
+  CHECK(at_post(client, at_body("g14", "0241234568", "%2A889%2A142%23", "%2B233241234568")).body ==
+        "END No active code for 024 123 4568.");
+  server.clock().advance(1200);
+  CHECK(at_post(client, at_body("g15", "0241234567")).body.rfind("END ", 0) == 0);
+}
+
+TEST_CASE("ussd gateway: idle sessions expire then are swept", "[ussd][gateway]") {
+  TestServer server;
+  auto client = server.client();
+  at_post(client, at_body("g16", ""));
+  CHECK(session_column(server, "g16", "ended_at") == "<null>");
+  server.clock().advance(181);
+  // A non-path dialect would say the same; Africa's Talking's own sessions end at 180 s.
+  CHECK(at_post(client, at_body("g16", "0241234567")).body ==
+        "END Your session has expired. Dial *889*142# to start again.");
+
+  at_post(client, at_body("g17", ""));
+  server.clock().advance(181);
+  CHECK(server.app().ussd().sweep(100) >= 1);
+  CHECK(session_column(server, "g17", "end_reason") == "idle");
+  server.clock().advance(25 * 3600);
+  server.app().ussd().sweep(100);
+  CHECK(session_column(server, "g17", "id") == "<none>");
+}
+
+TEST_CASE("ussd gateway: language by service code then by the dialer's country",
+          "[ussd][gateway]") {
+  TestServer server([](Config& c) {
+    c.ussd.service_codes = {"*889*142#", "*889*143#"};
+    c.ussd.language_by_service_code = {{"*889*143#", "fr"}};
+    c.ussd.language_by_prefix = {{"225", "fr"}};
+    c.policy.phone_rules.national_number_length = 0;  // accept Ivorian numbers too
+  });
+  auto client = server.client();
+  CHECK(at_post(client, at_body("g18", "")).body ==
+        "CON Enter the phone number your code was sent to:");
+  CHECK(at_post(client, at_body("g19", "", "%2A889%2A143%23")).body ==
+        "CON Entrez le numero de telephone qui a recu votre code:");
+  CHECK(at_post(client, at_body("g20", "", "%2A889%2A142%23", "%2B2250701234567")).body ==
+        "CON Entrez le numero de telephone qui a recu votre code:");
+  // The final screen names the code that was dialled.
+  CHECK(at_post(client, at_body("g21", "1*2*3", "%2A889%2A143%23")).body ==
+        "END Trop d'erreurs de saisie. Composez *889*143# pour reessayer.");
+}
+
+TEST_CASE("ussd gateway: an MSISDN that is not a phone number ends politely", "[ussd][gateway]") {
+  TestServer server;
+  auto client = server.client();
+  const HttpResponse answer =
+      at_post(client, at_body("g22", "0241234567", "%2A889%2A142%23", "not-a-number"));
+  CHECK(answer.status == 200);
+  CHECK(answer.body == "END Service unavailable. Please try again.");
+}
