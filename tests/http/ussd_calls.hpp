@@ -26,8 +26,8 @@ inline IssuedOtp issue_otp(TestServer& server, HttpClient& client,
                            std::size_t messages_before = 0, const std::string& auth = "") {
   nlohmann::json body{{"phone", phone}};
   if (!from.empty()) body["from"] = from;
-  const HttpResponse created = client.post_json("/v1/otp/request", body,
-                                                {auth.empty() ? server.auth() : auth});
+  const HttpResponse created =
+      client.post_json("/v1/otp/request", body, {auth.empty() ? server.auth() : auth});
   REQUIRE(created.status == 201);
   const std::string id = created.json()["data"]["id"];
   const std::string message = server.wait_for_message(phone, messages_before + 1);
