@@ -1,4 +1,4 @@
--- Seeds OTPs for the verify scenarios and appends "id pin" lines to OUT_DIR/seed-<tid>.txt.
+-- Seeds OTPs for the verify and USSD scenarios and appends "id pin phone" lines to OUT_DIR/seed-<tid>.txt.
 -- Each thread creates up to TARGET OTPs (phones "0" PREFIX tid CHUNK(2) COUNTER(5): distinct
 -- across chunks), then reads each code back from GET /dev/inbox?phone=... (MODE "codes");
 -- MODE "ids" records only the ids (pin "-"). Responses identify themselves (an OTP id or an
@@ -32,8 +32,8 @@ local function maybe_finish()
   end
 end
 
-local function record(id, pin)
-  out:write(id, " ", pin, "\n")
+local function record(id, pin, phone)
+  out:write(id, " ", pin, " ", phone, "\n")
   recorded = recorded + 1
   recorded_total = recorded
 end
@@ -64,7 +64,7 @@ function response(status, headers, body)
     local id = body:match('"id":"(otp_[%w]+)"')
     local phone = body:match('"phone":"(%d+)"')
     if mode == "ids" then
-      record(id, "-")
+      record(id, "-", phone)
     else
       pending_ids[phone] = id
       tail = tail + 1
@@ -80,7 +80,7 @@ function response(status, headers, body)
     end
     if code then
       pending_ids[phone] = nil
-      record(id, code)
+      record(id, code, phone)
     else
       tail = tail + 1  -- not delivered yet (the dispatcher runs in the background): ask again
       queue[tail] = phone

@@ -1,4 +1,4 @@
--- POST /v1/otp/verify against seeded OTPs (files OUT_DIR/seed-*.txt with "id pin" lines).
+-- POST /v1/otp/verify against seeded OTPs (files OUT_DIR/seed-*.txt with "id pin phone" lines).
 -- MODE "correct": each OTP once, with its real pin (expect 200). Once a thread's share runs out
 --   it sends an unknown id (404), so exhaustion shows up in the status counts, never hidden.
 -- MODE "wrong": pin "000000" round-robin over the OTPs (maxAttempts 10 when seeded): attempts
@@ -18,7 +18,7 @@ function init(args)
   local listing = io.popen('ls "' .. dir .. '"/seed-*.txt 2>/dev/null')
   for path in listing:lines() do
     for line in io.lines(path) do
-      local id, pin = line:match("^(%S+) (%S+)$")
+      local id, pin = line:match("^(%S+) (%S+)")
       if id then
         if n % nthreads == tid then
           table.insert(ids, id)
