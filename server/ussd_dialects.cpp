@@ -8,7 +8,8 @@ namespace ussd_otp {
   X(africastalking)          \
   X(arkesel)                 \
   X(hubtel)                  \
-  X(nalo)
+  X(nalo)                    \
+  X(moolre)
 
 #define USSD_OTP_DECLARE(name) std::unique_ptr<UssdDialect> make_##name##_dialect();
 USSD_OTP_DIALECTS(USSD_OTP_DECLARE)
