@@ -120,3 +120,16 @@ TEST_CASE("ussd arkesel: malformed requests get a 400 naming the field", "[ussd]
   CHECK(error_code(post(client, "[1,2]")) == "INVALID_JSON");
   CHECK(client.get(kPath).status == 405);
 }
+
+TEST_CASE("ussd arkesel: a userID other than the configured one is refused", "[ussd][arkesel]") {
+  TestServer server(
+      [](ussd_otp::Config& config) { config.ussd.dialects["arkesel"].user_id = "OURS"; });
+  auto client = server.client();
+  const HttpResponse refused =
+      post(client, fixture("arkesel", "dial.json", {{"session_id", "ark-u1"}}));
+  CHECK(refused.status == 403);
+  CHECK(error_code(refused) == "FORBIDDEN");
+  auto ours = nlohmann::json::parse(fixture("arkesel", "dial.json", {{"session_id", "ark-u2"}}));
+  ours["userID"] = "OURS";
+  CHECK(post(client, ours.dump()).status == 200);
+}

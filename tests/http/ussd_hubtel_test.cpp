@@ -172,3 +172,18 @@ TEST_CASE("ussd hubtel: malformed requests get a 400 naming the field", "[ussd][
   CHECK(error_code(not_json) == "INVALID_JSON");
   CHECK(error_code(post(client, "\"Initiation\"")) == "INVALID_JSON");
 }
+
+TEST_CASE("ussd hubtel: a ServiceCode other than the configured one is refused", "[ussd][hubtel]") {
+  TestServer server(
+      [](ussd_otp::Config& config) { config.ussd.dialects["hubtel"].service_code = "*889*142#"; });
+  auto client = server.client();
+  // Hubtel's bare "889*142" is the same code.
+  CHECK(post(client, fixture("hubtel", "initiation.json", {{"session_id", "hub-c1"}})).status ==
+        200);
+  auto other =
+      nlohmann::json::parse(fixture("hubtel", "initiation.json", {{"session_id", "hub-c2"}}));
+  other["ServiceCode"] = "713";
+  const HttpResponse refused = post(client, other.dump());
+  CHECK(refused.status == 403);
+  CHECK(error_code(refused) == "FORBIDDEN");
+}

@@ -131,3 +131,15 @@ TEST_CASE("ussd moolre: malformed requests get a 400 naming the field", "[ussd][
   CHECK(error_code(post(client, "[1,2]")) == "INVALID_JSON");
   CHECK(client.get(kPath).status == 405);
 }
+
+TEST_CASE("ussd moolre: an extension other than the configured code is refused", "[ussd][moolre]") {
+  TestServer server(
+      [](ussd_otp::Config& config) { config.ussd.dialects["moolre"].service_code = "*203*142#"; });
+  auto client = server.client();
+  CHECK(post(client, fixture("moolre", "dial.json", {{"session_id", "moo-c1"}})).status == 200);
+  auto other = nlohmann::json::parse(fixture("moolre", "dial.json", {{"session_id", "moo-c2"}}));
+  other["extension"] = 109;
+  const HttpResponse refused = post(client, other.dump());
+  CHECK(refused.status == 403);
+  CHECK(error_code(refused) == "FORBIDDEN");
+}

@@ -129,3 +129,16 @@ TEST_CASE("ussd nalo: malformed requests get a 400 naming the field", "[ussd][na
   CHECK(error_code(post(client, "[1,2]")) == "INVALID_JSON");
   CHECK(client.get(kPath).status == 405);
 }
+
+TEST_CASE("ussd nalo: a USERID other than the configured one is refused", "[ussd][nalo]") {
+  TestServer server(
+      [](ussd_otp::Config& config) { config.ussd.dialects["nalo"].user_id = "OURS"; });
+  auto client = server.client();
+  const HttpResponse refused =
+      post(client, fixture("nalo", "dial.json", {{"session_id", "nal-u1"}}));
+  CHECK(refused.status == 403);
+  CHECK(error_code(refused) == "FORBIDDEN");
+  auto ours = nlohmann::json::parse(fixture("nalo", "dial.json", {{"session_id", "nal-u2"}}));
+  ours["USERID"] = "OURS";
+  CHECK(post(client, ours.dump()).status == 200);
+}
