@@ -2,6 +2,7 @@
 // HTTP-free so each dialect is unit-tested on bytes; server/ussd_routes.cpp does the HTTP.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
