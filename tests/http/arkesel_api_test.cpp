@@ -322,6 +322,7 @@ TEST_CASE("arkesel: a storage failure answers 1011 on generate and 1106 on verif
   TestServer server([](ussd_otp::Config& config) { config.sqlite_busy_timeout_ms = 200; });
   HttpClient client = server.client();
   SQLite::Database other(server.db_path().string(), SQLite::OPEN_READWRITE);
+  other.setBusyTimeout(5000);  // the dispatcher may be writing this very moment
   other.exec("BEGIN IMMEDIATE");
   HttpResponse generated = generate(client, server, documented_body());
   CHECK(generated.status == 200);

@@ -265,6 +265,7 @@ TEST_CASE("a locked database gives 503 SERVICE_UNAVAILABLE to writes - reads and
   const std::string id = new_otp(client, server);
   // Another process's write transaction holds the database's write lock.
   SQLite::Database other(server.db_path().string(), SQLite::OPEN_READWRITE);
+  other.setBusyTimeout(5000);  // the dispatcher may be writing this very moment
   other.exec("BEGIN IMMEDIATE");
   HttpResponse refused = request_otp(client, server, {{"phone", "0201234567"}});
   CHECK(refused.status == 503);

@@ -108,6 +108,7 @@ TEST_CASE("ussd gateway: a locked database gets a polite final screen not a 500"
   TestServer server([](Config& c) { c.sqlite_busy_timeout_ms = 200; });
   auto client = server.client();
   SQLite::Database other(server.db_path().string(), SQLite::OPEN_READWRITE);
+  other.setBusyTimeout(5000);  // the dispatcher may be writing this very moment
   other.exec("BEGIN IMMEDIATE");
   const HttpResponse answer = at_post(client, at_body("g10", ""));
   other.exec("ROLLBACK");
