@@ -4,7 +4,13 @@
 
 namespace ussd_otp {
 
-#define USSD_OTP_DIALECTS(X) X(africastalking)
+#define USSD_OTP_DIALECTS(X) \
+  X(africastalking)          \
+  X(emergent)                \
+  X(crossswitch)             \
+  X(beem)                    \
+  X(southpawsl)              \
+  X(hollatags)
 
 #define USSD_OTP_DECLARE(name) std::unique_ptr<UssdDialect> make_##name##_dialect();
 USSD_OTP_DIALECTS(USSD_OTP_DECLARE)
