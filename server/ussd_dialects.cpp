@@ -9,7 +9,12 @@ namespace ussd_otp {
   X(arkesel)                 \
   X(hubtel)                  \
   X(nalo)                    \
-  X(moolre)
+  X(emergent)                \
+  X(crossswitch)             \
+  X(beem)                    \
+  X(southpawsl)              \
+  X(moolre)                  \
+  X(hollatags)
 
 #define USSD_OTP_DECLARE(name) std::unique_ptr<UssdDialect> make_##name##_dialect();
 USSD_OTP_DIALECTS(USSD_OTP_DECLARE)
