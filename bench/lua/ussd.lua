@@ -26,9 +26,10 @@ function init(args)
   if #phones == 0 then error("no seeded phones in " .. (args[3] or ".")) end
 end
 
+-- `phone` is E.164 digits ("233710000001"); the subscriber types it the local way ("0710000001").
 local function body(session, phone, text)
-  return "sessionId=" .. session .. "&serviceCode=%2A889%2A142%23&phoneNumber=%2B233" ..
-    phone:sub(2) .. "&networkCode=62001&text=" .. text
+  return "sessionId=" .. session .. "&serviceCode=%2A889%2A142%23&phoneNumber=%2B" .. phone ..
+    "&networkCode=62001&text=" .. text
 end
 
 local form_headers = {["Content-Type"] = "application/x-www-form-urlencoded"}
@@ -44,7 +45,7 @@ function request()
   next_index = next_index + 1
   local session = "bench-" .. phone .. "-" .. round
   local text = ""
-  if mode == "final" then text = phone end
+  if mode == "final" then text = "0" .. phone:sub(4) end
   return wrk.format("POST", "/ussd/africastalking", form_headers, body(session, phone, text))
 end
 
