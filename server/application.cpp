@@ -110,6 +110,8 @@ UssdGatewaySettings ussd_gateway_settings(const Config& config) {
   s.lookup_limit = RateLimitRule{config.ussd.lookups_per_window, config.ussd.lookup_window_seconds};
   s.session_idle_seconds = config.ussd.session_idle_seconds;
   s.session_retention_seconds = std::int64_t{config.ussd.session_retention_hours} * 3600;
+  s.write_behind_interval = std::chrono::milliseconds(config.ussd.write_behind_ms);
+  s.write_behind_max_pending = config.ussd.write_queue_limit;
   s.menu.service_code = config.ussd.service_codes.front();
   s.menu.example_number = config.ussd.example_number;
   s.menu.phone_rules = config.policy.phone_rules;
@@ -201,6 +203,7 @@ bool Application::stop() {
   otp_->on_delivery_queued(nullptr);
   dispatcher_.reset();
   sweeper_.reset();
+  ussd_.reset();   // commits its queued writes (write-behind) while the database is open
   store_.reset();  // closes the database cleanly (WAL checkpoint)
   log_event(drained ? spdlog::level::info : spdlog::level::warn, "server.stopped",
             {{"drained", drained}});

@@ -197,6 +197,14 @@ void add_ussd_settings(std::vector<Setting>& s) {
   ussd_int("ussd-screen-limit", "characters per USSD screen (GSM-7), all dialects",
            static_cast<long long>(u.screen_limit), 60, 182,
            [](UssdConfig& c, long long v) { c.screen_limit = static_cast<std::size_t>(v); });
+  ussd_int("ussd-write-behind-ms",
+           "session rows, lookup counters and view events are committed this often, in batches",
+           u.write_behind_ms, 1, 1000,
+           [](UssdConfig& c, long long v) { c.write_behind_ms = static_cast<int>(v); });
+  ussd_int("ussd-write-queue-limit",
+           "writes waiting for their batch at most; beyond it a step writes itself (0: always)",
+           static_cast<long long>(u.write_queue_limit), 0, 10'000'000,
+           [](UssdConfig& c, long long v) { c.write_queue_limit = static_cast<std::size_t>(v); });
   s.push_back({"ussd-example-number", "the number shown in the menu's re-prompt", u.example_number,
                false, [](Config& c, const std::string& v) {
                  if (v.empty() || v.size() > 20 || !std::all_of(v.begin(), v.end(), [](char ch) {

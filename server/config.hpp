@@ -36,6 +36,8 @@ struct UssdConfig {
   int max_invalid_entries = 3;
   std::size_t screen_limit = 160;
   std::string example_number = "0241234567";
+  int write_behind_ms = 10;
+  std::size_t write_queue_limit = 100'000;
   std::map<std::string, UssdDialectConfig> dialects;  // by dialect name, one per dialect
 };
 

@@ -5,28 +5,33 @@
 
 #include "menus/dial_string.hpp"
 #include "otp/types.hpp"
+#include "server/logging.hpp"
 
 namespace ussd_otp {
 namespace {
 
 constexpr std::string_view kLookupScope = "ussd_lookup";
 
-// The menu's view of codes, inside the step's transaction.
-class TransactionCodes final : public SubscriberCodes {
+// The menu's view of codes: reads inside the step's read transaction, the lookup limit in memory,
+// and whatever must be written collected for the write-behind queue.
+class StepCodes final : public SubscriberCodes {
  public:
-  TransactionCodes(OtpStoreTransaction& tx, const CodeVault& vault, const RateLimitRule& limit,
-                   UnixSeconds now)
-      : tx_(tx), vault_(vault), limit_(limit), now_(now) {}
+  StepCodes(OtpStoreTransaction& tx, const CodeVault& vault, LookupLimiter& limiter,
+            const RateLimitRule& limit, std::vector<WriteBehind::Write>& writes, UnixSeconds now)
+      : tx_(tx), vault_(vault), limiter_(limiter), limit_(limit), writes_(writes), now_(now) {}
 
   std::optional<std::int64_t> charge_lookup(const PhoneNumber& dialer) override {
     if (limit_.limit <= 0) return std::nullopt;
-    const RateWindows windows = rate_windows(limit_, now_);
-    const std::string& key = dialer.e164_digits();
-    const RateDecision decision =
-        decide_rate(limit_, now_, tx_.rate_count(kLookupScope, key, windows.previous_start),
-                    tx_.rate_count(kLookupScope, key, windows.current_start));
-    if (!decision.allowed) return decision.retry_after;
-    tx_.rate_increment(kLookupScope, key, windows.current_start);
+    const std::string key = dialer.e164_digits();
+    auto counted = limiter_.charge(key, limit_, now_, [&](const RateWindows& windows) {
+      return std::pair{tx_.rate_count(kLookupScope, key, windows.previous_start),
+                       tx_.rate_count(kLookupScope, key, windows.current_start)};
+    });
+    if (!counted.allowed) return counted.retry_after;
+    // Persisted so a restart keeps counting; memory is what this process decides by.
+    writes_.push_back([key, window = counted.window_start](OtpStoreTransaction& tx) {
+      tx.rate_increment(kLookupScope, key, window);
+    });
     return std::nullopt;
   }
 
@@ -52,9 +57,25 @@ class TransactionCodes final : public SubscriberCodes {
  private:
   OtpStoreTransaction& tx_;
   const CodeVault& vault_;
+  LookupLimiter& limiter_;
   const RateLimitRule& limit_;
+  std::vector<WriteBehind::Write>& writes_;
   UnixSeconds now_;
 };
+
+std::string session_key(std::string_view dialect, std::string_view id) {
+  std::string key(dialect);
+  key += '\n';  // dialect names never contain one
+  key += id;
+  return key;
+}
+
+WriteBehind::Options write_behind_options(const UssdGatewaySettings& settings) {
+  WriteBehind::Options options;
+  options.interval = settings.write_behind_interval;
+  options.max_pending = settings.write_behind_max_pending;
+  return options;
+}
 
 UssdAnswer ended(std::string text, const UssdSession& session) {
   return UssdAnswer{std::move(text), true, session.id, session.language};
@@ -68,7 +89,12 @@ UssdGateway::UssdGateway(OtpStore& store, const Clock& clock, const CodeVault& v
       clock_(clock),
       vault_(vault),
       catalog_(std::move(catalog)),
-      settings_(std::move(settings)) {
+      settings_(std::move(settings)),
+      writer_(store, write_behind_options(settings_),
+              [](const std::string& what, std::size_t dropped) {
+                log_event(dropped > 0 ? spdlog::level::err : spdlog::level::warn,
+                          "ussd.write_behind_failed", {{"error", what}, {"dropped", dropped}});
+              }) {
   // Fail at startup, not on a subscriber's screen.
   (void)catalog_.language(settings_.default_language);
   for (const auto& [code, language] : settings_.language_by_service_code) {
@@ -133,12 +159,18 @@ UssdAnswer UssdGateway::handle(const UssdRequest& request) {
       language_for(match->service_code, dialer ? dialer->e164_digits() : "");
   const Messages& messages = catalog_.language(language);
 
+  const std::string key = session_key(request.dialect, request.session_id);
+  std::optional<UssdSession> existing = sessions_.find(key);
+  std::vector<WriteBehind::Write> writes;
   UssdAnswer answer;
-  store_.write([&](OtpStoreTransaction& tx) {
-    auto existing = tx.find_ussd_session(request.dialect, request.session_id);
+  UssdSession session;
+  // Reads only: every write of the step is queued for the write-behind batch (see below).
+  store_.read([&](OtpStoreTransaction& tx) {
+    // Not in memory: another process answered before, or this one restarted.
+    if (!existing) existing = tx.find_ussd_session(request.dialect, request.session_id);
     const bool open = existing && !existing->ended_at &&
                       existing->last_seen_at + settings_.session_idle_seconds > now;
-    UssdSession session = existing.value_or(UssdSession{});
+    session = existing.value_or(UssdSession{});
     if (!existing) {
       session.dialect = request.dialect;
       session.id = request.session_id;
@@ -158,7 +190,6 @@ UssdAnswer UssdGateway::handle(const UssdRequest& request) {
             request.phase == UssdPhase::Released ? ussd_end::kReleased : ussd_end::kTimedOut;
       }
       session.state.clear();
-      tx.save_ussd_session(session);
       answer = ended("", session);
       return;
     }
@@ -166,12 +197,11 @@ UssdAnswer UssdGateway::handle(const UssdRequest& request) {
       // The aggregator vouches for the MSISDN; without a valid one there is no trust anchor.
       session.ended_at = now;
       session.end_reason = ussd_end::kMenu;
-      tx.save_ussd_session(session);
       answer = ended(final_screen(messages, menu, MessageId::Unavailable), session);
       return;
     }
 
-    TransactionCodes codes(tx, vault_, settings_.lookup_limit, now);
+    StepCodes codes(tx, vault_, limiter_, settings_.lookup_limit, writes, now);
     const MenuContext ctx{messages, menu, codes, *dialer, now};
     std::optional<MenuReply> reply;
     const auto state = open ? MenuState::decode(session.state) : std::nullopt;
@@ -190,14 +220,16 @@ UssdAnswer UssdGateway::handle(const UssdRequest& request) {
     } else {
       session.ended_at = session.ended_at.value_or(now);
       if (session.end_reason.empty()) session.end_reason = ussd_end::kIdle;
-      tx.save_ussd_session(session);
       answer = ended(final_screen(messages, menu, MessageId::SessionExpired), session);
       return;
     }
 
     if (reply->revealed_otp_id) {
-      tx.add_event(*reply->revealed_otp_id, event::kUssdViewed, now,
-                   request.dialect + " session " + request.session_id);
+      writes.push_back(
+          [otp_id = *reply->revealed_otp_id, now,
+           detail = request.dialect + " session " + request.session_id](OtpStoreTransaction& tx) {
+            tx.add_event(otp_id, event::kUssdViewed, now, detail);
+          });
     }
     session.tries = reply->next.invalid_entries;
     if (reply->end) {
@@ -209,16 +241,36 @@ UssdAnswer UssdGateway::handle(const UssdRequest& request) {
       session.end_reason.clear();
       session.state = reply->next.encode();
     }
-    tx.save_ussd_session(session);
     answer = UssdAnswer{std::move(reply->text), reply->end, session.id, language};
   });
+
+  // Memory answers the session's next step; the database gets it within one write-behind batch.
+  sessions_.put(key, session);
+  writes.push_back([session](OtpStoreTransaction& tx) { tx.save_ussd_session(session); });
+  write_later(std::move(writes));
   return answer;
+}
+
+void UssdGateway::write_later(std::vector<WriteBehind::Write> writes) {
+  if (writer_.enqueue(writes)) return;
+  // The queue is full (the database has been unwritable for a while): write now, so a failure
+  // reaches this request as the polite "unavailable" screen instead of losing the writes.
+  store_.write([&](OtpStoreTransaction& tx) {
+    for (const auto& write : writes) write(tx);
+  });
+}
+
+void UssdGateway::flush() {
+  writer_.flush();
 }
 
 void UssdGateway::record_report(const UssdRequest& request, std::string_view status,
                                 std::string_view report_json) {
   const UnixSeconds now = clock_.now();
   const auto msisdn = PhoneNumber::parse(request.msisdn, settings_.menu.phone_rules);
+  const std::string key = session_key(request.dialect, request.session_id);
+  sessions_.erase(key);  // the session is over; the row below is the record
+  writer_.flush();       // so the row read below has the session's last step
   store_.write([&](OtpStoreTransaction& tx) {
     UssdSession session =
         tx.find_ussd_session(request.dialect, request.session_id).value_or(UssdSession{});
@@ -243,6 +295,10 @@ void UssdGateway::record_report(const UssdRequest& request, std::string_view sta
 
 std::size_t UssdGateway::sweep(std::size_t limit) {
   const UnixSeconds now = clock_.now();
+  // Written first, so memory may forget what the database now holds.
+  writer_.flush();
+  sessions_.evict(now - settings_.session_idle_seconds, now - 2);
+  limiter_.evict_before(now - 2 * settings_.lookup_limit.window_seconds);
   std::size_t touched = 0;
   store_.write([&](OtpStoreTransaction& tx) {
     touched += tx.end_idle_ussd_sessions(now - settings_.session_idle_seconds, now, limit);

@@ -2,6 +2,7 @@
 // HTTP-free: dialect adapters turn wire formats into UssdRequest and UssdAnswer back.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <optional>
 #include <string>
@@ -14,6 +15,8 @@
 #include "otp/crypto.hpp"
 #include "otp/rate_limit.hpp"
 #include "otp/store.hpp"
+#include "server/ussd_state.hpp"
+#include "storage/write_behind.hpp"
 
 namespace ussd_otp {
 
@@ -57,6 +60,9 @@ struct UssdGatewaySettings {
   RateLimitRule lookup_limit{5, 600};
   int session_idle_seconds = 180;
   std::int64_t session_retention_seconds = 24 * 3600;  // ended sessions kept for inspection
+  // Session rows, counters and view events are committed in batches this often (write-behind).
+  std::chrono::milliseconds write_behind_interval{10};
+  std::size_t write_behind_max_pending = 100'000;
   MenuSettings menu;
 };
 
@@ -78,6 +84,8 @@ class UssdGateway {
 
   // Housekeeping: ends idle sessions, deletes old ones. Returns rows touched.
   std::size_t sweep(std::size_t limit);
+  // Commits every queued write (session rows, counters, view events) before returning.
+  void flush();
 
   const UssdGatewaySettings& settings() const { return settings_; }
   const MessageCatalog& catalog() const { return catalog_; }
@@ -89,8 +97,13 @@ class UssdGateway {
   OtpStore& store_;
   const Clock& clock_;
   const CodeVault& vault_;
+  void write_later(std::vector<WriteBehind::Write> writes);
+
   MessageCatalog catalog_;
   UssdGatewaySettings settings_;
+  SessionCache sessions_;
+  LookupLimiter limiter_;
+  WriteBehind writer_;  // last: its destructor's final commit may still use the rest
 };
 
 }  // namespace ussd_otp

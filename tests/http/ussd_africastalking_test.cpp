@@ -104,6 +104,7 @@ TEST_CASE("ussd africastalking: the end-of-session notification is stored on the
       client, fixture("africastalking", "event-incomplete.form", {{"session_id", "ATUid_6"}}),
       kPath + "/events");
   CHECK(event.status == 200);
+  server.flush_writes();  // rows are written just behind the answer
   SQLite::Database db(server.db_path().string(), SQLite::OPEN_READONLY);
   SQLite::Statement row(db,
                         "SELECT end_reason, report, ended_at IS NOT NULL FROM ussd_sessions "

@@ -77,6 +77,7 @@ TEST_CASE("ussd arkesel: a continue on an unknown session says it expired and en
         expected("end.reply",
                  {{"session_id", "ark-gone"},
                   {"message", "Your session has expired. Dial *889*142# to start again."}}));
+  server.flush_writes();  // rows are written just behind the answer
   SQLite::Database db(server.db_path().string(), SQLite::OPEN_READONLY);
   SQLite::Statement row(db,
                         "SELECT end_reason, ended_at IS NOT NULL FROM ussd_sessions "

@@ -60,6 +60,7 @@ inline std::string fixture(const std::string& dialect, const std::string& name,
 // The event types recorded on an OTP, oldest first.
 inline std::vector<std::string> event_types(HttpClient& client, const TestServer& server,
                                             const std::string& otp_id) {
+  server.flush_writes();  // view events are written just behind the answer
   const HttpResponse got = client.get("/v1/otp/" + otp_id, {server.auth()});
   REQUIRE(got.status == 200);
   const nlohmann::json body = got.json();  // keep it alive: the loop reads into it

@@ -3,6 +3,8 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <catch2/catch.hpp>
 
+#include <thread>
+
 #include "http/ussd_calls.hpp"
 
 using namespace ussd_otp::testing;
@@ -28,6 +30,7 @@ HttpResponse at_post(HttpClient& client, const std::string& body,
 
 std::string session_column(const TestServer& server, const std::string& id,
                            const std::string& column) {
+  server.flush_writes();  // rows are written just behind the answer
   SQLite::Database db(server.db_path().string(), SQLite::OPEN_READONLY);
   SQLite::Statement row(
       db, "SELECT " + column + " FROM ussd_sessions WHERE dialect = 'africastalking' AND id = ?");
@@ -105,7 +108,11 @@ TEST_CASE("ussd gateway: an unexpected service code is refused", "[ussd][gateway
 
 TEST_CASE("ussd gateway: a locked database gets a polite final screen not a 500",
           "[ussd][gateway]") {
-  TestServer server([](Config& c) { c.sqlite_busy_timeout_ms = 200; });
+  // Queue limit 0: every step writes before it answers, so the lock reaches the subscriber.
+  TestServer server([](Config& c) {
+    c.sqlite_busy_timeout_ms = 200;
+    c.ussd.write_queue_limit = 0;
+  });
   auto client = server.client();
   SQLite::Database other(server.db_path().string(), SQLite::OPEN_READWRITE);
   other.setBusyTimeout(5000);  // the dispatcher may be writing this very moment
@@ -114,6 +121,26 @@ TEST_CASE("ussd gateway: a locked database gets a polite final screen not a 500"
   other.exec("ROLLBACK");
   CHECK(answer.status == 200);
   CHECK(answer.body == "END Service unavailable. Please try again.");
+  CHECK(at_post(client, at_body("g10b", "")).body.rfind("CON ", 0) == 0);
+}
+
+TEST_CASE("ussd gateway: while the database is write-locked steps go on and rows land later",
+          "[ussd][gateway]") {
+  TestServer server([](Config& c) { c.sqlite_busy_timeout_ms = 100; });
+  auto client = server.client();
+  const IssuedOtp otp = issue_otp(server, client);
+  {
+    SQLite::Database other(server.db_path().string(), SQLite::OPEN_READWRITE);
+    other.setBusyTimeout(5000);
+    other.exec("BEGIN IMMEDIATE");
+    CHECK(at_post(client, at_body("g23", "")).body.rfind("CON ", 0) == 0);
+    CHECK(at_post(client, at_body("g23", "0241234567")).body ==
+          "END Your ACME code is " + otp.code + ". It expires in 5 min.");
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // a few failed batches
+    other.exec("ROLLBACK");
+  }
+  CHECK(session_column(server, "g23", "end_reason") == "menu");
+  CHECK(has_event(event_types(client, server, otp.id), "ussd_viewed"));
 }
 
 TEST_CASE("ussd gateway: lookups are limited per MSISDN", "[ussd][gateway]") {

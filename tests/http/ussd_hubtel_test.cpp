@@ -27,6 +27,7 @@ nlohmann::json expected(const std::string& name, const std::map<std::string, std
 
 // (end_reason, ended) of a stored session.
 std::pair<std::string, bool> session_end(const TestServer& server, const std::string& id) {
+  server.flush_writes();  // rows are written just behind the answer
   SQLite::Database db(server.db_path().string(), SQLite::OPEN_READONLY);
   SQLite::Statement row(db,
                         "SELECT end_reason, ended_at IS NOT NULL FROM ussd_sessions "

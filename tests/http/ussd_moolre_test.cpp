@@ -88,6 +88,7 @@ TEST_CASE("ussd moolre: a continue on an unknown session says it expired and end
         expected("end.reply",
                  {{"session_id", "moo-gone"},
                   {"message", "Your session has expired. Dial *889*142# to start again."}}));
+  server.flush_writes();  // rows are written just behind the answer
   SQLite::Database db(server.db_path().string(), SQLite::OPEN_READONLY);
   SQLite::Statement row(db,
                         "SELECT end_reason, ended_at IS NOT NULL FROM ussd_sessions "

@@ -86,6 +86,7 @@ TEST_CASE("ussd nalo: a continue on an unknown session says it expired and ends 
         expected("end.reply",
                  {{"session_id", "nal-gone"},
                   {"message", "Your session has expired. Dial *889*142# to start again."}}));
+  server.flush_writes();  // rows are written just behind the answer
   SQLite::Database db(server.db_path().string(), SQLite::OPEN_READONLY);
   SQLite::Statement row(db,
                         "SELECT end_reason, ended_at IS NOT NULL FROM ussd_sessions "

@@ -18,6 +18,7 @@ struct SessionRow {
 
 inline std::optional<SessionRow> session_row(const TestServer& server, const std::string& dialect,
                                              const std::string& id) {
+  server.flush_writes();  // rows are written just behind the answer
   SQLite::Database db(server.db_path().string(), SQLite::OPEN_READONLY);
   SQLite::Statement row(db,
                         "SELECT ended_at IS NOT NULL, end_reason FROM ussd_sessions "

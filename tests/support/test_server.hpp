@@ -28,6 +28,9 @@ class TestServer {
   std::string create_api_key(const std::string& name);
   std::filesystem::path db_path() const { return config_.db; }
   HttpClient client() const { return HttpClient(url()); }
+  // Commits the USSD gateway's write-behind queue: session rows, counters and view events are
+  // written just after the answer, so tests that read the database wait for them with this.
+  void flush_writes() const { app_->ussd().flush(); }
 
   // Polls the dev inbox until a message for `phone` arrives; returns the newest's text.
   std::string wait_for_message(const std::string& phone, std::size_t at_least = 1);

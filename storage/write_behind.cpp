@@ -1,0 +1,128 @@
+// A batch is one transaction. When it fails (database locked, disk full) it is retried whole on
+// the next round; a write that keeps failing on its own (e.g. an event for an OTP purged since)
+// is dropped after `attempts` tries and reported, so it cannot hold the others back forever.
+#include "storage/write_behind.hpp"
+
+namespace ussd_otp {
+
+WriteBehind::WriteBehind(OtpStore& store, Options options, ErrorReporter report_error)
+    : store_(store), options_(options), report_error_(std::move(report_error)) {
+  thread_ = std::thread([this] { run(); });
+}
+
+WriteBehind::~WriteBehind() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;  // run() makes a last attempt at what is queued, then returns
+  }
+  wake_.notify_all();
+  thread_.join();
+}
+
+bool WriteBehind::enqueue(Write write) {
+  std::vector<Write> one;
+  one.push_back(std::move(write));
+  return enqueue(one);
+}
+
+bool WriteBehind::enqueue(std::vector<Write>& writes) {
+  {
+    std::lock_guard lock(mutex_);
+    if (queue_.size() + writes.size() > options_.max_pending) return false;
+    for (Write& w : writes) queue_.push_back({std::move(w), 0});
+    enqueued_seq_ += writes.size();
+  }
+  writes.clear();
+  return true;
+}
+
+void WriteBehind::flush() {
+  std::unique_lock lock(mutex_);
+  const std::uint64_t target = enqueued_seq_;
+  flush_requested_ = true;
+  wake_.notify_all();
+  flushed_.wait(lock, [&] { return committed_seq_ >= target || stopping_; });
+}
+
+std::size_t WriteBehind::pending() const {
+  std::lock_guard lock(mutex_);
+  return queue_.size();
+}
+
+std::size_t WriteBehind::dropped() const {
+  std::lock_guard lock(mutex_);
+  return dropped_;
+}
+
+void WriteBehind::run() {
+  std::unique_lock lock(mutex_);
+  while (true) {
+    wake_.wait_for(lock, options_.interval, [this] { return flush_requested_ || stopping_; });
+    flush_requested_ = false;
+    const bool last_round = stopping_;
+    if (!queue_.empty()) {
+      std::vector<Item> batch;
+      batch.swap(queue_);
+      lock.unlock();
+      commit(batch, last_round);
+      lock.lock();
+      if (!batch.empty()) {
+        // Not committed: back to the front, ahead of newer writes, for the next round.
+        queue_.insert(queue_.begin(), std::make_move_iterator(batch.begin()),
+                      std::make_move_iterator(batch.end()));
+      }
+    }
+    flushed_.notify_all();
+    if (last_round) return;
+  }
+}
+
+void WriteBehind::commit(std::vector<Item>& batch, bool last_round) {
+  const auto settle = [this](std::size_t done, std::size_t dropped) {
+    std::lock_guard lock(mutex_);
+    committed_seq_ += done + dropped;
+    dropped_ += dropped;
+  };
+  try {
+    store_.write([&](OtpStoreTransaction& tx) {
+      for (Item& item : batch) item.write(tx);
+    });
+    settle(batch.size(), 0);
+    batch.clear();
+    return;
+  } catch (const std::exception& e) {
+    if (last_round) {
+      report_error_(e.what(), batch.size());
+      settle(0, batch.size());
+      batch.clear();
+      return;
+    }
+    // A database that cannot be written (locked by another process, disk full) is nobody's
+    // fault: keep the batch whole and wait for it to come back.
+    if (!store_.writable()) {
+      report_error_(e.what(), 0);
+      return;
+    }
+  }
+  // The database works, so some write in the batch cannot succeed (e.g. an event for an OTP
+  // purged meanwhile): one transaction per write, to drop just those.
+  std::vector<Item> keep;
+  std::size_t done = 0, dropped = 0;
+  for (Item& item : batch) {
+    try {
+      store_.write([&](OtpStoreTransaction& tx) { item.write(tx); });
+      ++done;
+    } catch (const std::exception& e) {
+      if (++item.failures >= options_.attempts) {
+        ++dropped;
+        report_error_(e.what(), 1);
+      } else {
+        keep.push_back(std::move(item));
+      }
+    }
+  }
+  batch = std::move(keep);
+  settle(done, dropped);
+}
+
+}  // namespace ussd_otp
