@@ -627,7 +627,7 @@ SweepReport OtpService::sweep() {
     report.purged_idempotency = tx.purge_idempotency_before(now - policy_.idempotency_ttl_seconds);
     const std::int64_t longest_window =
         std::max({policy_.per_phone.window_seconds, policy_.per_api_key.window_seconds,
-                  policy_.per_client_ip.window_seconds});
+                  policy_.per_client_ip.window_seconds, policy_.other_rate_window_seconds});
     report.purged_rate_windows = tx.purge_rate_windows_before(now - 2 * longest_window);
   });
   return report;

@@ -38,6 +38,9 @@ struct OtpPolicy {
   std::size_t max_message_length = 480;
   std::size_t max_sender_length = 11;
   std::int64_t retention_seconds = 30LL * 24 * 3600;
+  // The longest window of any other limit sharing the rate counter table (the USSD lookup
+  // limit): counters are kept for two of the longest windows.
+  std::int64_t other_rate_window_seconds = 0;
   int max_delivery_attempts = 5;
   // Destination prefixes (digits of the E.164 number) OTPs may go to. nullopt: only the
   // default country (phone_rules.default_country_code); empty: anywhere.

@@ -48,6 +48,14 @@ class OtpStoreTransaction {
                                   UnixSeconds window_start) = 0;
   virtual void rate_increment(std::string_view scope, std::string_view key,
                               UnixSeconds window_start) = 0;
+  struct RateWindowCount {
+    std::string key;
+    UnixSeconds window_start = 0;
+    std::int64_t count = 0;
+  };
+  // Every counter of `scope` whose window started at or after `since` (to warm a cache).
+  virtual std::vector<RateWindowCount> rate_counts_since(std::string_view scope,
+                                                         UnixSeconds since) = 0;
 
   // nullopt: the key has no budget (it may send without limit).
   virtual std::optional<SendBudget> find_send_budget(std::int64_t api_key_id) = 0;

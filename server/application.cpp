@@ -128,7 +128,9 @@ Application::Application(Config config, std::shared_ptr<const Clock> clock)
   vault_ = std::make_unique<CodeVault>(load_server_key(config_));
   store_ = std::make_unique<SqliteStore>(
       SqliteOptions{config_.db, config_.sqlite_synchronous, config_.sqlite_busy_timeout_ms});
-  otp_ = std::make_unique<OtpService>(*store_, *clock_, *vault_, config_.policy);
+  OtpPolicy policy = config_.policy;
+  policy.other_rate_window_seconds = config_.ussd.lookup_window_seconds;  // same counter table
+  otp_ = std::make_unique<OtpService>(*store_, *clock_, *vault_, policy);
   if (config_.dev) dev_inbox_ = std::make_unique<DevInbox>();
 
   auto [host, port] = split_listen(config_.listen);

@@ -23,10 +23,7 @@ class StepCodes final : public SubscriberCodes {
   std::optional<std::int64_t> charge_lookup(const PhoneNumber& dialer) override {
     if (limit_.limit <= 0) return std::nullopt;
     const std::string key = dialer.e164_digits();
-    auto counted = limiter_.charge(key, limit_, now_, [&](const RateWindows& windows) {
-      return std::pair{tx_.rate_count(kLookupScope, key, windows.previous_start),
-                       tx_.rate_count(kLookupScope, key, windows.current_start)};
-    });
+    const auto counted = limiter_.charge(key, limit_, now_);
     if (!counted.allowed) return counted.retry_after;
     // Persisted so a restart keeps counting; memory is what this process decides by.
     writes_.push_back([key, window = counted.window_start](OtpStoreTransaction& tx) {
@@ -36,15 +33,18 @@ class StepCodes final : public SubscriberCodes {
   }
 
   std::vector<ActiveCodeSummary> active_codes(const PhoneNumber& owner) override {
+    seen_ = tx_.active_otps_for_phone(owner.e164_digits(), now_);
     std::vector<ActiveCodeSummary> out;
-    for (const OtpRecord& otp : tx_.active_otps_for_phone(owner.e164_digits(), now_)) {
-      out.push_back({otp.id, otp.sender, otp.expires_at});
-    }
+    for (const OtpRecord& otp : seen_) out.push_back({otp.id, otp.sender, otp.expires_at});
     return out;
   }
 
   std::optional<RevealedCode> reveal(const PhoneNumber& owner, std::string_view otp_id) override {
-    const auto otp = tx_.find_otp(otp_id);
+    // Usually one just listed, in this same read transaction; else (a later step) read it.
+    const auto listed = std::find_if(seen_.begin(), seen_.end(),
+                                     [&](const OtpRecord& otp) { return otp.id == otp_id; });
+    const auto otp =
+        listed != seen_.end() ? std::optional<OtpRecord>(*listed) : tx_.find_otp(otp_id);
     if (!otp || otp->phone != owner.e164_digits() ||
         effective_status(*otp, now_) != OtpStatus::Pending) {
       return std::nullopt;
@@ -61,6 +61,7 @@ class StepCodes final : public SubscriberCodes {
   const RateLimitRule& limit_;
   std::vector<WriteBehind::Write>& writes_;
   UnixSeconds now_;
+  std::vector<OtpRecord> seen_;
 };
 
 std::string session_key(std::string_view dialect, std::string_view id) {
@@ -102,6 +103,17 @@ UssdGateway::UssdGateway(OtpStore& store, const Clock& clock, const CodeVault& v
   }
   for (const auto& [prefix, language] : settings_.language_by_prefix) {
     (void)catalog_.language(language);
+  }
+  // Lookups counted before a restart still count.
+  const UnixSeconds now = clock_.now();
+  const RateLimitRule& rule = settings_.lookup_limit;
+  if (rule.limit > 0) {
+    store_.read([&](OtpStoreTransaction& tx) {
+      for (const auto& row :
+           tx.rate_counts_since(kLookupScope, rate_windows(rule, now).previous_start)) {
+        limiter_.warm(row.key, rule, now, row.window_start, row.count);
+      }
+    });
   }
 }
 

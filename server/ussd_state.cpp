@@ -49,17 +49,22 @@ std::size_t SessionCache::size() const {
   return total;
 }
 
-LookupLimiter::Charge LookupLimiter::charge(const std::string& key, const RateLimitRule& rule,
-                                            UnixSeconds now, const LoadCounts& load) {
+void LookupLimiter::warm(const std::string& key, const RateLimitRule& rule, UnixSeconds now,
+                         UnixSeconds window_start, std::int64_t count) {
   const RateWindows windows = rate_windows(rule, now);
   Shard& s = shards_[std::hash<std::string>{}(key) % kShards];
   std::lock_guard lock(s.mutex);
-  auto it = s.counts.find(key);
-  if (it == s.counts.end()) {
-    const auto [previous, current] = load(windows);
-    it = s.counts.emplace(key, Counts{windows.current_start, current, previous}).first;
-  }
-  Counts& c = it->second;
+  Counts& c = s.counts.try_emplace(key, Counts{windows.current_start, 0, 0}).first->second;
+  if (window_start == windows.current_start) c.current += count;
+  if (window_start == windows.previous_start) c.previous += count;
+}
+
+LookupLimiter::Charge LookupLimiter::charge(const std::string& key, const RateLimitRule& rule,
+                                            UnixSeconds now) {
+  const RateWindows windows = rate_windows(rule, now);
+  Shard& s = shards_[std::hash<std::string>{}(key) % kShards];
+  std::lock_guard lock(s.mutex);
+  Counts& c = s.counts.try_emplace(key, Counts{windows.current_start, 0, 0}).first->second;
   if (c.current_start != windows.current_start) {
     // The window moved on: the old current one is now the previous one, or too old to count.
     c.previous = c.current_start == windows.previous_start ? c.current : 0;

@@ -45,12 +45,12 @@ class LookupLimiter {
     std::int64_t retry_after = 0;  // seconds, when not allowed
     UnixSeconds window_start = 0;  // the fixed window the lookup was counted in
   };
-  // Counts of (previous, current) window, read from the database the first time a key is seen.
-  using LoadCounts = std::function<std::pair<std::int64_t, std::int64_t>(const RateWindows&)>;
-
-  // Decides and, when allowed, counts one lookup for `key`.
-  Charge charge(const std::string& key, const RateLimitRule& rule, UnixSeconds now,
-                const LoadCounts& load);
+  // Decides and, when allowed, counts one lookup for `key`. A key not seen yet has no lookups:
+  // what the database held at startup was loaded with `warm`.
+  Charge charge(const std::string& key, const RateLimitRule& rule, UnixSeconds now);
+  // Adds a persisted count (at startup, before any charge).
+  void warm(const std::string& key, const RateLimitRule& rule, UnixSeconds now,
+            UnixSeconds window_start, std::int64_t count);
   // Forgets keys whose current window started before `cutoff`.
   std::size_t evict_before(UnixSeconds cutoff);
 

@@ -509,6 +509,17 @@ class SqliteStore::Transaction final : public OtpStoreTransaction {
     return static_cast<std::size_t>(s->exec());
   }
 
+  std::vector<RateWindowCount> rate_counts_since(std::string_view scope,
+                                                 UnixSeconds since) override {
+    auto s = connection_.statement(
+        "SELECT key, window_start, count FROM rate_counters WHERE scope = ? AND window_start >= ?");
+    bind_text(*s, 1, scope);
+    s->bind(2, since);
+    std::vector<RateWindowCount> rows;
+    while (s->executeStep()) rows.push_back({text_at(*s, 0), int64_at(*s, 1), int64_at(*s, 2)});
+    return rows;
+  }
+
   std::optional<UssdSession> find_ussd_session(std::string_view dialect,
                                                std::string_view id) override {
     auto s = connection_.statement(

@@ -159,8 +159,32 @@ TEST_CASE("ussd gateway: lookups are limited per MSISDN", "[ussd][gateway]") {
   // Another subscriber is not affected.
   CHECK(at_post(client, at_body("g14", "0241234568", "%2A889%2A142%23", "%2B233241234568")).body ==
         "END No active code for 024 123 4568.");
+  // A restart remembers the count, and so does the sweeper, even for a day-long window.
+  server.restart();
+  auto after = server.client();
+  CHECK_THAT(at_post(after, at_body("g13b", "0241234567")).body,
+             Catch::Matches("END Too many requests\\. Try again in ([1-9]|10) min\\."));
   server.clock().advance(1200);
-  CHECK(at_post(client, at_body("g15", "0241234567")).body.rfind("END ", 0) == 0);
+  // Allowed again (the code itself has expired by now).
+  CHECK(at_post(after, at_body("g15", "0241234567")).body == "END No active code for 024 123 4567.");
+}
+
+TEST_CASE("ussd gateway: the sweeper keeps lookup counts for a long window", "[ussd][gateway]") {
+  TestServer server([](Config& c) {
+    c.ussd.lookups_per_window = 1;
+    c.ussd.lookup_window_seconds = 86400;
+  });
+  server.clock().set(1'700'006'400 + 8 * 3600);  // 08:00 UTC: 3 hours on stay in the same day
+  auto client = server.client();
+  CHECK(at_post(client, at_body("g30", "0241234567")).body ==
+        "END No active code for 024 123 4567.");
+  server.flush_writes();  // the count is in the database
+  server.clock().advance(3 * 3600);  // past twice the OTP limits' longest window (1 h)
+  server.app().otp().sweep();
+  server.restart();  // memory forgets; the database must still hold the count
+  auto after = server.client();
+  CHECK_THAT(at_post(after, at_body("g31", "0241234567")).body,
+             Catch::StartsWith("END Too many requests. Try again in"));
 }
 
 TEST_CASE("ussd gateway: idle sessions expire then are swept", "[ussd][gateway]") {
