@@ -172,7 +172,9 @@ UssdAnswer UssdGateway::handle(const UssdRequest& request) {
   const Messages& messages = catalog_.language(language);
 
   const std::string key = session_key(request.dialect, request.session_id);
-  std::optional<UssdSession> existing = sessions_.find(key);
+  const SessionCache::Entry cached = sessions_.find(key);
+  std::optional<UssdSession> existing;
+  if (cached) existing = *cached;
   std::vector<WriteBehind::Write> writes;
   UssdAnswer answer;
   UssdSession session;
@@ -257,8 +259,9 @@ UssdAnswer UssdGateway::handle(const UssdRequest& request) {
   });
 
   // Memory answers the session's next step; the database gets it within one write-behind batch.
-  sessions_.put(key, session);
-  writes.push_back([session](OtpStoreTransaction& tx) { tx.save_ussd_session(session); });
+  auto stored = std::make_shared<const UssdSession>(std::move(session));
+  sessions_.put(key, stored);
+  writes.push_back([stored](OtpStoreTransaction& tx) { tx.save_ussd_session(*stored); });
   write_later(std::move(writes));
   return answer;
 }

@@ -7,18 +7,17 @@ SessionCache::Shard& SessionCache::shard(const std::string& key) const {
   return shards_[std::hash<std::string>{}(key) % kShards];
 }
 
-std::optional<UssdSession> SessionCache::find(const std::string& key) const {
+SessionCache::Entry SessionCache::find(const std::string& key) const {
   Shard& s = shard(key);
   std::lock_guard lock(s.mutex);
   const auto it = s.sessions.find(key);
-  if (it == s.sessions.end()) return std::nullopt;
-  return it->second;
+  return it == s.sessions.end() ? nullptr : it->second;
 }
 
-void SessionCache::put(const std::string& key, const UssdSession& session) {
+void SessionCache::put(const std::string& key, Entry session) {
   Shard& s = shard(key);
   std::lock_guard lock(s.mutex);
-  s.sessions.insert_or_assign(key, session);
+  s.sessions.insert_or_assign(key, std::move(session));
 }
 
 void SessionCache::erase(const std::string& key) {
@@ -32,7 +31,7 @@ std::size_t SessionCache::evict(UnixSeconds idle_cutoff, UnixSeconds ended_cutof
   for (Shard& s : shards_) {
     std::lock_guard lock(s.mutex);
     evicted += std::erase_if(s.sessions, [&](const auto& entry) {
-      const UssdSession& session = entry.second;
+      const UssdSession& session = *entry.second;
       return session.last_seen_at < idle_cutoff ||
              (session.ended_at && session.last_seen_at < ended_cutoff);
     });

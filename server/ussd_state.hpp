@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -20,8 +21,10 @@ namespace ussd_otp {
 
 class SessionCache {
  public:
-  std::optional<UssdSession> find(const std::string& key) const;
-  void put(const std::string& key, const UssdSession& session);
+  // Shared and immutable: a step copies it only to change it.
+  using Entry = std::shared_ptr<const UssdSession>;
+  Entry find(const std::string& key) const;
+  void put(const std::string& key, Entry session);
   void erase(const std::string& key);
   // Forgets sessions last seen before `idle_cutoff`, and ended ones last seen before
   // `ended_cutoff` (they are in the database by then).
@@ -32,7 +35,7 @@ class SessionCache {
   static constexpr std::size_t kShards = 16;
   struct Shard {
     mutable std::mutex mutex;
-    std::unordered_map<std::string, UssdSession> sessions;
+    std::unordered_map<std::string, Entry> sessions;
   };
   Shard& shard(const std::string& key) const;
   mutable std::array<Shard, kShards> shards_;

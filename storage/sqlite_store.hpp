@@ -29,6 +29,7 @@ struct SqliteOptions {
   std::filesystem::path path;  // a real file: WAL mode is required, so ":memory:" is rejected
   std::string synchronous = "NORMAL";  // NORMAL | FULL | OFF (case-insensitive)
   int busy_timeout_ms = 5000;
+  int readers = 4;  // read-only connections, used in turn
 };
 
 // Thread-safe. Write transactions are serialised: concurrent write() calls are committed
@@ -89,7 +90,9 @@ class SqliteStore final : public OtpStore, public ApiKeyStore {
   // Writes go through `writer_`; reads (OTP lookups, API-key checks) through `reader_`, so in
   // WAL mode they never wait behind a write transaction.
   std::unique_ptr<Connection> writer_;
-  std::unique_ptr<Connection> reader_;
+  std::vector<std::unique_ptr<Connection>> readers_;
+  mutable std::atomic<std::size_t> next_reader_{0};
+  Connection& next_reader() const;
 
   // Group commit: concurrent write() calls queue up; one of them (the leader) commits the whole
   // queue in one transaction while the others wait for their outcome.
