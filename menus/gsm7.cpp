@@ -99,6 +99,25 @@ ScreenMeasure measure_screen(std::string_view text) {
   return m;
 }
 
+std::string to_gsm7(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const std::size_t start = i;
+    const auto cp = next_code_point(text, i);
+    if (!cp) {
+      ++i;
+      out += '?';
+    } else if (gsm_cost(*cp) == Cost::NotGsm) {
+      out += '?';
+    } else {
+      out.append(text.substr(start, i - start));
+    }
+  }
+  return out;
+}
+
 bool fits_screen(std::string_view text, std::size_t limit) {
   const ScreenMeasure m = measure_screen(text);
   return m.valid_utf8 && m.gsm7 && m.septets <= limit;

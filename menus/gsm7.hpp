@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 namespace ussd_otp {
@@ -15,6 +16,10 @@ struct ScreenMeasure {
 
 // Measures UTF-8 `text` against the GSM 03.38 default alphabet and its extension table.
 ScreenMeasure measure_screen(std::string_view text);
+
+// `text` with every character outside GSM-7 (and every invalid byte) replaced by '?', so text
+// from elsewhere (a sender name) cannot force a screen into UCS-2.
+std::string to_gsm7(std::string_view text);
 
 // True when `text` is valid UTF-8, every character is GSM-7 and it costs at most `limit`
 // characters (septets) on the handset.

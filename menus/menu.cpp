@@ -56,7 +56,7 @@ MenuReply too_many_invalid(const MenuContext& ctx) {
 
 MenuReply show_code(const MenuContext& ctx, const RevealedCode& code) {
   MessageValues v = base_values(ctx);
-  v.sender = code.sender;
+  v.sender = to_gsm7(code.sender);
   v.code = code.code;
   v.minutes = minutes_left(code.expires_at, ctx.now);
   const MessageId id = code.sender.empty() ? MessageId::Code : MessageId::CodeFromSender;
@@ -81,8 +81,9 @@ MenuReply choose_sender_screen(const MenuContext& ctx, const PhoneNumber& phone,
   next.phone = phone.e164_digits();
   for (const ActiveCodeSummary& code : codes) {
     if (next.choices.size() >= ctx.settings.max_choices) break;
-    const std::string sender =
-        code.sender.empty() ? ctx.messages.render(MessageId::UnnamedSender, v) : code.sender;
+    const std::string sender = code.sender.empty()
+                                   ? ctx.messages.render(MessageId::UnnamedSender, v)
+                                   : to_gsm7(code.sender);
     std::string line = "\n" + std::to_string(next.choices.size() + 1) + ". " + sender;
     if (!next.choices.empty() &&
         measure_screen(text + line + hint).septets > ctx.settings.screen_limit) {

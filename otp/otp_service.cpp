@@ -220,7 +220,9 @@ std::optional<Error> OtpService::check_rate(OtpStoreTransaction& tx, std::string
 
 std::optional<Error> OtpService::budget_error(OtpStoreTransaction& tx, std::int64_t api_key_id,
                                               UnixSeconds now) const {
-  const BudgetCheck check = check_budget(tx.find_send_budget(api_key_id), now);
+  const std::optional<SendBudget> budget = tx.find_send_budget(api_key_id);
+  if (!budget) return std::nullopt;  // no budget: no need to count what is queued
+  const BudgetCheck check = check_budget(budget, now, tx.queued_sends(api_key_id));
   switch (check.state) {
     case BudgetState::Available:
       return std::nullopt;

@@ -23,15 +23,18 @@ std::int64_t sent_on_day(const SendBudget& budget, UnixSeconds now) {
 
 }  // namespace
 
-BudgetCheck check_budget(const std::optional<SendBudget>& budget, UnixSeconds now) {
+BudgetCheck check_budget(const std::optional<SendBudget>& budget, UnixSeconds now,
+                         std::int64_t queued) {
   if (!budget) return {};
   const bool cap_zero = budget->daily_limit && *budget->daily_limit <= 0;
   const bool balance_zero = budget->balance && *budget->balance <= 0;
   if (cap_zero || (balance_zero && budget->balance_granted <= 0)) {
     return {BudgetState::Disabled, std::nullopt};
   }
-  if (balance_zero) return {BudgetState::Exhausted, std::nullopt};
-  if (budget->daily_limit && sent_on_day(*budget, now) >= *budget->daily_limit) {
+  if (balance_zero || (budget->balance && *budget->balance - queued <= 0)) {
+    return {BudgetState::Exhausted, std::nullopt};
+  }
+  if (budget->daily_limit && sent_on_day(*budget, now) + queued >= *budget->daily_limit) {
     return {BudgetState::Exhausted, (day_of(now) + 1) * kDaySeconds - now};
   }
   return {};

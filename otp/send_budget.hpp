@@ -34,8 +34,11 @@ struct BudgetCheck {
   std::optional<std::int64_t> retry_after;  // Exhausted by the daily cap: seconds to UTC midnight
 };
 
-// Whether one more send may be queued now. A key without a budget is always Available.
-BudgetCheck check_budget(const std::optional<SendBudget>& budget, UnixSeconds now);
+// Whether one more send may be queued now, with `queued` sends already waiting to be charged
+// (they are reserved: concurrent requests must not all count on the same last send).
+// A key without a budget is always Available.
+BudgetCheck check_budget(const std::optional<SendBudget>& budget, UnixSeconds now,
+                         std::int64_t queued = 0);
 
 // The budget after one more gateway attempt at `now` (counts today, decrements the balance).
 SendBudget charge_send(SendBudget budget, UnixSeconds now);

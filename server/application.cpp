@@ -150,7 +150,8 @@ Application::Application(Config config, std::shared_ptr<const Clock> clock)
   http_ = std::make_unique<HttpServer>(
       options, [&authenticator](std::string_view key) { return authenticator.authenticate(key); });
   add_api_routes(*http_, ApiDependencies{*otp_, *store_, *clock_, dev_inbox_.get()});
-  add_arkesel_routes(*http_, ArkeselDependencies{*otp_, /*voice_delivery=*/false});
+  add_arkesel_routes(*http_, ArkeselDependencies{*otp_, /*voice_delivery=*/false,
+                                                 /*sms_delivery=*/dev_inbox_ != nullptr});
 
   ussd_ = std::make_unique<UssdGateway>(*store_, *clock_, *vault_, MessageCatalog::builtin(),
                                         ussd_gateway_settings(config_));

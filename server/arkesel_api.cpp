@@ -219,6 +219,9 @@ ApiResponse handle_generate(const ArkeselDependencies& deps, const Request& requ
   if (medium_name == "voice") {
     if (utf8_length(*message) > kMaxVoiceMessageChars) return app_code("1009");
     if (!deps.voice_delivery) return app_code("1004");
+  } else if (!deps.sms_delivery) {
+    // "Message delivered" would be a lie: with no SMS channel nothing leaves the outbox.
+    return app_code("1004");
   }
 
   OtpRequestInput input;

@@ -194,8 +194,9 @@ void add_ussd_settings(std::vector<Setting>& s) {
   ussd_int("ussd-max-invalid-entries", "invalid answers before the menu ends the session",
            u.max_invalid_entries, 1, 10,
            [](UssdConfig& c, long long v) { c.max_invalid_entries = static_cast<int>(v); });
+  // 120 at least: a unit test proves every shipped screen fits 120 at the longest values.
   ussd_int("ussd-screen-limit", "characters per USSD screen (GSM-7), all dialects",
-           static_cast<long long>(u.screen_limit), 60, 182,
+           static_cast<long long>(u.screen_limit), 120, 182,
            [](UssdConfig& c, long long v) { c.screen_limit = static_cast<std::size_t>(v); });
   ussd_int("ussd-write-behind-ms",
            "session rows, lookup counters and view events are committed this often, in batches",
@@ -261,8 +262,8 @@ void add_ussd_settings(std::vector<Setting>& s) {
     field("screen-limit", "characters per screen for this aggregator (0: its own default)", "0",
           [prefix](UssdDialectConfig& d, const std::string& v) {
             d.screen_limit = parse_int<std::size_t>(prefix + "screen-limit", v, 0, 182);
-            if (d.screen_limit != 0 && d.screen_limit < 60) {
-              throw ConfigError(prefix + "screen-limit: 0 or 60-182");
+            if (d.screen_limit != 0 && d.screen_limit < 120) {
+              throw ConfigError(prefix + "screen-limit: 0 or 120-182");
             }
           });
   }

@@ -87,9 +87,10 @@ class AfricasTalkingDialect final : public UssdDialect {
     ussd.network = optional(form.value(), "networkCode", problems, kMaxField);
     request.report_status = required(form.value(), "status", problems, 32);
     ussd.phase = UssdPhase::Released;
-    // Kept as sent (bounded), for whoever investigates a failed session.
-    for (const char* key : {"status", "input", "durationInMillis", "errorMessage", "date",
-                            "hopsCount", "cost", "lastAppResponse"}) {
+    // Kept as sent (bounded), for whoever investigates a failed session. Not lastAppResponse:
+    // after a code was shown it holds the code, and codes are never stored in plaintext.
+    for (const char* key :
+         {"status", "input", "durationInMillis", "errorMessage", "date", "hopsCount", "cost"}) {
       const std::string value = optional(form.value(), key, problems, kMaxText);
       if (!value.empty()) request.report[key] = value;
     }

@@ -453,6 +453,12 @@ void HttpServer::start() {
           return ApiResponse::error(
               Error::make(ErrorCode::NotFound, "No route for " + req.resource() + "."));
         }};
+    // A mistyped USSD callback URL may still hold its secret path token: log only its start.
+    const std::string& path = request.resource();
+    if (path.rfind("/ussd/", 0) == 0) {
+      const std::size_t cut = path.find('/', 6);
+      not_found.log_path = (cut == std::string::npos ? path : path.substr(0, cut)) + "/...";
+    }
     dispatch(not_found, request, std::move(writer));
     return Rest::Route::Result::Ok;
   });

@@ -108,7 +108,10 @@ Error validation_error(std::string_view dialect, std::map<std::string, std::stri
 }
 
 DialectReply json_reply(const nlohmann::json& body) {
-  return DialectReply{200, "application/json", body.dump()};
+  // Echoed fields come from the aggregator: bytes that are not UTF-8 become U+FFFD rather than
+  // an exception after the step has happened.
+  return DialectReply{200, "application/json",
+                      body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
 }
 
 }  // namespace dialect_json

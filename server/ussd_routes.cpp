@@ -57,6 +57,8 @@ DialectHttpRequest to_dialect_request(const Pistache::Rest::Request& request) {
 
 ApiResponse handle(const DialectRoute& route, const Pistache::Rest::Request& request,
                    const HttpContext& context) {
+  // HEAD (answered by GET routes) must not run a step: it would count a lookup, maybe a view.
+  if (request.method() == Method::Head) return ApiResponse{200, "", "application/json", {}};
   if (!route.config.path_token.empty() &&
       !token_matches(route.config.path_token, request.param(":token").as<std::string>())) {
     return ApiResponse::error(Error::make(ErrorCode::NotFound, "No such USSD callback."));
@@ -76,13 +78,21 @@ ApiResponse handle(const DialectRoute& route, const Pistache::Rest::Request& req
   if (!parsed.ok()) return ApiResponse::error(parsed.error());
   DialectRequest& call = parsed.value();
 
-  if (!route.config.service_code.empty() && !call.ussd.service_code.empty()) {
-    const auto ours = dial_segments(route.config.service_code);
-    const auto theirs = dial_segments(call.ussd.service_code);
-    // Their code may carry dialled extras ("*889*142*024...#"), so compare the prefix.
-    if (theirs.size() < ours.size() || !std::equal(ours.begin(), ours.end(), theirs.begin())) {
-      return forbidden(route, context, "unexpected service code " + call.ussd.service_code,
-                       "Unexpected service code.");
+  if (!route.config.service_code.empty()) {
+    // Leaving the code out must not get around the check when a session starts; later steps
+    // of a session started with the right code may leave it out (some aggregators do).
+    if (call.ussd.service_code.empty()) {
+      if (call.ussd.phase == UssdPhase::Begin || call.ussd.phase == UssdPhase::Unknown) {
+        return forbidden(route, context, "no service code", "A service code is required.");
+      }
+    } else {
+      const auto ours = dial_segments(route.config.service_code);
+      const auto theirs = dial_segments(call.ussd.service_code);
+      // Their code may carry dialled extras ("*889*142*024...#"), so compare the prefix.
+      if (theirs.size() < ours.size() || !std::equal(ours.begin(), ours.end(), theirs.begin())) {
+        return forbidden(route, context, "unexpected service code " + call.ussd.service_code,
+                         "Unexpected service code.");
+      }
     }
   }
   if (!route.config.user_id.empty() && call.user_id != route.config.user_id) {
@@ -90,7 +100,9 @@ ApiResponse handle(const DialectRoute& route, const Pistache::Rest::Request& req
   }
 
   if (call.is_report) {
-    route.gateway.record_report(call.ussd, call.report_status, call.report.dump());
+    route.gateway.record_report(
+        call.ussd, call.report_status,
+        call.report.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     return from_reply(route.dialect.render_report(call));
   }
 
@@ -140,11 +152,13 @@ void add_ussd_routes(HttpServer& server, UssdGateway& gateway, const UssdConfig&
       auto route = std::make_shared<DialectRoute>(DialectRoute{
           *dialect, gateway, dialect_config, parse_cidr_list(dialect_config.allowed_ips), sub});
       const std::string path = sub.empty() ? base : base + "/" + sub;
-      RouteSpec spec{dialect->uses_get() ? Method::Get : Method::Post, path, false, false,
+      RouteSpec spec{dialect->uses_get() ? Method::Get : Method::Post, path, false,
+                     /*requires_json_body=*/true,  // for the max-body-bytes check (413)
                      [route](const Pistache::Rest::Request& request, HttpContext& context) {
                        return handle(*route, request, context);
                      }};
-      spec.log_path = path;  // never log the token
+      spec.any_content_type = true;  // each dialect reads its own format (form, JSON, query)
+      spec.log_path = path;          // never log the token
       server.add_route(std::move(spec));
     }
   }

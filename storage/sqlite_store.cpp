@@ -509,6 +509,16 @@ class SqliteStore::Transaction final : public OtpStoreTransaction {
     return static_cast<std::size_t>(s->exec());
   }
 
+  std::int64_t queued_sends(std::int64_t api_key_id) override {
+    // CROSS JOIN keeps the outbox (small: only what is not delivered yet) as the outer loop.
+    auto s = connection_.statement(
+        "SELECT COUNT(*) FROM outbox CROSS JOIN otps ON otps.id = outbox.otp_id "
+        "WHERE otps.api_key_id = ?");
+    s->bind(1, api_key_id);
+    s->executeStep();
+    return int64_at(*s, 0);
+  }
+
   std::vector<RateWindowCount> rate_counts_since(std::string_view scope,
                                                  UnixSeconds since) override {
     auto s = connection_.statement(

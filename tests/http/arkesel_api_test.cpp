@@ -279,6 +279,17 @@ TEST_CASE("arkesel generate: voice answers 1009 over 500 characters and 1004 oth
   CHECK(server.app().dev_inbox()->messages_for(kPhone).empty());
 }
 
+TEST_CASE("arkesel generate: sms answers 1004 when no SMS channel is configured",
+          "[http][arkesel]") {
+  TestServer server([](ussd_otp::Config& c) { c.dev = false; });  // no dev inbox, no gateway
+  HttpClient client = server.client();
+  CHECK(generate(client, server, documented_body()).json() ==
+        json{{"code", "1004"}, {"message", "SMS gateway not active or credential not found"}});
+  // Nothing was created: the native API may still request a code for the number.
+  CHECK(client.post_json("/v1/otp/request", {{"phone", "0241234567"}}, {server.auth()}).status ==
+        201);
+}
+
 TEST_CASE("arkesel generate: 1007 when the budget is spent and 1008 when it is zero",
           "[http][arkesel]") {
   TestServer server;

@@ -109,3 +109,20 @@ TEST_CASE("the native API accepts X-API-Token too", "[http]") {
                        {"x-api-token: " + server.api_key()})
             .status == 201);
 }
+
+TEST_CASE("budget: sends still queued are reserved so concurrent requests cannot overspend",
+          "[http]") {
+  // No delivery channel outside dev mode: the first send stays queued, never charged.
+  TestServer server([](ussd_otp::Config& c) { c.dev = false; });
+  HttpClient client = server.client();
+  set_budget(server, {std::nullopt, SendLimit{1}});
+  CHECK(request_otp(client, server, {{"phone", "0201234567"}}).status == 201);
+  HttpResponse second = request_otp(client, server, {{"phone", "0201234568"}});
+  CHECK(second.status == 402);
+  CHECK(error_code(second) == "BUDGET_EXHAUSTED");
+  CHECK(budget_of(server)->balance == 1);  // reserved, not charged
+
+  set_budget(server, {SendLimit{2}, SendLimit{}});  // a daily cap of 2, one send waiting
+  CHECK(request_otp(client, server, {{"phone", "0201234569"}}).status == 201);
+  CHECK(request_otp(client, server, {{"phone", "0201234570"}}).status == 402);
+}

@@ -219,10 +219,12 @@ TEST_CASE("keys create with a budget and keys set-budget", "[binary]") {
     const std::vector<std::string> auth = {"api-key: " + key};
     const json body = {
         {"phone_number", "0241234567"}, {"sender_id", "Shop"}, {"message", "Code: %otp_code%"}};
-    CHECK(client.post_json("/api/otp/generate", body, auth).json()["code"] == "1000");
+    // Without dev mode no SMS channel exists: the Arkesel API says so (1004) and creates
+    // nothing; the native API creates a code for USSD retrieval, queued but never charged.
+    CHECK(client.post_json("/api/otp/generate", body, auth).json()["code"] == "1004");
+    CHECK(client.post_json("/v1/otp/request", {{"phone", "0241234567"}}, auth).status == 201);
     CHECK(server.stop(SIGTERM) == 0);
   }
-  // Without dev mode no gateway is configured, so nothing reached one and nothing was charged.
   CHECK(run_server_command({"keys", "list", "--db", db}).out.find("daily 0/1, balance 5") !=
         std::string::npos);
 
@@ -234,4 +236,31 @@ TEST_CASE("keys create with a budget and keys set-budget", "[binary]") {
   CHECK(
       run_server_command({"keys", "set-budget", "nobody", "--budget", "1", "--db", db}).exit_code ==
       1);
+}
+
+TEST_CASE("USSD: the path token and a shown code never reach the logs", "[binary][security]") {
+  TempDir dir;
+  const std::string token = "tok-" + std::string(24, 'q') + "-secret";
+  ServerProcess server(dir.path(), {"--dev", "--db", dir.file("ussd.db").string(),
+                                    "--ussd-africastalking-path-token", token});
+  const std::string key = dev_key_from(server.stdout_text());
+  HttpClient client(server.url());
+  REQUIRE(
+      client
+          .post_json("/v1/otp/request", {{"phone", "0241234567"}}, {"Authorization: Bearer " + key})
+          .status == 201);
+  const std::string code = code_from_inbox(client, "0241234567");
+  const std::vector<std::string> form{"Content-Type: application/x-www-form-urlencoded"};
+  const std::string body =
+      "sessionId=s1&serviceCode=%2A889%2A142%23&phoneNumber=%2B233241234567&text=0241234567";
+  const auto shown = client.post_raw("/ussd/africastalking/" + token, body, form);
+  CHECK(shown.body.find(code) != std::string::npos);
+  CHECK(client.post_raw("/ussd/africastalking/" + token + "/event", body, form).status == 404);
+  CHECK(client.request("PUT", "/ussd/africastalking/" + token, &body, form).status == 405);
+  CHECK(client.post_raw("/ussd/africastalking/" + token + "x", body, form).status == 404);
+  REQUIRE(server.stop(SIGTERM) == 0);
+  const std::string logs = server.stderr_text();
+  CHECK(logs.find("/ussd/africastalking") != std::string::npos);  // the requests were logged
+  CHECK(logs.find(std::string(24, 'q')) == std::string::npos);
+  CHECK(logs.find(code) == std::string::npos);
 }

@@ -166,7 +166,8 @@ TEST_CASE("ussd gateway: lookups are limited per MSISDN", "[ussd][gateway]") {
              Catch::Matches("END Too many requests\\. Try again in ([1-9]|10) min\\."));
   server.clock().advance(1200);
   // Allowed again (the code itself has expired by now).
-  CHECK(at_post(after, at_body("g15", "0241234567")).body == "END No active code for 024 123 4567.");
+  CHECK(at_post(after, at_body("g15", "0241234567")).body ==
+        "END No active code for 024 123 4567.");
 }
 
 TEST_CASE("ussd gateway: the sweeper keeps lookup counts for a long window", "[ussd][gateway]") {
@@ -178,7 +179,7 @@ TEST_CASE("ussd gateway: the sweeper keeps lookup counts for a long window", "[u
   auto client = server.client();
   CHECK(at_post(client, at_body("g30", "0241234567")).body ==
         "END No active code for 024 123 4567.");
-  server.flush_writes();  // the count is in the database
+  server.flush_writes();             // the count is in the database
   server.clock().advance(3 * 3600);  // past twice the OTP limits' longest window (1 h)
   server.app().otp().sweep();
   server.restart();  // memory forgets; the database must still hold the count
@@ -233,4 +234,50 @@ TEST_CASE("ussd gateway: an MSISDN that is not a phone number ends politely", "[
       at_post(client, at_body("g22", "0241234567", "%2A889%2A142%23", "not-a-number"));
   CHECK(answer.status == 200);
   CHECK(answer.body == "END Service unavailable. Please try again.");
+}
+
+TEST_CASE("ussd gateway: a code generated through the Arkesel API is on the menu too",
+          "[ussd][gateway]") {
+  TestServer server;
+  auto client = server.client();
+  const HttpResponse generated = client.post_json("/api/otp/generate",
+                                                  {{"phone_number", "233241234567"},
+                                                   {"sender_id", "MyApp"},
+                                                   {"message", "Your MyApp code is %otp_code%"},
+                                                   {"expiry", 5}},
+                                                  {"api-key: " + server.api_key()});
+  REQUIRE(generated.json()["code"] == "1000");
+  const std::string code = code_in(server.wait_for_message(kPhone));
+  CHECK(at_post(client, at_body("g40", "0241234567")).body ==
+        "END Your MyApp code is " + code + ". It expires in 5 min.");
+}
+
+TEST_CASE("ussd gateway: leaving out the service code does not get around the check",
+          "[ussd][gateway]") {
+  TestServer server([](Config& c) { c.ussd.dialects["hubtel"].service_code = "*889*142#"; });
+  auto client = server.client();
+  const nlohmann::json initiation{{"Type", "Initiation"}, {"Mobile", "233241234567"},
+                                  {"SessionId", "h1"},    {"Message", "*999#"},
+                                  {"Operator", "mtn"},    {"Sequence", 1}};
+  const HttpResponse refused = client.post_json("/ussd/hubtel", initiation);
+  CHECK(refused.status == 403);
+  CHECK(error_code(refused) == "FORBIDDEN");
+  nlohmann::json right = initiation;
+  right["ServiceCode"] = "889*142";
+  right["Message"] = "*889*142#";
+  CHECK(client.post_json("/ussd/hubtel", right).status == 200);
+}
+
+TEST_CASE("ussd gateway: bodies over max-body-bytes get 413 and HEAD runs no step",
+          "[ussd][gateway]") {
+  TestServer server([](Config& c) { c.max_body_bytes = 1024; });
+  auto client = server.client();
+  const HttpResponse big = at_post(client, at_body("g41", std::string(1500, '1')));
+  CHECK(big.status == 413);
+  CHECK(error_code(big) == "PAYLOAD_TOO_LARGE");
+  const HttpResponse head = client.request("HEAD", "/ussd/hollatags?session_id=x");
+  CHECK(head.status == 200);
+  server.flush_writes();
+  SQLite::Database db(server.db_path().string(), SQLite::OPEN_READONLY);
+  CHECK(db.execAndGet("SELECT COUNT(*) FROM ussd_sessions").getInt() == 0);
 }

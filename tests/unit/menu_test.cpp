@@ -253,8 +253,9 @@ TEST_CASE("menu: every screen of every language fits 120 GSM-7 characters", "[me
   MessageValues longest;
   longest.service_code = "*999*999*999*999*999*999*999*99#";  // 32: ussd-service-codes max
   longest.example = std::string(15, '9');                     // the longest E.164 number
-  longest.sender = std::string(11, 'W');                      // max-sender-length
-  longest.code = std::string(12, 'W');                        // the longest pin
+  longest.sender = std::string(11, '{');  // max-sender-length, each costing two septets //
+                                          // max-sender-length
+  longest.code = std::string(12, 'W');    // the longest pin
   longest.phone = "+999 9999 9999 9999";  // display of a 15-digit foreign number
   longest.minutes = 1440;                 // the longest expiry
   for (const std::string& language : catalog.languages()) {
@@ -300,6 +301,22 @@ TEST_CASE("catalog: a broken catalog is refused with the language and key", "[me
   doc["code"] = "Your code is {pin}";
   CHECK_THROWS_WITH(Messages::from_json(doc.dump()), Catch::Contains("\"code\""));
   CHECK_THROWS_AS(MessageCatalog::builtin().language("xx"), CatalogError);
+}
+
+}  // namespace ussd_otp
+
+namespace ussd_otp {
+
+TEST_CASE("menu: a sender outside GSM-7 cannot force the screen into UCS-2", "[menu]") {
+  Fixture f;
+  f.codes.add("233241234567", "otp_1", "A`B", "482910", kNow + 240);
+  const MenuReply shown = f.step(f.begin(), "0241234567");
+  CHECK(shown.text == "Your A?B code is 482910. It expires in 4 min.");
+  CHECK(measure_screen(shown.text).gsm7);
+  f.codes.add("233241234567", "otp_2", "X`Y", "111111", kNow + 300);
+  const MenuReply list = f.step(f.begin(), "0241234567");
+  CHECK(measure_screen(list.text).gsm7);
+  CHECK(list.text.find("X?Y") != std::string::npos);
 }
 
 }  // namespace ussd_otp

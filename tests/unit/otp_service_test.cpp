@@ -1226,14 +1226,24 @@ TEST_CASE("budgets are charged per gateway attempt, failed ones included", "[pol
   CHECK_FALSE(read_send_budget(*h.store, kOtherKey));
 }
 
-TEST_CASE("sends queued beyond the budget are dropped unsent with an event", "[policy][budget]") {
+TEST_CASE("queued sends are reserved against the budget", "[policy][budget]") {
   Harness h;
   update_send_budget(*h.store, kKey, {std::nullopt, SendLimit{1}}, h.clock.now());
-  // Both pass the request-time check: nothing has been charged yet.
+  REQUIRE(h.service->request(input_for(phone_number(1)), context_for()));
+  // Nothing is charged yet, but the one send the budget allows is taken.
+  CHECK(h.service->request(input_for(phone_number(2)), context_for()).error().code ==
+        ErrorCode::BudgetExhausted);
+}
+
+TEST_CASE("a budget lowered under what is queued drops the extra sends with an event",
+          "[policy][budget]") {
+  Harness h;
+  update_send_budget(*h.store, kKey, {std::nullopt, SendLimit{2}}, h.clock.now());
   auto first = h.service->request(input_for(phone_number(1)), context_for());
   auto second = h.service->request(input_for(phone_number(2)), context_for());
   REQUIRE(first);
   REQUIRE(second);
+  update_send_budget(*h.store, kKey, {std::nullopt, SendLimit{1}}, h.clock.now());
   const DispatchReport report = h.service->dispatch_due(h.channel, 100);
   CHECK(report.delivered == 1);
   CHECK(report.dropped == 1);

@@ -35,6 +35,12 @@ TEST_CASE("gsm7: one character outside the alphabet forces UCS-2", "[gsm7]") {
   CHECK_FALSE(fits_screen("prêt", 160));
 }
 
+TEST_CASE("gsm7: to_gsm7 replaces what GSM-7 lacks", "[gsm7]") {
+  CHECK(to_gsm7("plain {text} é") == "plain {text} é");
+  CHECK(to_gsm7("a`b ê \xFF") == "a?b ? ?");
+  CHECK(measure_screen(to_gsm7("smart ’quote’ 👍")).gsm7);
+}
+
 TEST_CASE("gsm7: invalid UTF-8 is reported, never read past the end", "[gsm7]") {
   CHECK_FALSE(measure_screen("\xC3").valid_utf8);          // truncated
   CHECK_FALSE(measure_screen("\xE2\x82").valid_utf8);      // truncated
