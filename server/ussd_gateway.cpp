@@ -279,6 +279,10 @@ void UssdGateway::flush() {
   writer_.flush();
 }
 
+UssdGateway::Stats UssdGateway::stats() const {
+  return Stats{writer_.pending(), writer_.dropped(), sessions_.size()};
+}
+
 void UssdGateway::record_report(const UssdRequest& request, std::string_view status,
                                 std::string_view report_json) {
   const UnixSeconds now = clock_.now();

@@ -87,6 +87,13 @@ class UssdGateway {
   // Commits every queued write (session rows, counters, view events) before returning.
   void flush();
 
+  struct Stats {
+    std::size_t writes_pending = 0;
+    std::size_t writes_dropped = 0;
+    std::size_t sessions_in_memory = 0;
+  };
+  Stats stats() const;
+
   const UssdGatewaySettings& settings() const { return settings_; }
   const MessageCatalog& catalog() const { return catalog_; }
   // Language by service code first, then by the MSISDN's country code, then the default.

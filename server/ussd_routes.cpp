@@ -134,6 +134,17 @@ bool dialect_enabled(const UssdDialectConfig& config, bool dev_mode) {
 
 void add_ussd_routes(HttpServer& server, UssdGateway& gateway, const UssdConfig& config,
                      bool dev_mode, const std::vector<std::unique_ptr<UssdDialect>>& dialects) {
+  if (dev_mode) {
+    // For benchmarks and testers: whether the write-behind queue keeps up.
+    server.add_route({Method::Get, "/dev/ussd/stats", false, false,
+                      [&gateway](const Pistache::Rest::Request&, HttpContext&) {
+                        const UssdGateway::Stats stats = gateway.stats();
+                        return ApiResponse::json(200,
+                                                 {{"writesPending", stats.writes_pending},
+                                                  {"writesDropped", stats.writes_dropped},
+                                                  {"sessionsInMemory", stats.sessions_in_memory}});
+                      }});
+  }
   for (const auto& dialect : dialects) {
     const std::string name(dialect->name());
     const auto found = config.dialects.find(name);

@@ -60,9 +60,15 @@ void WriteBehind::run() {
     wake_.wait_for(lock, options_.interval, [this] { return flush_requested_ || stopping_; });
     flush_requested_ = false;
     const bool last_round = stopping_;
-    if (!queue_.empty()) {
+    while (!queue_.empty()) {
       std::vector<Item> batch;
-      batch.swap(queue_);
+      if (queue_.size() <= options_.max_batch) {
+        batch.swap(queue_);
+      } else {
+        const auto end = queue_.begin() + static_cast<std::ptrdiff_t>(options_.max_batch);
+        batch.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(end));
+        queue_.erase(queue_.begin(), end);
+      }
       lock.unlock();
       commit(batch, last_round);
       lock.lock();
@@ -70,7 +76,9 @@ void WriteBehind::run() {
         // Not committed: back to the front, ahead of newer writes, for the next round.
         queue_.insert(queue_.begin(), std::make_move_iterator(batch.begin()),
                       std::make_move_iterator(batch.end()));
+        break;
       }
+      flushed_.notify_all();
     }
     flushed_.notify_all();
     if (last_round) return;

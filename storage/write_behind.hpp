@@ -24,6 +24,9 @@ class WriteBehind {
     std::chrono::milliseconds interval{10};  // how long a write may wait for its batch
     std::size_t max_pending = 100'000;       // enqueue() refuses beyond this (backpressure)
     int attempts = 3;                        // per write, before it is dropped and reported
+    // Writes per transaction at most: a backlog is committed in several, so a request that must
+    // write for itself (queue full) never waits behind one huge transaction.
+    std::size_t max_batch = 4096;
   };
 
   WriteBehind(OtpStore& store, Options options, ErrorReporter report_error);

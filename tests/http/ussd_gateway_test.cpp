@@ -281,3 +281,30 @@ TEST_CASE("ussd gateway: bodies over max-body-bytes get 413 and HEAD runs no ste
   SQLite::Database db(server.db_path().string(), SQLite::OPEN_READONLY);
   CHECK(db.execAndGet("SELECT COUNT(*) FROM ussd_sessions").getInt() == 0);
 }
+
+TEST_CASE("ussd gateway: bytes that are not UTF-8 never turn into a 503", "[ussd][gateway]") {
+  TestServer server;
+  auto client = server.client();
+  const HttpResponse holla = client.get(
+      "/ussd/hollatags?session_id=%FF%FE&session_msisdn=233241234567&session_operation=begin"
+      "&session_msg=&session_from=%2A889%2A142%23&session_type=1&session_mno=MTN");
+  CHECK(holla.status == 200);
+  CHECK(holla.json()["session_operation"] == "continue");
+  const HttpResponse report = at_post(client, "sessionId=g50&status=Failed&errorMessage=%FF%FE",
+                                      "/ussd/africastalking/events");
+  CHECK(report.status == 200);
+}
+
+TEST_CASE("ussd gateway: dev stats show the write-behind queue", "[ussd][gateway]") {
+  TestServer server;
+  auto client = server.client();
+  at_post(client, at_body("g51", ""));
+  server.flush_writes();
+  const HttpResponse stats = client.get("/dev/ussd/stats");
+  REQUIRE(stats.status == 200);
+  CHECK(stats.json()["data"]["writesPending"] == 0);
+  CHECK(stats.json()["data"]["writesDropped"] == 0);
+  CHECK(stats.json()["data"]["sessionsInMemory"] == 1);
+  TestServer production([](Config& c) { c.dev = false; });
+  CHECK(production.client().get("/dev/ussd/stats").status == 404);
+}
