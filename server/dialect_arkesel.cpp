@@ -19,12 +19,6 @@ namespace {
 
 constexpr std::size_t kMaxInput = 1024;
 
-// required_string accepts ""; an empty id or number is as good as a missing one.
-void require_non_empty(std::map<std::string, std::string>& problems, const char* field,
-                       const std::string& value) {
-  if (value.empty() && !problems.contains(field)) problems[field] = "must not be empty";
-}
-
 class ArkeselDialect final : public UssdDialect {
  public:
   std::string_view name() const override { return "arkesel"; }
@@ -43,8 +37,8 @@ class ArkeselDialect final : public UssdDialect {
     ussd.msisdn = dialect_json::required_string(json, "msisdn", problems);
     ussd.input = dialect_json::optional_string(json, "userData", problems, kMaxInput);
     ussd.network = dialect_json::optional_string(json, "network", problems);
-    require_non_empty(problems, "sessionID", ussd.session_id);
-    require_non_empty(problems, "msisdn", ussd.msisdn);
+    dialect_json::require_non_empty(problems, "sessionID", ussd.session_id);
+    dialect_json::require_non_empty(problems, "msisdn", ussd.msisdn);
     if (!problems.empty()) return dialect_json::validation_error(name(), std::move(problems));
     ussd.phase = is_new ? UssdPhase::Begin : UssdPhase::Continue;
     request.echo = {

@@ -87,6 +87,8 @@ class BeemDialect final : public UssdDialect {
     } else if (!problems.contains("command")) {
       problems["command"] = "must be initiate, continue, terminate or timeout";
     }
+    dialect_json::require_non_empty(problems, "session_id", ussd.session_id);
+    dialect_json::require_non_empty(problems, "msisdn", ussd.msisdn);
     if (!problems.empty()) return dialect_json::validation_error(name(), std::move(problems));
 
     request.echo = {{"msisdn", ussd.msisdn},

@@ -76,6 +76,8 @@ class EmergentDialect final : public UssdDialect {
     } else if (!problems.contains("Type")) {
       problems["Type"] = "must be Initiation, Response, Release or Timeout";
     }
+    dialect_json::require_non_empty(problems, "SessionId", ussd.session_id);
+    dialect_json::require_non_empty(problems, "Mobile", ussd.msisdn);
     if (!problems.empty()) return dialect_json::validation_error(name_, std::move(problems));
     return request;
   }

@@ -43,12 +43,6 @@ std::optional<UssdPhase> phase_of(const std::string& type) {
   return std::nullopt;
 }
 
-// required_string accepts ""; an empty id or number is as good as a missing one.
-void require_non_empty(std::map<std::string, std::string>& problems, const char* field,
-                       const std::string& value) {
-  if (value.empty() && !problems.contains(field)) problems[field] = "must not be empty";
-}
-
 class HubtelDialect final : public UssdDialect {
  public:
   std::string_view name() const override { return "hubtel"; }
@@ -73,8 +67,8 @@ class HubtelDialect final : public UssdDialect {
     const std::string client_state =
         dialect_json::optional_string(json, "ClientState", problems, kMaxClientState);
     (void)dialect_json::optional_string(json, "Sequence", problems, 32);
-    require_non_empty(problems, "SessionId", ussd.session_id);
-    require_non_empty(problems, "Mobile", ussd.msisdn);
+    dialect_json::require_non_empty(problems, "SessionId", ussd.session_id);
+    dialect_json::require_non_empty(problems, "Mobile", ussd.msisdn);
     const std::optional<UssdPhase> phase = phase_of(type);
     if (!phase && !problems.contains("Type")) {
       problems["Type"] = "must be Initiation, Response, Release or Timeout";

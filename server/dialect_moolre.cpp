@@ -26,11 +26,6 @@ namespace {
 constexpr std::size_t kMaxInput = 1024;
 constexpr std::string_view kMoolrePrefix = "*203*";
 
-void require_non_empty(std::map<std::string, std::string>& problems, const char* field,
-                       const std::string& value) {
-  if (value.empty() && !problems.contains(field)) problems[field] = "must not be empty";
-}
-
 // "11005", "1*0241234567" (or with a stray leading '*' / trailing '#') -> its segments.
 std::vector<std::string> split_data(std::string_view data) {
   return dial_segments(data);
@@ -55,8 +50,8 @@ class MoolreDialect final : public UssdDialect {
     ussd.input = dialect_json::optional_string(json, "message", problems, kMaxInput);
     const std::string extension = dialect_json::optional_string(json, "extension", problems, 32);
     const std::string data = dialect_json::optional_string(json, "data", problems, kMaxInput);
-    require_non_empty(problems, "sessionid", ussd.session_id);
-    require_non_empty(problems, "msisdn", ussd.msisdn);
+    dialect_json::require_non_empty(problems, "sessionid", ussd.session_id);
+    dialect_json::require_non_empty(problems, "msisdn", ussd.msisdn);
     if (!problems.empty()) return dialect_json::validation_error(name(), std::move(problems));
     ussd.phase = is_new ? UssdPhase::Begin : UssdPhase::Continue;
     if (!extension.empty()) ussd.service_code = std::string(kMoolrePrefix) + extension + "#";

@@ -21,12 +21,6 @@ namespace {
 
 constexpr std::size_t kMaxInput = 1024;
 
-// required_string accepts ""; an empty id or number is as good as a missing one.
-void require_non_empty(std::map<std::string, std::string>& problems, const char* field,
-                       const std::string& value) {
-  if (value.empty() && !problems.contains(field)) problems[field] = "must not be empty";
-}
-
 class NaloDialect final : public UssdDialect {
  public:
   std::string_view name() const override { return "nalo"; }
@@ -46,8 +40,8 @@ class NaloDialect final : public UssdDialect {
     const bool is_new = dialect_json::required_bool(json, "MSGTYPE", problems);
     ussd.network = dialect_json::optional_string(json, "NETWORK", problems);
     ussd.session_id = dialect_json::required_string(json, "SESSIONID", problems);
-    require_non_empty(problems, "SESSIONID", ussd.session_id);
-    require_non_empty(problems, "MSISDN", ussd.msisdn);
+    dialect_json::require_non_empty(problems, "SESSIONID", ussd.session_id);
+    dialect_json::require_non_empty(problems, "MSISDN", ussd.msisdn);
     if (!problems.empty()) return dialect_json::validation_error(name(), std::move(problems));
     ussd.phase = is_new ? UssdPhase::Begin : UssdPhase::Continue;
     request.echo = {{"USERID", request.user_id}, {"MSISDN", ussd.msisdn}};

@@ -63,6 +63,8 @@ class SouthPawslDialect final : public UssdDialect {
         parameters = *it;
       }
     }
+    dialect_json::require_non_empty(problems, "sessionId", ussd.session_id);
+    dialect_json::require_non_empty(problems, "msisdn", ussd.msisdn);
     if (!problems.empty()) return dialect_json::validation_error(name(), std::move(problems));
 
     if (input == ussd.service_code || extends_code(input, ussd.service_code)) {

@@ -83,6 +83,9 @@ std::string required_string(const nlohmann::json& body, std::string_view name,
 std::string optional_string(const nlohmann::json& body, std::string_view name,
                             std::map<std::string, std::string>& problems,
                             std::size_t max_length = 256);
+// required_string accepts ""; for ids and numbers an empty value is as bad as a missing one.
+void require_non_empty(std::map<std::string, std::string>& problems, const char* field,
+                       const std::string& value);
 // A required boolean; also accepts "true"/"false" strings, since some gateways stringify.
 bool required_bool(const nlohmann::json& body, std::string_view name,
                    std::map<std::string, std::string>& problems);

@@ -79,6 +79,11 @@ std::string required_string(const nlohmann::json& body, std::string_view name,
   return optional_string(body, name, problems, max_length);
 }
 
+void require_non_empty(std::map<std::string, std::string>& problems, const char* field,
+                       const std::string& value) {
+  if (value.empty() && !problems.contains(field)) problems[field] = "must not be empty";
+}
+
 bool required_bool(const nlohmann::json& body, std::string_view name,
                    std::map<std::string, std::string>& problems) {
   const auto it = body.find(name);

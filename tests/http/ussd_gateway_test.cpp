@@ -308,3 +308,19 @@ TEST_CASE("ussd gateway: dev stats show the write-behind queue", "[ussd][gateway
   TestServer production([](Config& c) { c.dev = false; });
   CHECK(production.client().get("/dev/ussd/stats").status == 404);
 }
+
+TEST_CASE("ussd gateway: an empty session id is refused by every JSON dialect", "[ussd][gateway]") {
+  TestServer server;
+  auto client = server.client();
+  const std::map<std::string, std::string> empty{
+      {"session_id", ""}, {"request_id", "1"}, {"text", ""}, {"code", ""}};
+  for (const auto& [dialect, field] : std::vector<std::pair<std::string, std::string>>{
+           {"beem", "session_id"}, {"emergent", "SessionId"}, {"southpawsl", "sessionId"}}) {
+    INFO(dialect);
+    const HttpResponse refused =
+        client.post_raw("/ussd/" + dialect, fixture(dialect, "dial.json", empty),
+                        {"Content-Type: application/json"});
+    CHECK(refused.status == 400);
+    CHECK(refused.json()["error"]["fields"].contains(field));
+  }
+}
