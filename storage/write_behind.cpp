@@ -46,7 +46,7 @@ void WriteBehind::flush() {
 
 std::size_t WriteBehind::pending() const {
   std::lock_guard lock(mutex_);
-  return queue_.size();
+  return static_cast<std::size_t>(enqueued_seq_ - committed_seq_);  // queued or being committed
 }
 
 std::size_t WriteBehind::dropped() const {
@@ -97,21 +97,25 @@ void WriteBehind::commit(std::vector<Item>& batch, bool last_round) {
     });
     settle(batch.size(), 0);
     batch.clear();
+    outage_reported_ = false;
     return;
   } catch (const std::exception& e) {
-    if (last_round) {
+    const bool writable = store_.writable();
+    if (last_round && !writable) {
       report_error_(e.what(), batch.size());
       settle(0, batch.size());
       batch.clear();
       return;
     }
     // A database that cannot be written (locked by another process, disk full) is nobody's
-    // fault: keep the batch whole and wait for it to come back.
-    if (!store_.writable()) {
-      report_error_(e.what(), 0);
+    // fault: keep the batch whole and wait for it to come back. Said once per outage.
+    if (!writable) {
+      if (!outage_reported_) report_error_(e.what(), 0);
+      outage_reported_ = true;
       return;
     }
   }
+  outage_reported_ = false;
   // The database works, so some write in the batch cannot succeed (e.g. an event for an OTP
   // purged meanwhile): one transaction per write, to drop just those.
   std::vector<Item> keep;
@@ -121,7 +125,8 @@ void WriteBehind::commit(std::vector<Item>& batch, bool last_round) {
       store_.write([&](OtpStoreTransaction& tx) { item.write(tx); });
       ++done;
     } catch (const std::exception& e) {
-      if (++item.failures >= options_.attempts) {
+      // On the last round there is no next one: what fails alone now is dropped.
+      if (++item.failures >= options_.attempts || last_round) {
         ++dropped;
         report_error_(e.what(), 1);
       } else {

@@ -40,7 +40,7 @@ class WriteBehind {
   bool enqueue(std::vector<Write>& writes);
   // Commits everything queued before this call; returns when it is in the database (or dropped).
   void flush();
-  std::size_t pending() const;
+  std::size_t pending() const;  // queued or being committed
   std::size_t dropped() const;
 
  private:
@@ -62,6 +62,7 @@ class WriteBehind {
   std::uint64_t committed_seq_ = 0;  // writes ever committed or dropped
   std::size_t dropped_ = 0;
   bool flush_requested_ = false;
+  bool outage_reported_ = false;  // only the writer thread touches it
   bool stopping_ = false;
   std::thread thread_;
 };
