@@ -222,7 +222,8 @@ std::optional<Error> OtpService::budget_error(OtpStoreTransaction& tx, std::int6
                                               UnixSeconds now) const {
   const std::optional<SendBudget> budget = tx.find_send_budget(api_key_id);
   if (!budget) return std::nullopt;  // no budget: no need to count what is queued
-  const BudgetCheck check = check_budget(budget, now, tx.queued_sends(api_key_id));
+  const std::int64_t queued = policy_.reserve_queued_sends ? tx.queued_sends(api_key_id) : 0;
+  const BudgetCheck check = check_budget(budget, now, queued);
   switch (check.state) {
     case BudgetState::Available:
       return std::nullopt;

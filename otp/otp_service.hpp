@@ -41,6 +41,9 @@ struct OtpPolicy {
   // The longest window of any other limit sharing the rate counter table (the USSD lookup
   // limit): counters are kept for two of the longest windows.
   std::int64_t other_rate_window_seconds = 0;
+  // Whether sends still queued count against a key's budget. Only when a delivery channel drains
+  // the queue: without one, queued sends never leave and would block the key for good.
+  bool reserve_queued_sends = false;
   int max_delivery_attempts = 5;
   // Destination prefixes (digits of the E.164 number) OTPs may go to. nullopt: only the
   // default country (phone_rules.default_country_code); empty: anywhere.

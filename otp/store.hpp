@@ -60,7 +60,7 @@ class OtpStoreTransaction {
   // nullopt: the key has no budget (it may send without limit).
   virtual std::optional<SendBudget> find_send_budget(std::int64_t api_key_id) = 0;
   virtual void save_send_budget(std::int64_t api_key_id, const SendBudget& budget) = 0;
-  // Sends of this key's OTPs still in the outbox (queued, not yet charged).
+  // Sends of this key's pending OTPs still in the outbox (queued, not yet charged).
   virtual std::int64_t queued_sends(std::int64_t api_key_id) = 0;
 
   virtual std::optional<IdempotencyRecord> find_idempotency(std::int64_t api_key_id,

@@ -130,6 +130,7 @@ Application::Application(Config config, std::shared_ptr<const Clock> clock)
       SqliteOptions{config_.db, config_.sqlite_synchronous, config_.sqlite_busy_timeout_ms});
   OtpPolicy policy = config_.policy;
   policy.other_rate_window_seconds = config_.ussd.lookup_window_seconds;  // same counter table
+  policy.reserve_queued_sends = config_.dev;  // the dev inbox is the only delivery channel yet
   otp_ = std::make_unique<OtpService>(*store_, *clock_, *vault_, policy);
   if (config_.dev) dev_inbox_ = std::make_unique<DevInbox>();
 
@@ -185,8 +186,14 @@ void Application::start() {
   UssdGateway& ussd = *ussd_;
   sweeper_ = std::make_unique<BackgroundLoop>(
       "sweeper", std::chrono::seconds(config_.sweep_interval_seconds), [&otp, &ussd] {
+        // Separately: a failing OTP sweep (database locked) must not keep USSD memory growing.
+        std::size_t sessions = 0;
+        try {
+          sessions = ussd.sweep(1000);
+        } catch (const std::exception& e) {
+          log_event(spdlog::level::err, "ussd.sweep_failed", {{"error", e.what()}});
+        }
         const SweepReport report = otp.sweep();
-        const std::size_t sessions = ussd.sweep(1000);
         if (report.expired + report.purged_otps + sessions > 0) {
           log_event(spdlog::level::info, "sweep",
                     {{"expired", report.expired},

@@ -172,6 +172,9 @@ UssdAnswer UssdGateway::handle(const UssdRequest& request) {
   const Messages& messages = catalog_.language(language);
 
   const std::string key = session_key(request.dialect, request.session_id);
+  // One step of a session at a time (an aggregator's retry may overlap the original): from
+  // reading its state to queueing its row, so memory and the database agree on the order.
+  std::lock_guard step_lock(step_lock_for(key));
   const SessionCache::Entry cached = sessions_.find(key);
   std::optional<UssdSession> existing;
   if (cached) existing = *cached;
@@ -260,10 +263,14 @@ UssdAnswer UssdGateway::handle(const UssdRequest& request) {
 
   // Memory answers the session's next step; the database gets it within one write-behind batch.
   auto stored = std::make_shared<const UssdSession>(std::move(session));
-  sessions_.put(key, stored);
   writes.push_back([stored](OtpStoreTransaction& tx) { tx.save_ussd_session(*stored); });
-  write_later(std::move(writes));
+  write_later(std::move(writes));  // first: if it must write now and fails, memory stays as it was
+  sessions_.put(key, stored);
   return answer;
+}
+
+std::mutex& UssdGateway::step_lock_for(const std::string& key) {
+  return step_locks_[std::hash<std::string>{}(key) % step_locks_.size()];
 }
 
 void UssdGateway::write_later(std::vector<WriteBehind::Write> writes) {
@@ -288,34 +295,47 @@ void UssdGateway::record_report(const UssdRequest& request, std::string_view sta
   const UnixSeconds now = clock_.now();
   const auto msisdn = PhoneNumber::parse(request.msisdn, settings_.menu.phone_rules);
   const std::string key = session_key(request.dialect, request.session_id);
-  sessions_.erase(key);  // the session is over; the row below is the record
-  writer_.flush();       // so the row read below has the session's last step
-  store_.write([&](OtpStoreTransaction& tx) {
-    UssdSession session =
-        tx.find_ussd_session(request.dialect, request.session_id).value_or(UssdSession{});
-    if (session.id.empty()) {
-      session.dialect = request.dialect;
-      session.id = request.session_id;
-      session.created_at = now;
-      session.msisdn = msisdn ? msisdn->e164_digits() : request.msisdn;
-      session.service_code = canonical_service_code(request.service_code);
-      session.network = request.network;
+  std::lock_guard step_lock(step_lock_for(key));
+  // The session is over: a late step must find it ended.
+  if (const SessionCache::Entry cached = sessions_.find(key)) {
+    auto ended = std::make_shared<UssdSession>(*cached);
+    if (!ended->ended_at) {
+      ended->ended_at = now;
+      ended->end_reason = std::string(status);
     }
+    ended->state.clear();
+    sessions_.put(key, std::move(ended));
+  }
+  // Queued behind the session's own rows (one queue, in order), so it lands on its last step
+  // without waiting for the database here.
+  UssdSession fresh;
+  fresh.dialect = request.dialect;
+  fresh.id = request.session_id;
+  fresh.created_at = now;
+  fresh.msisdn = msisdn ? msisdn->e164_digits() : request.msisdn;
+  fresh.service_code = canonical_service_code(request.service_code);
+  fresh.network = request.network;
+  std::vector<WriteBehind::Write> writes;
+  writes.push_back([fresh, now, status = std::string(status),
+                    report = std::string(report_json)](OtpStoreTransaction& tx) {
+    UssdSession session = tx.find_ussd_session(fresh.dialect, fresh.id).value_or(fresh);
     session.last_seen_at = now;
     if (!session.ended_at) {
       session.ended_at = now;
       session.end_reason = status;
     }
     session.state.clear();
-    session.report = std::string(report_json);
+    session.report = report;
     tx.save_ussd_session(session);
   });
+  write_later(std::move(writes));
 }
 
 std::size_t UssdGateway::sweep(std::size_t limit) {
   const UnixSeconds now = clock_.now();
-  // Written first, so memory may forget what the database now holds.
-  writer_.flush();
+  // Written first, so memory may forget what the database now holds. While the database cannot
+  // be written, memory is all there is: keep it, and do not hold the sweeper forever.
+  if (!writer_.flush_for(std::chrono::seconds(5))) return 0;
   sessions_.evict(now - settings_.session_idle_seconds, now - 2);
   limiter_.evict_before(now - 2 * settings_.lookup_limit.window_seconds);
   std::size_t touched = 0;

@@ -2,8 +2,10 @@
 // HTTP-free: dialect adapters turn wire formats into UssdRequest and UssdAnswer back.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -105,10 +107,12 @@ class UssdGateway {
   const Clock& clock_;
   const CodeVault& vault_;
   void write_later(std::vector<WriteBehind::Write> writes);
+  std::mutex& step_lock_for(const std::string& key);
 
   MessageCatalog catalog_;
   UssdGatewaySettings settings_;
   SessionCache sessions_;
+  std::array<std::mutex, 64> step_locks_;
   LookupLimiter limiter_;
   WriteBehind writer_;  // last: its destructor's final commit may still use the rest
 };

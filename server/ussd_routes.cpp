@@ -57,8 +57,6 @@ DialectHttpRequest to_dialect_request(const Pistache::Rest::Request& request) {
 
 ApiResponse handle(const DialectRoute& route, const Pistache::Rest::Request& request,
                    const HttpContext& context) {
-  // HEAD (answered by GET routes) must not run a step: it would count a lookup, maybe a view.
-  if (request.method() == Method::Head) return ApiResponse{200, "", "application/json", {}};
   if (!route.config.path_token.empty() &&
       !token_matches(route.config.path_token, request.param(":token").as<std::string>())) {
     return ApiResponse::error(Error::make(ErrorCode::NotFound, "No such USSD callback."));
@@ -71,6 +69,9 @@ ApiResponse handle(const DialectRoute& route, const Pistache::Rest::Request& req
         "This address may not call the " + std::string(route.dialect.name()) + " callback.");
   }
 
+  // HEAD (answered by GET routes) must not run a step: it would count a lookup, maybe a view.
+  // Only after the checks above, so it tells nobody more than GET would.
+  if (request.method() == Method::Head) return ApiResponse{200, "", "application/json", {}};
   const DialectHttpRequest http = to_dialect_request(request);
   Result<DialectRequest> parsed = route.subpath.empty()
                                       ? route.dialect.parse(http)

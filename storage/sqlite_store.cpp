@@ -513,7 +513,7 @@ class SqliteStore::Transaction final : public OtpStoreTransaction {
     // CROSS JOIN keeps the outbox (small: only what is not delivered yet) as the outer loop.
     auto s = connection_.statement(
         "SELECT COUNT(*) FROM outbox CROSS JOIN otps ON otps.id = outbox.otp_id "
-        "WHERE otps.api_key_id = ?");
+        "WHERE otps.api_key_id = ? AND otps.status = 'pending'");
     s->bind(1, api_key_id);
     s->executeStep();
     return int64_at(*s, 0);
@@ -569,7 +569,11 @@ class SqliteStore::Transaction final : public OtpStoreTransaction {
         "network = excluded.network, state = excluded.state, tries = excluded.tries, "
         "steps = excluded.steps, created_at = excluded.created_at, "
         "last_seen_at = excluded.last_seen_at, ended_at = excluded.ended_at, "
-        "end_reason = excluded.end_reason, report = excluded.report");
+        "end_reason = excluded.end_reason, "
+        // A step's row never erases the aggregator's end-of-session report.
+        "report = CASE WHEN excluded.report = '' THEN report ELSE excluded.report END "
+        // An older state (a write retried after a newer one) never replaces a newer one.
+        "WHERE excluded.steps >= steps");
     bind_text(*s, 1, session.dialect);
     bind_text(*s, 2, session.id);
     bind_text(*s, 3, session.msisdn);

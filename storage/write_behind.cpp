@@ -3,7 +3,29 @@
 // is dropped after `attempts` tries and reported, so it cannot hold the others back forever.
 #include "storage/write_behind.hpp"
 
+#include <SQLiteCpp/Exception.h>
+#include <sqlite3.h>
+
 namespace ussd_otp {
+namespace {
+
+bool is_outage(const std::exception& e) {
+  const auto* sqlite = dynamic_cast<const SQLite::Exception*>(&e);
+  if (sqlite == nullptr) return false;
+  switch (sqlite->getErrorCode() & 0xff) {  // the primary result code
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
 
 WriteBehind::WriteBehind(OtpStore& store, Options options, ErrorReporter report_error)
     : store_(store), options_(options), report_error_(std::move(report_error)) {
@@ -42,6 +64,14 @@ void WriteBehind::flush() {
   flush_requested_ = true;
   wake_.notify_all();
   flushed_.wait(lock, [&] { return committed_seq_ >= target || stopping_; });
+}
+
+bool WriteBehind::flush_for(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  const std::uint64_t target = enqueued_seq_;
+  flush_requested_ = true;
+  wake_.notify_all();
+  return flushed_.wait_for(lock, timeout, [&] { return committed_seq_ >= target || stopping_; });
 }
 
 std::size_t WriteBehind::pending() const {
@@ -86,6 +116,14 @@ void WriteBehind::run() {
 }
 
 void WriteBehind::commit(std::vector<Item>& batch, bool last_round) {
+  if (last_round && give_up_) {
+    std::lock_guard lock(mutex_);
+    committed_seq_ += batch.size();
+    dropped_ += batch.size();
+    report_error_("the database stayed unwritable at shutdown", batch.size());
+    batch.clear();
+    return;
+  }
   const auto settle = [this](std::size_t done, std::size_t dropped) {
     std::lock_guard lock(mutex_);
     committed_seq_ += done + dropped;
@@ -100,8 +138,11 @@ void WriteBehind::commit(std::vector<Item>& batch, bool last_round) {
     outage_reported_ = false;
     return;
   } catch (const std::exception& e) {
-    const bool writable = store_.writable();
+    // Busy, locked, full or failing storage is an outage, nobody's fault: never a reason to drop
+    // a write. Only other errors (a constraint) can be a write's own.
+    const bool writable = !is_outage(e) && store_.writable();
     if (last_round && !writable) {
+      give_up_ = true;  // the rest of the queue goes the same way, without waiting again
       report_error_(e.what(), batch.size());
       settle(0, batch.size());
       batch.clear();
@@ -125,6 +166,10 @@ void WriteBehind::commit(std::vector<Item>& batch, bool last_round) {
       store_.write([&](OtpStoreTransaction& tx) { item.write(tx); });
       ++done;
     } catch (const std::exception& e) {
+      if (is_outage(e) && !last_round) {  // the lock came back: not this write's fault
+        keep.push_back(std::move(item));
+        continue;
+      }
       // On the last round there is no next one: what fails alone now is dropped.
       if (++item.failures >= options_.attempts || last_round) {
         ++dropped;

@@ -40,6 +40,8 @@ class WriteBehind {
   bool enqueue(std::vector<Write>& writes);
   // Commits everything queued before this call; returns when it is in the database (or dropped).
   void flush();
+  // The same, waiting at most `timeout`; false when it gave up (the database is unwritable).
+  bool flush_for(std::chrono::milliseconds timeout);
   std::size_t pending() const;  // queued or being committed
   std::size_t dropped() const;
 
@@ -63,6 +65,7 @@ class WriteBehind {
   std::size_t dropped_ = 0;
   bool flush_requested_ = false;
   bool outage_reported_ = false;  // only the writer thread touches it
+  bool give_up_ = false;          // last round and the database is down: drop, do not wait
   bool stopping_ = false;
   std::thread thread_;
 };

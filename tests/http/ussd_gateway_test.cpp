@@ -324,3 +324,31 @@ TEST_CASE("ussd gateway: an empty session id is refused by every JSON dialect", 
     CHECK(refused.json()["error"]["fields"].contains(field));
   }
 }
+
+TEST_CASE("ussd gateway: an end-of-session report does not wait for a locked database",
+          "[ussd][gateway]") {
+  TestServer server([](Config& c) { c.sqlite_busy_timeout_ms = 100; });
+  auto client = server.client();
+  at_post(client, at_body("g60", ""));
+  server.flush_writes();
+  {
+    SQLite::Database other(server.db_path().string(), SQLite::OPEN_READWRITE);
+    other.setBusyTimeout(5000);
+    other.exec("BEGIN IMMEDIATE");
+    const auto started = std::chrono::steady_clock::now();
+    const HttpResponse report = at_post(client, "sessionId=g60&status=Success&input=0241234567",
+                                        "/ussd/africastalking/events");
+    CHECK(report.status == 200);
+    CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(2));
+    other.exec("ROLLBACK");
+  }
+  CHECK(session_column(server, "g60", "end_reason") == "Success");
+  CHECK(session_column(server, "g60", "report").find("0241234567") != std::string::npos);
+}
+
+TEST_CASE("ussd gateway: HEAD tells nothing without the path token", "[ussd][gateway]") {
+  TestServer server([](Config& c) { c.ussd.dialects["hollatags"].path_token = kToken; });
+  auto client = server.client();
+  CHECK(client.request("HEAD", "/ussd/hollatags/not-the-token").status == 404);
+  CHECK(client.request("HEAD", "/ussd/hollatags/" + kToken).status == 200);
+}

@@ -219,17 +219,30 @@ TEST_CASE("saving a USSD session again updates it in place", "[storage]") {
   check_same(*found, session);
   CHECK(session_rows(options.path) == 1);
 
-  // The upsert writes every column, NULL included: ended_at can be cleared again.
+  // The upsert writes every column, NULL included: ended_at can be cleared again. But a row
+  // without a report keeps the one stored (a step never erases the aggregator's report).
   session.ended_at.reset();
   session.end_reason.clear();
   session.report.clear();
   session.msisdn = "233200000009";
+  session.steps = 4;
   save(store, session);
   found = find(store, "arkesel", "s-1");
   REQUIRE(found);
-  check_same(*found, session);
   CHECK_FALSE(found->ended_at.has_value());
+  CHECK(found->msisdn == "233200000009");
+  CHECK(found->report == R"({"done":true})");
   CHECK(session_rows(options.path) == 1);
+
+  // An older state (fewer steps), e.g. a write retried after a newer one, changes nothing.
+  UssdSession older = session;
+  older.steps = 2;
+  older.state = "stale";
+  save(store, older);
+  found = find(store, "arkesel", "s-1");
+  REQUIRE(found);
+  CHECK(found->state == session.state);
+  CHECK(found->steps == 4);
 }
 
 TEST_CASE("USSD sessions are keyed by dialect and id together", "[storage]") {

@@ -1227,7 +1227,9 @@ TEST_CASE("budgets are charged per gateway attempt, failed ones included", "[pol
 }
 
 TEST_CASE("queued sends are reserved against the budget", "[policy][budget]") {
-  Harness h;
+  OtpPolicy reserving;
+  reserving.reserve_queued_sends = true;  // as when a delivery channel drains the queue
+  Harness h(reserving);
   update_send_budget(*h.store, kKey, {std::nullopt, SendLimit{1}}, h.clock.now());
   REQUIRE(h.service->request(input_for(phone_number(1)), context_for()));
   // Nothing is charged yet, but the one send the budget allows is taken.
