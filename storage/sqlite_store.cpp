@@ -705,9 +705,15 @@ SqliteStore::~SqliteStore() {
 }
 
 SqliteStore::Connection& SqliteStore::next_reader() const {
-  // Round robin: a reader still busy with a long read only delays the one caller that lands on
-  // it, and reads are short.
-  return *readers_[next_reader_.fetch_add(1, std::memory_order_relaxed) % readers_.size()];
+  // In turn, skipping readers that are busy right now, so one long read (the dispatcher's batch,
+  // a listing) does not hold up every fourth caller. A probe, not a reservation: if another
+  // thread takes the reader first, this caller waits for it like any other.
+  const std::size_t start = next_reader_.fetch_add(1, std::memory_order_relaxed);
+  for (std::size_t i = 0; i < readers_.size(); ++i) {
+    Connection& candidate = *readers_[(start + i) % readers_.size()];
+    if (candidate.owner.load(std::memory_order_relaxed) == std::thread::id{}) return candidate;
+  }
+  return *readers_[start % readers_.size()];
 }
 
 int SqliteStore::latest_schema_version() {
