@@ -154,8 +154,13 @@ Application::Application(Config config, std::shared_ptr<const Clock> clock)
   add_arkesel_routes(*http_, ArkeselDependencies{*otp_, /*voice_delivery=*/false,
                                                  /*sms_delivery=*/dev_inbox_ != nullptr});
 
-  ussd_ = std::make_unique<UssdGateway>(*store_, *clock_, *vault_, MessageCatalog::builtin(),
-                                        ussd_gateway_settings(config_));
+  try {
+    ussd_ = std::make_unique<UssdGateway>(*store_, *clock_, *vault_, MessageCatalog::builtin(),
+                                          ussd_gateway_settings(config_));
+  } catch (const CatalogError& e) {
+    // A language the settings name but no catalog ships: a configuration mistake (exit 2).
+    throw ConfigError(std::string("ussd-default-language / ussd-languages-*: ") + e.what());
+  }
   dialects_ = all_dialects();
   add_ussd_routes(*http_, *ussd_, config_.ussd, config_.dev, dialects_);
 }

@@ -67,3 +67,28 @@ TEST_CASE("bad settings are refused with the setting's name", "[config]") {
   std::ofstream(broken) << "{";
   CHECK_THROWS_WITH(resolve_config({}, env_of({}), broken), Catch::Contains("not valid JSON"));
 }
+
+TEST_CASE("USSD settings: limits the screens can meet and well-formed maps only", "[config]") {
+  using ussd_otp::ConfigError;
+  const auto none = env_of({});
+  CHECK_THROWS_WITH(resolve_config({{"ussd-screen-limit", "100"}}, none, std::nullopt),
+                    Catch::Contains("ussd-screen-limit"));
+  CHECK_THROWS_WITH(resolve_config({{"ussd-nalo-screen-limit", "90"}}, none, std::nullopt),
+                    Catch::Contains("0 or 120-182"));
+  CHECK(resolve_config({{"ussd-nalo-screen-limit", "0"}}, none, std::nullopt)
+            .ussd.dialects.at("nalo")
+            .screen_limit == 0);
+  CHECK_THROWS_AS(resolve_config({{"ussd-hubtel-path-token", "short"}}, none, std::nullopt),
+                  ConfigError);
+  CHECK_THROWS_AS(resolve_config({{"ussd-beem-allowed-ips", "10.0.0.0/33"}}, none, std::nullopt),
+                  ConfigError);
+  CHECK_THROWS_AS(resolve_config({{"ussd-languages-by-country", "225:fr"}}, none, std::nullopt),
+                  ConfigError);
+  CHECK_THROWS_AS(resolve_config({{"ussd-service-codes", "*88a#"}}, none, std::nullopt),
+                  ConfigError);
+  const auto config = resolve_config({{"ussd-service-codes", "889*142, *889*143#"},
+                                      {"ussd-languages-by-service-code", "*889*143#=fr"}},
+                                     none, std::nullopt);
+  CHECK(config.ussd.service_codes == std::vector<std::string>{"*889*142#", "*889*143#"});
+  CHECK(config.ussd.language_by_service_code.at("*889*143#") == "fr");
+}

@@ -264,3 +264,11 @@ TEST_CASE("USSD: the path token and a shown code never reach the logs", "[binary
   CHECK(logs.find(std::string(24, 'q')) == std::string::npos);
   CHECK(logs.find(code) == std::string::npos);
 }
+
+TEST_CASE("an unknown USSD language is a configuration error", "[binary]") {
+  TempDir dir;
+  const auto result = run_server_command({"serve", "--db", dir.file("l.db").string(), "--listen",
+                                          "127.0.0.1:0", "--ussd-languages-by-country", "225=xx"});
+  CHECK(result.exit_code == 2);
+  CHECK(result.err.find("no message catalog for language \"xx\"") != std::string::npos);
+}
