@@ -8,23 +8,7 @@ using namespace ussd_otp::testing;
 
 namespace {
 
-const std::string kPath = "/ussd/arkesel";
-const std::vector<std::string> kJson{"Content-Type: application/json"};
-
-HttpResponse post(HttpClient& client, const std::string& body) {
-  return client.post_raw(kPath, body, kJson);
-}
-
-// The reply as JSON, compared field by field with a fixture (key order is not part of it).
-nlohmann::json reply_json(const HttpResponse& response) {
-  REQUIRE(response.status == 200);
-  CHECK(response.header("content-type").find("application/json") == 0);
-  return response.json();
-}
-
-nlohmann::json expected(const std::string& name, const std::map<std::string, std::string>& values) {
-  return nlohmann::json::parse(fixture("arkesel", name, values));
-}
+const JsonDialect kArkesel{"arkesel"};
 
 }  // namespace
 
@@ -34,13 +18,13 @@ TEST_CASE("ussd arkesel: dial then number shows the code and records the view", 
   const IssuedOtp otp = issue_otp(server, client);
 
   const HttpResponse first =
-      post(client, fixture("arkesel", "dial.json", {{"session_id", "ark-1"}}));
-  CHECK(reply_json(first) == expected("dial.reply", {{"session_id", "ark-1"}}));
+      kArkesel.post(client, fixture("arkesel", "dial.json", {{"session_id", "ark-1"}}));
+  CHECK(reply_json(first) == kArkesel.expected("dial.reply", {{"session_id", "ark-1"}}));
 
-  const HttpResponse second = post(
+  const HttpResponse second = kArkesel.post(
       client, fixture("arkesel", "answer.json", {{"session_id", "ark-1"}, {"text", "0241234567"}}));
   CHECK(reply_json(second) ==
-        expected("code.reply", {{"session_id", "ark-1"}, {"code", otp.code}}));
+        kArkesel.expected("code.reply", {{"session_id", "ark-1"}, {"code", otp.code}}));
 
   CHECK(has_event(event_types(client, server, otp.id), "ussd_viewed"));
   CHECK(verify(client, server, otp.id, otp.code).status == 200);
@@ -51,32 +35,34 @@ TEST_CASE("ussd arkesel: a dial string in userData goes straight to the code", "
   auto client = server.client();
   const IssuedOtp otp = issue_otp(server, client);
   const HttpResponse reply =
-      post(client, fixture("arkesel", "shortcut.json", {{"session_id", "ark-2"}}));
-  CHECK(reply_json(reply) == expected("code.reply", {{"session_id", "ark-2"}, {"code", otp.code}}));
+      kArkesel.post(client, fixture("arkesel", "shortcut.json", {{"session_id", "ark-2"}}));
+  CHECK(reply_json(reply) ==
+        kArkesel.expected("code.reply", {{"session_id", "ark-2"}, {"code", otp.code}}));
 }
 
 TEST_CASE("ussd arkesel: another number gets the neutral answer", "[ussd][arkesel]") {
   TestServer server;
   auto client = server.client();
   issue_otp(server, client, "233241234568");  // someone else's code
-  post(client, fixture("arkesel", "dial.json", {{"session_id", "ark-3"}}));
-  const HttpResponse answer = post(
+  kArkesel.post(client, fixture("arkesel", "dial.json", {{"session_id", "ark-3"}}));
+  const HttpResponse answer = kArkesel.post(
       client, fixture("arkesel", "answer.json", {{"session_id", "ark-3"}, {"text", "0241234568"}}));
   CHECK(reply_json(answer) ==
-        expected("end.reply",
-                 {{"session_id", "ark-3"}, {"message", "No active code for 024 123 4568."}}));
+        kArkesel.expected("end.reply", {{"session_id", "ark-3"},
+                                        {"message", "No active code for 024 123 4568."}}));
 }
 
 TEST_CASE("ussd arkesel: a continue on an unknown session says it expired and ends it",
           "[ussd][arkesel]") {
   TestServer server;
   auto client = server.client();
-  const HttpResponse reply =
-      post(client, fixture("arkesel", "answer.json", {{"session_id", "ark-gone"}, {"text", "1"}}));
-  CHECK(reply_json(reply) ==
-        expected("end.reply",
-                 {{"session_id", "ark-gone"},
-                  {"message", "Your session has expired. Dial *889*142# to start again."}}));
+  const HttpResponse reply = kArkesel.post(
+      client, fixture("arkesel", "answer.json", {{"session_id", "ark-gone"}, {"text", "1"}}));
+  CHECK(
+      reply_json(reply) ==
+      kArkesel.expected("end.reply",
+                        {{"session_id", "ark-gone"},
+                         {"message", "Your session has expired. Dial *889*142# to start again."}}));
   server.flush_writes();  // rows are written just behind the answer
   SQLite::Database db(server.db_path().string(), SQLite::OPEN_READONLY);
   SQLite::Statement row(db,
@@ -95,7 +81,7 @@ TEST_CASE("ussd arkesel: malformed requests get a 400 naming the field", "[ussd]
   auto missing = body;
   missing.erase("sessionID");
   missing.erase("msisdn");
-  const HttpResponse no_id = post(client, missing.dump());
+  const HttpResponse no_id = kArkesel.post(client, missing.dump());
   CHECK(no_id.status == 400);
   CHECK(error_code(no_id) == "VALIDATION_ERROR");
   CHECK(no_id.json()["error"]["fields"].contains("sessionID"));
@@ -104,22 +90,22 @@ TEST_CASE("ussd arkesel: malformed requests get a 400 naming the field", "[ussd]
   auto wrong = body;
   wrong["newSession"] = 1;
   wrong["userData"] = nlohmann::json::array({"1"});
-  const HttpResponse wrong_types = post(client, wrong.dump());
+  const HttpResponse wrong_types = kArkesel.post(client, wrong.dump());
   CHECK(wrong_types.status == 400);
   CHECK(wrong_types.json()["error"]["fields"].contains("newSession"));
   CHECK(wrong_types.json()["error"]["fields"].contains("userData"));
 
   auto too_long = body;
   too_long["userData"] = std::string(2000, '1');
-  const HttpResponse long_input = post(client, too_long.dump());
+  const HttpResponse long_input = kArkesel.post(client, too_long.dump());
   CHECK(long_input.status == 400);
   CHECK(long_input.json()["error"]["fields"].contains("userData"));
 
-  const HttpResponse not_json = post(client, "{\"sessionID\":");
+  const HttpResponse not_json = kArkesel.post(client, "{\"sessionID\":");
   CHECK(not_json.status == 400);
   CHECK(error_code(not_json) == "INVALID_JSON");
-  CHECK(error_code(post(client, "[1,2]")) == "INVALID_JSON");
-  CHECK(client.get(kPath).status == 405);
+  CHECK(error_code(kArkesel.post(client, "[1,2]")) == "INVALID_JSON");
+  CHECK(client.get("/ussd/arkesel").status == 405);
 }
 
 TEST_CASE("ussd arkesel: a userID other than the configured one is refused", "[ussd][arkesel]") {
@@ -127,10 +113,10 @@ TEST_CASE("ussd arkesel: a userID other than the configured one is refused", "[u
       [](ussd_otp::Config& config) { config.ussd.dialects["arkesel"].user_id = "OURS"; });
   auto client = server.client();
   const HttpResponse refused =
-      post(client, fixture("arkesel", "dial.json", {{"session_id", "ark-u1"}}));
+      kArkesel.post(client, fixture("arkesel", "dial.json", {{"session_id", "ark-u1"}}));
   CHECK(refused.status == 403);
   CHECK(error_code(refused) == "FORBIDDEN");
   auto ours = nlohmann::json::parse(fixture("arkesel", "dial.json", {{"session_id", "ark-u2"}}));
   ours["userID"] = "OURS";
-  CHECK(post(client, ours.dump()).status == 200);
+  CHECK(kArkesel.post(client, ours.dump()).status == 200);
 }

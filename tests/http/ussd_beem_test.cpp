@@ -11,20 +11,7 @@ using namespace ussd_otp::testing;
 
 namespace {
 
-const std::string kPath = "/ussd/beem";
-const std::vector<std::string> kJson{"Content-Type: application/json"};
-
-HttpResponse post(HttpClient& client, const std::string& body) {
-  return client.post_raw(kPath, body, kJson);
-}
-
-void check_400(const HttpResponse& response, const std::string& code,
-               const std::string& field = "") {
-  INFO(response.body);
-  CHECK(response.status == 400);
-  CHECK(error_code(response) == code);
-  if (!field.empty()) CHECK(response.json()["error"]["fields"].contains(field));
-}
+const JsonDialect kBeem{"beem"};
 
 }  // namespace
 
@@ -33,16 +20,16 @@ TEST_CASE("ussd beem: dial then number shows the code and records the view", "[u
   auto client = server.client();
   const IssuedOtp otp = issue_otp(server, client);
 
-  const HttpResponse first =
-      post(client, fixture("beem", "dial.json", {{"session_id", "B-1"}, {"request_id", "501"}}));
+  const HttpResponse first = kBeem.post(
+      client, fixture("beem", "dial.json", {{"session_id", "B-1"}, {"request_id", "501"}}));
   REQUIRE(first.status == 200);
   CHECK(first.header("content-type").find("application/json") == 0);
   CHECK(first.body ==
         fixture("beem", "dial.reply", {{"session_id", "B-1"}, {"request_id", "501"}}));
 
-  const HttpResponse second =
-      post(client, fixture("beem", "answer.json",
-                           {{"session_id", "B-1"}, {"request_id", "502"}, {"text", "0241234567"}}));
+  const HttpResponse second = kBeem.post(
+      client, fixture("beem", "answer.json",
+                      {{"session_id", "B-1"}, {"request_id", "502"}, {"text", "0241234567"}}));
   REQUIRE(second.status == 200);
   CHECK(second.body == fixture("beem", "code.reply",
                                {{"session_id", "B-1"}, {"request_id", "502"}, {"code", otp.code}}));
@@ -59,12 +46,13 @@ TEST_CASE("ussd beem: the number in serviceCode or in the first response goes st
   TestServer server;
   auto client = server.client();
   const IssuedOtp otp = issue_otp(server, client);
-  const HttpResponse in_code = post(client, fixture("beem", "shortcut-in-service-code.json",
-                                                    {{"session_id", "B-2"}, {"request_id", "7"}}));
+  const HttpResponse in_code =
+      kBeem.post(client, fixture("beem", "shortcut-in-service-code.json",
+                                 {{"session_id", "B-2"}, {"request_id", "7"}}));
   CHECK(in_code.body == fixture("beem", "code.reply",
                                 {{"session_id", "B-2"}, {"request_id", "7"}, {"code", otp.code}}));
   // A string request_id is echoed as a string.
-  const HttpResponse in_response = post(
+  const HttpResponse in_response = kBeem.post(
       client,
       fixture("beem", "shortcut-in-response.json", {{"session_id", "B-3"}, {"request_id", "8"}}));
   CHECK(in_response.body ==
@@ -76,10 +64,10 @@ TEST_CASE("ussd beem: another number gets the neutral answer", "[ussd][beem]") {
   TestServer server;
   auto client = server.client();
   issue_otp(server, client, "233241234568");  // someone else's code
-  post(client, fixture("beem", "dial.json", {{"session_id", "B-4"}, {"request_id", "1"}}));
-  const HttpResponse answer =
-      post(client, fixture("beem", "answer.json",
-                           {{"session_id", "B-4"}, {"request_id", "2"}, {"text", "0241234568"}}));
+  kBeem.post(client, fixture("beem", "dial.json", {{"session_id", "B-4"}, {"request_id", "1"}}));
+  const HttpResponse answer = kBeem.post(
+      client, fixture("beem", "answer.json",
+                      {{"session_id", "B-4"}, {"request_id", "2"}, {"text", "0241234568"}}));
   CHECK(answer.body == fixture("beem", "end.reply",
                                {{"session_id", "B-4"},
                                 {"request_id", "2"},
@@ -89,11 +77,11 @@ TEST_CASE("ussd beem: another number gets the neutral answer", "[ussd][beem]") {
 TEST_CASE("ussd beem: terminate ends the session and unknown sessions expire", "[ussd][beem]") {
   TestServer server;
   auto client = server.client();
-  post(client, fixture("beem", "dial.json", {{"session_id", "B-5"}, {"request_id", "1"}}));
+  kBeem.post(client, fixture("beem", "dial.json", {{"session_id", "B-5"}, {"request_id", "1"}}));
   REQUIRE(session_row(server, "beem", "B-5").has_value());
   CHECK_FALSE(session_row(server, "beem", "B-5")->ended);
-  const HttpResponse ended =
-      post(client, fixture("beem", "terminate.json", {{"session_id", "B-5"}, {"request_id", "2"}}));
+  const HttpResponse ended = kBeem.post(
+      client, fixture("beem", "terminate.json", {{"session_id", "B-5"}, {"request_id", "2"}}));
   CHECK(ended.status == 200);
   CHECK(ended.body ==
         fixture("beem", "end.reply", {{"session_id", "B-5"}, {"request_id", "2"}, {"text", ""}}));
@@ -102,9 +90,9 @@ TEST_CASE("ussd beem: terminate ends the session and unknown sessions expire", "
   CHECK(row->ended);
   CHECK(row->end_reason == "released");
 
-  const HttpResponse late =
-      post(client, fixture("beem", "answer.json",
-                           {{"session_id", "B-unknown"}, {"request_id", "3"}, {"text", "1"}}));
+  const HttpResponse late = kBeem.post(
+      client, fixture("beem", "answer.json",
+                      {{"session_id", "B-unknown"}, {"request_id", "3"}, {"text", "1"}}));
   CHECK(late.status == 200);
   CHECK(late.body ==
         fixture("beem", "end.reply",
@@ -121,7 +109,7 @@ TEST_CASE("ussd beem: malformed requests get a 400 naming the field", "[ussd][be
   auto edited = [&](const std::function<void(nlohmann::json&)>& edit) {
     nlohmann::json body = good;
     edit(body);
-    return post(client, body.dump());
+    return kBeem.post(client, body.dump());
   };
   check_400(edited([](auto& b) { b.erase("session_id"); }), "VALIDATION_ERROR", "session_id");
   check_400(edited([](auto& b) { b.erase("msisdn"); }), "VALIDATION_ERROR", "msisdn");
@@ -138,7 +126,7 @@ TEST_CASE("ussd beem: malformed requests get a 400 naming the field", "[ussd][be
             "VALIDATION_ERROR", "payload.response");
   check_400(edited([](auto& b) { b["command"] = "pause"; }), "VALIDATION_ERROR", "command");
   check_400(edited([](auto& b) { b["msisdn"] = false; }), "VALIDATION_ERROR", "msisdn");
-  check_400(post(client, "not json"), "INVALID_JSON");
-  check_400(post(client, "\"a string\""), "INVALID_JSON");
-  CHECK(client.get(kPath).status == 405);
+  check_400(kBeem.post(client, "not json"), "INVALID_JSON");
+  check_400(kBeem.post(client, "\"a string\""), "INVALID_JSON");
+  CHECK(client.get("/ussd/beem").status == 405);
 }

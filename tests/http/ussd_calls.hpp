@@ -57,6 +57,36 @@ inline std::string fixture(const std::string& dialect, const std::string& name,
   return text;
 }
 
+// Calls to one JSON dialect's callback and its fixtures, for that dialect's black-box tests.
+struct JsonDialect {
+  std::string name;
+
+  HttpResponse post(HttpClient& client, const std::string& body) const {
+    return client.post_raw("/ussd/" + name, body, {"Content-Type: application/json"});
+  }
+  // A reply fixture as JSON: replies are compared field by field (key order is not part of them).
+  nlohmann::json expected(const std::string& fixture_name,
+                          const std::map<std::string, std::string>& values = {}) const {
+    return nlohmann::json::parse(fixture(name, fixture_name, values));
+  }
+};
+
+// A JSON dialect's answer: 200, application/json, the body parsed.
+inline nlohmann::json reply_json(const HttpResponse& response) {
+  REQUIRE(response.status == 200);
+  CHECK(response.header("content-type").find("application/json") == 0);
+  return response.json();
+}
+
+// A 400 with this error code and, when given, `field` named in error.fields.
+inline void check_400(const HttpResponse& response, const std::string& code,
+                      const std::string& field = "") {
+  INFO(response.body);
+  CHECK(response.status == 400);
+  CHECK(error_code(response) == code);
+  if (!field.empty()) CHECK(response.json()["error"]["fields"].contains(field));
+}
+
 // The event types recorded on an OTP, oldest first.
 inline std::vector<std::string> event_types(HttpClient& client, const TestServer& server,
                                             const std::string& otp_id) {

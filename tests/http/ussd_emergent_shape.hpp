@@ -9,10 +9,8 @@
 
 namespace ussd_otp::testing::emergent_shape {
 
-inline const std::vector<std::string> kJson{"Content-Type: application/json"};
-
 inline HttpResponse post(HttpClient& client, const std::string& dialect, const std::string& body) {
-  return client.post_raw("/ussd/" + dialect, body, kJson);
+  return JsonDialect{dialect}.post(client, body);
 }
 
 inline void full_session(const std::string& dialect) {
@@ -87,14 +85,6 @@ inline void release_and_timeout(const std::string& dialect) {
   CHECK(late.body ==
         fixture(dialect, "end.reply",
                 {{"text", "Your session has expired. Dial *889*142# to start again."}}));
-}
-
-inline void check_400(const HttpResponse& response, const std::string& code,
-                      const std::string& field = "") {
-  INFO(response.body);
-  CHECK(response.status == 400);
-  CHECK(error_code(response) == code);
-  if (!field.empty()) CHECK(response.json()["error"]["fields"].contains(field));
 }
 
 inline void malformed(const std::string& dialect) {

@@ -15,11 +15,8 @@ HttpResponse get(HttpClient& client, const std::string& query) {
   return client.get(kPath + "?" + query);
 }
 
-void check_400(const HttpResponse& response, const std::string& field) {
-  INFO(response.body);
-  CHECK(response.status == 400);
-  CHECK(error_code(response) == "VALIDATION_ERROR");
-  CHECK(response.json()["error"]["fields"].contains(field));
+void check_invalid(const HttpResponse& response, const std::string& field) {
+  check_400(response, "VALIDATION_ERROR", field);
 }
 
 }  // namespace
@@ -104,16 +101,17 @@ TEST_CASE("ussd hollatags: malformed requests get a 400 naming the field", "[uss
   auto client = server.client();
   const std::string id = "session_id=5001";
   const std::string msisdn = "&session_msisdn=233241234567";
-  check_400(get(client, "session_operation=begin" + msisdn), "session_id");
-  check_400(get(client, id + "&session_operation=begin"), "session_msisdn");
-  check_400(get(client, id + msisdn), "session_operation");
-  check_400(get(client, id + msisdn + "&session_operation=pause"), "session_operation");
-  check_400(get(client, id + msisdn + "&session_operation=continue"), "session_msg");
-  check_400(get(client, id + msisdn + "&session_operation=begin&session_type=9"), "session_type");
-  check_400(get(client,
-                id + msisdn + "&session_operation=continue&session_msg=" + std::string(2000, '1')),
-            "session_msg");
-  check_400(
+  check_invalid(get(client, "session_operation=begin" + msisdn), "session_id");
+  check_invalid(get(client, id + "&session_operation=begin"), "session_msisdn");
+  check_invalid(get(client, id + msisdn), "session_operation");
+  check_invalid(get(client, id + msisdn + "&session_operation=pause"), "session_operation");
+  check_invalid(get(client, id + msisdn + "&session_operation=continue"), "session_msg");
+  check_invalid(get(client, id + msisdn + "&session_operation=begin&session_type=9"),
+                "session_type");
+  check_invalid(get(client, id + msisdn + "&session_operation=continue&session_msg=" +
+                                std::string(2000, '1')),
+                "session_msg");
+  check_invalid(
       get(client, "session_id=" + std::string(300, '9') + msisdn + "&session_operation=begin"),
       "session_id");
   CHECK(client.post_raw(kPath, "", {"Content-Type: application/json"}).status == 405);

@@ -9,23 +9,7 @@ using namespace ussd_otp::testing;
 
 namespace {
 
-const std::string kPath = "/ussd/nalo";
-const std::vector<std::string> kJson{"Content-Type: application/json"};
-
-HttpResponse post(HttpClient& client, const std::string& body) {
-  return client.post_raw(kPath, body, kJson);
-}
-
-// The reply as JSON, compared field by field with a fixture (key order is not part of it).
-nlohmann::json reply_json(const HttpResponse& response) {
-  REQUIRE(response.status == 200);
-  CHECK(response.header("content-type").find("application/json") == 0);
-  return response.json();
-}
-
-nlohmann::json expected(const std::string& name, const std::map<std::string, std::string>& values) {
-  return nlohmann::json::parse(fixture("nalo", name, values));
-}
+const JsonDialect kNalo{"nalo"};
 
 }  // namespace
 
@@ -34,13 +18,14 @@ TEST_CASE("ussd nalo: dial then number shows the code and records the view", "[u
   auto client = server.client();
   const IssuedOtp otp = issue_otp(server, client);
 
-  const HttpResponse first = post(client, fixture("nalo", "dial.json", {{"session_id", "nal-1"}}));
-  CHECK(reply_json(first) == expected("dial.reply", {{"session_id", "nal-1"}}));
+  const HttpResponse first =
+      kNalo.post(client, fixture("nalo", "dial.json", {{"session_id", "nal-1"}}));
+  CHECK(reply_json(first) == kNalo.expected("dial.reply", {{"session_id", "nal-1"}}));
 
-  const HttpResponse second = post(
+  const HttpResponse second = kNalo.post(
       client, fixture("nalo", "answer.json", {{"session_id", "nal-1"}, {"text", "0241234567"}}));
   CHECK(reply_json(second) ==
-        expected("code.reply", {{"session_id", "nal-1"}, {"code", otp.code}}));
+        kNalo.expected("code.reply", {{"session_id", "nal-1"}, {"code", otp.code}}));
 
   CHECK(has_event(event_types(client, server, otp.id), "ussd_viewed"));
   CHECK(verify(client, server, otp.id, otp.code).status == 200);
@@ -51,8 +36,9 @@ TEST_CASE("ussd nalo: a dial string in USERDATA goes straight to the code", "[us
   auto client = server.client();
   const IssuedOtp otp = issue_otp(server, client);
   const HttpResponse reply =
-      post(client, fixture("nalo", "shortcut.json", {{"session_id", "nal-2"}}));
-  CHECK(reply_json(reply) == expected("code.reply", {{"session_id", "nal-2"}, {"code", otp.code}}));
+      kNalo.post(client, fixture("nalo", "shortcut.json", {{"session_id", "nal-2"}}));
+  CHECK(reply_json(reply) ==
+        kNalo.expected("code.reply", {{"session_id", "nal-2"}, {"code", otp.code}}));
 }
 
 TEST_CASE("ussd nalo: a string MSGTYPE and a numeric SESSIONID are accepted", "[ussd][nalo]") {
@@ -61,31 +47,31 @@ TEST_CASE("ussd nalo: a string MSGTYPE and a numeric SESSIONID are accepted", "[
   auto body = nlohmann::json::parse(fixture("nalo", "dial.json", {{"session_id", "0"}}));
   body["MSGTYPE"] = "true";
   body["SESSIONID"] = 16590115252429751;
-  CHECK(reply_json(post(client, body.dump())) == expected("dial.reply", {}));
+  CHECK(reply_json(kNalo.post(client, body.dump())) == kNalo.expected("dial.reply", {}));
 }
 
 TEST_CASE("ussd nalo: another number gets the neutral answer", "[ussd][nalo]") {
   TestServer server;
   auto client = server.client();
   issue_otp(server, client, "233241234568");  // someone else's code
-  post(client, fixture("nalo", "dial.json", {{"session_id", "nal-3"}}));
-  const HttpResponse answer = post(
+  kNalo.post(client, fixture("nalo", "dial.json", {{"session_id", "nal-3"}}));
+  const HttpResponse answer = kNalo.post(
       client, fixture("nalo", "answer.json", {{"session_id", "nal-3"}, {"text", "0241234568"}}));
   CHECK(reply_json(answer) ==
-        expected("end.reply",
-                 {{"session_id", "nal-3"}, {"message", "No active code for 024 123 4568."}}));
+        kNalo.expected("end.reply",
+                       {{"session_id", "nal-3"}, {"message", "No active code for 024 123 4568."}}));
 }
 
 TEST_CASE("ussd nalo: a continue on an unknown session says it expired and ends it",
           "[ussd][nalo]") {
   TestServer server;
   auto client = server.client();
-  const HttpResponse reply =
-      post(client, fixture("nalo", "answer.json", {{"session_id", "nal-gone"}, {"text", "1"}}));
+  const HttpResponse reply = kNalo.post(
+      client, fixture("nalo", "answer.json", {{"session_id", "nal-gone"}, {"text", "1"}}));
   CHECK(reply_json(reply) ==
-        expected("end.reply",
-                 {{"session_id", "nal-gone"},
-                  {"message", "Your session has expired. Dial *889*142# to start again."}}));
+        kNalo.expected("end.reply",
+                       {{"session_id", "nal-gone"},
+                        {"message", "Your session has expired. Dial *889*142# to start again."}}));
   server.flush_writes();  // rows are written just behind the answer
   SQLite::Database db(server.db_path().string(), SQLite::OPEN_READONLY);
   SQLite::Statement row(db,
@@ -104,7 +90,7 @@ TEST_CASE("ussd nalo: malformed requests get a 400 naming the field", "[ussd][na
   auto missing = body;
   missing.erase("SESSIONID");
   missing.erase("MSISDN");
-  const HttpResponse no_id = post(client, missing.dump());
+  const HttpResponse no_id = kNalo.post(client, missing.dump());
   CHECK(no_id.status == 400);
   CHECK(error_code(no_id) == "VALIDATION_ERROR");
   CHECK(no_id.json()["error"]["fields"].contains("SESSIONID"));
@@ -113,22 +99,22 @@ TEST_CASE("ussd nalo: malformed requests get a 400 naming the field", "[ussd][na
   auto wrong = body;
   wrong["MSGTYPE"] = 1;
   wrong["USERDATA"] = nlohmann::json::array({"1"});
-  const HttpResponse wrong_types = post(client, wrong.dump());
+  const HttpResponse wrong_types = kNalo.post(client, wrong.dump());
   CHECK(wrong_types.status == 400);
   CHECK(wrong_types.json()["error"]["fields"].contains("MSGTYPE"));
   CHECK(wrong_types.json()["error"]["fields"].contains("USERDATA"));
 
   auto too_long = body;
   too_long["USERDATA"] = std::string(2000, '1');
-  const HttpResponse long_input = post(client, too_long.dump());
+  const HttpResponse long_input = kNalo.post(client, too_long.dump());
   CHECK(long_input.status == 400);
   CHECK(long_input.json()["error"]["fields"].contains("USERDATA"));
 
-  const HttpResponse not_json = post(client, "{\"SESSIONID\":");
+  const HttpResponse not_json = kNalo.post(client, "{\"SESSIONID\":");
   CHECK(not_json.status == 400);
   CHECK(error_code(not_json) == "INVALID_JSON");
-  CHECK(error_code(post(client, "[1,2]")) == "INVALID_JSON");
-  CHECK(client.get(kPath).status == 405);
+  CHECK(error_code(kNalo.post(client, "[1,2]")) == "INVALID_JSON");
+  CHECK(client.get("/ussd/nalo").status == 405);
 }
 
 TEST_CASE("ussd nalo: a USERID other than the configured one is refused", "[ussd][nalo]") {
@@ -136,10 +122,10 @@ TEST_CASE("ussd nalo: a USERID other than the configured one is refused", "[ussd
       [](ussd_otp::Config& config) { config.ussd.dialects["nalo"].user_id = "OURS"; });
   auto client = server.client();
   const HttpResponse refused =
-      post(client, fixture("nalo", "dial.json", {{"session_id", "nal-u1"}}));
+      kNalo.post(client, fixture("nalo", "dial.json", {{"session_id", "nal-u1"}}));
   CHECK(refused.status == 403);
   CHECK(error_code(refused) == "FORBIDDEN");
   auto ours = nlohmann::json::parse(fixture("nalo", "dial.json", {{"session_id", "nal-u2"}}));
   ours["USERID"] = "OURS";
-  CHECK(post(client, ours.dump()).status == 200);
+  CHECK(kNalo.post(client, ours.dump()).status == 200);
 }

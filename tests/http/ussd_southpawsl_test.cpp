@@ -9,20 +9,7 @@ using namespace ussd_otp::testing;
 
 namespace {
 
-const std::string kPath = "/ussd/southpawsl";
-const std::vector<std::string> kJson{"Content-Type: application/json"};
-
-HttpResponse post(HttpClient& client, const std::string& body) {
-  return client.post_raw(kPath, body, kJson);
-}
-
-void check_400(const HttpResponse& response, const std::string& code,
-               const std::string& field = "") {
-  INFO(response.body);
-  CHECK(response.status == 400);
-  CHECK(error_code(response) == code);
-  if (!field.empty()) CHECK(response.json()["error"]["fields"].contains(field));
-}
+const JsonDialect kSouthpawsl{"southpawsl"};
 
 }  // namespace
 
@@ -33,14 +20,14 @@ TEST_CASE("ussd southpawsl: dial then number shows the code and records the view
   const IssuedOtp otp = issue_otp(server, client);
 
   const HttpResponse first =
-      post(client, fixture("southpawsl", "dial.json", {{"session_id", "P-1"}}));
+      kSouthpawsl.post(client, fixture("southpawsl", "dial.json", {{"session_id", "P-1"}}));
   REQUIRE(first.status == 200);
   CHECK(first.header("content-type").find("application/json") == 0);
   CHECK(first.body == fixture("southpawsl", "dial.reply"));
 
-  const HttpResponse second =
-      post(client,
-           fixture("southpawsl", "answer.json", {{"session_id", "P-1"}, {"text", "0241234567"}}));
+  const HttpResponse second = kSouthpawsl.post(
+      client,
+      fixture("southpawsl", "answer.json", {{"session_id", "P-1"}, {"text", "0241234567"}}));
   REQUIRE(second.status == 200);
   CHECK(second.body ==
         fixture("southpawsl", "code.reply", {{"code", otp.code}, {"option", "0241234567"}}));
@@ -56,7 +43,7 @@ TEST_CASE("ussd southpawsl: the number in the dial string goes straight to the c
   auto client = server.client();
   const IssuedOtp otp = issue_otp(server, client);
   const HttpResponse answer =
-      post(client, fixture("southpawsl", "shortcut.json", {{"session_id", "P-2"}}));
+      kSouthpawsl.post(client, fixture("southpawsl", "shortcut.json", {{"session_id", "P-2"}}));
   REQUIRE(answer.status == 200);
   CHECK(answer.body == fixture("southpawsl", "code.reply", {{"code", otp.code}, {"option", ""}}));
   CHECK(has_event(event_types(client, server, otp.id), "ussd_viewed"));
@@ -66,10 +53,10 @@ TEST_CASE("ussd southpawsl: another number gets the neutral answer", "[ussd][sou
   TestServer server;
   auto client = server.client();
   issue_otp(server, client, "233241234568");  // someone else's code
-  post(client, fixture("southpawsl", "dial.json", {{"session_id", "P-3"}}));
-  const HttpResponse answer =
-      post(client,
-           fixture("southpawsl", "answer.json", {{"session_id", "P-3"}, {"text", "0241234568"}}));
+  kSouthpawsl.post(client, fixture("southpawsl", "dial.json", {{"session_id", "P-3"}}));
+  const HttpResponse answer = kSouthpawsl.post(
+      client,
+      fixture("southpawsl", "answer.json", {{"session_id", "P-3"}, {"text", "0241234568"}}));
   CHECK(answer.body ==
         fixture("southpawsl", "end.reply",
                 {{"text", "No active code for 024 123 4568."}, {"option", "0241234568"}}));
@@ -81,12 +68,12 @@ TEST_CASE("ussd southpawsl: an answer for an unknown session gets the expiry scr
           "[ussd][southpawsl]") {
   TestServer server;
   auto client = server.client();
-  post(client, fixture("southpawsl", "dial.json", {{"session_id", "P-4"}}));
+  kSouthpawsl.post(client, fixture("southpawsl", "dial.json", {{"session_id", "P-4"}}));
   const auto open = session_row(server, "southpawsl", "P-4");
   REQUIRE(open.has_value());
   CHECK_FALSE(open->ended);
 
-  const HttpResponse late = post(
+  const HttpResponse late = kSouthpawsl.post(
       client, fixture("southpawsl", "answer.json", {{"session_id", "P-unknown"}, {"text", "1"}}));
   CHECK(late.status == 200);
   CHECK(late.body == fixture("southpawsl", "end.reply",
@@ -104,7 +91,7 @@ TEST_CASE("ussd southpawsl: ussdParameters and menuId are echoed as sent", "[uss
       nlohmann::json::parse(fixture("southpawsl", "dial.json", {{"session_id", "P-5"}}));
   body["ussdParameters"] = {{{"key", "lang"}, {"value", "en"}}};
   body["menuId"] = 42;
-  const HttpResponse reply = post(client, body.dump());
+  const HttpResponse reply = kSouthpawsl.post(client, body.dump());
   REQUIRE(reply.status == 200);
   CHECK(reply.json()["ussdParameter"] == body["ussdParameters"]);
   CHECK(reply.json()["menuId"] == 42);
@@ -119,12 +106,12 @@ TEST_CASE("ussd southpawsl: malformed requests get a 400 naming the field", "[us
   auto without = [&](const char* field) {
     nlohmann::json body = good;
     body.erase(field);
-    return post(client, body.dump());
+    return kSouthpawsl.post(client, body.dump());
   };
   auto with = [&](const char* field, nlohmann::json value) {
     nlohmann::json body = good;
     body[field] = std::move(value);
-    return post(client, body.dump());
+    return kSouthpawsl.post(client, body.dump());
   };
   check_400(without("sessionId"), "VALIDATION_ERROR", "sessionId");
   check_400(without("msisdn"), "VALIDATION_ERROR", "msisdn");
@@ -135,7 +122,7 @@ TEST_CASE("ussd southpawsl: malformed requests get a 400 naming the field", "[us
   check_400(with("inputOption", std::string(2000, '1')), "VALIDATION_ERROR", "inputOption");
   check_400(with("ussdParameters", std::vector<std::string>(200, "xxxxxxxxxx")), "VALIDATION_ERROR",
             "ussdParameters");
-  check_400(post(client, "{"), "INVALID_JSON");
-  check_400(post(client, "null"), "INVALID_JSON");
-  CHECK(client.get(kPath).status == 405);
+  check_400(kSouthpawsl.post(client, "{"), "INVALID_JSON");
+  check_400(kSouthpawsl.post(client, "null"), "INVALID_JSON");
+  CHECK(client.get("/ussd/southpawsl").status == 405);
 }
