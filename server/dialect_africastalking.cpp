@@ -9,9 +9,6 @@
 namespace ussd_otp {
 namespace {
 
-constexpr std::size_t kMaxField = 256;
-constexpr std::size_t kMaxText = 1024;  // a whole session's answers
-
 using Form = std::vector<std::pair<std::string, std::string>>;
 
 std::optional<std::string> field(const Form& form, std::string_view name) {
@@ -53,15 +50,15 @@ class AfricasTalkingDialect final : public UssdDialect {
     DialectRequest request;
     UssdRequest& ussd = request.ussd;
     ussd.dialect = std::string(name());
-    ussd.session_id = required(form.value(), "sessionId", problems, kMaxField);
-    ussd.msisdn = phone_field(required(form.value(), "phoneNumber", problems, kMaxField));
-    ussd.service_code = required(form.value(), "serviceCode", problems, kMaxField);
-    ussd.network = optional(form.value(), "networkCode", problems, kMaxField);
+    ussd.session_id = required(form.value(), "sessionId", problems, kMaxUssdField);
+    ussd.msisdn = phone_field(required(form.value(), "phoneNumber", problems, kMaxUssdField));
+    ussd.service_code = required(form.value(), "serviceCode", problems, kMaxUssdField);
+    ussd.network = optional(form.value(), "networkCode", problems, kMaxUssdField);
     const auto text = field(form.value(), "text");
     if (!text) {
       problems["text"] = "is required (empty on the first request)";
-    } else if (text->size() > kMaxText) {
-      problems["text"] = "must be at most " + std::to_string(kMaxText) + " characters";
+    } else if (text->size() > kMaxUssdInput) {
+      problems["text"] = "must be at most " + std::to_string(kMaxUssdInput) + " characters";
     }
     if (!problems.empty()) return dialect_json::validation_error(name(), std::move(problems));
     // The path alone cannot tell a first request with pre-filled digits from a later step; the
@@ -81,17 +78,17 @@ class AfricasTalkingDialect final : public UssdDialect {
     request.is_report = true;
     UssdRequest& ussd = request.ussd;
     ussd.dialect = std::string(name());
-    ussd.session_id = required(form.value(), "sessionId", problems, kMaxField);
-    ussd.msisdn = phone_field(optional(form.value(), "phoneNumber", problems, kMaxField));
-    ussd.service_code = optional(form.value(), "serviceCode", problems, kMaxField);
-    ussd.network = optional(form.value(), "networkCode", problems, kMaxField);
+    ussd.session_id = required(form.value(), "sessionId", problems, kMaxUssdField);
+    ussd.msisdn = phone_field(optional(form.value(), "phoneNumber", problems, kMaxUssdField));
+    ussd.service_code = optional(form.value(), "serviceCode", problems, kMaxUssdField);
+    ussd.network = optional(form.value(), "networkCode", problems, kMaxUssdField);
     request.report_status = required(form.value(), "status", problems, 32);
     ussd.phase = UssdPhase::Released;
     // Kept as sent (bounded), for whoever investigates a failed session. Not lastAppResponse:
     // after a code was shown it holds the code, and codes are never stored in plaintext.
     for (const char* key :
          {"status", "input", "durationInMillis", "errorMessage", "date", "hopsCount", "cost"}) {
-      const std::string value = optional(form.value(), key, problems, kMaxText);
+      const std::string value = optional(form.value(), key, problems, kMaxUssdInput);
       if (!value.empty()) request.report[key] = value;
     }
     if (!problems.empty()) return dialect_json::validation_error(name(), std::move(problems));

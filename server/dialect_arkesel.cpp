@@ -17,8 +17,6 @@
 namespace ussd_otp {
 namespace {
 
-constexpr std::size_t kMaxInput = 1024;
-
 class ArkeselDialect final : public UssdDialect {
  public:
   std::string_view name() const override { return "arkesel"; }
@@ -35,7 +33,7 @@ class ArkeselDialect final : public UssdDialect {
     request.user_id = dialect_json::required_string(json, "userID", problems);
     const bool is_new = dialect_json::required_bool(json, "newSession", problems);
     ussd.msisdn = dialect_json::required_string(json, "msisdn", problems);
-    ussd.input = dialect_json::optional_string(json, "userData", problems, kMaxInput);
+    ussd.input = dialect_json::optional_string(json, "userData", problems, kMaxUssdInput);
     ussd.network = dialect_json::optional_string(json, "network", problems);
     dialect_json::require_non_empty(problems, "sessionID", ussd.session_id);
     dialect_json::require_non_empty(problems, "msisdn", ussd.msisdn);

@@ -16,8 +16,6 @@
 //   Africa's Talking mapping), as are `operator` and `session_id` (ussd-builder's continue reply
 //   forgets session_id; we always send it).
 // - Beem has no account-id field, so `ussd-beem-user-id` cannot be used.
-#include <algorithm>
-#include <cctype>
 #include <map>
 
 #include "menus/dial_string.hpp"
@@ -25,15 +23,6 @@
 
 namespace ussd_otp {
 namespace {
-
-constexpr std::size_t kMaxField = 256;
-constexpr std::size_t kMaxInput = 1024;
-
-std::string lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
-}
 
 class BeemDialect final : public UssdDialect {
  public:
@@ -47,10 +36,10 @@ class BeemDialect final : public UssdDialect {
     DialectRequest request;
     UssdRequest& ussd = request.ussd;
     ussd.dialect = "beem";
-    ussd.session_id = dialect_json::required_string(json, "session_id", problems, kMaxField);
-    ussd.msisdn = dialect_json::required_string(json, "msisdn", problems, kMaxField);
-    ussd.service_code = dialect_json::optional_string(json, "serviceCode", problems, kMaxField);
-    ussd.network = dialect_json::optional_string(json, "operator", problems, kMaxField);
+    ussd.session_id = dialect_json::required_string(json, "session_id", problems, kMaxUssdField);
+    ussd.msisdn = dialect_json::required_string(json, "msisdn", problems, kMaxUssdField);
+    ussd.service_code = dialect_json::optional_string(json, "serviceCode", problems, kMaxUssdField);
+    ussd.network = dialect_json::optional_string(json, "operator", problems, kMaxUssdField);
     const std::string command = dialect_json::required_string(json, "command", problems, 32);
 
     std::string response;
@@ -63,14 +52,14 @@ class BeemDialect final : public UssdDialect {
       problems["payload"] = "must be an object";
     } else {
       std::map<std::string, std::string> inner;
-      dialect_json::required_string(*payload, "request_id", inner, kMaxField);
+      dialect_json::required_string(*payload, "request_id", inner, kMaxUssdField);
       if (inner.empty()) request_id = (*payload)["request_id"];  // as sent: string or number
       has_response = payload->contains("response") && !(*payload)["response"].is_null();
-      response = dialect_json::optional_string(*payload, "response", inner, kMaxInput);
+      response = dialect_json::optional_string(*payload, "response", inner, kMaxUssdInput);
       for (auto& [field, problem] : inner) problems["payload." + field] = std::move(problem);
     }
 
-    const std::string kind = lower(command);
+    const std::string kind = dialect_json::ascii_lower(command);
     if (kind == "initiate") {
       ussd.phase = UssdPhase::Begin;
       if (looks_like_dial_string(response)) ussd.input = response;

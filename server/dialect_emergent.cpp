@@ -16,8 +16,6 @@
 //   number pre-filled; the gateway extracts it). It is required only on Response (an answer).
 // - No SessionId is echoed: ussd-builder's replies carry none. MaskNextRoute is sent on
 //   Response only, as ussd-builder does.
-#include <algorithm>
-#include <cctype>
 #include <map>
 
 #include "menus/dial_string.hpp"
@@ -25,15 +23,6 @@
 
 namespace ussd_otp {
 namespace {
-
-constexpr std::size_t kMaxField = 256;
-constexpr std::size_t kMaxInput = 1024;
-
-std::string lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
-}
 
 class EmergentDialect final : public UssdDialect {
  public:
@@ -49,16 +38,17 @@ class EmergentDialect final : public UssdDialect {
     DialectRequest request;
     UssdRequest& ussd = request.ussd;
     ussd.dialect = name_;
-    ussd.session_id = dialect_json::required_string(json, "SessionId", problems, kMaxField);
-    ussd.msisdn = dialect_json::required_string(json, "Mobile", problems, kMaxField);
-    ussd.network = dialect_json::optional_string(json, "Operator", problems, kMaxField);
-    ussd.service_code = dialect_json::optional_string(json, "ServiceCode", problems, kMaxField);
-    request.user_id = dialect_json::optional_string(json, "USERID", problems, kMaxField);
+    ussd.session_id = dialect_json::required_string(json, "SessionId", problems, kMaxUssdField);
+    ussd.msisdn = dialect_json::required_string(json, "Mobile", problems, kMaxUssdField);
+    ussd.network = dialect_json::optional_string(json, "Operator", problems, kMaxUssdField);
+    ussd.service_code = dialect_json::optional_string(json, "ServiceCode", problems, kMaxUssdField);
+    request.user_id = dialect_json::optional_string(json, "USERID", problems, kMaxUssdField);
     const std::string type = dialect_json::required_string(json, "Type", problems, 32);
     const bool has_message = json.contains("Message") && !json["Message"].is_null();
-    const std::string message = dialect_json::optional_string(json, "Message", problems, kMaxInput);
+    const std::string message =
+        dialect_json::optional_string(json, "Message", problems, kMaxUssdInput);
 
-    const std::string kind = lower(type);
+    const std::string kind = dialect_json::ascii_lower(type);
     if (kind == "initiation") {
       ussd.phase = UssdPhase::Begin;
       ussd.input = message;

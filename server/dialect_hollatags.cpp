@@ -26,9 +26,6 @@
 namespace ussd_otp {
 namespace {
 
-constexpr std::size_t kMaxField = 256;
-constexpr std::size_t kMaxInput = 1024;
-
 using Query = std::vector<std::pair<std::string, std::string>>;
 
 std::optional<std::string> field(const Query& query, std::string_view name) {
@@ -36,12 +33,6 @@ std::optional<std::string> field(const Query& query, std::string_view name) {
     if (key == name) return value;
   }
   return std::nullopt;
-}
-
-std::string lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
 }
 
 std::string optional(const Query& query, const char* key,
@@ -76,22 +67,22 @@ class HollaTagsDialect final : public UssdDialect {
     DialectRequest request;
     UssdRequest& ussd = request.ussd;
     ussd.dialect = "hollatags";
-    ussd.session_id = required(query, "session_id", problems, kMaxField);
-    ussd.msisdn = required(query, "session_msisdn", problems, kMaxField);
+    ussd.session_id = required(query, "session_id", problems, kMaxUssdField);
+    ussd.msisdn = required(query, "session_msisdn", problems, kMaxUssdField);
     if (!ussd.msisdn.empty() && ussd.msisdn.front() == ' ') ussd.msisdn.front() = '+';
-    ussd.service_code = optional(query, "session_from", problems, kMaxField);
-    ussd.network = optional(query, "session_mno", problems, kMaxField);
+    ussd.service_code = optional(query, "session_from", problems, kMaxUssdField);
+    ussd.network = optional(query, "session_mno", problems, kMaxUssdField);
     const std::string operation = required(query, "session_operation", problems, 32);
     const auto message = field(query, "session_msg");
-    if (message && message->size() > kMaxInput) {
-      problems["session_msg"] = "must be at most " + std::to_string(kMaxInput) + " characters";
+    if (message && message->size() > kMaxUssdInput) {
+      problems["session_msg"] = "must be at most " + std::to_string(kMaxUssdInput) + " characters";
     }
     const std::string type = optional(query, "session_type", problems, 8);
     if (!type.empty() && (type.size() != 1 || type[0] < '1' || type[0] > '4')) {
       problems["session_type"] = "must be 1, 2, 3 or 4";
     }
 
-    const std::string kind = lower(operation);
+    const std::string kind = dialect_json::ascii_lower(operation);
     if (kind == "begin") {
       ussd.phase = UssdPhase::Begin;
       if (message && looks_like_dial_string(*message)) ussd.input = *message;

@@ -16,8 +16,6 @@
 // - Replies use the current lower-case types; ClientState is echoed back when one was sent (we
 //   keep the menu state server-side, so we never need to set our own).
 // - Release/Timeout requests get a "release" body with an empty Message: nobody sees it.
-#include <algorithm>
-#include <cctype>
 #include <map>
 
 #include "server/ussd_dialect.hpp"
@@ -25,17 +23,10 @@
 namespace ussd_otp {
 namespace {
 
-constexpr std::size_t kMaxInput = 1024;
 constexpr std::size_t kMaxClientState = 256;  // legacy docs: 100; leave room
 
-std::string lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
-}
-
 std::optional<UssdPhase> phase_of(const std::string& type) {
-  const std::string t = lower(type);
+  const std::string t = dialect_json::ascii_lower(type);
   if (t == "initiation") return UssdPhase::Begin;
   if (t == "response") return UssdPhase::Continue;
   if (t == "release") return UssdPhase::Released;
@@ -58,7 +49,7 @@ class HubtelDialect final : public UssdDialect {
     const std::string type = dialect_json::required_string(json, "Type", problems, 32);
     ussd.session_id = dialect_json::required_string(json, "SessionId", problems);
     ussd.msisdn = dialect_json::required_string(json, "Mobile", problems);
-    ussd.input = dialect_json::optional_string(json, "Message", problems, kMaxInput);
+    ussd.input = dialect_json::optional_string(json, "Message", problems, kMaxUssdInput);
     ussd.service_code = dialect_json::optional_string(json, "ServiceCode", problems);
     if (ussd.service_code.empty()) {
       ussd.service_code = dialect_json::optional_string(json, "serviceCode", problems);

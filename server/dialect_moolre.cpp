@@ -23,7 +23,6 @@
 namespace ussd_otp {
 namespace {
 
-constexpr std::size_t kMaxInput = 1024;
 constexpr std::string_view kMoolrePrefix = "*203*";
 
 // "11005", "1*0241234567" (or with a stray leading '*' / trailing '#') -> its segments.
@@ -47,9 +46,9 @@ class MoolreDialect final : public UssdDialect {
     const bool is_new = dialect_json::required_bool(json, "new", problems);
     ussd.msisdn = dialect_json::required_string(json, "msisdn", problems);
     ussd.network = dialect_json::optional_string(json, "network", problems);
-    ussd.input = dialect_json::optional_string(json, "message", problems, kMaxInput);
+    ussd.input = dialect_json::optional_string(json, "message", problems, kMaxUssdInput);
     const std::string extension = dialect_json::optional_string(json, "extension", problems, 32);
-    const std::string data = dialect_json::optional_string(json, "data", problems, kMaxInput);
+    const std::string data = dialect_json::optional_string(json, "data", problems, kMaxUssdInput);
     dialect_json::require_non_empty(problems, "sessionid", ussd.session_id);
     dialect_json::require_non_empty(problems, "msisdn", ussd.msisdn);
     if (!problems.empty()) return dialect_json::validation_error(name(), std::move(problems));

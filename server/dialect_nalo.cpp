@@ -19,8 +19,6 @@
 namespace ussd_otp {
 namespace {
 
-constexpr std::size_t kMaxInput = 1024;
-
 class NaloDialect final : public UssdDialect {
  public:
   std::string_view name() const override { return "nalo"; }
@@ -36,7 +34,7 @@ class NaloDialect final : public UssdDialect {
     ussd.dialect = std::string(name());
     request.user_id = dialect_json::required_string(json, "USERID", problems);
     ussd.msisdn = dialect_json::required_string(json, "MSISDN", problems);
-    ussd.input = dialect_json::optional_string(json, "USERDATA", problems, kMaxInput);
+    ussd.input = dialect_json::optional_string(json, "USERDATA", problems, kMaxUssdInput);
     const bool is_new = dialect_json::required_bool(json, "MSGTYPE", problems);
     ussd.network = dialect_json::optional_string(json, "NETWORK", problems);
     ussd.session_id = dialect_json::required_string(json, "SESSIONID", problems);

@@ -23,9 +23,6 @@
 namespace ussd_otp {
 namespace {
 
-constexpr std::size_t kMaxField = 256;
-constexpr std::size_t kMaxInput = 1024;
-
 // "*889*142*0241234567#" extends "*889*142#"; "*889*142#" extends itself.
 bool extends_code(std::string_view dialled, std::string_view code) {
   if (!looks_like_dial_string(dialled)) return false;
@@ -47,18 +44,18 @@ class SouthPawslDialect final : public UssdDialect {
     DialectRequest request;
     UssdRequest& ussd = request.ussd;
     ussd.dialect = "southpawsl";
-    ussd.session_id = dialect_json::required_string(json, "sessionId", problems, kMaxField);
-    ussd.msisdn = dialect_json::required_string(json, "msisdn", problems, kMaxField);
-    ussd.service_code = dialect_json::required_string(json, "ussdString", problems, kMaxField);
-    ussd.network = dialect_json::optional_string(json, "network", problems, kMaxField);
-    request.user_id = dialect_json::optional_string(json, "menuId", problems, kMaxField);
+    ussd.session_id = dialect_json::required_string(json, "sessionId", problems, kMaxUssdField);
+    ussd.msisdn = dialect_json::required_string(json, "msisdn", problems, kMaxUssdField);
+    ussd.service_code = dialect_json::required_string(json, "ussdString", problems, kMaxUssdField);
+    ussd.network = dialect_json::optional_string(json, "network", problems, kMaxUssdField);
+    request.user_id = dialect_json::optional_string(json, "menuId", problems, kMaxUssdField);
     const std::string input =
-        dialect_json::required_string(json, "inputOption", problems, kMaxInput);
+        dialect_json::required_string(json, "inputOption", problems, kMaxUssdInput);
     nlohmann::json parameters = nlohmann::json::array();
     if (const auto it = json.find("ussdParameters"); it != json.end() && !it->is_null()) {
-      if (it->dump().size() > kMaxInput) {
+      if (it->dump().size() > kMaxUssdInput) {
         problems["ussdParameters"] =
-            "must be at most " + std::to_string(kMaxInput) + " characters of JSON";
+            "must be at most " + std::to_string(kMaxUssdInput) + " characters of JSON";
       } else {
         parameters = *it;
       }

@@ -71,8 +71,14 @@ class UssdDialect {
 std::vector<std::unique_ptr<UssdDialect>> all_dialects();
 std::vector<std::string> dialect_names();
 
+// Field limits every dialect applies (docs/ussd.md): ids and numbers, and the user's input.
+inline constexpr std::size_t kMaxUssdField = 256;
+inline constexpr std::size_t kMaxUssdInput = 1024;
+
 // Helpers shared by the JSON dialects.
 namespace dialect_json {
+// ASCII lower case, for type and command names that aggregators spell in any case.
+std::string ascii_lower(std::string text);
 // Parses a JSON object body; INVALID_JSON when it is not one.
 Result<nlohmann::json> object_body(std::string_view body);
 // A required string field (numbers are accepted and printed, as aggregators mix the two).

@@ -2,6 +2,9 @@
 // (server/dialect_<name>.cpp defines make_<name>_dialect()).
 #include "server/ussd_dialect.hpp"
 
+#include <algorithm>
+#include <cctype>
+
 namespace ussd_otp {
 
 #define USSD_OTP_DIALECTS(X) \
@@ -77,6 +80,12 @@ std::string required_string(const nlohmann::json& body, std::string_view name,
     return "";
   }
   return optional_string(body, name, problems, max_length);
+}
+
+std::string ascii_lower(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return text;
 }
 
 void require_non_empty(std::map<std::string, std::string>& problems, const char* field,
