@@ -25,16 +25,40 @@ class SystemClock final : public Clock {
   }
 };
 
-// A clock that only moves when told to; thread-safe so HTTP tests can drive a running server.
-class ManualClock final : public Clock {
+// A clock that can be moved forward while the server runs: the dev clock (`POST /dev/clock`)
+// and the tests' manual clock. Thread-safe: requests read it while another request moves it.
+class AdjustableClock : public Clock {
  public:
-  explicit ManualClock(UnixSeconds start = 1'700'000'000) : now_(start) {}
+  virtual void advance(std::int64_t seconds) = 0;
+  // How far this clock is ahead of where it started (seconds moved by advance()).
+  virtual std::int64_t advanced_seconds() const = 0;
+};
+
+// A clock that only moves when told to; tests drive a running server with it.
+class ManualClock final : public AdjustableClock {
+ public:
+  explicit ManualClock(UnixSeconds start = 1'700'000'000) : start_(start), now_(start) {}
   UnixSeconds now() const override { return now_.load(); }
   void set(UnixSeconds t) { now_.store(t); }
-  void advance(std::int64_t seconds) { now_.fetch_add(seconds); }
+  void advance(std::int64_t seconds) override { now_.fetch_add(seconds); }
+  std::int64_t advanced_seconds() const override { return now_.load() - start_; }
 
  private:
+  UnixSeconds start_;
   std::atomic<UnixSeconds> now_;
+};
+
+// The system clock plus an offset: dev mode's clock, so testers skip ahead through expiry,
+// cooldowns and session timeouts instead of sleeping.
+class OffsetClock final : public AdjustableClock {
+ public:
+  UnixSeconds now() const override { return system_.now() + offset_.load(); }
+  void advance(std::int64_t seconds) override { offset_.fetch_add(seconds); }
+  std::int64_t advanced_seconds() const override { return offset_.load(); }
+
+ private:
+  SystemClock system_;
+  std::atomic<std::int64_t> offset_{0};
 };
 
 }  // namespace ussd_otp

@@ -1,4 +1,4 @@
-// Route handlers for /healthz, /readyz, /v1/otp/* and (dev mode) /dev/inbox.
+// Route handlers for /healthz, /readyz, /v1/otp/* and (dev mode) /dev/inbox and /dev/clock.
 #include "server/api_routes.hpp"
 
 #include "otp/crypto.hpp"
@@ -166,6 +166,33 @@ ApiResponse handle_inbox(DevInbox& inbox, const OtpPolicy& policy, const Request
   return ApiResponse::json(200, {{"phone", phone->e164_digits()}, {"messages", messages}});
 }
 
+// The largest single step of the dev clock: a year covers every expiry, window and retention.
+constexpr int kMaxClockAdvanceSeconds = 366 * 24 * 3600;
+
+json clock_json(const AdjustableClock& clock) {
+  const UnixSeconds now = clock.now();
+  return {{"now", iso8601(now)}, {"unix", now}, {"advancedSeconds", clock.advanced_seconds()}};
+}
+
+ApiResponse handle_clock_advance(AdjustableClock& clock, const Request& request) {
+  Result<json> parsed = parse_json_object(request.body());
+  if (!parsed) return ApiResponse::error(parsed.error());
+  FieldReader fields(parsed.value());
+  fields.reject_unknown({"advanceSeconds"});
+  const std::optional<int> seconds = fields.integer("advanceSeconds");
+  if (!fields.ok()) return ApiResponse::error(fields.error());
+  if (!seconds || *seconds < 0 || *seconds > kMaxClockAdvanceSeconds) {
+    Error error = Error::make(ErrorCode::ValidationError,
+                              "advanceSeconds must be a whole number from 0 to " +
+                                  std::to_string(kMaxClockAdvanceSeconds) +
+                                  " (the clock only moves forward).");
+    error.fields["advanceSeconds"] = seconds ? "is out of range" : "is required";
+    return ApiResponse::error(error);
+  }
+  clock.advance(*seconds);
+  return ApiResponse::json(200, clock_json(clock));
+}
+
 }  // namespace
 
 void add_api_routes(HttpServer& server, const ApiDependencies& deps) {
@@ -199,6 +226,17 @@ void add_api_routes(HttpServer& server, const ApiDependencies& deps) {
         {Method::Get, "/dev/inbox", false, false, [&inbox, &otp](const Request& r, HttpContext&) {
            return handle_inbox(inbox, otp.policy(), r);
          }});
+  }
+  if (deps.dev_clock) {
+    AdjustableClock& clock = *deps.dev_clock;
+    server.add_route({Method::Get, "/dev/clock", false, false,
+                      [&clock](const Request&, HttpContext&) {
+                        return ApiResponse::json(200, clock_json(clock));
+                      }});
+    server.add_route({Method::Post, "/dev/clock", false, true,
+                      [&clock](const Request& r, HttpContext&) {
+                        return handle_clock_advance(clock, r);
+                      }});
   }
 }
 

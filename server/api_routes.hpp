@@ -14,6 +14,7 @@ struct ApiDependencies {
   OtpStore& store;
   const Clock& clock;
   DevInbox* dev_inbox = nullptr;  // set only in --dev mode: enables GET /dev/inbox
+  AdjustableClock* dev_clock = nullptr;  // set only in --dev mode: enables GET/POST /dev/clock
 };
 
 void add_api_routes(HttpServer& server, const ApiDependencies& deps);

@@ -120,9 +120,9 @@ UssdGatewaySettings ussd_gateway_settings(const Config& config) {
   return s;
 }
 
-Application::Application(Config config, std::shared_ptr<const Clock> clock)
+Application::Application(Config config, std::shared_ptr<AdjustableClock> clock)
     : config_(std::move(config)),
-      clock_(clock ? std::move(clock) : std::make_shared<SystemClock>()) {
+      clock_(clock ? std::move(clock) : std::make_shared<OffsetClock>()) {
   ensure_sodium_initialized();
   // The key first: it can tell whether it is new while the database file already existed.
   vault_ = std::make_unique<CodeVault>(load_server_key(config_));
@@ -150,7 +150,8 @@ Application::Application(Config config, std::shared_ptr<const Clock> clock)
   ApiKeyAuthenticator& authenticator = *authenticator_;
   http_ = std::make_unique<HttpServer>(
       options, [&authenticator](std::string_view key) { return authenticator.authenticate(key); });
-  add_api_routes(*http_, ApiDependencies{*otp_, *store_, *clock_, dev_inbox_.get()});
+  add_api_routes(*http_, ApiDependencies{*otp_, *store_, *clock_, dev_inbox_.get(),
+                                         config_.dev ? clock_.get() : nullptr});
   add_arkesel_routes(*http_, ArkeselDependencies{*otp_, /*voice_delivery=*/false,
                                                  /*sms_delivery=*/dev_inbox_ != nullptr});
 

@@ -47,8 +47,9 @@ UssdGatewaySettings ussd_gateway_settings(const Config& config);
 
 class Application {
  public:
-  // `clock` may be injected (tests); otherwise the system clock is used.
-  explicit Application(Config config, std::shared_ptr<const Clock> clock = nullptr);
+  // `clock` may be injected (tests); otherwise the system clock, offset by `POST /dev/clock` in
+  // dev mode. Outside dev mode nothing moves it.
+  explicit Application(Config config, std::shared_ptr<AdjustableClock> clock = nullptr);
   ~Application();
 
   void start();  // binds the HTTP port and starts the background loops
@@ -67,7 +68,7 @@ class Application {
 
  private:
   Config config_;
-  std::shared_ptr<const Clock> clock_;
+  std::shared_ptr<AdjustableClock> clock_;
   std::unique_ptr<SqliteStore> store_;
   std::unique_ptr<CodeVault> vault_;
   std::unique_ptr<OtpService> otp_;
