@@ -9,6 +9,7 @@
 #include <string>
 
 #include "http/api_calls.hpp"
+#include "support/fixtures.hpp"
 #include "support/test_server.hpp"
 
 namespace ussd_otp::testing {
@@ -32,29 +33,6 @@ inline IssuedOtp issue_otp(TestServer& server, HttpClient& client,
   const std::string id = created.json()["data"]["id"];
   const std::string message = server.wait_for_message(phone, messages_before + 1);
   return IssuedOtp{id, code_in(message)};
-}
-
-// tests/fixtures/ussd/<dialect>/<name>, the exact bytes an aggregator sends or expects, with
-// {{placeholders}} filled from `values`.
-inline std::string fixture(const std::string& dialect, const std::string& name,
-                           const std::map<std::string, std::string>& values = {}) {
-  const std::string path =
-      std::string(USSD_OTP_SOURCE_DIR) + "/tests/fixtures/ussd/" + dialect + "/" + name;
-  std::ifstream in(path, std::ios::binary);
-  REQUIRE(in.good());
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  std::string text = buffer.str();
-  while (!text.empty() && text.back() == '\n') text.pop_back();  // editors add one
-  for (const auto& [key, value] : values) {
-    const std::string needle = "{{" + key + "}}";
-    for (std::size_t at = text.find(needle); at != std::string::npos;
-         at = text.find(needle, at + value.size())) {
-      text.replace(at, needle.size(), value);
-    }
-  }
-  REQUIRE(text.find("{{") == std::string::npos);  // every placeholder filled
-  return text;
 }
 
 // Calls to one JSON dialect's callback and its fixtures, for that dialect's black-box tests.

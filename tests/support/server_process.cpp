@@ -20,8 +20,9 @@ std::string read_file(const std::filesystem::path& path) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-pid_t spawn(const std::vector<std::string>& args, const std::vector<std::string>& env,
-            const std::filesystem::path& out, const std::filesystem::path& err) {
+pid_t spawn(const std::string& binary, const std::vector<std::string>& args,
+            const std::vector<std::string>& env, const std::filesystem::path& out,
+            const std::filesystem::path& err) {
   const pid_t pid = fork();
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {
@@ -39,8 +40,7 @@ pid_t spawn(const std::vector<std::string>& args, const std::vector<std::string>
     dup2(null_fd, 0);
     for (const std::string& assignment : env) putenv(const_cast<char*>(assignment.c_str()));
     std::vector<char*> argv;
-    static std::string binary = USSD_OTP_SERVER_BINARY;
-    argv.push_back(binary.data());
+    argv.push_back(const_cast<char*>(binary.c_str()));
     for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
     argv.push_back(nullptr);
     execv(binary.c_str(), argv.data());
@@ -70,11 +70,16 @@ int wait_exit(pid_t pid, std::chrono::seconds limit) {
 
 CommandResult run_server_command(const std::vector<std::string>& args,
                                  const std::vector<std::string>& env) {
+  return run_command(USSD_OTP_SERVER_BINARY, args, env);
+}
+
+CommandResult run_command(const std::string& binary, const std::vector<std::string>& args,
+                          const std::vector<std::string>& env, std::chrono::seconds limit) {
   char dir_template[] = "/tmp/ussd-otp-cmd-XXXXXX";
   const std::filesystem::path dir = mkdtemp(dir_template);
-  const pid_t pid = spawn(args, env, dir / "out", dir / "err");
+  const pid_t pid = spawn(binary, args, env, dir / "out", dir / "err");
   CommandResult result;
-  result.exit_code = wait_exit(pid, std::chrono::seconds(30));
+  result.exit_code = wait_exit(pid, limit);
   if (result.exit_code == -1) kill(pid, SIGKILL), waitpid(pid, nullptr, 0);
   result.out = read_file(dir / "out");
   result.err = read_file(dir / "err");
@@ -91,7 +96,7 @@ ServerProcess::ServerProcess(const std::filesystem::path& work_dir,
   std::ofstream(err_path_).close();
   std::vector<std::string> all = {"serve", "--listen", "127.0.0.1:0"};
   all.insert(all.end(), args.begin(), args.end());
-  pid_ = spawn(all, {}, out_path_, err_path_);
+  pid_ = spawn(USSD_OTP_SERVER_BINARY, all, {}, out_path_, err_path_);
   static const std::regex listening("listening on (http://[0-9.:]+)");
   for (int i = 0; i < 1000; ++i) {
     std::smatch match;

@@ -3,6 +3,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -18,6 +19,12 @@ struct CommandResult {
 // Runs the server binary with `args` to completion (keys commands, --help, bad config).
 CommandResult run_server_command(const std::vector<std::string>& args,
                                  const std::vector<std::string>& env = {});
+
+// Runs any binary to completion (the simulator), stdin from /dev/null; exit_code -1 when it
+// did not finish within `limit` (it is then killed).
+CommandResult run_command(const std::string& binary, const std::vector<std::string>& args,
+                          const std::vector<std::string>& env = {},
+                          std::chrono::seconds limit = std::chrono::seconds(60));
 
 class ServerProcess {
  public:

@@ -1,0 +1,264 @@
+#include "simulator/interactive.hpp"
+
+#include <poll.h>
+#include <readline/history.h>
+#include <readline/readline.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <sstream>
+
+#include "simulator/phone_screen.hpp"
+#include "simulator/script.hpp"
+#include "simulator/server_api.hpp"
+
+namespace ussd_otp::sim {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr const char* kHelp =
+    "Type a dial string (*889*142# or *889*142*0241234567#) to start a session, then answers.\n"
+    "  :q              hang up (sends the dialect's release/timeout); with no session, quit\n"
+    "  :r              redial the last dial string\n"
+    "  :dialect NAME   switch aggregator (:dialect alone lists them)\n"
+    "  :msisdn NUMBER  dial as another subscriber\n"
+    "  :wait SECONDS   move the server's dev clock forward (expiry, cooldowns, idle sessions)\n"
+    "  :otp [PHONE]    request a code through /v1/otp/request (needs --api-key)\n"
+    "  :inbox [PHONE]  show the dev inbox\n"
+    "  :quit           leave\n"
+    "  :help           this text\n";
+
+class Terminal {
+ public:
+  explicit Terminal(const InteractiveOptions& options)
+      : options_(options),
+        phone_(http_, options.phone, options.transcript ? transcript_to(std::cout) : nullptr),
+        api_(http_, options.phone.base_url, options.api_key) {
+    if (!options.record_path.empty()) recorder_.emplace(options.record_path);
+  }
+
+  int run() {
+    std::cout << "ussd-otp-sim: " << describe_phone() << "\nType :help for commands.\n";
+    instance_ = this;
+    install_prompt();
+    while (!quit_) {
+      const int timeout_ms = remaining_ms();
+      pollfd input{STDIN_FILENO, POLLIN, 0};
+      const int ready = poll(&input, 1, timeout_ms);
+      if (ready > 0) {
+        rl_callback_read_char();
+      } else if (ready == 0) {
+        drop_for_timeout();
+      }
+    }
+    rl_callback_handler_remove();
+    instance_ = nullptr;
+    return 0;
+  }
+
+ private:
+  static void on_line(char* raw) {
+    std::unique_ptr<char, decltype(&std::free)> line(raw, &std::free);
+    Terminal& self = *instance_;
+    rl_callback_handler_remove();
+    if (!line) {  // end of input (Ctrl-D)
+      std::cout << "\n";
+      self.hang_up(HangUp::Release);
+      self.quit_ = true;
+      return;
+    }
+    std::string text(line.get());
+    if (!text.empty()) add_history(text.c_str());
+    self.handle(text);
+    if (!self.quit_) self.install_prompt();
+  }
+
+  void install_prompt() {
+    prompt_ = phone_.in_session() ? "answer> " : "dial> ";
+    rl_callback_handler_install(prompt_.c_str(), &Terminal::on_line);
+  }
+
+  std::string describe_phone() const {
+    const PhoneSettings& s = phone_.settings();
+    return s.dialect + " at " + s.base_url + ", dialling as +" + s.subscriber.msisdn + " (" +
+           s.subscriber.network + ")";
+  }
+
+  int remaining_ms() const {
+    if (!phone_.in_session()) return -1;
+    const auto waited = Clock::now() - screen_shown_;
+    const auto limit = std::chrono::seconds(options_.screen_timeout_seconds);
+    return static_cast<int>(std::max<long long>(
+        0, std::chrono::duration_cast<std::chrono::milliseconds>(limit - waited).count()));
+  }
+
+  void handle(const std::string& text) {
+    if (!text.empty() && text[0] == ':') return command(text);
+    if (phone_.in_session()) {
+      const StepResult result = phone_.answer(text);
+      if (recorder_) recorder_->answered(text, result);
+      show(result);
+    } else if (!text.empty() && text[0] == '*') {
+      dial(text);
+    } else if (!text.empty()) {
+      std::cout << "No session: dial a code first, e.g. " << options_.phone.service_code << "\n";
+    }
+    save_recording();
+  }
+
+  void dial(const std::string& dial_string) {
+    last_dial_ = dial_string;
+    session_started_ = Clock::now();
+    const StepResult result = phone_.dial(dial_string);
+    if (recorder_) recorder_->dialled(phone_.settings(), dial_string, result);
+    show(result);
+  }
+
+  void show(const StepResult& result, std::optional<SessionState> forced = std::nullopt) {
+    PhoneView view;
+    view.limit = result.screen_limit;
+    view.step_seconds = result.seconds;
+    view.session_seconds =
+        std::chrono::duration<double>(Clock::now() - session_started_).count();
+    if (result.ok()) {
+      view.text = result.screen.text;
+      view.state = result.screen.ends ? SessionState::Ended : SessionState::Continue;
+    } else {
+      view.text = result.problem;
+      view.state = SessionState::Failed;
+    }
+    if (forced) view.state = *forced;
+    std::cout << render_phone(view, options_.width);
+    screen_shown_ = Clock::now();
+  }
+
+  void hang_up(HangUp why) {
+    if (!phone_.in_session()) return;
+    const std::optional<StepResult> notice = phone_.hang_up(why);
+    if (recorder_) recorder_->hung_up(why);
+    const char* what = why == HangUp::Timeout ? "timed out" : "hung up";
+    if (!notice) {
+      std::cout << "Session " << what << " (" << phone_.settings().dialect
+                << " sends no notice for this).\n";
+    } else if (notice->ok()) {
+      std::cout << "Session " << what << "; the aggregator's notice was accepted.\n";
+    } else {
+      std::cout << "Session " << what << "; the notice failed: " << notice->problem << "\n";
+    }
+    save_recording();
+  }
+
+  void drop_for_timeout() {
+    rl_callback_handler_remove();
+    std::cout << "\nNo answer for " << options_.screen_timeout_seconds
+              << " s: the network drops the session.\n";
+    PhoneView view;
+    view.text = "Connection problem or invalid MMI code.";  // what handsets typically show
+    view.state = SessionState::TimedOut;
+    view.session_seconds =
+        std::chrono::duration<double>(Clock::now() - session_started_).count();
+    view.limit = phone_.dialect().screen_limit();
+    hang_up(HangUp::Timeout);
+    std::cout << render_phone(view, options_.width);
+    install_prompt();
+  }
+
+  void command(const std::string& text) {
+    std::istringstream words(text);
+    std::string name, argument;
+    words >> name >> argument;
+    PhoneSettings settings = phone_.settings();
+    if (name == ":q") {
+      if (phone_.in_session()) return hang_up(HangUp::Release);
+      quit_ = true;
+    } else if (name == ":quit" || name == ":exit") {
+      hang_up(HangUp::Release);
+      quit_ = true;
+    } else if (name == ":r") {
+      if (last_dial_.empty()) return void(std::cout << "Nothing dialled yet.\n");
+      hang_up(HangUp::Release);
+      dial(last_dial_);
+    } else if (name == ":dialect") {
+      settings.dialect = argument;
+      if (argument.empty() || !find_wire_dialect(argument)) {
+        std::cout << "Dialects:";
+        for (const std::string& n : wire_dialect_names()) std::cout << " " << n;
+        std::cout << "\n";
+        return;
+      }
+      hang_up(HangUp::Release);
+      phone_.configure(settings);
+      std::cout << describe_phone() << "\n";
+    } else if (name == ":msisdn") {
+      if (!argument.empty() && argument[0] == '+') argument.erase(0, 1);
+      if (argument.empty()) return void(std::cout << "Usage: :msisdn 233241234567\n");
+      hang_up(HangUp::Release);
+      settings.subscriber.msisdn = argument;
+      phone_.configure(settings);
+      std::cout << describe_phone() << "\n";
+    } else if (name == ":wait") {
+      wait(argument);
+    } else if (name == ":otp") {
+      const std::string phone = argument.empty() ? settings.subscriber.msisdn : argument;
+      const HttpExchange created = api_.request_otp(phone);
+      std::cout << (created.status == 201 ? "Requested: " + created.body
+                                          : describe_failure(created))
+                << "\n";
+    } else if (name == ":inbox") {
+      const HttpExchange inbox = api_.inbox(argument.empty() ? settings.subscriber.msisdn : argument);
+      std::cout << (inbox.ok() ? inbox.body : describe_failure(inbox)) << "\n";
+    } else if (name == ":help") {
+      std::cout << kHelp;
+    } else {
+      std::cout << "Unknown command " << name << ". Type :help.\n";
+    }
+  }
+
+  void wait(const std::string& argument) {
+    std::int64_t seconds = -1;
+    try {
+      seconds = std::stoll(argument);
+    } catch (const std::exception&) {
+    }
+    if (seconds < 0) return void(std::cout << "Usage: :wait SECONDS (e.g. :wait 300)\n");
+    const HttpExchange moved = api_.advance_clock(seconds);
+    if (!moved.ok()) {
+      std::cout << "The dev clock did not move (" << describe_failure(moved)
+                << "); the server must run with --dev.\n";
+      return;
+    }
+    if (recorder_) recorder_->waited(seconds);
+    std::cout << "Server clock moved " << seconds << " s: " << moved.body << "\n";
+    screen_shown_ = Clock::now();  // the phone itself did not wait
+  }
+
+  void save_recording() {
+    std::string error;
+    if (recorder_ && !recorder_->save(error)) std::cout << "Recording: " << error << "\n";
+  }
+
+  static inline Terminal* instance_ = nullptr;
+  const InteractiveOptions& options_;
+  HttpConnection http_;
+  UssdPhone phone_;
+  ServerApi api_;
+  std::optional<ScriptRecorder> recorder_;
+  std::string prompt_;
+  std::string last_dial_;
+  Clock::time_point screen_shown_ = Clock::now();
+  Clock::time_point session_started_ = Clock::now();
+  bool quit_ = false;
+};
+
+}  // namespace
+
+int run_interactive(const InteractiveOptions& options) {
+  Terminal terminal(options);
+  return terminal.run();
+}
+
+}  // namespace ussd_otp::sim

@@ -1,0 +1,48 @@
+// The simulator's phone screen: wrapping, the GSM-7/UCS-2 count and the frame.
+#include <catch2/catch.hpp>
+
+#include "simulator/load.hpp"
+#include "simulator/phone_screen.hpp"
+
+using namespace ussd_otp::sim;
+
+TEST_CASE("sim screen: text wraps at spaces inside the width", "[sim]") {
+  CHECK(wrap_screen("Enter the phone number your code was sent to:", 24) ==
+        std::vector<std::string>{"Enter the phone number", "your code was sent to:"});
+  CHECK(wrap_screen("1. Yes\n2. No", 24) == std::vector<std::string>{"1. Yes", "2. No"});
+  CHECK(wrap_screen("abcdefghij", 4) == std::vector<std::string>{"abcd", "efgh", "ij"});
+  CHECK(wrap_screen("", 10) == std::vector<std::string>{""});
+  // Characters, not bytes: four two-byte letters fit a width of four.
+  CHECK(wrap_screen("éééé é", 4) == std::vector<std::string>{"éééé", "é"});
+}
+
+TEST_CASE("sim screen: the count says GSM-7 or which character forces UCS-2", "[sim]") {
+  CHECK(describe_cost("Your code is 482910.", 160) == "20/160 GSM-7");
+  CHECK(describe_cost("Code: 1€", 160) == "9/160 GSM-7");  // € costs two septets
+  CHECK(describe_cost("Hello ✓", 160) == "7/80 UCS-2 (forced by '✓')");
+  CHECK(describe_cost(std::string(121, 'x'), 120).find("TOO LONG") != std::string::npos);
+  CHECK(describe_cost(std::string(120, 'x'), 120) == "120/120 GSM-7");
+}
+
+TEST_CASE("sim screen: a framed box of fixed width with the state and times", "[sim]") {
+  PhoneView view;
+  view.text = "Your ACME code is 482910. It expires in 5 min.";
+  view.state = SessionState::Ended;
+  view.step_seconds = 0.0123;
+  view.session_seconds = 2.5;
+  const std::string screen = render_phone(view, 24);
+  CHECK(screen.find("+------------------------+\n|Your ACME code is       |\n") == 0);
+  CHECK(screen.find("|482910. It expires in 5 |") != std::string::npos);
+  CHECK(screen.find(" 46/160 GSM-7\n") != std::string::npos);
+  CHECK(screen.find(" ended | step 0.012 s | session 2.5 s\n") != std::string::npos);
+  view.state = SessionState::Failed;
+  CHECK(render_phone(view, 24).find("aggregator failure") != std::string::npos);
+}
+
+TEST_CASE("sim load: nearest-rank percentiles", "[sim]") {
+  const std::vector<double> values{1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+  CHECK(percentile(values, 0.5) == 5);
+  CHECK(percentile(values, 0.95) == 10);
+  CHECK(percentile(values, 0.01) == 1);
+  CHECK(percentile({}, 0.5) == 0);
+}

@@ -1,0 +1,149 @@
+// The simulator's script format: parsing with precise errors, expectations, and recordings that
+// parse back into the same script.
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <regex>
+
+#include "simulator/script.hpp"
+
+using namespace ussd_otp::sim;
+
+namespace {
+
+StepResult screen(const std::string& text, bool ends) {
+  StepResult result;
+  result.screen = Screen{text, ends};
+  result.measure = ussd_otp::measure_screen(text);
+  return result;
+}
+
+bool has_problem(const ScriptParse& parsed, const std::string& part) {
+  for (const std::string& problem : parsed.problems) {
+    if (problem.find(part) != std::string::npos) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("sim script: sessions take the script's defaults and their own fields", "[sim]") {
+  PhoneSettings defaults;
+  defaults.base_url = "http://127.0.0.1:9";
+  const ScriptParse parsed = parse_script(R"({
+    "dialect": "hubtel", "msisdn": "+233201112222",
+    "sessions": [
+      {"name": "code", "steps": [
+        {"requestOtp": {"phone": "0201112222", "from": "ACME"}},
+        {"dial": "*889*142#", "expect": {"contains": "phone number", "state": "continue"}},
+        {"send": "0201112222", "expect": {"regex": ["code is [0-9]{6}", "ACME"], "maxLength": 160}},
+        {"wait": 300}
+      ]},
+      {"dialect": "nalo", "steps": [{"dial": "*889*142#", "expect": "Enter"}, {"hangUp": "timeout"}]}
+    ]})",
+                                          defaults);
+  INFO(parsed.problems.size());
+  REQUIRE(parsed.script);
+  const Script& script = *parsed.script;
+  REQUIRE(script.sessions.size() == 2);
+  CHECK(script.sessions[0].phone.dialect == "hubtel");
+  CHECK(script.sessions[0].phone.subscriber.msisdn == "233201112222");
+  CHECK(script.sessions[0].phone.base_url == "http://127.0.0.1:9");
+  CHECK(script.sessions[0].steps[0].action == StepAction::RequestOtp);
+  CHECK(script.sessions[0].steps[0].from == "ACME");
+  CHECK(script.sessions[0].steps[1].expect.ends == false);
+  CHECK(script.sessions[0].steps[2].expect.regexes.size() == 2);
+  CHECK(script.sessions[0].steps[3].seconds == 300);
+  CHECK(script.sessions[1].phone.dialect == "nalo");
+  CHECK(script.sessions[1].name == "session 2");
+  CHECK(script.sessions[1].steps[0].expect.contains == std::vector<std::string>{"Enter"});
+  CHECK(script.sessions[1].steps[1].hang_up == HangUp::Timeout);
+}
+
+TEST_CASE("sim script: mistakes are named by their place in the file", "[sim]") {
+  const PhoneSettings defaults;
+  CHECK(has_problem(parse_script("{", defaults), "not valid JSON"));
+  CHECK(has_problem(parse_script(R"({"sessions": []})", defaults), "non-empty \"sessions\""));
+  const ScriptParse parsed = parse_script(R"({"dialect": "smoke", "sessions": [{"steps": [
+      {"send": "1"},
+      {"dial": "*889*142#", "send": "2"},
+      {"dial": "*889*142#", "expect": {"state": "maybe", "regex": "(", "colour": 1}},
+      {"wait": -5},
+      {"hangUp": "later"}
+    ]}]})",
+                                          defaults);
+  CHECK_FALSE(parsed.script);
+  CHECK(has_problem(parsed, "script.dialect: unknown dialect \"smoke\""));
+  CHECK(has_problem(parsed, "sessions[0].steps[0]: send before any dial"));
+  CHECK(has_problem(parsed, "sessions[0].steps[1]: needs exactly one of"));
+  CHECK(has_problem(parsed, "sessions[0].steps[2].expect.state: must be \"continue\" or \"end\""));
+  CHECK(has_problem(parsed, "sessions[0].steps[2].expect.regex"));
+  CHECK(has_problem(parsed, "sessions[0].steps[2].expect.colour: unknown field"));
+  CHECK(has_problem(parsed, "sessions[0].steps[3].wait: must be a whole number"));
+  CHECK(has_problem(parsed, "sessions[0].steps[4].hangUp"));
+}
+
+TEST_CASE("sim script: each unmet expectation is listed", "[sim]") {
+  Expectation expect;
+  expect.contains = {"code is"};
+  expect.not_contains = {"No active"};
+  expect.regexes = {"[0-9]{6}"};
+  expect.ends = true;
+  expect.max_length = 20;
+  CHECK(unmet(expect, screen("Your code is 482910.", true)).empty());
+  const auto lines = unmet(expect, screen("No active code for 024 123 4567.", false));
+  CHECK(lines.size() == 5);
+  StepResult failed;
+  failed.kind = StepKind::HttpError;
+  failed.http_status = 403;
+  failed.problem = "HTTP 403";
+  REQUIRE(unmet(Expectation{}, failed).size() == 1);
+  CHECK(unmet(Expectation{}, failed)[0].find("http_403") != std::string::npos);
+  StepResult long_screen = screen(std::string(170, 'x'), true);
+  CHECK(unmet(Expectation{}, long_screen).size() == 1);  // over the 160-character screen
+}
+
+TEST_CASE("sim script: a recorded screen replays with other codes and minutes", "[sim]") {
+  const std::string pattern = replay_pattern("Your ACME code is 482910. It expires in 5 min.");
+  CHECK(pattern == R"(^Your ACME code is [0-9]{6}\. It expires in [0-9]+ min\.$)");
+  const std::regex replay(pattern);
+  CHECK(std::regex_search("Your ACME code is 102938. It expires in 4 min.", replay));
+  CHECK_FALSE(std::regex_search("Your ACME code is 1029. It expires in 4 min.", replay));
+  CHECK(std::regex_search("Cost (GHS) 1+1?", std::regex(replay_pattern("Cost (GHS) 1+1?"))));
+}
+
+TEST_CASE("sim script: a recording parses back into the same steps", "[sim]") {
+  char path_template[] = "/tmp/ussd-otp-record-XXXXXX";
+  const int fd = mkstemp(path_template);
+  REQUIRE(fd >= 0);
+  close(fd);
+  ScriptRecorder recorder(path_template);
+  PhoneSettings phone;
+  phone.dialect = "beem";
+  phone.subscriber.msisdn = "233201112222";
+  recorder.dialled(phone, "*889*142#", screen("Enter the phone number your code was sent to:", false));
+  recorder.waited(120);
+  recorder.answered("0201112222", screen("Your code is 482910. It expires in 3 min.", true));
+  recorder.dialled(phone, "*889*142#", screen("Enter the phone number your code was sent to:", false));
+  recorder.hung_up(HangUp::Release);
+  std::string error;
+  REQUIRE(recorder.save(error));
+
+  std::ifstream in(path_template);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::remove(path_template);
+  const ScriptParse parsed = parse_script(text, PhoneSettings{});
+  REQUIRE(parsed.script);
+  CHECK(parsed.script->to_json() == recorder.script().to_json());
+  const ScriptSession& first = parsed.script->sessions[0];
+  CHECK(first.phone.dialect == "beem");
+  REQUIRE(first.steps.size() == 3);
+  CHECK(first.steps[1].action == StepAction::Wait);
+  CHECK(first.steps[2].expect.ends == true);
+  CHECK(std::regex_search("Your code is 000111. It expires in 5 min.",
+                          std::regex(first.steps[2].expect.regexes.at(0))));
+  CHECK(parsed.script->sessions[1].steps[1].action == StepAction::HangUp);
+}

@@ -1,0 +1,183 @@
+// The simulator's side of each dialect, checked against the same wire fixtures the server's
+// tests use: what it sends has the aggregator's fields, and it reads our real replies.
+#include <catch2/catch.hpp>
+
+#include <set>
+
+#include "simulator/wire_dialect.hpp"
+#include "support/fixtures.hpp"
+
+using namespace ussd_otp::sim;
+using ussd_otp::testing::fixture;
+
+namespace {
+
+const std::map<std::string, std::string> kValues{{"session_id", "S-1"}, {"code", "482910"},
+                                                 {"request_id", "7"},    {"option", "0241234567"},
+                                                 {"text", "0241234567"}, {"message", "Bye."}};
+
+std::set<std::string> json_keys(const std::string& body) {
+  std::set<std::string> keys;
+  const nlohmann::json object = nlohmann::json::parse(body);  // outlives the loop over it
+  for (const auto& [key, value] : object.items()) keys.insert(key);
+  return keys;
+}
+
+std::set<std::string> form_names(const std::string& encoded) {
+  std::set<std::string> names;
+  std::size_t start = 0;
+  while (start <= encoded.size()) {
+    const std::size_t end = std::min(encoded.find('&', start), encoded.size());
+    const std::string pair = encoded.substr(start, end - start);
+    names.insert(pair.substr(0, pair.find('=')));
+    start = end + 1;
+  }
+  return names;
+}
+
+// The fixture holding the first request of a session, per dialect.
+std::string dial_fixture(const std::string& dialect) {
+  if (dialect == "africastalking") return "dial.form";
+  if (dialect == "hollatags") return "dial.query";
+  if (dialect == "hubtel") return "initiation.json";
+  return "dial.json";
+}
+
+}  // namespace
+
+TEST_CASE("sim wire: every dialect reads our continue and end replies", "[sim]") {
+  for (const std::string& name : wire_dialect_names()) {
+    DYNAMIC_SECTION(name) {
+      const WireDialect& dialect = *find_wire_dialect(name);
+      SessionWire session;
+      const ReplyReading dial = dialect.read_reply("", fixture(name, "dial.reply", kValues), session);
+      REQUIRE(dial.screen);
+      CHECK(dial.screen->text == "Enter the phone number your code was sent to:");
+      CHECK_FALSE(dial.screen->ends);
+      const ReplyReading code = dialect.read_reply("", fixture(name, "code.reply", kValues), session);
+      REQUIRE(code.screen);
+      CHECK(code.screen->text == "Your ACME code is 482910. It expires in 5 min.");
+      CHECK(code.screen->ends);
+    }
+  }
+}
+
+TEST_CASE("sim wire: every dialect's first request has the aggregator's fields", "[sim]") {
+  Subscriber who;
+  SessionWire session;
+  session.session_id = "S-1";
+  session.dial = "*889*142#";
+  for (const std::string& name : wire_dialect_names()) {
+    DYNAMIC_SECTION(name) {
+      const WireRequest request = find_wire_dialect(name)->begin(session, who);
+      const std::string expected = fixture(name, dial_fixture(name), kValues);
+      if (name == "africastalking") {
+        CHECK(request.content_type == "application/x-www-form-urlencoded");
+        CHECK(form_names(request.body) == form_names(expected));
+        CHECK(request.body.find("text=&") == std::string::npos);  // text is last and empty
+        CHECK(request.body.find("serviceCode=%2A889%2A142%23") != std::string::npos);
+      } else if (name == "hollatags") {
+        CHECK(request.method == "GET");
+        CHECK(form_names(request.query) == form_names(expected));
+        CHECK(request.query.find("session_operation=begin") != std::string::npos);
+      } else {
+        CHECK(request.content_type == "application/json");
+        CHECK(json_keys(request.body) == json_keys(expected));
+      }
+    }
+  }
+}
+
+TEST_CASE("sim wire: answers carry the input the way each aggregator does", "[sim]") {
+  Subscriber who;
+  SessionWire session;
+  session.session_id = "S-1";
+  session.dial = "*889*142#";
+  session.answers = {"1", "0241234567"};
+  session.requests_sent = 2;
+  const auto body = [&](const char* name) {
+    return nlohmann::json::parse(find_wire_dialect(name)->answer(session, who).body);
+  };
+  // Africa's Talking sends the whole path; the others the latest answer.
+  CHECK(find_wire_dialect("africastalking")->answer(session, who).body.find("text=1%2A0241234567") !=
+        std::string::npos);
+  CHECK(body("arkesel")["userData"] == "0241234567");
+  CHECK(body("arkesel")["newSession"] == false);
+  CHECK(body("hubtel")["Type"] == "Response");
+  CHECK(body("hubtel")["Sequence"] == 3);
+  CHECK(body("nalo")["MSGTYPE"] == false);
+  CHECK(body("beem")["payload"]["response"] == "0241234567");
+  CHECK(body("beem")["command"] == "continue");
+  CHECK(body("southpawsl")["inputOption"] == "0241234567");
+  CHECK(body("moolre")["new"] == false);
+  CHECK(body("emergent")["Type"] == "Response");
+  CHECK(body("crossswitch")["Sequence"] == 3);
+}
+
+TEST_CASE("sim wire: hang-ups use each dialect's own notice, where there is one", "[sim]") {
+  Subscriber who;
+  SessionWire session;
+  session.session_id = "S-1";
+  session.dial = "*889*142#";
+  const auto notice = [&](const char* name, HangUp why) {
+    return find_wire_dialect(name)->hang_up(session, who, why);
+  };
+  CHECK(nlohmann::json::parse(notice("hubtel", HangUp::Release)->body)["Type"] == "Release");
+  CHECK(nlohmann::json::parse(notice("hubtel", HangUp::Timeout)->body)["Type"] == "Timeout");
+  CHECK(nlohmann::json::parse(notice("emergent", HangUp::Timeout)->body)["Type"] == "Timeout");
+  CHECK(nlohmann::json::parse(notice("beem", HangUp::Release)->body)["command"] == "terminate");
+  CHECK(notice("hollatags", HangUp::Release)->query.find("session_operation=end") !=
+        std::string::npos);
+  const auto events = notice("africastalking", HangUp::Release);
+  REQUIRE(events);
+  CHECK(events->subpath == "events");
+  CHECK(events->body.find("status=Incomplete") != std::string::npos);
+  CHECK_FALSE(notice("arkesel", HangUp::Release));  // no release notification exists
+  CHECK_FALSE(notice("nalo", HangUp::Timeout));
+  CHECK_FALSE(notice("moolre", HangUp::Release));
+  CHECK_FALSE(notice("southpawsl", HangUp::Release));
+}
+
+TEST_CASE("sim wire: a pre-filled number travels where each aggregator puts it", "[sim]") {
+  Subscriber who;
+  SessionWire session;
+  session.session_id = "S-1";
+  session.dial = "*889*142*0241234567#";
+  const auto moolre = nlohmann::json::parse(find_wire_dialect("moolre")->begin(session, who).body);
+  CHECK(moolre["data"] == "0241234567");
+  CHECK(moolre["extension"] == "142");
+  const auto hubtel = nlohmann::json::parse(find_wire_dialect("hubtel")->begin(session, who).body);
+  CHECK(hubtel["Message"] == "*889*142*0241234567#");
+  CHECK(hubtel["ServiceCode"] == "889*142");
+}
+
+TEST_CASE("sim wire: malformed replies are named, never read as screens", "[sim]") {
+  SessionWire session;
+  CHECK(find_wire_dialect("africastalking")->read_reply("", "Hello", session).problem.find("CON") !=
+        std::string::npos);
+  CHECK_FALSE(find_wire_dialect("arkesel")->read_reply("", "{}", session).screen);
+  CHECK_FALSE(find_wire_dialect("hubtel")->read_reply("", "not json", session).screen);
+  const ReplyReading odd =
+      find_wire_dialect("emergent")->read_reply("", R"({"Message":"x","Type":"Later"})", session);
+  CHECK_FALSE(odd.screen);
+  CHECK(odd.problem.find("Later") != std::string::npos);
+  CHECK_FALSE(find_wire_dialect("beem")->read_reply("", R"({"command":"continue"})", session).screen);
+}
+
+TEST_CASE("sim wire: extra digits after the service code", "[sim]") {
+  CHECK(extra_digits("*889*142*0241234567*2#", "*889*142#") ==
+        std::vector<std::string>{"0241234567", "2"});
+  CHECK(extra_digits("*889*142#", "*889*142#").empty());
+  CHECK(extra_digits("*889*1421#", "*889*142#").empty());
+  CHECK(extra_digits("*123#", "*889*142#").empty());
+}
+
+TEST_CASE("sim wire: Hubtel's ClientState is echoed on the next request", "[sim]") {
+  const WireDialect& hubtel = *find_wire_dialect("hubtel");
+  SessionWire session;
+  session.session_id = "S-1";
+  REQUIRE(hubtel.read_reply("", R"({"Type":"response","Message":"m","ClientState":"abc"})", session)
+              .screen);
+  session.answers = {"1"};
+  CHECK(nlohmann::json::parse(hubtel.answer(session, Subscriber{}).body)["ClientState"] == "abc");
+}
