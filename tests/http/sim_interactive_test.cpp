@@ -1,0 +1,150 @@
+// The interactive phone as a person uses it: ussd-otp-sim runs in a tmux pane, keys are typed
+// with send-keys and the screen is read with capture-pane.
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <regex>
+#include <thread>
+
+#include "http/sim_calls.hpp"
+#include "http/ussd_calls.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace ussd_otp::testing;
+
+namespace {
+
+std::string shell_quote(const std::string& text) {
+  std::string out = "'";
+  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+std::string capture(const std::string& command) {
+  std::string out;
+  std::unique_ptr<FILE, decltype(&pclose)> pipe(popen(command.c_str(), "r"), &pclose);
+  REQUIRE(pipe);
+  char buffer[4096];
+  while (std::size_t n = fread(buffer, 1, sizeof buffer, pipe.get())) out.append(buffer, n);
+  return out;
+}
+
+// A private tmux server (its own socket) running one simulator in a 100x60 window.
+class TmuxPhone {
+ public:
+  explicit TmuxPhone(const std::string& sim_command)
+      : tmux_("tmux -L ussd-otp-sim-test-" + std::to_string(getpid()) + "-" +
+              std::to_string(++count_)) {
+    const std::string start = tmux_ + " new-session -d -s phone -x 100 -y 60 " +
+                              shell_quote("TERM=xterm " + sim_command);
+    REQUIRE(std::system(start.c_str()) == 0);
+  }
+  ~TmuxPhone() { std::system((tmux_ + " kill-server 2>/dev/null").c_str()); }
+
+  void type(const std::string& keys) {
+    REQUIRE(std::system((tmux_ + " send-keys -t phone -l " + shell_quote(keys)).c_str()) == 0);
+    REQUIRE(std::system((tmux_ + " send-keys -t phone Enter").c_str()) == 0);
+  }
+  std::string screen() { return capture(tmux_ + " capture-pane -p -t phone -S -200 2>/dev/null"); }
+  // Waits until the pane shows `pattern`; returns the pane.
+  std::string wait_for(const std::string& pattern, std::chrono::seconds limit = std::chrono::seconds(10)) {
+    const std::regex wanted(pattern);
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    std::string pane;
+    while (std::chrono::steady_clock::now() < deadline) {
+      pane = screen();
+      if (std::regex_search(pane, wanted)) return pane;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    FAIL("the pane never showed /" << pattern << "/; it shows:\n" << pane);
+    return pane;
+  }
+  bool running() {
+    return std::system((tmux_ + " has-session -t phone 2>/dev/null").c_str()) == 0;
+  }
+
+ private:
+  static inline int count_ = 0;
+  std::string tmux_;
+};
+
+std::string sim_command(const TestServer& server, const std::string& extra) {
+  return shell_quote(kSimBinary) + " --url " + server.url() + " --api-key " + server.api_key() +
+         " " + extra;
+}
+
+}  // namespace
+
+TEST_CASE("sim interactive: dial, answer, and the framed screen shows the code; the recording replays",
+          "[sim][tmux]") {
+  TestServer server;
+  HttpClient client = server.client();
+  const IssuedOtp otp = issue_otp(server, client);
+  TempDir dir;
+  const std::string recording = dir.file("session.json").string();
+
+  {
+    TmuxPhone phone(sim_command(server, "--record " + shell_quote(recording)));
+    phone.wait_for("dial>");
+    phone.type("*889*142#");
+    std::string pane = phone.wait_for("answer>");
+    CHECK(pane.find("+------------------------+") != std::string::npos);
+    CHECK(pane.find("|Enter the phone number  |") != std::string::npos);
+    CHECK(pane.find(" continue | step ") != std::string::npos);
+    phone.type("0241234567");
+    pane = phone.wait_for(" ended \\| step ");
+    // The code inside the frame, with its count and GSM-7 verdict below.
+    CHECK(pane.find("|Your ACME code is       |") != std::string::npos);
+    CHECK(std::regex_search(pane, std::regex("\\|" + otp.code + "\\. It expires in [0-9] +\\|")));
+    CHECK(pane.find(" 46/160 GSM-7") != std::string::npos);
+    phone.type(":q");  // no session open: leaves
+    for (int i = 0; i < 100 && phone.running(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    CHECK_FALSE(phone.running());
+  }
+
+  // The recording is a script that `run` replays against the same server.
+  const CommandResult replay = run_sim(server, {"run", recording});
+  INFO(replay.out << replay.err);
+  CHECK(replay.exit_code == 0);
+  CHECK(replay.out.find("1 passed, 0 failed") != std::string::npos);
+}
+
+TEST_CASE("sim interactive: an unanswered screen times out and the aggregator says so",
+          "[sim][tmux]") {
+  TestServer server;
+  TmuxPhone phone(sim_command(server, "--dialect hubtel --timeout 1"));
+  phone.wait_for("dial>");
+  phone.type("*889*142#");
+  phone.wait_for("answer>");
+  const std::string pane = phone.wait_for("timed out \\| step", std::chrono::seconds(10));
+  CHECK(pane.find("No answer for 1 s") != std::string::npos);
+  CHECK(pane.find("the aggregator's notice was accepted") != std::string::npos);
+  server.flush_writes();
+  phone.wait_for("dial>\\s*$");
+}
+
+TEST_CASE("sim interactive: commands switch dialect and number, :wait moves the dev clock",
+          "[sim][tmux]") {
+  TestServer server;
+  const auto before = server.clock().now();
+  TmuxPhone phone(sim_command(server, ""));
+  phone.wait_for("dial>");
+  phone.type(":dialect nalo");
+  phone.wait_for("nalo at http");
+  phone.type(":msisdn +233201112222");
+  phone.wait_for("dialling as \\+233201112222");
+  phone.type(":wait 300");
+  phone.wait_for("Server clock moved 300 s");
+  CHECK(server.clock().now() == before + 300);
+  phone.type(":dialect");
+  phone.wait_for("Dialects: africastalking");
+  phone.type("*889*142*0209999999#");
+  const std::string pane = phone.wait_for("No active code");
+  CHECK(pane.find("ended") != std::string::npos);
+}
