@@ -182,10 +182,10 @@ ApiResponse handle_clock_advance(AdjustableClock& clock, const Request& request)
   const std::optional<int> seconds = fields.integer("advanceSeconds");
   if (!fields.ok()) return ApiResponse::error(fields.error());
   if (!seconds || *seconds < 0 || *seconds > kMaxClockAdvanceSeconds) {
-    Error error = Error::make(ErrorCode::ValidationError,
-                              "advanceSeconds must be a whole number from 0 to " +
-                                  std::to_string(kMaxClockAdvanceSeconds) +
-                                  " (the clock only moves forward).");
+    Error error =
+        Error::make(ErrorCode::ValidationError, "advanceSeconds must be a whole number from 0 to " +
+                                                    std::to_string(kMaxClockAdvanceSeconds) +
+                                                    " (the clock only moves forward).");
     error.fields["advanceSeconds"] = seconds ? "is out of range" : "is required";
     return ApiResponse::error(error);
   }
@@ -229,14 +229,13 @@ void add_api_routes(HttpServer& server, const ApiDependencies& deps) {
   }
   if (deps.dev_clock) {
     AdjustableClock& clock = *deps.dev_clock;
-    server.add_route({Method::Get, "/dev/clock", false, false,
-                      [&clock](const Request&, HttpContext&) {
-                        return ApiResponse::json(200, clock_json(clock));
-                      }});
-    server.add_route({Method::Post, "/dev/clock", false, true,
-                      [&clock](const Request& r, HttpContext&) {
-                        return handle_clock_advance(clock, r);
-                      }});
+    server.add_route(
+        {Method::Get, "/dev/clock", false, false, [&clock](const Request&, HttpContext&) {
+           return ApiResponse::json(200, clock_json(clock));
+         }});
+    server.add_route(
+        {Method::Post, "/dev/clock", false, true,
+         [&clock](const Request& r, HttpContext&) { return handle_clock_advance(clock, r); }});
   }
 }
 

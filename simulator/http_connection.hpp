@@ -8,11 +8,11 @@
 namespace ussd_otp::sim {
 
 struct HttpExchange {
-  long status = 0;             // 0 when no HTTP reply arrived
-  std::string content_type;    // of the reply
-  std::string body;            // of the reply
-  std::string transport_error; // connection refused, timeout... (status is 0)
-  double seconds = 0;          // request sent -> reply read
+  long status = 0;              // 0 when no HTTP reply arrived
+  std::string content_type;     // of the reply
+  std::string body;             // of the reply
+  std::string transport_error;  // connection refused, timeout... (status is 0)
+  double seconds = 0;           // request sent -> reply read
   bool ok() const { return transport_error.empty() && status >= 200 && status < 300; }
 };
 

@@ -122,8 +122,7 @@ class Terminal {
     PhoneView view;
     view.limit = result.screen_limit;
     view.step_seconds = result.seconds;
-    view.session_seconds =
-        std::chrono::duration<double>(Clock::now() - session_started_).count();
+    view.session_seconds = std::chrono::duration<double>(Clock::now() - session_started_).count();
     if (result.ok()) {
       view.text = result.screen.text;
       view.state = result.screen.ends ? SessionState::Ended : SessionState::Continue;
@@ -159,8 +158,7 @@ class Terminal {
     PhoneView view;
     view.text = "Connection problem or invalid MMI code.";  // what handsets typically show
     view.state = SessionState::TimedOut;
-    view.session_seconds =
-        std::chrono::duration<double>(Clock::now() - session_started_).count();
+    view.session_seconds = std::chrono::duration<double>(Clock::now() - session_started_).count();
     view.limit = phone_.dialect().screen_limit();
     hang_up(HangUp::Timeout);
     std::cout << render_phone(view, options_.width);
@@ -209,7 +207,8 @@ class Terminal {
                                           : describe_failure(created))
                 << "\n";
     } else if (name == ":inbox") {
-      const HttpExchange inbox = api_.inbox(argument.empty() ? settings.subscriber.msisdn : argument);
+      const HttpExchange inbox =
+          api_.inbox(argument.empty() ? settings.subscriber.msisdn : argument);
       std::cout << (inbox.ok() ? inbox.body : describe_failure(inbox)) << "\n";
     } else if (name == ":help") {
       std::cout << kHelp;

@@ -10,11 +10,11 @@ namespace ussd_otp::sim {
 
 struct InteractiveOptions {
   PhoneSettings phone;
-  std::string api_key;       // for :otp
+  std::string api_key;  // for :otp
   int screen_timeout_seconds = 30;
-  std::size_t width = 24;    // characters inside the frame
-  std::string record_path;   // --record: write the session as a replayable script
-  bool transcript = false;   // print each request and reply as sent
+  std::size_t width = 24;   // characters inside the frame
+  std::string record_path;  // --record: write the session as a replayable script
+  bool transcript = false;  // print each request and reply as sent
 };
 
 // Runs until :quit, :q with no session open, or end of input; returns the exit status.

@@ -1,5 +1,7 @@
 #include "simulator/load.hpp"
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -27,6 +29,15 @@ struct WorkerTally {
   long connections = 0;
 };
 
+// User + system CPU time of this process so far: how much of the machine the simulator itself
+// took while it measured the server.
+double process_cpu_seconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  const auto seconds = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
 std::uint64_t random_first_msisdn(std::size_t sessions) {
   // 233 20 xxxxxxx: a block of Ghanaian-looking numbers, random so repeated runs do not hit the
   // per-number lookup limit of the previous run.
@@ -44,9 +55,10 @@ bool run_session(UssdPhone& phone, const LoadOptions& options, const std::regex*
     tally.latencies[step].push_back(result.seconds * 1000.0);
     if (!result.ok()) return ++tally.errors[result.kind_name()], false;
     if (result.too_long()) return ++tally.errors["too_long"], false;
-    const bool wrong = last ? (!result.screen.ends ||
-                               (final_expect && !std::regex_search(result.screen.text, *final_expect)))
-                            : result.screen.ends;
+    const bool wrong =
+        last ? (!result.screen.ends ||
+                (final_expect && !std::regex_search(result.screen.text, *final_expect)))
+             : result.screen.ends;
     if (wrong) return ++tally.errors["wrong_screen"], false;
     return true;
   };
@@ -79,7 +91,8 @@ LoadReport run_load(const LoadOptions& options,
   const std::optional<std::regex> final_expect =
       expect.empty() ? std::nullopt : std::optional<std::regex>(std::regex(expect));
 
-  const std::size_t workers = std::max<std::size_t>(1, std::min(options.concurrency, options.sessions));
+  const std::size_t workers =
+      std::max<std::size_t>(1, std::min(options.concurrency, options.sessions));
   std::vector<WorkerTally> tallies(workers);
   std::atomic<std::size_t> next{0};
   std::atomic<std::size_t> done{0};
@@ -107,6 +120,7 @@ LoadReport run_load(const LoadOptions& options,
   }
 
   const auto started = std::chrono::steady_clock::now();
+  const double cpu_before = process_cpu_seconds();
   std::vector<std::thread> threads;
   for (std::size_t w = 0; w < workers; ++w) {
     threads.emplace_back([&, w] {
@@ -129,6 +143,7 @@ LoadReport run_load(const LoadOptions& options,
   for (std::thread& t : threads) t.join();
   report.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  report.cpu_seconds = process_cpu_seconds() - cpu_before;
 
   std::vector<double> merged[kSteps];
   for (const WorkerTally& tally : tallies) {
@@ -144,9 +159,8 @@ LoadReport run_load(const LoadOptions& options,
   report.failed = report.sessions - report.completed;
   for (std::size_t s = 0; s < kSteps; ++s) {
     std::sort(merged[s].begin(), merged[s].end());
-    report.steps.push_back(StepLatency{kStepNames[s], merged[s].size(),
-                                       percentile(merged[s], 0.50), percentile(merged[s], 0.95),
-                                       percentile(merged[s], 0.99),
+    report.steps.push_back(StepLatency{kStepNames[s], merged[s].size(), percentile(merged[s], 0.50),
+                                       percentile(merged[s], 0.95), percentile(merged[s], 0.99),
                                        merged[s].empty() ? 0 : merged[s].back()});
   }
   if (report.seconds > 0) {
@@ -174,6 +188,7 @@ nlohmann::json LoadReport::to_json() const {
           {"errors", errors},
           {"steps", steps_json},
           {"seconds", seconds},
+          {"cpuSeconds", cpu_seconds},
           {"sessionsPerSecond", sessions_per_second},
           {"requestsPerSecond", requests_per_second},
           {"connections", connections},
@@ -186,13 +201,15 @@ void LoadReport::print(std::ostream& out) const {
       << " in " << seconds << " s\n";
   out << "rate        " << sessions_per_second << " sessions/s, " << requests_per_second
       << " requests/s over " << connections << " connections\n";
+  out << "own CPU     " << cpu_seconds << " s (" << (seconds > 0 ? 100 * cpu_seconds / seconds : 0)
+      << "% of one core) while measuring\n";
   if (seeded) out << "seeded      " << seeded << " OTPs\n";
   out << std::setprecision(2);
   out << "latency     step     count      p50      p95      p99      max (ms)\n";
   for (const StepLatency& step : steps) {
     out << "            " << std::left << std::setw(8) << step.step << std::right << std::setw(6)
-        << step.count << std::setw(9) << step.p50_ms << std::setw(9) << step.p95_ms
-        << std::setw(9) << step.p99_ms << std::setw(9) << step.max_ms << "\n";
+        << step.count << std::setw(9) << step.p50_ms << std::setw(9) << step.p95_ms << std::setw(9)
+        << step.p99_ms << std::setw(9) << step.max_ms << "\n";
   }
   if (errors.empty()) {
     out << "errors      none\n";

@@ -23,7 +23,8 @@ struct LoadOptions {
   bool seed_otps = false;  // request an OTP for every subscriber first (needs api_key)
   std::string api_key;
   std::uint64_t first_msisdn = 0;  // 0: a random block of 2332xxxxxxxx numbers
-  std::string final_expect;  // regex the last screen must match; with seeding "code is [0-9A-Z]{4,}"
+  std::string
+      final_expect;  // regex the last screen must match; with seeding "code is [0-9A-Z]{4,}"
 };
 
 struct StepLatency {
@@ -41,6 +42,7 @@ struct LoadReport {
   std::map<std::string, std::size_t> errors;  // kind -> count: http_503, malformed, wrong_screen...
   std::vector<StepLatency> steps;
   double seconds = 0;
+  double cpu_seconds = 0;  // the simulator's own CPU time during the timed phase
   double sessions_per_second = 0;
   double requests_per_second = 0;
   long connections = 0;

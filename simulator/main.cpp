@@ -66,8 +66,9 @@ Script one_liner(const PhoneSettings& phone, const std::string& dial,
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"ussd-otp-sim: a feature phone and its USSD aggregator in the terminal.\n"
-               "Without a subcommand, an interactive phone (stdin must be a terminal)."};
+  CLI::App app{
+      "ussd-otp-sim: a feature phone and its USSD aggregator in the terminal.\n"
+      "Without a subcommand, an interactive phone (stdin must be a terminal)."};
   app.fallthrough();  // global options may follow the subcommand
   app.require_subcommand(0, 1);
 
@@ -92,7 +93,8 @@ int main(int argc, char** argv) {
   app.add_option("--user-id", phone.subscriber.user_id,
                  "The aggregator's id for the app (Arkesel userID, Nalo USERID, ...)")
       ->capture_default_str();
-  app.add_option("--path-token", phone.path_token, "Secret callback path token, if the server sets one")
+  app.add_option("--path-token", phone.path_token,
+                 "Secret callback path token, if the server sets one")
       ->envname("USSD_OTP_SIM_PATH_TOKEN");
   app.add_option("--api-key", api_key, "API key for /v1/otp (otp, :otp, --seed-otps)")
       ->envname("USSD_OTP_API_KEY");
@@ -115,7 +117,8 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingFile);
   run->add_option("--dial", dial, "One-liner: the dial string");
   run->add_option("--input", inputs, "One-liner: an answer (repeat for several)");
-  run->add_option("--expect", expects, "One-liner: a regex the last screen must match (repeatable)");
+  run->add_option("--expect", expects,
+                  "One-liner: a regex the last screen must match (repeatable)");
 
   CLI::App* otp = app.add_subcommand("otp", "The app side: request or verify a code");
   otp->require_subcommand(1);
@@ -133,7 +136,8 @@ int main(int argc, char** argv) {
 
   CLI::App* clock = app.add_subcommand("clock", "Show or move the dev clock (server in --dev)");
   std::int64_t advance = 0;
-  clock->add_option("--advance", advance, "Seconds to move forward")->check(CLI::Range(0, 31'622'400));
+  clock->add_option("--advance", advance, "Seconds to move forward")
+      ->check(CLI::Range(0, 31'622'400));
 
   CLI::App* load = app.add_subcommand("load", "Run many complete sessions and report figures");
   LoadOptions load_options;

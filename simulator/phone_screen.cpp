@@ -53,10 +53,14 @@ std::string fixed(double value, int decimals) {
 
 std::string_view to_string(SessionState state) {
   switch (state) {
-    case SessionState::Continue: return "continue";
-    case SessionState::Ended: return "ended";
-    case SessionState::TimedOut: return "timed out";
-    case SessionState::Failed: return "failed";
+    case SessionState::Continue:
+      return "continue";
+    case SessionState::Ended:
+      return "ended";
+    case SessionState::TimedOut:
+      return "timed out";
+    case SessionState::Failed:
+      return "failed";
   }
   return "?";
 }

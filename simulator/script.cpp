@@ -31,8 +31,8 @@ class ObjectReader {
     if (!value) return std::nullopt;
     if (!value->is_number_integer() || value->get<std::int64_t>() < min ||
         value->get<std::int64_t>() > max) {
-      problem(name, "must be a whole number from " + std::to_string(min) + " to " +
-                        std::to_string(max));
+      problem(name,
+              "must be a whole number from " + std::to_string(min) + " to " + std::to_string(max));
       return std::nullopt;
     }
     return value->get<std::int64_t>();
@@ -135,8 +135,10 @@ std::optional<ScriptStep> read_step(const json& value, const std::string& path,
   fields.only({"dial", "send", "wait", "hangUp", "requestOtp", "expect"});
   ScriptStep step;
   int actions = 0;
-  if (auto dial = fields.string("dial")) ++actions, step.action = StepAction::Dial, step.text = *dial;
-  if (auto input = fields.string("send")) ++actions, step.action = StepAction::Send, step.text = *input;
+  if (auto dial = fields.string("dial"))
+    ++actions, step.action = StepAction::Dial, step.text = *dial;
+  if (auto input = fields.string("send"))
+    ++actions, step.action = StepAction::Send, step.text = *input;
   if (auto seconds = fields.integer("wait", 0, 366 * 24 * 3600)) {
     ++actions, step.action = StepAction::Wait, step.seconds = *seconds;
   }
@@ -183,7 +185,8 @@ std::string json_quoted(std::string_view text) {
 
 json Expectation::to_json() const {
   json out = json::object();
-  if (!contains.empty()) out["contains"] = contains.size() == 1 ? json(contains[0]) : json(contains);
+  if (!contains.empty())
+    out["contains"] = contains.size() == 1 ? json(contains[0]) : json(contains);
   if (!not_contains.empty()) out["notContains"] = not_contains;
   if (!regexes.empty()) out["regex"] = regexes.size() == 1 ? json(regexes[0]) : json(regexes);
   if (ends) out["state"] = *ends ? "end" : "continue";
@@ -193,11 +196,16 @@ json Expectation::to_json() const {
 
 std::string ScriptStep::describe() const {
   switch (action) {
-    case StepAction::Dial: return "dial " + json_quoted(text);
-    case StepAction::Send: return "send " + json_quoted(text);
-    case StepAction::Wait: return "wait " + std::to_string(seconds) + " s";
-    case StepAction::HangUp: return hang_up == HangUp::Timeout ? "hang up (timeout)" : "hang up";
-    case StepAction::RequestOtp: return "request an OTP for " + json_quoted(text);
+    case StepAction::Dial:
+      return "dial " + json_quoted(text);
+    case StepAction::Send:
+      return "send " + json_quoted(text);
+    case StepAction::Wait:
+      return "wait " + std::to_string(seconds) + " s";
+    case StepAction::HangUp:
+      return hang_up == HangUp::Timeout ? "hang up (timeout)" : "hang up";
+    case StepAction::RequestOtp:
+      return "request an OTP for " + json_quoted(text);
   }
   return "?";
 }
@@ -205,10 +213,18 @@ std::string ScriptStep::describe() const {
 json ScriptStep::to_json() const {
   json out;
   switch (action) {
-    case StepAction::Dial: out["dial"] = text; break;
-    case StepAction::Send: out["send"] = text; break;
-    case StepAction::Wait: out["wait"] = seconds; break;
-    case StepAction::HangUp: out["hangUp"] = hang_up == HangUp::Timeout ? "timeout" : "release"; break;
+    case StepAction::Dial:
+      out["dial"] = text;
+      break;
+    case StepAction::Send:
+      out["send"] = text;
+      break;
+    case StepAction::Wait:
+      out["wait"] = seconds;
+      break;
+    case StepAction::HangUp:
+      out["hangUp"] = hang_up == HangUp::Timeout ? "timeout" : "release";
+      break;
     case StepAction::RequestOtp:
       out["requestOtp"] = json{{"phone", text}};
       if (!from.empty()) out["requestOtp"]["from"] = from;
@@ -244,8 +260,8 @@ ScriptParse parse_script(std::string_view text, const PhoneSettings& defaults) {
     result.problems.push_back(std::string("not valid JSON: ") + e.what());
     return result;
   }
-  if (!document.is_object() || !document.contains("sessions") ||
-      !document["sessions"].is_array() || document["sessions"].empty()) {
+  if (!document.is_object() || !document.contains("sessions") || !document["sessions"].is_array() ||
+      document["sessions"].empty()) {
     result.problems.push_back("a script is an object with a non-empty \"sessions\" list");
     return result;
   }
@@ -275,8 +291,9 @@ ScriptParse parse_script(std::string_view text, const PhoneSettings& defaults) {
       std::optional<ScriptStep> step = read_step(steps[j], step_path, result.problems);
       if (!step) continue;
       const bool needs_session = step->action == StepAction::Send;
-      const bool dialled = std::any_of(session.steps.begin(), session.steps.end(),
-                                       [](const ScriptStep& s) { return s.action == StepAction::Dial; });
+      const bool dialled =
+          std::any_of(session.steps.begin(), session.steps.end(),
+                      [](const ScriptStep& s) { return s.action == StepAction::Dial; });
       if (needs_session && !dialled) {
         result.problems.push_back(step_path + ": send before any dial");
       }
@@ -299,7 +316,8 @@ std::vector<std::string> unmet(const Expectation& expect, const StepResult& resu
     if (text.find(part) == std::string::npos) lines.push_back("contains " + json_quoted(part));
   }
   for (const std::string& part : expect.not_contains) {
-    if (text.find(part) != std::string::npos) lines.push_back("does not contain " + json_quoted(part));
+    if (text.find(part) != std::string::npos)
+      lines.push_back("does not contain " + json_quoted(part));
   }
   for (const std::string& pattern : expect.regexes) {
     if (!std::regex_search(text, std::regex(pattern))) lines.push_back("matches /" + pattern + "/");
@@ -312,8 +330,8 @@ std::vector<std::string> unmet(const Expectation& expect, const StepResult& resu
                     std::to_string(result.measure.septets) + ")");
   }
   if (result.too_long()) {
-    lines.push_back("fits the " + std::to_string(result.screen_limit) +
-                    "-character screen (has " + std::to_string(result.measure.septets) + ")");
+    lines.push_back("fits the " + std::to_string(result.screen_limit) + "-character screen (has " +
+                    std::to_string(result.measure.septets) + ")");
   }
   return lines;
 }
@@ -324,8 +342,8 @@ namespace {
 bool run_session(const ScriptSession& session, std::size_t index, HttpConnection& http,
                  ServerApi& api, std::ostream& out, const WireObserver& transcript) {
   UssdPhone phone(http, session.phone, transcript);
-  const std::string label = "session " + std::to_string(index + 1) + " " + json_quoted(session.name) +
-                            " (" + session.phone.dialect + ")";
+  const std::string label = "session " + std::to_string(index + 1) + " " +
+                            json_quoted(session.name) + " (" + session.phone.dialect + ")";
   for (std::size_t i = 0; i < session.steps.size(); ++i) {
     const ScriptStep& step = session.steps[i];
     auto fail = [&](const std::vector<std::string>& expected, const std::string& got) {
@@ -344,9 +362,9 @@ bool run_session(const ScriptSession& session, std::size_t index, HttpConnection
             step.action == StepAction::Dial ? phone.dial(step.text) : phone.answer(step.text);
         const std::vector<std::string> missing = unmet(step.expect, result);
         if (!missing.empty()) {
-          const std::string got =
-              result.ok() ? json_quoted(result.screen.text) + (result.screen.ends ? " (end)" : " (continue)")
-                          : result.kind_name() + ": " + result.problem;
+          const std::string got = result.ok() ? json_quoted(result.screen.text) +
+                                                    (result.screen.ends ? " (end)" : " (continue)")
+                                              : result.kind_name() + ": " + result.problem;
           return fail(missing, got);
         }
         break;
@@ -362,7 +380,8 @@ bool run_session(const ScriptSession& session, std::size_t index, HttpConnection
       case StepAction::HangUp: {
         const std::optional<StepResult> result = phone.hang_up(step.hang_up);
         if (result && !result->ok()) {
-          return fail({"the hang-up notice accepted"}, result->kind_name() + ": " + result->problem);
+          return fail({"the hang-up notice accepted"},
+                      result->kind_name() + ": " + result->problem);
         }
         break;
       }
@@ -382,8 +401,8 @@ bool run_session(const ScriptSession& session, std::size_t index, HttpConnection
 
 }  // namespace
 
-RunSummary run_script(const Script& script, HttpConnection& http, ServerApi& api,
-                      std::ostream& out, const WireObserver& transcript) {
+RunSummary run_script(const Script& script, HttpConnection& http, ServerApi& api, std::ostream& out,
+                      const WireObserver& transcript) {
   RunSummary summary;
   for (std::size_t i = 0; i < script.sessions.size(); ++i) {
     if (run_session(script.sessions[i], i, http, api, out, transcript)) {

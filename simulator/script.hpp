@@ -19,8 +19,8 @@ namespace ussd_otp::sim {
 struct Expectation {
   std::vector<std::string> contains;
   std::vector<std::string> not_contains;
-  std::vector<std::string> regexes;  // ECMAScript, each searched anywhere in the screen
-  std::optional<bool> ends;          // "state": "continue" (false) or "end" (true)
+  std::vector<std::string> regexes;       // ECMAScript, each searched anywhere in the screen
+  std::optional<bool> ends;               // "state": "continue" (false) or "end" (true)
   std::optional<std::size_t> max_length;  // in GSM-7 characters
   nlohmann::json to_json() const;
 };
@@ -68,8 +68,8 @@ struct RunSummary {
 
 // Runs every session, printing PASS/FAIL lines and, for a failure, a readable diff to `out`. A
 // session stops at its first failing step; the next session still runs.
-RunSummary run_script(const Script& script, HttpConnection& http, ServerApi& api,
-                      std::ostream& out, const WireObserver& transcript = nullptr);
+RunSummary run_script(const Script& script, HttpConnection& http, ServerApi& api, std::ostream& out,
+                      const WireObserver& transcript = nullptr);
 
 // Expects `screen` again on replay: anchored, metacharacters escaped, and digits generalised
 // (runs of 4+ digits keep their length: codes and numbers; shorter runs, minutes, may change).

@@ -4,8 +4,7 @@
 
 namespace ussd_otp::sim {
 
-HttpExchange ServerApi::post_json(const std::string& path, const std::string& body,
-                                  bool with_key) {
+HttpExchange ServerApi::post_json(const std::string& path, const std::string& body, bool with_key) {
   std::vector<std::string> headers;
   if (with_key) headers.push_back("Authorization: Bearer " + api_key_);
   return http_.send("POST", base_url_ + path, "application/json", body, headers);

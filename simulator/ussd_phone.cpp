@@ -7,10 +7,14 @@ namespace ussd_otp::sim {
 
 std::string StepResult::kind_name() const {
   switch (kind) {
-    case StepKind::Screen: return "screen";
-    case StepKind::HttpError: return "http_" + std::to_string(http_status);
-    case StepKind::TransportError: return "transport";
-    case StepKind::Malformed: return "malformed";
+    case StepKind::Screen:
+      return "screen";
+    case StepKind::HttpError:
+      return "http_" + std::to_string(http_status);
+    case StepKind::TransportError:
+      return "transport";
+    case StepKind::Malformed:
+      return "malformed";
   }
   return "unknown";
 }
@@ -108,8 +112,8 @@ StepResult UssdPhone::exchange(const WireRequest& request, bool reply_is_screen)
       result.measure = measure_screen(result.screen.text);
     } else {
       result.kind = StepKind::Malformed;
-      result.problem = "malformed " + std::string(dialect_->name()) + " reply (" +
-                       reading.problem + "): " + reply.body;
+      result.problem = "malformed " + std::string(dialect_->name()) + " reply (" + reading.problem +
+                       "): " + reply.body;
     }
   }
   // An error, like a final screen, ends the session: the aggregator would drop the call.

@@ -3,8 +3,8 @@
 #pragma once
 
 #include <functional>
-#include <ostream>
 #include <optional>
+#include <ostream>
 #include <string>
 
 #include "menus/gsm7.hpp"
@@ -31,9 +31,7 @@ struct StepResult {
   double seconds = 0;  // request -> reply
   ScreenMeasure measure;
   std::size_t screen_limit = 160;  // the dialect's
-  bool too_long() const {
-    return kind == StepKind::Screen && measure.septets > screen_limit;
-  }
+  bool too_long() const { return kind == StepKind::Screen && measure.septets > screen_limit; }
   bool ok() const { return kind == StepKind::Screen; }
   // "screen", "http_403", "transport", "malformed": the error kinds load mode counts.
   std::string kind_name() const;

@@ -122,15 +122,14 @@ class AfricasTalking final : public WireDialect {
   }
   std::optional<WireRequest> hang_up(const SessionWire& s, const Subscriber& who,
                                      HangUp why) const override {
-    WireRequest report = form_request(form({{"sessionId", s.session_id},
-                                            {"serviceCode", s.dial},
-                                            {"phoneNumber", "+" + who.msisdn},
-                                            {"networkCode", who.network},
-                                            {"status", "Incomplete"},
-                                            {"input", latest_answer(s)},
-                                            {"errorMessage", why == HangUp::Timeout
-                                                                 ? "Session timed out"
-                                                                 : "User hung up"}}));
+    WireRequest report = form_request(
+        form({{"sessionId", s.session_id},
+              {"serviceCode", s.dial},
+              {"phoneNumber", "+" + who.msisdn},
+              {"networkCode", who.network},
+              {"status", "Incomplete"},
+              {"input", latest_answer(s)},
+              {"errorMessage", why == HangUp::Timeout ? "Session timed out" : "User hung up"}}));
     report.subpath = "events";
     return report;
   }
@@ -184,9 +183,9 @@ class Arkesel final : public WireDialect {
   }
 };
 
-class Hubtel final : public WireDialect {
+// The Hubtel family: a `Type` of Initiation, Response, Release or Timeout, and a `Message`.
+class TypedJsonDialect : public WireDialect {
  public:
-  std::string_view name() const override { return "hubtel"; }
   WireRequest begin(const SessionWire& s, const Subscriber& who) const override {
     return post(s, who, "Initiation", s.dial);
   }
@@ -197,6 +196,15 @@ class Hubtel final : public WireDialect {
                                      HangUp why) const override {
     return post(s, who, why == HangUp::Timeout ? "Timeout" : "Release", "");
   }
+
+ protected:
+  virtual WireRequest post(const SessionWire& s, const Subscriber& who, const char* type,
+                           const std::string& message) const = 0;
+};
+
+class Hubtel final : public TypedJsonDialect {
+ public:
+  std::string_view name() const override { return "hubtel"; }
   ReplyReading read_reply(std::string_view, std::string_view body,
                           SessionWire& session) const override {
     ReplyReading reading;
@@ -210,8 +218,8 @@ class Hubtel final : public WireDialect {
   }
 
  private:
-  static WireRequest post(const SessionWire& s, const Subscriber& who, const char* type,
-                          const std::string& message) {
+  WireRequest post(const SessionWire& s, const Subscriber& who, const char* type,
+                   const std::string& message) const override {
     // Hubtel names the code without its '*' prefix and '#' ("889*142").
     std::string code = s.service_code;
     if (!code.empty() && code.front() == '*') code.erase(0, 1);
@@ -255,30 +263,20 @@ class Nalo final : public WireDialect {
 };
 
 // Emergent, and Cross-Switch which speaks the same shape plus a Sequence.
-class Emergent final : public WireDialect {
+class Emergent final : public TypedJsonDialect {
  public:
   Emergent(std::string_view name, bool sends_sequence)
       : name_(name), sends_sequence_(sends_sequence) {}
   std::string_view name() const override { return name_; }
-  WireRequest begin(const SessionWire& s, const Subscriber& who) const override {
-    return post(s, who, "Initiation", s.dial);
-  }
-  WireRequest answer(const SessionWire& s, const Subscriber& who) const override {
-    return post(s, who, "Response", latest_answer(s));
-  }
-  std::optional<WireRequest> hang_up(const SessionWire& s, const Subscriber& who,
-                                     HangUp why) const override {
-    return post(s, who, why == HangUp::Timeout ? "Timeout" : "Release", "");
-  }
   ReplyReading read_reply(std::string_view, std::string_view body, SessionWire&) const override {
     return json_screen_by_word(body, "Message", "Type", "response", "release");
   }
 
  private:
   WireRequest post(const SessionWire& s, const Subscriber& who, const char* type,
-                   const std::string& message) const {
-    json body{{"SessionId", s.session_id}, {"Mobile", who.msisdn}, {"USERID", who.user_id},
-              {"Operator", lower(who.network)}, {"Type", type},      {"Message", message}};
+                   const std::string& message) const override {
+    json body{{"SessionId", s.session_id},      {"Mobile", who.msisdn}, {"USERID", who.user_id},
+              {"Operator", lower(who.network)}, {"Type", type},         {"Message", message}};
     if (sends_sequence_) body["Sequence"] = s.requests_sent + 1;
     return json_request(body);
   }
@@ -316,12 +314,13 @@ class Beem final : public WireDialect {
  private:
   static WireRequest post(const SessionWire& s, const Subscriber& who, const char* command,
                           const std::string& code, const std::string& response) {
-    return json_request({{"msisdn", who.msisdn},
-                         {"operator", lower(who.network)},
-                         {"session_id", s.session_id},
-                         {"serviceCode", code},
-                         {"command", command},
-                         {"payload", {{"request_id", s.requests_sent + 1}, {"response", response}}}});
+    return json_request(
+        {{"msisdn", who.msisdn},
+         {"operator", lower(who.network)},
+         {"session_id", s.session_id},
+         {"serviceCode", code},
+         {"command", command},
+         {"payload", {{"request_id", s.requests_sent + 1}, {"response", response}}}});
   }
 };
 

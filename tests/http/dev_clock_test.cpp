@@ -33,9 +33,9 @@ TEST_CASE("dev clock: bad bodies get 400 naming advanceSeconds", "[http][clock]"
   TestServer server;
   HttpClient client = server.client();
   const auto start = server.clock().now();
-  for (const json& body : {json::object(), json{{"advanceSeconds", -1}},
-                           json{{"advanceSeconds", "60"}}, json{{"advanceSeconds", 31'622'401}},
-                           json{{"advanceSeconds", 1.5}}}) {
+  for (const json& body :
+       {json::object(), json{{"advanceSeconds", -1}}, json{{"advanceSeconds", "60"}},
+        json{{"advanceSeconds", 31'622'401}}, json{{"advanceSeconds", 1.5}}}) {
     INFO(body.dump());
     const HttpResponse response = client.post_json("/dev/clock", body);
     CHECK(response.status == 400);

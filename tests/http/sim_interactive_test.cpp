@@ -39,8 +39,8 @@ class TmuxPhone {
   explicit TmuxPhone(const std::string& sim_command)
       : tmux_("tmux -L ussd-otp-sim-test-" + std::to_string(getpid()) + "-" +
               std::to_string(++count_)) {
-    const std::string start = tmux_ + " new-session -d -s phone -x 100 -y 60 " +
-                              shell_quote("TERM=xterm " + sim_command);
+    const std::string start =
+        tmux_ + " new-session -d -s phone -x 100 -y 60 " + shell_quote("TERM=xterm " + sim_command);
     REQUIRE(std::system(start.c_str()) == 0);
   }
   ~TmuxPhone() { std::system((tmux_ + " kill-server 2>/dev/null").c_str()); }
@@ -51,7 +51,8 @@ class TmuxPhone {
   }
   std::string screen() { return capture(tmux_ + " capture-pane -p -t phone -S -200 2>/dev/null"); }
   // Waits until the pane shows `pattern`; returns the pane.
-  std::string wait_for(const std::string& pattern, std::chrono::seconds limit = std::chrono::seconds(10)) {
+  std::string wait_for(const std::string& pattern,
+                       std::chrono::seconds limit = std::chrono::seconds(10)) {
     const std::regex wanted(pattern);
     const auto deadline = std::chrono::steady_clock::now() + limit;
     std::string pane;
@@ -63,9 +64,7 @@ class TmuxPhone {
     FAIL("the pane never showed /" << pattern << "/; it shows:\n" << pane);
     return pane;
   }
-  bool running() {
-    return std::system((tmux_ + " has-session -t phone 2>/dev/null").c_str()) == 0;
-  }
+  bool running() { return std::system((tmux_ + " has-session -t phone 2>/dev/null").c_str()) == 0; }
 
  private:
   static inline int count_ = 0;
@@ -79,8 +78,9 @@ std::string sim_command(const TestServer& server, const std::string& extra) {
 
 }  // namespace
 
-TEST_CASE("sim interactive: dial, answer, and the framed screen shows the code; the recording replays",
-          "[sim][tmux]") {
+TEST_CASE(
+    "sim interactive: dial, answer, and the framed screen shows the code; the recording replays",
+    "[sim][tmux]") {
   TestServer server;
   HttpClient client = server.client();
   const IssuedOtp otp = issue_otp(server, client);

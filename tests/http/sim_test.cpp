@@ -47,8 +47,8 @@ std::size_t ended_sessions(const TestServer& server, const std::string& dialect,
                            const std::string& reason) {
   server.flush_writes();
   SQLite::Database db(server.db_path().string(), SQLite::OPEN_READONLY);
-  SQLite::Statement count(db,
-                          "SELECT COUNT(*) FROM ussd_sessions WHERE dialect = ? AND end_reason = ?");
+  SQLite::Statement count(
+      db, "SELECT COUNT(*) FROM ussd_sessions WHERE dialect = ? AND end_reason = ?");
   count.bind(1, dialect);
   count.bind(2, reason);
   REQUIRE(count.executeStep());
@@ -76,9 +76,9 @@ void scripted_story(const std::string& dialect) {
 
 }  // namespace
 
-#define SIM_DIALECT_STORY(name)                                                          \
-  TEST_CASE("sim: a scripted story in the " #name " dialect", "[sim][http]") {           \
-    scripted_story(#name);                                                               \
+#define SIM_DIALECT_STORY(name)                                                \
+  TEST_CASE("sim: a scripted story in the " #name " dialect", "[sim][http]") { \
+    scripted_story(#name);                                                     \
   }
 SIM_DIALECT_STORY(africastalking)
 SIM_DIALECT_STORY(arkesel)
@@ -109,8 +109,8 @@ TEST_CASE("sim: the one-liner reads a code and fails with a diff when the screen
   TestServer server;
   HttpClient client = server.client();
   issue_otp(server, client);
-  const CommandResult good = run_sim(
-      server, {"run", "--dial", "*889*142#", "--input", "0241234567", "--expect", "code is [0-9]{6}"});
+  const CommandResult good = run_sim(server, {"run", "--dial", "*889*142#", "--input", "0241234567",
+                                              "--expect", "code is [0-9]{6}"});
   INFO(good.out << good.err);
   CHECK(good.exit_code == 0);
   CHECK(good.out.find("PASS") != std::string::npos);
@@ -122,14 +122,16 @@ TEST_CASE("sim: the one-liner reads a code and fails with a diff when the screen
   CHECK(bad.out.find("FAIL session 1") != std::string::npos);
   CHECK(bad.out.find("step 2: send \"0209999999\"") != std::string::npos);
   CHECK(bad.out.find("- expected: matches /code is [0-9]{6}/") != std::string::npos);
-  CHECK(bad.out.find("+ got:      \"No active code for 020 999 9999.\" (end)") != std::string::npos);
+  CHECK(bad.out.find("+ got:      \"No active code for 020 999 9999.\" (end)") !=
+        std::string::npos);
 }
 
 TEST_CASE("sim: a broken script exits 2 naming the place, before any request", "[sim][http]") {
   TestServer server;
   TempDir dir;
   const auto path = dir.file("broken.json");
-  write_text(path, R"({"sessions": [{"steps": [{"dial": "*889*142#", "expect": {"state": "over"}}]}]})");
+  write_text(path,
+             R"({"sessions": [{"steps": [{"dial": "*889*142#", "expect": {"state": "over"}}]}]})");
   const CommandResult run = run_sim(server, {"run", path.string()});
   CHECK(run.exit_code == 2);
   CHECK(run.err.find("sessions[0].steps[0].expect.state") != std::string::npos);
@@ -142,14 +144,13 @@ TEST_CASE("sim: aggregator-level failures are shown, not hidden", "[sim][http]")
   CHECK(run.exit_code == 1);
   CHECK(run.out.find("http_404") != std::string::npos);
   // Nobody listening: a transport failure.
-  const CommandResult down = run_command(kSimBinary, {"--url", "http://127.0.0.1:9", "run", "--dial",
-                                                      "*889*142#"});
+  const CommandResult down =
+      run_command(kSimBinary, {"--url", "http://127.0.0.1:9", "run", "--dial", "*889*142#"});
   CHECK(down.exit_code == 1);
   CHECK(down.out.find("transport") != std::string::npos);
 }
 
-TEST_CASE("sim: the whole story from the app side: request, read on USSD, verify",
-          "[sim][http]") {
+TEST_CASE("sim: the whole story from the app side: request, read on USSD, verify", "[sim][http]") {
   TestServer server;
   const CommandResult requested = run_sim(server, {"otp", "request", "--phone", "0241234567"});
   INFO(requested.out << requested.err);
@@ -177,9 +178,9 @@ TEST_CASE("sim: the whole story from the app side: request, read on USSD, verify
 
 TEST_CASE("sim: otp request without a key gets the server's clear 401", "[sim][http]") {
   TestServer server;
-  const CommandResult run = run_command(
-      kSimBinary, {"--url", server.url(), "otp", "request", "--phone", "0241234567"},
-      {"USSD_OTP_API_KEY="});
+  const CommandResult run =
+      run_command(kSimBinary, {"--url", server.url(), "otp", "request", "--phone", "0241234567"},
+                  {"USSD_OTP_API_KEY="});
   CHECK(run.exit_code == 1);
   CHECK(run.err.find("HTTP 401") != std::string::npos);
 }
@@ -219,16 +220,16 @@ TEST_CASE("sim: a small load run's counts add up", "[sim][http]") {
 TEST_CASE("sim: load mode counts errors by kind and exits non-zero", "[sim][http]") {
   TestServer server;
   // No OTPs seeded but a code expected: every final screen is the wrong one.
-  const CommandResult wrong = run_sim(server, {"load", "--sessions", "6", "--concurrency", "2",
-                                               "--expect", "code is", "--json"});
+  const CommandResult wrong = run_sim(
+      server, {"load", "--sessions", "6", "--concurrency", "2", "--expect", "code is", "--json"});
   INFO(wrong.out << wrong.err);
   CHECK(wrong.exit_code == 1);
   const json report = json::parse(wrong.out);
   CHECK(report["completed"] == 0);
   CHECK(report["errors"]["wrong_screen"] == 6);
   // A callback path that does not exist: HTTP errors on the first step.
-  const CommandResult missing = run_sim(server, {"--path-token", "nope", "load", "--sessions", "3",
-                                                 "--concurrency", "1", "--json"});
+  const CommandResult missing = run_sim(
+      server, {"--path-token", "nope", "load", "--sessions", "3", "--concurrency", "1", "--json"});
   CHECK(missing.exit_code == 1);
   CHECK(json::parse(missing.out)["errors"]["http_404"] == 3);
 }

@@ -124,10 +124,12 @@ TEST_CASE("sim script: a recording parses back into the same steps", "[sim]") {
   PhoneSettings phone;
   phone.dialect = "beem";
   phone.subscriber.msisdn = "233201112222";
-  recorder.dialled(phone, "*889*142#", screen("Enter the phone number your code was sent to:", false));
+  recorder.dialled(phone, "*889*142#",
+                   screen("Enter the phone number your code was sent to:", false));
   recorder.waited(120);
   recorder.answered("0201112222", screen("Your code is 482910. It expires in 3 min.", true));
-  recorder.dialled(phone, "*889*142#", screen("Enter the phone number your code was sent to:", false));
+  recorder.dialled(phone, "*889*142#",
+                   screen("Enter the phone number your code was sent to:", false));
   recorder.hung_up(HangUp::Release);
   std::string error;
   REQUIRE(recorder.save(error));

@@ -12,7 +12,7 @@ using ussd_otp::testing::fixture;
 
 namespace {
 
-const std::map<std::string, std::string> kValues{{"session_id", "S-1"}, {"code", "482910"},
+const std::map<std::string, std::string> kValues{{"session_id", "S-1"},  {"code", "482910"},
                                                  {"request_id", "7"},    {"option", "0241234567"},
                                                  {"text", "0241234567"}, {"message", "Bye."}};
 
@@ -50,11 +50,13 @@ TEST_CASE("sim wire: every dialect reads our continue and end replies", "[sim]")
     DYNAMIC_SECTION(name) {
       const WireDialect& dialect = *find_wire_dialect(name);
       SessionWire session;
-      const ReplyReading dial = dialect.read_reply("", fixture(name, "dial.reply", kValues), session);
+      const ReplyReading dial =
+          dialect.read_reply("", fixture(name, "dial.reply", kValues), session);
       REQUIRE(dial.screen);
       CHECK(dial.screen->text == "Enter the phone number your code was sent to:");
       CHECK_FALSE(dial.screen->ends);
-      const ReplyReading code = dialect.read_reply("", fixture(name, "code.reply", kValues), session);
+      const ReplyReading code =
+          dialect.read_reply("", fixture(name, "code.reply", kValues), session);
       REQUIRE(code.screen);
       CHECK(code.screen->text == "Your ACME code is 482910. It expires in 5 min.");
       CHECK(code.screen->ends);
@@ -99,8 +101,9 @@ TEST_CASE("sim wire: answers carry the input the way each aggregator does", "[si
     return nlohmann::json::parse(find_wire_dialect(name)->answer(session, who).body);
   };
   // Africa's Talking sends the whole path; the others the latest answer.
-  CHECK(find_wire_dialect("africastalking")->answer(session, who).body.find("text=1%2A0241234567") !=
-        std::string::npos);
+  CHECK(
+      find_wire_dialect("africastalking")->answer(session, who).body.find("text=1%2A0241234567") !=
+      std::string::npos);
   CHECK(body("arkesel")["userData"] == "0241234567");
   CHECK(body("arkesel")["newSession"] == false);
   CHECK(body("hubtel")["Type"] == "Response");
@@ -161,7 +164,8 @@ TEST_CASE("sim wire: malformed replies are named, never read as screens", "[sim]
       find_wire_dialect("emergent")->read_reply("", R"({"Message":"x","Type":"Later"})", session);
   CHECK_FALSE(odd.screen);
   CHECK(odd.problem.find("Later") != std::string::npos);
-  CHECK_FALSE(find_wire_dialect("beem")->read_reply("", R"({"command":"continue"})", session).screen);
+  CHECK_FALSE(
+      find_wire_dialect("beem")->read_reply("", R"({"command":"continue"})", session).screen);
 }
 
 TEST_CASE("sim wire: extra digits after the service code", "[sim]") {
