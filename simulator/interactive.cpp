@@ -203,6 +203,7 @@ class Terminal {
     } else if (name == ":otp") {
       const std::string phone = argument.empty() ? settings.subscriber.msisdn : argument;
       const HttpExchange created = api_.request_otp(phone);
+      if (recorder_ && created.status == 201) recorder_->requested_otp(phone);
       std::cout << (created.status == 201 ? "Requested: " + created.body
                                           : describe_failure(created))
                 << "\n";

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <iostream>
 #include <mutex>
+#include <regex>
 #include <sstream>
 
 #include "simulator/interactive.hpp"
@@ -32,6 +33,16 @@ int print_reply(const HttpExchange& reply) {
   const nlohmann::json body = nlohmann::json::parse(reply.body, nullptr, false);
   std::cout << (body.is_discarded() ? reply.body : body.dump(2)) << "\n";
   return 0;
+}
+
+// Why `pattern` is not a usable regular expression ("" when it is).
+std::string regex_problem(const std::string& pattern) {
+  try {
+    std::regex check(pattern);
+  } catch (const std::regex_error& e) {
+    return std::string("not a valid regular expression: ") + e.what();
+  }
+  return "";
 }
 
 std::optional<std::string> read_file(const std::string& path) {
@@ -160,7 +171,16 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help exits 0; every usage mistake exits 2, whatever CLI11's own code for it.
+    return app.exit(e) == 0 ? 0 : kUsageError;
+  }
+  std::vector<std::string> patterns = expects;  // run's --expect, and load's
+  if (!load_options.final_expect.empty()) patterns.push_back(load_options.final_expect);
+  for (const std::string& pattern : patterns) {
+    if (const std::string problem = regex_problem(pattern); !problem.empty()) {
+      std::cerr << "--expect " << pattern << ": " << problem << "\n";
+      return kUsageError;
+    }
   }
   phone.subscriber.msisdn = strip_plus(msisdn);
   HttpConnection http;

@@ -325,13 +325,14 @@ std::vector<std::string> unmet(const Expectation& expect, const StepResult& resu
   if (expect.ends && *expect.ends != result.screen.ends) {
     lines.push_back(std::string("state ") + (*expect.ends ? "end" : "continue"));
   }
-  if (expect.max_length && result.measure.septets > *expect.max_length) {
+  if (expect.max_length && result.cost() > *expect.max_length) {
     lines.push_back("at most " + std::to_string(*expect.max_length) + " characters (has " +
-                    std::to_string(result.measure.septets) + ")");
+                    std::to_string(result.cost()) + ")");
   }
   if (result.too_long()) {
-    lines.push_back("fits the " + std::to_string(result.screen_limit) + "-character screen (has " +
-                    std::to_string(result.measure.septets) + ")");
+    lines.push_back("fits the " + std::to_string(result.limit()) + "-character " +
+                    (result.measure.gsm7 ? "GSM-7" : "UCS-2") + " screen (has " +
+                    std::to_string(result.cost()) + ")");
   }
   return lines;
 }
@@ -439,7 +440,9 @@ std::string replay_pattern(std::string_view screen) {
 }
 
 void ScriptRecorder::add(ScriptStep step) {
-  if (script_.sessions.empty()) return;  // nothing dialled yet: a wait before any session
+  // Between sessions (a wait or a requested code before the next dial), the step opens the next
+  // session's steps.
+  if (!session_open_) return pending_.push_back(std::move(step));
   script_.sessions.back().steps.push_back(std::move(step));
 }
 
@@ -459,12 +462,16 @@ void ScriptRecorder::dialled(const PhoneSettings& phone, const std::string& dial
   session.phone = phone;
   session.name = "recorded " + std::to_string(script_.sessions.size() + 1) + ": " + dial + " (" +
                  phone.dialect + ")";
+  session.steps = std::move(pending_);
+  pending_.clear();
   script_.sessions.push_back(std::move(session));
+  session_open_ = true;
   ScriptStep step;
   step.action = StepAction::Dial;
   step.text = dial;
   step.expect = recorded_expectation(result);
   add(std::move(step));
+  session_open_ = result.ok() && !result.screen.ends;
 }
 
 void ScriptRecorder::answered(const std::string& input, const StepResult& result) {
@@ -473,6 +480,7 @@ void ScriptRecorder::answered(const std::string& input, const StepResult& result
   step.text = input;
   step.expect = recorded_expectation(result);
   add(std::move(step));
+  session_open_ = result.ok() && !result.screen.ends;
 }
 
 void ScriptRecorder::waited(std::int64_t seconds) {
@@ -486,6 +494,14 @@ void ScriptRecorder::hung_up(HangUp why) {
   ScriptStep step;
   step.action = StepAction::HangUp;
   step.hang_up = why;
+  add(std::move(step));
+  session_open_ = false;
+}
+
+void ScriptRecorder::requested_otp(const std::string& phone) {
+  ScriptStep step;
+  step.action = StepAction::RequestOtp;
+  step.text = phone;
   add(std::move(step));
 }
 

@@ -84,6 +84,7 @@ class ScriptRecorder {
   void answered(const std::string& input, const StepResult& result);
   void waited(std::int64_t seconds);
   void hung_up(HangUp why);
+  void requested_otp(const std::string& phone);
   bool save(std::string& error) const;
   const Script& script() const { return script_; }
 
@@ -91,6 +92,8 @@ class ScriptRecorder {
   void add(ScriptStep step);
   std::string path_;
   Script script_;
+  std::vector<ScriptStep> pending_;  // recorded between sessions: they start the next one
+  bool session_open_ = false;
 };
 
 }  // namespace ussd_otp::sim

@@ -31,7 +31,11 @@ struct StepResult {
   double seconds = 0;  // request -> reply
   ScreenMeasure measure;
   std::size_t screen_limit = 160;  // the dialect's
-  bool too_long() const { return kind == StepKind::Screen && measure.septets > screen_limit; }
+  // What the screen costs on a handset: GSM-7 septets, or characters once UCS-2 is forced.
+  std::size_t cost() const { return measure.gsm7 ? measure.septets : measure.characters; }
+  // The dialect's limit, halved when a character forces UCS-2 (two octets per character).
+  std::size_t limit() const { return measure.gsm7 ? screen_limit : screen_limit / 2; }
+  bool too_long() const { return kind == StepKind::Screen && cost() > limit(); }
   bool ok() const { return kind == StepKind::Screen; }
   // "screen", "http_403", "transport", "malformed": the error kinds load mode counts.
   std::string kind_name() const;

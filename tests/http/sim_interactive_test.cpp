@@ -79,7 +79,7 @@ std::string sim_command(const TestServer& server, const std::string& extra) {
 }  // namespace
 
 TEST_CASE(
-    "sim interactive: dial, answer, and the framed screen shows the code; the recording replays",
+    "sim interactive: dial, answer, and the framed screen shows the code, and the recording replays",
     "[sim][tmux]") {
   TestServer server;
   HttpClient client = server.client();

@@ -137,6 +137,19 @@ TEST_CASE("sim: a broken script exits 2 naming the place, before any request", "
   CHECK(run.err.find("sessions[0].steps[0].expect.state") != std::string::npos);
 }
 
+TEST_CASE("sim: usage mistakes exit 2 before any request", "[sim][http]") {
+  TestServer server;
+  CHECK(run_sim(server, {"--bogus"}).exit_code == 2);
+  CHECK(run_sim(server, {"--dialect", "smoke", "run", "--dial", "*889*142#"}).exit_code == 2);
+  CHECK(run_sim(server, {"otp", "request"}).exit_code == 2);  // --phone is required
+  const CommandResult regex = run_sim(server, {"run", "--dial", "*889*142#", "--expect", "("});
+  CHECK(regex.exit_code == 2);
+  CHECK(regex.err.find("not a valid regular expression") != std::string::npos);
+  CHECK(run_sim(server, {"load", "--sessions", "1", "--expect", "[a"}).exit_code == 2);
+  CHECK(run_sim(server, {"--help"}).exit_code == 0);
+  CHECK(run_command(kSimBinary, {"--url", server.url()}).exit_code == 2);  // stdin is no terminal
+}
+
 TEST_CASE("sim: aggregator-level failures are shown, not hidden", "[sim][http]") {
   TestServer server;
   // A wrong path token: the server answers 404, which the phone shows as an HTTP failure.

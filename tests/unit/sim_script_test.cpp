@@ -104,6 +104,12 @@ TEST_CASE("sim script: each unmet expectation is listed", "[sim]") {
   CHECK(unmet(Expectation{}, failed)[0].find("http_403") != std::string::npos);
   StepResult long_screen = screen(std::string(170, 'x'), true);
   CHECK(unmet(Expectation{}, long_screen).size() == 1);  // over the 160-character screen
+  // One character outside GSM-7 makes it UCS-2, where the same screen holds half as much.
+  const StepResult ucs2 = screen(std::string(80, 'x') + "✓", true);
+  CHECK(ucs2.limit() == 80);
+  REQUIRE(unmet(Expectation{}, ucs2).size() == 1);
+  CHECK(unmet(Expectation{}, ucs2)[0] == "fits the 80-character UCS-2 screen (has 81)");
+  CHECK(unmet(Expectation{}, screen(std::string(79, 'x') + "✓", true)).empty());
 }
 
 TEST_CASE("sim script: a recorded screen replays with other codes and minutes", "[sim]") {
@@ -124,6 +130,7 @@ TEST_CASE("sim script: a recording parses back into the same steps", "[sim]") {
   PhoneSettings phone;
   phone.dialect = "beem";
   phone.subscriber.msisdn = "233201112222";
+  recorder.requested_otp("233201112222");  // before any dial: it opens the first session
   recorder.dialled(phone, "*889*142#",
                    screen("Enter the phone number your code was sent to:", false));
   recorder.waited(120);
@@ -142,10 +149,12 @@ TEST_CASE("sim script: a recording parses back into the same steps", "[sim]") {
   CHECK(parsed.script->to_json() == recorder.script().to_json());
   const ScriptSession& first = parsed.script->sessions[0];
   CHECK(first.phone.dialect == "beem");
-  REQUIRE(first.steps.size() == 3);
-  CHECK(first.steps[1].action == StepAction::Wait);
-  CHECK(first.steps[2].expect.ends == true);
+  REQUIRE(first.steps.size() == 4);
+  CHECK(first.steps[0].action == StepAction::RequestOtp);
+  CHECK(first.steps[0].text == "233201112222");
+  CHECK(first.steps[2].action == StepAction::Wait);
+  CHECK(first.steps[3].expect.ends == true);
   CHECK(std::regex_search("Your code is 000111. It expires in 5 min.",
-                          std::regex(first.steps[2].expect.regexes.at(0))));
+                          std::regex(first.steps[3].expect.regexes.at(0))));
   CHECK(parsed.script->sessions[1].steps[1].action == StepAction::HangUp);
 }
