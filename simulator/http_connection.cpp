@@ -10,7 +10,12 @@ namespace ussd_otp::sim {
 namespace {
 
 size_t append_body(char* data, size_t size, size_t count, void* target) {
-  static_cast<std::string*>(target)->append(data, size * count);
+  auto& exchange = *static_cast<HttpExchange*>(target);
+  if (exchange.body.size() + size * count > kMaxReplyBytes) {
+    exchange.oversized = true;
+    return 0;  // libcurl stops reading (CURLE_WRITE_ERROR)
+  }
+  exchange.body.append(data, size * count);
   return size * count;
 }
 
@@ -46,7 +51,7 @@ HttpExchange HttpConnection::send(const std::string& method, const std::string& 
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms_);
   curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, append_body);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &exchange.body);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &exchange);
   // Pistache keeps a connection open only when the request asks for it (docs/simulator.md).
   curl_slist* raw_list = curl_slist_append(nullptr, "Connection: keep-alive");
   raw_list = curl_slist_append(raw_list, "Expect:");  // Pistache never sends 100 Continue
@@ -67,11 +72,12 @@ HttpExchange HttpConnection::send(const std::string& method, const std::string& 
   long opened = 0;
   curl_easy_getinfo(curl, CURLINFO_NUM_CONNECTS, &opened);
   connections_opened_ += opened;
-  if (rc != CURLE_OK) {
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &exchange.status);
+  if (rc != CURLE_OK && !exchange.oversized) {
+    exchange.status = 0;
     exchange.transport_error = curl_easy_strerror(rc);
     return exchange;
   }
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &exchange.status);
   const char* type = nullptr;
   curl_easy_getinfo(curl, CURLINFO_CONTENT_TYPE, &type);
   if (type) exchange.content_type = type;

@@ -2,6 +2,7 @@
 // an aggregator-level failure on the phone's screen instead of stopping.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -13,8 +14,13 @@ struct HttpExchange {
   std::string body;             // of the reply
   std::string transport_error;  // connection refused, timeout... (status is 0)
   double seconds = 0;           // request sent -> reply read
-  bool ok() const { return transport_error.empty() && status >= 200 && status < 300; }
+  bool oversized = false;       // the reply passed kMaxReplyBytes and was cut off
+  bool ok() const { return transport_error.empty() && !oversized && status >= 200 && status < 300; }
 };
+
+// Replies are read up to this size: a USSD screen is 182 characters, so anything near this is a
+// broken or hostile server, and reading on would only exhaust memory.
+inline constexpr std::size_t kMaxReplyBytes = 64 * 1024;
 
 class HttpConnection {
  public:

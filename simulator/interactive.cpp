@@ -5,11 +5,17 @@
 #include <readline/readline.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+#include <signal.h>
+
+#include <array>
+#include <charconv>
 #include <chrono>
 #include <iostream>
 #include <memory>
 #include <optional>
 #include <sstream>
+#include <stdexcept>
 
 #include "simulator/phone_screen.hpp"
 #include "simulator/script.hpp"
@@ -32,27 +38,75 @@ constexpr const char* kHelp =
     "  :quit           leave\n"
     "  :help           this text\n";
 
+// Signals become bytes on a pipe that the main loop polls next to stdin, so they are handled
+// outside readline's callbacks: Ctrl-C cancels the line, SIGTERM/SIGHUP hang up and leave (the
+// terminal's modes are restored either way), SIGWINCH re-reads the window size.
+class SignalPipe {
+ public:
+  SignalPipe() {
+    if (pipe2(fds_, O_NONBLOCK | O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
+    write_fd_ = fds_[1];
+    struct sigaction action {};
+    action.sa_handler = &SignalPipe::on_signal;
+    sigemptyset(&action.sa_mask);
+    for (std::size_t i = 0; i < kSignals.size(); ++i) sigaction(kSignals[i], &action, &saved_[i]);
+  }
+  ~SignalPipe() {
+    for (std::size_t i = 0; i < kSignals.size(); ++i) sigaction(kSignals[i], &saved_[i], nullptr);
+    write_fd_ = -1;
+    close(fds_[0]);
+    close(fds_[1]);
+  }
+  SignalPipe(const SignalPipe&) = delete;
+  SignalPipe& operator=(const SignalPipe&) = delete;
+
+  int fd() const { return fds_[0]; }
+  // The next signal received, or 0.
+  int next() const {
+    unsigned char signal = 0;
+    return read(fds_[0], &signal, 1) == 1 ? signal : 0;
+  }
+
+ private:
+  static void on_signal(int signal) {
+    const auto byte = static_cast<unsigned char>(signal);
+    if (write_fd_ >= 0) [[maybe_unused]]
+      const auto written = write(write_fd_, &byte, 1);
+  }
+  static constexpr std::array<int, 4> kSignals{SIGINT, SIGTERM, SIGHUP, SIGWINCH};
+  static inline volatile int write_fd_ = -1;
+  int fds_[2]{-1, -1};
+  std::array<struct sigaction, 4> saved_{};
+};
+
 class Terminal {
  public:
   explicit Terminal(const InteractiveOptions& options)
       : options_(options),
         phone_(http_, options.phone, options.transcript ? transcript_to(std::cout) : nullptr),
-        api_(http_, options.phone.base_url, options.api_key) {
+        api_(http_, options.phone.base_url, options.api_key,
+             options.transcript ? transcript_to(std::cout) : nullptr) {
     if (!options.record_path.empty()) recorder_.emplace(options.record_path);
   }
 
   int run() {
     std::cout << "ussd-otp-sim: " << describe_phone() << "\nType :help for commands.\n";
     instance_ = this;
+    rl_catch_signals = 0;  // SignalPipe handles them, outside readline's callbacks
+    rl_catch_sigwinch = 0;
+    const SignalPipe signals;
     install_prompt();
     while (!quit_) {
-      const int timeout_ms = remaining_ms();
-      pollfd input{STDIN_FILENO, POLLIN, 0};
-      const int ready = poll(&input, 1, timeout_ms);
-      if (ready > 0) {
+      std::array<pollfd, 2> inputs{pollfd{STDIN_FILENO, POLLIN, 0},
+                                   pollfd{signals.fd(), POLLIN, 0}};
+      const int ready = poll(inputs.data(), inputs.size(), remaining_ms());
+      if (ready < 0) continue;  // EINTR: the signal is waiting on the pipe
+      if (inputs[1].revents & POLLIN) {
+        while (const int signal = signals.next()) on_signal(signal);
+      } else if (inputs[0].revents & (POLLIN | POLLHUP)) {
         rl_callback_read_char();
       } else if (ready == 0) {
-        drop_for_timeout();
+        guarded([this] { drop_for_timeout(); });
       }
     }
     rl_callback_handler_remove();
@@ -73,8 +127,34 @@ class Terminal {
     }
     std::string text(line.get());
     if (!text.empty()) add_history(text.c_str());
-    self.handle(text);
+    self.guarded([&] { self.handle(text); });  // nothing may unwind through readline's C code
     if (!self.quit_) self.install_prompt();
+  }
+
+  template <class Action>
+  void guarded(Action&& action) {
+    try {
+      action();
+    } catch (const std::exception& e) {
+      std::cout << "ussd-otp-sim: " << e.what() << "\n";
+    }
+  }
+
+  void on_signal(int signal) {
+    if (signal == SIGWINCH) return rl_resize_terminal();
+    rl_free_line_state();
+    rl_callback_sigcleanup();
+    rl_callback_handler_remove();  // restores the terminal's modes
+    if (signal == SIGINT) {
+      std::cout << "^C"
+                << (phone_.in_session() ? " (:q hangs up, :quit leaves)" : " (:quit leaves)")
+                << "\n";
+      install_prompt();
+      return;
+    }
+    std::cout << "\n";
+    guarded([this] { hang_up(HangUp::Release); });
+    quit_ = true;
   }
 
   void install_prompt() {
@@ -210,7 +290,11 @@ class Terminal {
     } else if (name == ":inbox") {
       const HttpExchange inbox =
           api_.inbox(argument.empty() ? settings.subscriber.msisdn : argument);
-      std::cout << (inbox.ok() ? inbox.body : describe_failure(inbox)) << "\n";
+      std::cout << (inbox.ok()
+                        ? inbox.body
+                        : describe_failure(inbox) +
+                              (inbox.status == 404 ? " (the server must run with --dev)" : ""))
+                << "\n";
     } else if (name == ":help") {
       std::cout << kHelp;
     } else {
@@ -220,15 +304,15 @@ class Terminal {
 
   void wait(const std::string& argument) {
     std::int64_t seconds = -1;
-    try {
-      seconds = std::stoll(argument);
-    } catch (const std::exception&) {
+    const auto [end, error] =
+        std::from_chars(argument.data(), argument.data() + argument.size(), seconds);
+    if (error != std::errc() || end != argument.data() + argument.size() || seconds < 0) {
+      return void(std::cout << "Usage: :wait SECONDS (a whole number, e.g. :wait 300)\n");
     }
-    if (seconds < 0) return void(std::cout << "Usage: :wait SECONDS (e.g. :wait 300)\n");
     const HttpExchange moved = api_.advance_clock(seconds);
     if (!moved.ok()) {
-      std::cout << "The dev clock did not move (" << describe_failure(moved)
-                << "); the server must run with --dev.\n";
+      std::cout << "The dev clock did not move: " << describe_failure(moved)
+                << (moved.status == 404 ? " (the server must run with --dev)" : "") << "\n";
       return;
     }
     if (recorder_) recorder_->waited(seconds);

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "simulator/interactive.hpp"
+#include "simulator/json_text.hpp"
 #include "simulator/load.hpp"
 #include "simulator/script.hpp"
 #include "simulator/server_api.hpp"
@@ -31,7 +32,7 @@ int print_reply(const HttpExchange& reply) {
     return 1;
   }
   const nlohmann::json body = nlohmann::json::parse(reply.body, nullptr, false);
-  std::cout << (body.is_discarded() ? reply.body : body.dump(2)) << "\n";
+  std::cout << (body.is_discarded() ? reply.body : json_text(body, 2)) << "\n";
   return 0;
 }
 
@@ -162,7 +163,8 @@ int main(int argc, char** argv) {
   load->add_flag("--seed-otps", load_options.seed_otps,
                  "Request an OTP for every subscriber first, and expect its code on screen");
   load->add_option("--first-msisdn", load_options.first_msisdn,
-                   "First subscriber number (default: a random 2332xxxxxxxx block)");
+                   "First subscriber number, E.164 digits (default: a random 23320xxxxxxx block)")
+      ->check(CLI::Range(std::uint64_t{10'000'000}, std::uint64_t{999'999'999'999'999}));
   load->add_option("--expect", load_options.final_expect, "Regex the final screen must match");
   load->add_flag("--json", load_json, "Print the report as JSON");
 
@@ -184,8 +186,8 @@ int main(int argc, char** argv) {
   }
   phone.subscriber.msisdn = strip_plus(msisdn);
   HttpConnection http;
-  ServerApi api(http, phone.base_url, api_key);
   const WireObserver observer = transcript ? transcript_to(std::cout) : nullptr;
+  ServerApi api(http, phone.base_url, api_key, observer);
 
   if (*list) {
     for (const std::string& name : dialects) std::cout << name << "\n";
@@ -197,6 +199,11 @@ int main(int argc, char** argv) {
       script = one_liner(phone, dial, inputs, expects);
     } else if (script_files.empty()) {
       std::cerr << "run: give script files, or --dial (with --input and --expect)\n";
+      return kUsageError;
+    } else if (!inputs.empty() || !expects.empty()) {
+      // Silently ignoring them would let a CI check pass without checking anything.
+      std::cerr << "run: --input and --expect belong to the one-liner (--dial); put them in the "
+                   "script's steps\n";
       return kUsageError;
     }
     for (const std::string& path : script_files) {
@@ -226,15 +233,18 @@ int main(int argc, char** argv) {
     }
     const bool bar = isatty(STDERR_FILENO) && !load_json;
     std::mutex progress_lock;
+    std::size_t shown = 0;  // workers finish out of order: never draw an older count
     const LoadReport report = run_load(load_options, [&](std::size_t done, std::size_t total) {
       if (!bar || (done % 50 != 0 && done != total)) return;
       const std::lock_guard<std::mutex> hold(progress_lock);
+      if (done <= shown) return;
+      shown = done;
       const std::size_t filled = done * 40 / total;
       std::cerr << "\r[" << std::string(filled, '#') << std::string(40 - filled, ' ') << "] "
                 << done << "/" << total << (done == total ? "\n" : "") << std::flush;
     });
     if (load_json) {
-      std::cout << report.to_json().dump(2) << "\n";
+      std::cout << json_text(report.to_json(), 2) << "\n";
     } else {
       report.print(std::cout);
     }
@@ -244,6 +254,10 @@ int main(int argc, char** argv) {
   if (!isatty(STDIN_FILENO)) {
     std::cerr << "ussd-otp-sim: stdin is not a terminal; use `ussd-otp-sim run` for scripts "
                  "(see --help)\n";
+    return kUsageError;
+  }
+  if (!interactive.record_path.empty() && !std::ofstream(interactive.record_path, std::ios::app)) {
+    std::cerr << "--record " << interactive.record_path << ": cannot write there\n";
     return kUsageError;
   }
   interactive.phone = phone;

@@ -16,8 +16,12 @@ std::size_t sequence_length(unsigned char lead) {
 std::vector<std::string> characters(std::string_view text) {
   std::vector<std::string> out;
   for (std::size_t i = 0; i < text.size();) {
-    const std::size_t length =
+    std::size_t length =
         std::min(sequence_length(static_cast<unsigned char>(text[i])), text.size() - i);
+    // A sequence cut short by a byte that does not continue it is one stray byte.
+    for (std::size_t k = 1; k < length; ++k) {
+      if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) length = 1;
+    }
     out.emplace_back(text.substr(i, length));
     i += length;
   }
@@ -49,7 +53,40 @@ std::string fixed(double value, int decimals) {
   return buffer;
 }
 
+// A character as a terminal may safely show it.
+std::string visible(const std::string& c) {
+  const auto lead = static_cast<unsigned char>(c[0]);
+  if (c == "\n") return c;
+  if (c == "\t") return "\\t";
+  if (c == "\r") return "\\r";
+  char escaped[8];
+  if (lead < 0x20 || lead == 0x7f) {
+    std::snprintf(escaped, sizeof escaped, "\\x%02x", lead);
+    return escaped;
+  }
+  // C1 controls (U+0080-U+009F) steer some terminals as ESC does.
+  if (c.size() == 2 && lead == 0xC2 && static_cast<unsigned char>(c[1]) < 0xA0) {
+    std::snprintf(escaped, sizeof escaped, "\\u%04x", static_cast<unsigned char>(c[1]));
+    return escaped;
+  }
+  if ((lead >= 0x80 && lead < 0xC0) || lead >= 0xF8 || c.size() < sequence_length(lead)) return "?";
+  for (std::size_t i = 1; i < c.size(); ++i) {
+    if ((static_cast<unsigned char>(c[i]) & 0xC0) != 0x80) return "?";
+  }
+  return c;
+}
+
 }  // namespace
+
+std::string printable(std::string_view text, std::size_t max_characters) {
+  const std::vector<std::string> chars = characters(text);
+  std::string out;
+  for (std::size_t i = 0; i < chars.size() && i < max_characters; ++i) out += visible(chars[i]);
+  if (chars.size() > max_characters) {
+    out += "... (" + std::to_string(chars.size() - max_characters) + " more characters)";
+  }
+  return out;
+}
 
 std::string_view to_string(SessionState state) {
   switch (state) {
@@ -93,7 +130,7 @@ std::string describe_cost(std::string_view text, std::size_t limit) {
     }
   }
   out = std::to_string(measure.characters) + "/" + std::to_string(limit / 2) +
-        " UCS-2 (forced by '" + culprit + "')";
+        " UCS-2 (forced by '" + printable(culprit, 1) + "')";
   if (measure.characters > limit / 2) out += " TOO LONG: a handset would cut it";
   return out;
 }
@@ -101,7 +138,7 @@ std::string describe_cost(std::string_view text, std::size_t limit) {
 std::string render_phone(const PhoneView& view, std::size_t width) {
   const std::string rule = "+" + std::string(width, '-') + "+\n";
   std::string out = rule;
-  for (const std::string& line : wrap_screen(view.text, width)) {
+  for (const std::string& line : wrap_screen(printable(view.text, 2 * view.limit), width)) {
     const std::size_t shown = characters(line).size();
     out += "|" + line + std::string(width - shown, ' ') + "|\n";
   }

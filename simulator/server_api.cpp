@@ -1,47 +1,67 @@
 #include "simulator/server_api.hpp"
+#include "simulator/json_text.hpp"
 
 #include <nlohmann/json.hpp>
 
 namespace ussd_otp::sim {
 
-HttpExchange ServerApi::post_json(const std::string& path, const std::string& body, bool with_key) {
+HttpExchange ServerApi::send(const std::string& method, const std::string& path,
+                             const std::string& body, bool with_key) {
   std::vector<std::string> headers;
   if (with_key) headers.push_back("Authorization: Bearer " + api_key_);
-  return http_.send("POST", base_url_ + path, "application/json", body, headers);
+  const std::string content_type = method == "POST" ? "application/json" : "";
+  const std::string url = base_url_ + path;
+  const HttpExchange reply = http_.send(method, url, content_type, body, headers);
+  if (observer_) observer_(url, WireRequest{method, "", "", content_type, body}, reply);
+  return reply;
 }
 
 HttpExchange ServerApi::request_otp(const std::string& phone, const std::string& from) {
   nlohmann::json body{{"phone", phone}};
   if (!from.empty()) body["from"] = from;
-  return post_json("/v1/otp/request", body.dump(), true);
+  return send("POST", "/v1/otp/request", json_text(body), true);
 }
 
 HttpExchange ServerApi::verify_otp(const std::string& id, const std::string& pin) {
-  return post_json("/v1/otp/verify", nlohmann::json{{"id", id}, {"pin", pin}}.dump(), true);
+  return send("POST", "/v1/otp/verify", json_text({{"id", id}, {"pin", pin}}), true);
 }
 
 HttpExchange ServerApi::inbox(const std::string& phone) {
-  return http_.send("GET", base_url_ + "/dev/inbox?phone=" + url_escape(phone));
+  return send("GET", "/dev/inbox?phone=" + url_escape(phone));
 }
 
 HttpExchange ServerApi::advance_clock(std::int64_t seconds) {
-  return post_json("/dev/clock", nlohmann::json{{"advanceSeconds", seconds}}.dump(), false);
+  return send("POST", "/dev/clock", json_text({{"advanceSeconds", seconds}}), false);
 }
 
 HttpExchange ServerApi::clock() {
-  return http_.send("GET", base_url_ + "/dev/clock");
+  return send("GET", "/dev/clock");
+}
+
+std::string error_code(const HttpExchange& exchange) {
+  const nlohmann::json body = nlohmann::json::parse(exchange.body, nullptr, false);
+  if (!body.is_object() || !body.contains("error") || !body["error"].is_object()) return "";
+  return body["error"].value("code", std::string());
+}
+
+std::string abbreviate(const std::string& text, std::size_t limit) {
+  if (text.size() <= limit) return text;
+  std::size_t cut = limit;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;  // mid-character
+  return text.substr(0, cut) + "... (" + std::to_string(text.size() - cut) + " more bytes)";
 }
 
 std::string describe_failure(const HttpExchange& exchange) {
   if (!exchange.transport_error.empty()) return "no reply: " + exchange.transport_error;
+  if (exchange.oversized) return "the reply is over " + std::to_string(kMaxReplyBytes) + " bytes";
   std::string text = "HTTP " + std::to_string(exchange.status);
   const nlohmann::json body = nlohmann::json::parse(exchange.body, nullptr, false);
   if (body.is_object() && body.contains("error") && body["error"].is_object()) {
     const nlohmann::json& error = body["error"];
     text += " " + error.value("code", std::string()) + ": " + error.value("message", std::string());
-    if (error.contains("fields")) text += " " + error["fields"].dump();
+    if (error.contains("fields")) text += " " + json_text(error["fields"]);
   } else if (!exchange.body.empty()) {
-    text += ": " + exchange.body;
+    text += ": " + abbreviate(exchange.body);
   }
   return text;
 }

@@ -6,13 +6,19 @@
 #include <string>
 
 #include "simulator/http_connection.hpp"
+#include "simulator/ussd_phone.hpp"
 
 namespace ussd_otp::sim {
 
 class ServerApi {
  public:
-  ServerApi(HttpConnection& http, std::string base_url, std::string api_key)
-      : http_(http), base_url_(std::move(base_url)), api_key_(std::move(api_key)) {}
+  // `observer` sees every call as it went over the wire (--transcript).
+  ServerApi(HttpConnection& http, std::string base_url, std::string api_key,
+            WireObserver observer = nullptr)
+      : http_(http),
+        base_url_(std::move(base_url)),
+        api_key_(std::move(api_key)),
+        observer_(std::move(observer)) {}
 
   // POST /v1/otp/request {"phone", "from"?}; needs the API key.
   HttpExchange request_otp(const std::string& phone, const std::string& from = "");
@@ -27,14 +33,23 @@ class ServerApi {
   bool has_api_key() const { return !api_key_.empty(); }
 
  private:
-  HttpExchange post_json(const std::string& path, const std::string& body, bool with_key);
+  HttpExchange send(const std::string& method, const std::string& path,
+                    const std::string& body = "", bool with_key = false);
   HttpConnection& http_;
   std::string base_url_;
   std::string api_key_;
+  WireObserver observer_;
 };
 
 // A one-line account of a failed call: "HTTP 401 UNAUTHORIZED: Missing API key." or the
 // transport error.
 std::string describe_failure(const HttpExchange& exchange);
+
+// The error code of a JSON error reply ("ACTIVE_OTP_EXISTS"), or "".
+std::string error_code(const HttpExchange& exchange);
+
+// `text` cut to `limit` bytes (at a character boundary) with "... (N more bytes)" after it, so a
+// 5 KB error page or a runaway screen does not flood the terminal.
+std::string abbreviate(const std::string& text, std::size_t limit = 300);
 
 }  // namespace ussd_otp::sim

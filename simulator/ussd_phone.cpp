@@ -1,5 +1,7 @@
 #include "simulator/ussd_phone.hpp"
 
+#include "simulator/server_api.hpp"
+
 #include <random>
 #include <stdexcept>
 
@@ -100,9 +102,13 @@ StepResult UssdPhone::exchange(const WireRequest& request, bool reply_is_screen)
   if (!reply.transport_error.empty()) {
     result.kind = StepKind::TransportError;
     result.problem = "no reply from " + settings_.base_url + ": " + reply.transport_error;
+  } else if (reply.oversized) {
+    result.kind = StepKind::Malformed;
+    result.problem = "malformed " + std::string(dialect_->name()) + " reply: over " +
+                     std::to_string(kMaxReplyBytes) + " bytes (cut off)";
   } else if (!reply.ok()) {
     result.kind = StepKind::HttpError;
-    result.problem = "HTTP " + std::to_string(reply.status) + ": " + reply.body;
+    result.problem = describe_failure(reply);
   } else if (!reply_is_screen) {
     result.screen = Screen{"", true};  // a notice's reply only acknowledges it (AT answers "OK")
   } else {

@@ -1,9 +1,13 @@
 // The ten aggregators as a client speaks them. Field names and shapes follow docs/dialects/ and
-// tests/fixtures/ussd/; where an aggregator has two variants, the first one documented is used.
+// tests/fixtures/ussd/. Where an aggregator may or may not send the dial string on the first
+// request (or may put extra digits in two places), the variant that carries the whole dial string
+// is used, so a pre-filled number (the shortcut) reaches the server.
 #include <algorithm>
+#include <charconv>
 #include <memory>
 
 #include "simulator/http_connection.hpp"
+#include "simulator/json_text.hpp"
 #include "simulator/wire_dialect.hpp"
 
 namespace ussd_otp::sim {
@@ -12,7 +16,7 @@ namespace {
 using nlohmann::json;
 
 WireRequest json_request(const json& body) {
-  return WireRequest{"POST", "", "", "application/json", body.dump()};
+  return WireRequest{"POST", "", "", "application/json", json_text(body)};
 }
 
 std::string lower(std::string_view text) {
@@ -92,6 +96,42 @@ const std::string& latest_answer(const SessionWire& session) {
   return session.answers.empty() ? none : session.answers.back();
 }
 
+bool all_digits(std::string_view text) {
+  return !text.empty() && std::all_of(text.begin(), text.end(),
+                                      [](unsigned char c) { return std::isdigit(c) != 0; });
+}
+
+// A network name as an aggregator that numbers networks sends it: `codes` maps lower-case
+// names; digits pass through, and an unknown name is sent as it is (the server stores it).
+std::string network_code(
+    const std::string& network,
+    std::initializer_list<std::pair<std::string_view, std::string_view>> codes) {
+  if (all_digits(network)) return network;
+  const std::string name = lower(network);
+  for (const auto& [known, code] : codes) {
+    if (name == known) return std::string(code);
+  }
+  return network;
+}
+
+// Africa's Talking's networkCode: the MCC-MNC (Ghana's networks; 62001 in the fixtures).
+std::string at_network_code(const std::string& network) {
+  return network_code(network, {{"mtn", "62001"},
+                                {"vodafone", "62002"},
+                                {"telecel", "62002"},
+                                {"airteltigo", "62003"},
+                                {"tigo", "62003"}});
+}
+
+// Moolre's network numbers (docs/dialects/moolre.md): 3 MTN, 5 AirtelTigo, 6 Telecel.
+json moolre_network(const std::string& network) {
+  const std::string code = network_code(
+      network, {{"mtn", "3"}, {"airteltigo", "5"}, {"telecel", "6"}, {"vodafone", "6"}});
+  int number = 0;
+  const auto [end, error] = std::from_chars(code.data(), code.data() + code.size(), number);
+  return error == std::errc() && end == code.data() + code.size() ? json(number) : json(code);
+}
+
 std::string join(const std::vector<std::string>& parts, char separator) {
   std::string out;
   for (const std::string& part : parts) {
@@ -126,7 +166,7 @@ class AfricasTalking final : public WireDialect {
         form({{"sessionId", s.session_id},
               {"serviceCode", s.dial},
               {"phoneNumber", "+" + who.msisdn},
-              {"networkCode", who.network},
+              {"networkCode", at_network_code(who.network)},
               {"status", "Incomplete"},
               {"input", latest_answer(s)},
               {"errorMessage", why == HangUp::Timeout ? "Session timed out" : "User hung up"}}));
@@ -153,7 +193,7 @@ class AfricasTalking final : public WireDialect {
     return form_request(form({{"sessionId", s.session_id},
                               {"serviceCode", s.dial},
                               {"phoneNumber", "+" + who.msisdn},
-                              {"networkCode", who.network},
+                              {"networkCode", at_network_code(who.network)},
                               {"text", text}}));
   }
 };
@@ -376,7 +416,7 @@ class Moolre final : public WireDialect {
     return json_request({{"sessionid", s.session_id},
                          {"new", is_new},
                          {"msisdn", who.msisdn},
-                         {"network", who.network},
+                         {"network", moolre_network(who.network)},
                          {"message", message},
                          {"extension", extension},
                          {"data", data}});

@@ -45,6 +45,9 @@ class TmuxPhone {
   }
   ~TmuxPhone() { std::system((tmux_ + " kill-server 2>/dev/null").c_str()); }
 
+  void key(const std::string& name) {
+    REQUIRE(std::system((tmux_ + " send-keys -t phone " + name).c_str()) == 0);
+  }
   void type(const std::string& keys) {
     REQUIRE(std::system((tmux_ + " send-keys -t phone -l " + shell_quote(keys)).c_str()) == 0);
     REQUIRE(std::system((tmux_ + " send-keys -t phone Enter").c_str()) == 0);
@@ -79,7 +82,8 @@ std::string sim_command(const TestServer& server, const std::string& extra) {
 }  // namespace
 
 TEST_CASE(
-    "sim interactive: dial, answer, and the framed screen shows the code, and the recording replays",
+    "sim interactive: dial, answer, and the framed screen shows the code, and the recording "
+    "replays",
     "[sim][tmux]") {
   TestServer server;
   HttpClient client = server.client();
@@ -125,7 +129,7 @@ TEST_CASE("sim interactive: an unanswered screen times out and the aggregator sa
   const std::string pane = phone.wait_for("timed out \\| step", std::chrono::seconds(10));
   CHECK(pane.find("No answer for 1 s") != std::string::npos);
   CHECK(pane.find("the aggregator's notice was accepted") != std::string::npos);
-  server.flush_writes();
+  CHECK(ended_sessions(server, "hubtel", "timed_out") == 1);  // Timeout, not Release, was sent
   phone.wait_for("dial>\\s*$");
 }
 
@@ -147,4 +151,30 @@ TEST_CASE("sim interactive: commands switch dialect and number, :wait moves the 
   phone.type("*889*142*0209999999#");
   const std::string pane = phone.wait_for("No active code");
   CHECK(pane.find("ended") != std::string::npos);
+  // The switch reached the wire: a Nalo session from the new number.
+  CHECK(sessions_of(server, "nalo", "233201112222") == 1);
+}
+
+TEST_CASE("sim interactive: Ctrl-C cancels the line, :q hangs up, :r redials", "[sim][tmux]") {
+  TestServer server;
+  TmuxPhone phone(sim_command(server, "--dialect emergent"));
+  phone.wait_for("dial>");
+  phone.type("*889*142#");
+  phone.wait_for("answer>");
+  phone.key("-l 0241");  // typed, not sent
+  phone.key("C-c");
+  phone.wait_for("\\^C \\(:q hangs up, :quit leaves\\)");
+  phone.type(":q");
+  phone.wait_for("Session hung up; the aggregator's notice was accepted");
+  CHECK(ended_sessions(server, "emergent", "released") == 1);
+  phone.type(":r");  // the same dial string again
+  phone.wait_for("(?:answer>[^]*){2}");
+  phone.type(":help");  // the terminal still echoes and edits after Ctrl-C
+  phone.wait_for(":wait SECONDS");
+  phone.type(":quit");
+  for (int i = 0; i < 100 && phone.running(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  CHECK_FALSE(phone.running());
+  CHECK(ended_sessions(server, "emergent", "released") == 2);  // :quit hung up the redial
 }

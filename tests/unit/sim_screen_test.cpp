@@ -39,6 +39,21 @@ TEST_CASE("sim screen: a framed box of fixed width with the state and times", "[
   CHECK(render_phone(view, 24).find("aggregator failure") != std::string::npos);
 }
 
+TEST_CASE("sim screen: what the server sends cannot steer the terminal or flood it", "[sim]") {
+  CHECK(printable("a\tb\rc\x1b[2Jd", 100) == "a\\tb\\rc\\x1b[2Jd");
+  CHECK(printable("line\nnext", 100) == "line\nnext");
+  CHECK(printable("caf\xe9 \xc2\x9b", 100) == "caf? \\u009b");  // a stray byte, a C1 control
+  CHECK(printable("Caf\xc3\xa9", 100) == "Caf\xc3\xa9");        // valid UTF-8 stays
+  CHECK(printable(std::string(500, 'x'), 320) ==
+        std::string(320, 'x') + "... (180 more characters)");
+  PhoneView view;
+  view.text = std::string(1000, 'y');
+  const std::string screen = render_phone(view, 24);
+  CHECK(screen.find("180 more") == std::string::npos);
+  CHECK(screen.find("(680 more") != std::string::npos);                // cut at twice the limit
+  CHECK(screen.find("1000/160 GSM-7 TOO LONG") != std::string::npos);  // measured in full
+}
+
 TEST_CASE("sim load: nearest-rank percentiles", "[sim]") {
   const std::vector<double> values{1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
   CHECK(percentile(values, 0.5) == 5);

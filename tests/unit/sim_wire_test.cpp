@@ -154,6 +154,37 @@ TEST_CASE("sim wire: a pre-filled number travels where each aggregator puts it",
   CHECK(hubtel["ServiceCode"] == "889*142");
 }
 
+TEST_CASE("sim wire: networks as the aggregators that number them send them", "[sim]") {
+  SessionWire session;
+  session.session_id = "S-1";
+  session.dial = "*889*142#";
+  Subscriber who;
+  const auto moolre = [&] {
+    return nlohmann::json::parse(find_wire_dialect("moolre")->begin(session, who).body)["network"];
+  };
+  const auto at = [&] { return find_wire_dialect("africastalking")->begin(session, who).body; };
+  CHECK(moolre() == 3);
+  CHECK(at().find("networkCode=62001") != std::string::npos);
+  who.network = "Telecel";
+  CHECK(moolre() == 6);
+  CHECK(at().find("networkCode=62002") != std::string::npos);
+  who.network = "62003";  // digits pass through
+  CHECK(at().find("networkCode=62003") != std::string::npos);
+  who.network = "Glo";  // unknown names are sent as they are
+  CHECK(moolre() == "Glo");
+  who.network = "99999999999999999999";  // too big for a number: kept as text, no crash
+  CHECK(moolre() == "99999999999999999999");
+}
+
+TEST_CASE("sim wire: bytes that are not UTF-8 are replaced, never a crash", "[sim]") {
+  SessionWire session;
+  session.session_id = "S-1";
+  session.dial = "*889*142#";
+  session.answers = {"caf\xe9"};
+  const WireRequest request = find_wire_dialect("arkesel")->answer(session, Subscriber{});
+  CHECK(nlohmann::json::parse(request.body)["userData"] == "caf\xef\xbf\xbd");  // U+FFFD
+}
+
 TEST_CASE("sim wire: malformed replies are named, never read as screens", "[sim]") {
   SessionWire session;
   CHECK(find_wire_dialect("africastalking")->read_reply("", "Hello", session).problem.find("CON") !=
