@@ -23,6 +23,7 @@ constexpr const char* kStepNames[kSteps] = {"dial", "number"};
 struct WorkerTally {
   std::vector<double> latencies[kSteps];
   std::map<std::string, std::size_t> errors;
+  std::map<std::string, std::string> examples;
   std::size_t completed = 0;
   std::size_t requests = 0;
   std::size_t seeded = 0;
@@ -53,13 +54,20 @@ bool run_session(UssdPhone& phone, const LoadOptions& options, const std::regex*
   auto check = [&](const StepResult& result, std::size_t step, bool last) {
     ++tally.requests;
     tally.latencies[step].push_back(result.seconds * 1000.0);
-    if (!result.ok()) return ++tally.errors[result.kind_name()], false;
-    if (result.too_long()) return ++tally.errors["too_long"], false;
+    const auto count = [&](const std::string& kind) {
+      if (++tally.errors[kind] == 1) {  // the first of each kind, so the report shows one
+        tally.examples[kind] = std::string(kStepNames[step]) + ": " +
+                               (result.ok() ? "\"" + result.screen.text + "\"" : result.problem);
+      }
+      return false;
+    };
+    if (!result.ok()) return count(result.kind_name());
+    if (result.too_long()) return count("too_long");
     const bool wrong =
         last ? (!result.screen.ends ||
                 (final_expect && !std::regex_search(result.screen.text, *final_expect)))
              : result.screen.ends;
-    if (wrong) return ++tally.errors["wrong_screen"], false;
+    if (wrong) return count("wrong_screen");
     return true;
   };
   if (!check(phone.dial(options.phone.service_code), 0, false)) return false;
@@ -109,8 +117,11 @@ LoadReport run_load(const LoadOptions& options,
           if (created.status == 201) {
             ++tallies[w].seeded;
           } else {
-            ++tallies[w].errors["seed_" + (created.status ? "http_" + std::to_string(created.status)
-                                                          : std::string("transport"))];
+            const std::string kind =
+                "seed_" + (created.status ? "http_" + std::to_string(created.status)
+                                          : std::string("transport"));
+            if (++tallies[w].errors[kind] == 1)
+              tallies[w].examples[kind] = describe_failure(created);
           }
         }
       });
@@ -152,6 +163,7 @@ LoadReport run_load(const LoadOptions& options,
     report.seeded += tally.seeded;
     report.connections += tally.connections;
     for (const auto& [kind, count] : tally.errors) report.errors[kind] += count;
+    report.error_examples.insert(tally.examples.begin(), tally.examples.end());  // keeps the first
     for (std::size_t s = 0; s < kSteps; ++s) {
       merged[s].insert(merged[s].end(), tally.latencies[s].begin(), tally.latencies[s].end());
     }
@@ -186,6 +198,7 @@ nlohmann::json LoadReport::to_json() const {
           {"requests", requests},
           {"seeded", seeded},
           {"errors", errors},
+          {"errorExamples", error_examples},
           {"steps", steps_json},
           {"seconds", seconds},
           {"cpuSeconds", cpu_seconds},
@@ -214,7 +227,13 @@ void LoadReport::print(std::ostream& out) const {
   if (errors.empty()) {
     out << "errors      none\n";
   } else {
-    for (const auto& [kind, count] : errors) out << "errors      " << kind << ": " << count << "\n";
+    for (const auto& [kind, count] : errors) {
+      out << "errors      " << kind << ": " << count;
+      if (const auto example = error_examples.find(kind); example != error_examples.end()) {
+        out << " (first: " << abbreviate(example->second, 200) << ")";
+      }
+      out << "\n";
+    }
   }
 }
 

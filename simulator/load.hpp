@@ -40,6 +40,7 @@ struct LoadReport {
   std::size_t requests = 0;
   std::size_t seeded = 0;
   std::map<std::string, std::size_t> errors;  // kind -> count: http_503, malformed, wrong_screen...
+  std::map<std::string, std::string> error_examples;  // kind -> the first one: step and screen
   std::vector<StepLatency> steps;
   double seconds = 0;
   double cpu_seconds = 0;  // the simulator's own CPU time during the timed phase

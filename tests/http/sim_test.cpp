@@ -226,6 +226,9 @@ TEST_CASE("sim: load mode counts errors by kind and exits non-zero", "[sim][http
   const json report = json::parse(wrong.out);
   CHECK(report["completed"] == 0);
   CHECK(report["errors"]["wrong_screen"] == 6);
+  // One example per kind says what the screen was.
+  CHECK(report["errorExamples"]["wrong_screen"].get<std::string>().find(
+            "number: \"No active code") == 0);
   // A callback path that does not exist: HTTP errors on the first step.
   const CommandResult missing = run_sim(
       server, {"--path-token", "nope", "load", "--sessions", "3", "--concurrency", "1", "--json"});
