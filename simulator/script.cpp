@@ -483,21 +483,21 @@ void ScriptRecorder::dialled(const PhoneSettings& phone, const std::string& dial
   pending_.clear();
   script_.sessions.push_back(std::move(session));
   session_open_ = true;
-  ScriptStep step;
-  step.action = StepAction::Dial;
-  step.text = dial;
-  step.expect = recorded_expectation(result);
-  add(std::move(step));
-  session_open_ = result.ok() && !result.screen.ends;
+  add_screen_step(StepAction::Dial, dial, result);
 }
 
 void ScriptRecorder::answered(const std::string& input, const StepResult& result) {
+  add_screen_step(StepAction::Send, input, result);
+}
+
+void ScriptRecorder::add_screen_step(StepAction action, const std::string& text,
+                                     const StepResult& result) {
   ScriptStep step;
-  step.action = StepAction::Send;
-  step.text = input;
+  step.action = action;
+  step.text = text;
   step.expect = recorded_expectation(result);
   add(std::move(step));
-  session_open_ = result.ok() && !result.screen.ends;
+  session_open_ = result.ok() && !result.screen.ends;  // a final screen or a failure ends it
 }
 
 void ScriptRecorder::waited(std::int64_t seconds) {

@@ -90,6 +90,7 @@ class ScriptRecorder {
 
  private:
   void add(ScriptStep step);
+  void add_screen_step(StepAction action, const std::string& text, const StepResult& result);
   std::string path_;
   Script script_;
   std::vector<ScriptStep> pending_;  // recorded between sessions: they start the next one
