@@ -14,7 +14,7 @@ using nlohmann::json;
 namespace {
 
 // A whole story in one script: request a code, dial, read it; the shortcut; someone else's
-// number; a hang-up; and expiry after the dev clock moves.
+// number; a hang-up; an idle session and an expired code after the dev clock moves.
 json story(const std::string& dialect) {
   json script = json::parse(R"({"msisdn": "+233241234567", "sessions": [
     {"name": "request, dial, read the code", "steps": [
@@ -28,6 +28,9 @@ json story(const std::string& dialect) {
       {"send": "0209999999", "expect": {"contains": "No active code", "notContains": "ACME", "state": "end"}}]},
     {"name": "hang up", "steps": [
       {"dial": "*889*142#", "expect": {"state": "continue"}}, {"hangUp": "release"}]},
+    {"name": "an idle session times out on the dev clock", "steps": [
+      {"dial": "*889*142#", "expect": {"state": "continue"}}, {"wait": 200},
+      {"send": "0241234567", "expect": {"contains": "session has expired", "state": "end"}}]},
     {"name": "expired once the dev clock moves", "steps": [
       {"wait": 600},
       {"dial": "*889*142*0241234567#", "expect": {"contains": "No active code", "state": "end"}}]}
@@ -49,7 +52,7 @@ void scripted_story(const std::string& dialect) {
   const CommandResult run = run_sim(server, {"run", path.string(), "--transcript"});
   INFO(run.out << run.err);
   CHECK(run.exit_code == 0);
-  CHECK(run.out.find("5 passed, 0 failed") != std::string::npos);
+  CHECK(run.out.find("6 passed, 0 failed") != std::string::npos);
   // The code the simulator showed is the one the SMS carried.
   HttpClient client = server.client();
   const std::string code = code_in(server.wait_for_message(kPhone));
