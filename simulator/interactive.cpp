@@ -20,6 +20,7 @@
 #include "simulator/phone_screen.hpp"
 #include "simulator/script.hpp"
 #include "simulator/server_api.hpp"
+#include "simulator/terminal_text.hpp"
 
 namespace ussd_otp::sim {
 namespace {
@@ -283,15 +284,17 @@ class Terminal {
     } else if (name == ":otp") {
       const std::string phone = argument.empty() ? settings.subscriber.msisdn : argument;
       const HttpExchange created = api_.request_otp(phone);
-      if (recorder_ && created.status == 201) recorder_->requested_otp(phone);
-      std::cout << (created.status == 201 ? "Requested: " + created.body
+      // A code already active is what a replay needs too: record both.
+      const bool active = created.status == 201 || error_code(created) == "ACTIVE_OTP_EXISTS";
+      if (recorder_ && active) recorder_->requested_otp(phone);
+      std::cout << (created.status == 201 ? "Requested: " + printable(created.body, 2000)
                                           : describe_failure(created))
                 << "\n";
     } else if (name == ":inbox") {
       const HttpExchange inbox =
           api_.inbox(argument.empty() ? settings.subscriber.msisdn : argument);
       std::cout << (inbox.ok()
-                        ? inbox.body
+                        ? printable(inbox.body, 4000)
                         : describe_failure(inbox) +
                               (inbox.status == 404 ? " (the server must run with --dev)" : ""))
                 << "\n";
@@ -316,7 +319,7 @@ class Terminal {
       return;
     }
     if (recorder_) recorder_->waited(seconds);
-    std::cout << "Server clock moved " << seconds << " s: " << moved.body << "\n";
+    std::cout << "Server clock moved " << seconds << " s: " << printable(moved.body) << "\n";
     screen_shown_ = Clock::now();  // the phone itself did not wait
   }
 

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "simulator/server_api.hpp"
+#include "simulator/terminal_text.hpp"
 
 namespace ussd_otp::sim {
 namespace {
@@ -57,7 +58,7 @@ bool run_session(UssdPhone& phone, const LoadOptions& options, const std::regex*
     const auto count = [&](const std::string& kind) {
       if (++tally.errors[kind] == 1) {  // the first of each kind, so the report shows one
         tally.examples[kind] = std::string(kStepNames[step]) + ": " +
-                               (result.ok() ? "\"" + result.screen.text + "\"" : result.problem);
+                               (result.ok() ? "\"" + printable(result.screen.text, 200) + "\"" : result.problem);
       }
       return false;
     };
@@ -230,7 +231,7 @@ void LoadReport::print(std::ostream& out) const {
     for (const auto& [kind, count] : errors) {
       out << "errors      " << kind << ": " << count;
       if (const auto example = error_examples.find(kind); example != error_examples.end()) {
-        out << " (first: " << abbreviate(example->second, 200) << ")";
+        out << " (first: " << example->second << ")";
       }
       out << "\n";
     }

@@ -13,6 +13,7 @@
 #include "simulator/load.hpp"
 #include "simulator/script.hpp"
 #include "simulator/server_api.hpp"
+#include "simulator/terminal_text.hpp"
 
 namespace {
 
@@ -32,7 +33,8 @@ int print_reply(const HttpExchange& reply) {
     return 1;
   }
   const nlohmann::json body = nlohmann::json::parse(reply.body, nullptr, false);
-  std::cout << (body.is_discarded() ? reply.body : json_text(body, 2)) << "\n";
+  // JSON escapes C0 controls but not C1 ones: everything goes through printable().
+  std::cout << printable(body.is_discarded() ? reply.body : json_text(body, 2), 100'000) << "\n";
   return 0;
 }
 

@@ -1,32 +1,11 @@
 #include "simulator/phone_screen.hpp"
 
+#include "simulator/terminal_text.hpp"
+
 #include <cstdio>
 
 namespace ussd_otp::sim {
 namespace {
-
-// Byte length of the UTF-8 sequence starting with `lead` (1 for a stray byte).
-std::size_t sequence_length(unsigned char lead) {
-  if (lead >= 0xF0) return 4;
-  if (lead >= 0xE0) return 3;
-  if (lead >= 0xC0) return 2;
-  return 1;
-}
-
-std::vector<std::string> characters(std::string_view text) {
-  std::vector<std::string> out;
-  for (std::size_t i = 0; i < text.size();) {
-    std::size_t length =
-        std::min(sequence_length(static_cast<unsigned char>(text[i])), text.size() - i);
-    // A sequence cut short by a byte that does not continue it is one stray byte.
-    for (std::size_t k = 1; k < length; ++k) {
-      if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) length = 1;
-    }
-    out.emplace_back(text.substr(i, length));
-    i += length;
-  }
-  return out;
-}
 
 void wrap_paragraph(const std::vector<std::string>& chars, std::size_t width,
                     std::vector<std::string>& lines) {
@@ -53,40 +32,7 @@ std::string fixed(double value, int decimals) {
   return buffer;
 }
 
-// A character as a terminal may safely show it.
-std::string visible(const std::string& c) {
-  const auto lead = static_cast<unsigned char>(c[0]);
-  if (c == "\n") return c;
-  if (c == "\t") return "\\t";
-  if (c == "\r") return "\\r";
-  char escaped[8];
-  if (lead < 0x20 || lead == 0x7f) {
-    std::snprintf(escaped, sizeof escaped, "\\x%02x", lead);
-    return escaped;
-  }
-  // C1 controls (U+0080-U+009F) steer some terminals as ESC does.
-  if (c.size() == 2 && lead == 0xC2 && static_cast<unsigned char>(c[1]) < 0xA0) {
-    std::snprintf(escaped, sizeof escaped, "\\u%04x", static_cast<unsigned char>(c[1]));
-    return escaped;
-  }
-  if ((lead >= 0x80 && lead < 0xC0) || lead >= 0xF8 || c.size() < sequence_length(lead)) return "?";
-  for (std::size_t i = 1; i < c.size(); ++i) {
-    if ((static_cast<unsigned char>(c[i]) & 0xC0) != 0x80) return "?";
-  }
-  return c;
-}
-
 }  // namespace
-
-std::string printable(std::string_view text, std::size_t max_characters) {
-  const std::vector<std::string> chars = characters(text);
-  std::string out;
-  for (std::size_t i = 0; i < chars.size() && i < max_characters; ++i) out += visible(chars[i]);
-  if (chars.size() > max_characters) {
-    out += "... (" + std::to_string(chars.size() - max_characters) + " more characters)";
-  }
-  return out;
-}
 
 std::string_view to_string(SessionState state) {
   switch (state) {
@@ -107,7 +53,7 @@ std::vector<std::string> wrap_screen(std::string_view text, std::size_t width) {
   std::size_t begin = 0;
   while (true) {
     const std::size_t newline = text.find('\n', begin);
-    wrap_paragraph(characters(text.substr(begin, newline - begin)), width, lines);
+    wrap_paragraph(utf8_characters(text.substr(begin, newline - begin)), width, lines);
     if (newline == std::string_view::npos) break;
     begin = newline + 1;
   }
@@ -123,7 +69,7 @@ std::string describe_cost(std::string_view text, std::size_t limit) {
     return out;
   }
   std::string culprit;
-  for (const std::string& c : characters(text)) {
+  for (const std::string& c : utf8_characters(text)) {
     if (!measure_screen(c).gsm7) {
       culprit = c;
       break;
@@ -139,7 +85,7 @@ std::string render_phone(const PhoneView& view, std::size_t width) {
   const std::string rule = "+" + std::string(width, '-') + "+\n";
   std::string out = rule;
   for (const std::string& line : wrap_screen(printable(view.text, 2 * view.limit), width)) {
-    const std::size_t shown = characters(line).size();
+    const std::size_t shown = utf8_characters(line).size();
     out += "|" + line + std::string(width - shown, ' ') + "|\n";
   }
   out += rule;

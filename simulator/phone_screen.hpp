@@ -30,10 +30,6 @@ std::vector<std::string> wrap_screen(std::string_view text, std::size_t width);
 // "TOO LONG" when over the limit. UCS-2 halves the limit.
 std::string describe_cost(std::string_view text, std::size_t limit);
 
-// `text` safe to print on a terminal: control characters shown as \t, \r, \x1b..., stray bytes
-// as '?', line breaks kept, and everything after `max_characters` replaced by a count.
-std::string printable(std::string_view text, std::size_t max_characters);
-
 // The framed screen and two status lines, each ending in '\n'. A screen longer than twice the
 // limit is cut (the count line still measures all of it).
 std::string render_phone(const PhoneView& view, std::size_t width = 24);

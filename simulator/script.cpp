@@ -1,5 +1,6 @@
 #include "simulator/script.hpp"
 #include "simulator/json_text.hpp"
+#include "simulator/terminal_text.hpp"
 
 #include <fstream>
 #include <regex>
@@ -374,7 +375,7 @@ bool run_session(const ScriptSession& session, std::size_t index, HttpConnection
             step.action == StepAction::Dial ? phone.dial(step.text) : phone.answer(step.text);
         const std::vector<std::string> missing = unmet(step.expect, result);
         if (!missing.empty()) {
-          const std::string got = result.ok() ? json_quoted(abbreviate(result.screen.text, 400)) +
+          const std::string got = result.ok() ? "\"" + printable(result.screen.text, 400) + "\"" +
                                                     (result.screen.ends ? " (end)" : " (continue)")
                                               : result.problem;
           return fail(missing, got);

@@ -1,4 +1,6 @@
 #include "simulator/server_api.hpp"
+
+#include "simulator/terminal_text.hpp"
 #include "simulator/json_text.hpp"
 
 #include <nlohmann/json.hpp>
@@ -38,17 +40,20 @@ HttpExchange ServerApi::clock() {
   return send("GET", "/dev/clock");
 }
 
+namespace {
+
+// A string member, or "" when it is missing or not a string (a server may send anything).
+std::string string_field(const nlohmann::json& object, const char* name) {
+  const auto it = object.find(name);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+}  // namespace
+
 std::string error_code(const HttpExchange& exchange) {
   const nlohmann::json body = nlohmann::json::parse(exchange.body, nullptr, false);
   if (!body.is_object() || !body.contains("error") || !body["error"].is_object()) return "";
-  return body["error"].value("code", std::string());
-}
-
-std::string abbreviate(const std::string& text, std::size_t limit) {
-  if (text.size() <= limit) return text;
-  std::size_t cut = limit;
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;  // mid-character
-  return text.substr(0, cut) + "... (" + std::to_string(text.size() - cut) + " more bytes)";
+  return string_field(body["error"], "code");
 }
 
 std::string describe_failure(const HttpExchange& exchange) {
@@ -58,10 +63,11 @@ std::string describe_failure(const HttpExchange& exchange) {
   const nlohmann::json body = nlohmann::json::parse(exchange.body, nullptr, false);
   if (body.is_object() && body.contains("error") && body["error"].is_object()) {
     const nlohmann::json& error = body["error"];
-    text += " " + error.value("code", std::string()) + ": " + error.value("message", std::string());
-    if (error.contains("fields")) text += " " + json_text(error["fields"]);
+    text += " " + printable(string_field(error, "code"), 60) + ": " +
+            printable(string_field(error, "message"));
+    if (error.contains("fields")) text += " " + printable(json_text(error["fields"]));
   } else if (!exchange.body.empty()) {
-    text += ": " + abbreviate(exchange.body);
+    text += ": " + printable(exchange.body);
   }
   return text;
 }

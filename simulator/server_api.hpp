@@ -48,8 +48,5 @@ std::string describe_failure(const HttpExchange& exchange);
 // The error code of a JSON error reply ("ACTIVE_OTP_EXISTS"), or "".
 std::string error_code(const HttpExchange& exchange);
 
-// `text` cut to `limit` bytes (at a character boundary) with "... (N more bytes)" after it, so a
-// 5 KB error page or a runaway screen does not flood the terminal.
-std::string abbreviate(const std::string& text, std::size_t limit = 300);
 
 }  // namespace ussd_otp::sim

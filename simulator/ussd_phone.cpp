@@ -1,6 +1,7 @@
 #include "simulator/ussd_phone.hpp"
 
 #include "simulator/server_api.hpp"
+#include "simulator/terminal_text.hpp"
 
 #include <random>
 #include <stdexcept>
@@ -30,16 +31,22 @@ std::string new_session_id() {
   return id;
 }
 
+namespace {
+constexpr std::size_t kTranscriptCharacters = 4096;  // a whole screen and then some
+}  // namespace
+
 WireObserver transcript_to(std::ostream& out) {
   return [&out](const std::string& url, const WireRequest& request, const HttpExchange& reply) {
     out << "> " << request.method << " " << url << "\n";
     if (!request.content_type.empty()) out << "> Content-Type: " << request.content_type << "\n";
-    if (!request.body.empty()) out << "> " << request.body << "\n";
+    // As sent, but escaped and cut like every text from elsewhere (docs/simulator.md).
+    if (!request.body.empty()) out << "> " << printable(request.body, kTranscriptCharacters) << "\n";
     if (!reply.transport_error.empty()) {
       out << "< (no reply: " << reply.transport_error << ")\n";
     } else {
-      out << "< " << reply.status << " " << reply.content_type << " ("
-          << static_cast<long>(reply.seconds * 1e6) << " us)\n< " << reply.body << "\n";
+      out << "< " << reply.status << " " << printable(reply.content_type, 100) << " ("
+          << static_cast<long>(reply.seconds * 1e6) << " us)\n< "
+          << printable(reply.body, kTranscriptCharacters) << "\n";
     }
     out.flush();
   };
@@ -118,8 +125,8 @@ StepResult UssdPhone::exchange(const WireRequest& request, bool reply_is_screen)
       result.measure = measure_screen(result.screen.text);
     } else {
       result.kind = StepKind::Malformed;
-      result.problem = "malformed " + std::string(dialect_->name()) + " reply (" + reading.problem +
-                       "): " + reply.body;
+      result.problem = "malformed " + std::string(dialect_->name()) + " reply (" +
+                       printable(reading.problem) + "): " + printable(reply.body);
     }
   }
   // An error, like a final screen, ends the session: the aggregator would drop the call.

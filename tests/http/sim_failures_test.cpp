@@ -94,7 +94,7 @@ TEST_CASE("sim failures: a long screen is not matched with a regex that could ov
   CHECK(run.exit_code == 1);
   CHECK(run.out.find("not tried: the screen has 60000 bytes") != std::string::npos);
   CHECK(run.out.find("fits the 160-character GSM-7 screen (has 60000)") != std::string::npos);
-  CHECK(run.out.find("more bytes") != std::string::npos);
+  CHECK(run.out.find("more characters)") != std::string::npos);
 }
 
 TEST_CASE("sim failures: bytes that are not UTF-8 in a screen give a diff, not an abort",
@@ -119,6 +119,31 @@ TEST_CASE("sim failures: a malformed reply and an error page are shown briefly",
   CHECK(error.exit_code == 1);
   CHECK(error.out.find("http_500") == std::string::npos);  // the diff names the status itself
   CHECK(error.out.find("HTTP 500: <html>") != std::string::npos);
-  CHECK(error.out.find("more bytes)") != std::string::npos);
+  CHECK(error.out.find("more characters)") != std::string::npos);
   CHECK(error.out.size() < 2000);
+}
+
+TEST_CASE("sim failures: escape sequences from a server never reach the terminal", "[sim][http]") {
+  // A window title, a colour and a C1 control, inside a malformed reply and an error message.
+  const std::string hostile = "XX\x1b]0;PWNED\x07\x1b[41mRED\xc2\x9b" + std::string(3000, 'Z');
+  const CannedServer malformed(http_reply("200 OK", hostile));
+  const CommandResult run = dial(malformed, {"--transcript"});
+  INFO(run.out);
+  CHECK(run.exit_code == 1);
+  CHECK(run.out.find('\x1b') == std::string::npos);
+  CHECK(run.out.find('\x07') == std::string::npos);
+  CHECK(run.out.find("\xc2\x9b") == std::string::npos);
+  CHECK(run.out.find("XX\\x1b]0;PWNED\\x07\\x1b[41mRED\\u009b") != std::string::npos);
+  CHECK(run.out.size() < 6000);
+
+  const std::string message = "\\u001b[41m" + std::string(5000, 'A');  // JSON-escaped ESC
+  const CannedServer error(http_reply(
+      "500 Internal Server Error",
+      "{\"error\":{\"code\":7,\"message\":\"" + message + "\"}}", "application/json"));
+  const CommandResult failed = dial(error);
+  INFO(failed.out);
+  CHECK(failed.exit_code == 1);  // a number where the code should be is no crash either
+  CHECK(failed.out.find('\x1b') == std::string::npos);
+  CHECK(failed.out.find("HTTP 500 : \\x1b[41mAAA") != std::string::npos);
+  CHECK(failed.out.size() < 1500);
 }

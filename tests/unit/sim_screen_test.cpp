@@ -3,6 +3,7 @@
 
 #include "simulator/load.hpp"
 #include "simulator/phone_screen.hpp"
+#include "simulator/terminal_text.hpp"
 
 using namespace ussd_otp::sim;
 
