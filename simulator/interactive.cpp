@@ -9,6 +9,7 @@
 #include <signal.h>
 
 #include <array>
+#include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <iostream>
@@ -29,7 +30,7 @@ using Clock = std::chrono::steady_clock;
 
 constexpr const char* kHelp =
     "Type a dial string (*889*142# or *889*142*0241234567#) to start a session, then answers.\n"
-    "  :q              hang up (sends the dialect's release/timeout); with no session, quit\n"
+    "  :q              hang up (sends the dialect's release notice); with no session, quit\n"
     "  :r              redial the last dial string\n"
     "  :dialect NAME   switch aggregator (:dialect alone lists them)\n"
     "  :msisdn NUMBER  dial as another subscriber\n"
@@ -37,7 +38,8 @@ constexpr const char* kHelp =
     "  :otp [PHONE]    request a code through /v1/otp/request (needs --api-key)\n"
     "  :inbox [PHONE]  show the dev inbox\n"
     "  :quit           leave\n"
-    "  :help           this text\n";
+    "  :help           this text\n"
+    "To answer something that starts with ':', type '::' (::1 sends :1).\n";
 
 // Signals become bytes on a pipe that the main loop polls next to stdin, so they are handled
 // outside readline's callbacks: Ctrl-C cancels the line, SIGTERM/SIGHUP hang up and leave (the
@@ -50,6 +52,7 @@ class SignalPipe {
     struct sigaction action {};
     action.sa_handler = &SignalPipe::on_signal;
     sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESTART;  // a resize during a write to stdout must not fail the write
     for (std::size_t i = 0; i < kSignals.size(); ++i) sigaction(kSignals[i], &action, &saved_[i]);
   }
   ~SignalPipe() {
@@ -70,9 +73,11 @@ class SignalPipe {
 
  private:
   static void on_signal(int signal) {
+    const int saved_errno = errno;  // the interrupted code may be about to read it
     const auto byte = static_cast<unsigned char>(signal);
     if (write_fd_ >= 0) [[maybe_unused]]
       const auto written = write(write_fd_, &byte, 1);
+    errno = saved_errno;
   }
   static constexpr std::array<int, 4> kSignals{SIGINT, SIGTERM, SIGHUP, SIGWINCH};
   static inline volatile int write_fd_ = -1;
@@ -87,7 +92,7 @@ class Terminal {
         phone_(http_, options.phone, options.transcript ? transcript_to(std::cout) : nullptr),
         api_(http_, options.phone.base_url, options.api_key,
              options.transcript ? transcript_to(std::cout) : nullptr) {
-    if (!options.record_path.empty()) recorder_.emplace(options.record_path);
+    if (!options.record_path.empty()) recorder_.emplace(options.record_path, options.phone);
   }
 
   int run() {
@@ -95,6 +100,8 @@ class Terminal {
     instance_ = this;
     rl_catch_signals = 0;  // SignalPipe handles them, outside readline's callbacks
     rl_catch_sigwinch = 0;
+    // A pasted block is then read line by line, as typed, instead of as one line with breaks.
+    rl_variable_bind("enable-bracketed-paste", "off");
     const SignalPipe signals;
     install_prompt();
     while (!quit_) {
@@ -112,7 +119,7 @@ class Terminal {
     }
     rl_callback_handler_remove();
     instance_ = nullptr;
-    return 0;
+    return exit_status_;
   }
 
  private:
@@ -122,13 +129,17 @@ class Terminal {
     rl_callback_handler_remove();
     if (!line) {  // end of input (Ctrl-D)
       std::cout << "\n";
-      self.hang_up(HangUp::Release);
+      self.guarded([&] { self.hang_up(HangUp::Release); });
       self.quit_ = true;
       return;
     }
-    std::string text(line.get());
-    if (!text.empty()) add_history(text.c_str());
-    self.guarded([&] { self.handle(text); });  // nothing may unwind through readline's C code
+    // Each line of pasted text is an answer of its own; a stray '\r' is not part of it.
+    std::istringstream lines(line.get());
+    for (std::string text; !self.quit_ && std::getline(lines, text);) {
+      if (!text.empty() && text.back() == '\r') text.pop_back();
+      if (!text.empty()) add_history(text.c_str());
+      self.guarded([&] { self.handle(text); });  // nothing may unwind through readline's C code
+    }
     if (!self.quit_) self.install_prompt();
   }
 
@@ -143,18 +154,17 @@ class Terminal {
 
   void on_signal(int signal) {
     if (signal == SIGWINCH) return rl_resize_terminal();
+    std::cout << (signal == SIGINT ? "^C" : "") << std::endl;  // after the cancelled text
     rl_free_line_state();
     rl_callback_sigcleanup();
     rl_callback_handler_remove();  // restores the terminal's modes
     if (signal == SIGINT) {
-      std::cout << "^C"
-                << (phone_.in_session() ? " (:q hangs up, :quit leaves)" : " (:quit leaves)")
-                << "\n";
+      std::cout << (phone_.in_session() ? "(:q hangs up, :quit leaves)" : "(:quit leaves)") << "\n";
       install_prompt();
       return;
     }
-    std::cout << "\n";
     guarded([this] { hang_up(HangUp::Release); });
+    exit_status_ = 128 + signal;  // as a shell reports a process ended by that signal
     quit_ = true;
   }
 
@@ -177,8 +187,10 @@ class Terminal {
         0, std::chrono::duration_cast<std::chrono::milliseconds>(limit - waited).count()));
   }
 
-  void handle(const std::string& text) {
-    if (!text.empty() && text[0] == ':') return command(text);
+  void handle(const std::string& typed) {
+    // ":..." is a command; "::..." sends an answer that starts with ':'.
+    if (typed.rfind("::", 0) != 0 && !typed.empty() && typed[0] == ':') return command(typed);
+    const std::string text = typed.rfind("::", 0) == 0 ? typed.substr(1) : typed;
     if (phone_.in_session()) {
       const StepResult result = phone_.answer(text);
       if (recorder_) recorder_->answered(text, result);
@@ -271,6 +283,7 @@ class Terminal {
       }
       hang_up(HangUp::Release);
       phone_.configure(settings);
+      if (recorder_) recorder_->configured(settings);
       std::cout << describe_phone() << "\n";
     } else if (name == ":msisdn") {
       if (!argument.empty() && argument[0] == '+') argument.erase(0, 1);
@@ -278,6 +291,7 @@ class Terminal {
       hang_up(HangUp::Release);
       settings.subscriber.msisdn = argument;
       phone_.configure(settings);
+      if (recorder_) recorder_->configured(settings);
       std::cout << describe_phone() << "\n";
     } else if (name == ":wait") {
       wait(argument);
@@ -339,6 +353,7 @@ class Terminal {
   Clock::time_point screen_shown_ = Clock::now();
   Clock::time_point session_started_ = Clock::now();
   bool quit_ = false;
+  int exit_status_ = 0;
 };
 
 }  // namespace

@@ -57,8 +57,9 @@ bool run_session(UssdPhone& phone, const LoadOptions& options, const std::regex*
     tally.latencies[step].push_back(result.seconds * 1000.0);
     const auto count = [&](const std::string& kind) {
       if (++tally.errors[kind] == 1) {  // the first of each kind, so the report shows one
-        tally.examples[kind] = std::string(kStepNames[step]) + ": " +
-                               (result.ok() ? "\"" + printable(result.screen.text, 200) + "\"" : result.problem);
+        tally.examples[kind] =
+            std::string(kStepNames[step]) + ": " +
+            (result.ok() ? "\"" + printable(result.screen.text, 200) + "\"" : result.problem);
       }
       return false;
     };

@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <mutex>
@@ -46,6 +47,16 @@ std::string regex_problem(const std::string& pattern) {
     return std::string("not a valid regular expression: ") + e.what();
   }
   return "";
+}
+
+// Whether `path` can be written, without creating it (a run that records nothing leaves no file).
+bool can_write(const std::filesystem::path& path) {
+  std::error_code error;
+  if (std::filesystem::exists(path, error)) {
+    return !std::filesystem::is_directory(path, error) && access(path.c_str(), W_OK) == 0;
+  }
+  const std::filesystem::path folder = path.has_parent_path() ? path.parent_path() : ".";
+  return access(folder.c_str(), W_OK) == 0;
 }
 
 std::optional<std::string> read_file(const std::string& path) {
@@ -187,6 +198,11 @@ int main(int argc, char** argv) {
     }
   }
   phone.subscriber.msisdn = strip_plus(msisdn);
+  if (*load && load_options.first_msisdn &&
+      load_options.first_msisdn + load_options.sessions - 1 > 999'999'999'999'999ULL) {
+    std::cerr << "load: --first-msisdn plus --sessions runs past 15 digits\n";
+    return kUsageError;
+  }
   HttpConnection http;
   const WireObserver observer = transcript ? transcript_to(std::cout) : nullptr;
   ServerApi api(http, phone.base_url, api_key, observer);
@@ -258,7 +274,7 @@ int main(int argc, char** argv) {
                  "(see --help)\n";
     return kUsageError;
   }
-  if (!interactive.record_path.empty() && !std::ofstream(interactive.record_path, std::ios::app)) {
+  if (!interactive.record_path.empty() && !can_write(interactive.record_path)) {
     std::cerr << "--record " << interactive.record_path << ": cannot write there\n";
     return kUsageError;
   }

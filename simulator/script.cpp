@@ -137,15 +137,25 @@ std::optional<ScriptStep> read_step(const json& value, const std::string& path,
   fields.only({"dial", "send", "wait", "hangUp", "requestOtp", "expect"});
   ScriptStep step;
   int actions = 0;
-  if (auto dial = fields.string("dial"))
-    ++actions, step.action = StepAction::Dial, step.text = *dial;
-  if (auto input = fields.string("send"))
-    ++actions, step.action = StepAction::Send, step.text = *input;
+  const auto action = [&](StepAction kind) {
+    ++actions;
+    step.action = kind;
+  };
+  if (auto dial = fields.string("dial")) {
+    action(StepAction::Dial);
+    step.text = *dial;
+    if (dial->empty()) fields.problem("dial", "must not be empty");
+  }
+  if (auto input = fields.string("send")) {  // may be empty: pressing Send with nothing typed
+    action(StepAction::Send);
+    step.text = *input;
+  }
   if (auto seconds = fields.integer("wait", 0, 366 * 24 * 3600)) {
-    ++actions, step.action = StepAction::Wait, step.seconds = *seconds;
+    action(StepAction::Wait);
+    step.seconds = *seconds;
   }
   if (auto why = fields.string("hangUp")) {
-    ++actions, step.action = StepAction::HangUp;
+    action(StepAction::HangUp);
     if (*why == "release" || *why == "timeout") {
       step.hang_up = *why == "timeout" ? HangUp::Timeout : HangUp::Release;
     } else {
@@ -153,9 +163,10 @@ std::optional<ScriptStep> read_step(const json& value, const std::string& path,
     }
   }
   if (const json* request = fields.find("requestOtp")) {
-    ++actions, step.action = StepAction::RequestOtp;
+    action(StepAction::RequestOtp);
     if (request->is_string()) {
       step.text = request->get<std::string>();
+      if (step.text.empty()) fields.problem("requestOtp", "must not be empty");
     } else if (request->is_object()) {
       ObjectReader otp(*request, path + ".requestOtp", problems);
       otp.only({"phone", "from"});
@@ -476,6 +487,7 @@ Expectation recorded_expectation(const StepResult& result) {
 
 void ScriptRecorder::dialled(const PhoneSettings& phone, const std::string& dial,
                              const StepResult& result) {
+  last_phone_ = phone;
   ScriptSession session;
   session.phone = phone;
   session.name = "recorded " + std::to_string(script_.sessions.size() + 1) + ": " + dial + " (" +
@@ -524,8 +536,17 @@ void ScriptRecorder::requested_otp(const std::string& phone) {
 }
 
 bool ScriptRecorder::save(std::string& error) const {
-  if (script_.sessions.empty()) return true;
-  json document = script_.to_json();
+  Script script = script_;
+  if (!pending_.empty()) {
+    // Steps after the last session (a code requested, a wait) are kept as a session of their own.
+    ScriptSession rest;
+    rest.name = "recorded " + std::to_string(script.sessions.size() + 1) + ": without a dial";
+    rest.phone = last_phone_;
+    rest.steps = pending_;
+    script.sessions.push_back(std::move(rest));
+  }
+  if (script.sessions.empty()) return true;
+  json document = script.to_json();
   std::ofstream file(path_, std::ios::trunc);
   file << json_text(document, 2) << "\n";
   if (!file.good()) {

@@ -79,12 +79,15 @@ std::string replay_pattern(std::string_view screen);
 // nothing is lost when the terminal closes.
 class ScriptRecorder {
  public:
-  explicit ScriptRecorder(std::string path) : path_(std::move(path)) {}
+  // `phone`: the settings the session starts with (for steps recorded before any dial).
+  ScriptRecorder(std::string path, PhoneSettings phone)
+      : path_(std::move(path)), last_phone_(std::move(phone)) {}
   void dialled(const PhoneSettings& phone, const std::string& dial, const StepResult& result);
   void answered(const std::string& input, const StepResult& result);
   void waited(std::int64_t seconds);
   void hung_up(HangUp why);
   void requested_otp(const std::string& phone);
+  void configured(const PhoneSettings& phone) { last_phone_ = phone; }  // :dialect, :msisdn
   bool save(std::string& error) const;
   const Script& script() const { return script_; }
 
@@ -92,6 +95,7 @@ class ScriptRecorder {
   void add(ScriptStep step);
   void add_screen_step(StepAction action, const std::string& text, const StepResult& result);
   std::string path_;
+  PhoneSettings last_phone_;  // for steps recorded outside a session
   Script script_;
   std::vector<ScriptStep> pending_;  // recorded between sessions: they start the next one
   bool session_open_ = false;

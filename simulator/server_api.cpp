@@ -1,7 +1,7 @@
 #include "simulator/server_api.hpp"
 
-#include "simulator/terminal_text.hpp"
 #include "simulator/json_text.hpp"
+#include "simulator/terminal_text.hpp"
 
 #include <nlohmann/json.hpp>
 

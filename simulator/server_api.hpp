@@ -48,5 +48,4 @@ std::string describe_failure(const HttpExchange& exchange);
 // The error code of a JSON error reply ("ACTIVE_OTP_EXISTS"), or "".
 std::string error_code(const HttpExchange& exchange);
 
-
 }  // namespace ussd_otp::sim

@@ -40,7 +40,8 @@ WireObserver transcript_to(std::ostream& out) {
     out << "> " << request.method << " " << url << "\n";
     if (!request.content_type.empty()) out << "> Content-Type: " << request.content_type << "\n";
     // As sent, but escaped and cut like every text from elsewhere (docs/simulator.md).
-    if (!request.body.empty()) out << "> " << printable(request.body, kTranscriptCharacters) << "\n";
+    if (!request.body.empty())
+      out << "> " << printable(request.body, kTranscriptCharacters) << "\n";
     if (!reply.transport_error.empty()) {
       out << "< (no reply: " << reply.transport_error << ")\n";
     } else {

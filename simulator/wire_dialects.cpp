@@ -397,7 +397,9 @@ class Moolre final : public WireDialect {
   WireRequest begin(const SessionWire& s, const Subscriber& who) const override {
     const std::vector<std::string> extra = extra_digits(s.dial, s.service_code);
     // Moolre sends the digits after the code in `data`, and then the dial string in `message`.
-    return post(s, who, extra.empty() ? "" : s.dial, join(extra, '*'), true);
+    // A dial string that does not extend --service-code (Moolre's own *203*142*0241234567#) goes
+    // in `message` alone: the server splits it there.
+    return post(s, who, s.dial == s.service_code ? "" : s.dial, join(extra, '*'), true);
   }
   WireRequest answer(const SessionWire& s, const Subscriber& who) const override {
     return post(s, who, latest_answer(s), "", false);

@@ -69,6 +69,20 @@ TEST_CASE("dev clock: the real binary in --dev runs on system time plus the offs
   const long long server_now = moved.json()["data"]["unix"];
   CHECK(server_now >= system_now + 3600 - 5);
   CHECK(server_now <= system_now + 3600 + 5);
+  // The offset drives the rules, not only the reply: a 5-minute code expires after 301 s more.
+  const std::string out = server.stdout_text();
+  const std::size_t at = out.find("dev API key: ");
+  REQUIRE(at != std::string::npos);
+  const std::string key = out.substr(at + 13, out.find('\n', at) - at - 13);
+  const std::vector<std::string> auth{"Authorization: Bearer " + key};
+  const HttpResponse created = client.post_json("/v1/otp/request", {{"phone", "0241234567"}}, auth);
+  REQUIRE(created.status == 201);
+  REQUIRE(client.post_json("/dev/clock", {{"advanceSeconds", 301}}).status == 200);
+  const HttpResponse shown = client.get("/dev/clock");
+  CHECK(shown.json()["data"]["advancedSeconds"] == 3901);
+  const HttpResponse verified = client.post_json(
+      "/v1/otp/verify", {{"id", created.json()["data"]["id"]}, {"pin", "000000"}}, auth);
+  CHECK(error_code(verified) == "OTP_EXPIRED");
   ServerProcess plain(dir.path(), {"--db", dir.file("plain.db").string()});
   CHECK(HttpClient(plain.url()).get("/dev/clock").status == 404);
 }

@@ -137,9 +137,9 @@ TEST_CASE("sim failures: escape sequences from a server never reach the terminal
   CHECK(run.out.size() < 6000);
 
   const std::string message = "\\u001b[41m" + std::string(5000, 'A');  // JSON-escaped ESC
-  const CannedServer error(http_reply(
-      "500 Internal Server Error",
-      "{\"error\":{\"code\":7,\"message\":\"" + message + "\"}}", "application/json"));
+  const CannedServer error(http_reply("500 Internal Server Error",
+                                      "{\"error\":{\"code\":7,\"message\":\"" + message + "\"}}",
+                                      "application/json"));
   const CommandResult failed = dial(error);
   INFO(failed.out);
   CHECK(failed.exit_code == 1);  // a number where the code should be is no crash either

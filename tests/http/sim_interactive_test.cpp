@@ -4,10 +4,15 @@
 
 #include <unistd.h>
 
+#include <signal.h>
 #include <chrono>
 #include <cstdio>
 #include <memory>
+
+#include <filesystem>
+#include <fstream>
 #include <regex>
+#include <sstream>
 #include <thread>
 
 #include "http/sim_calls.hpp"
@@ -48,6 +53,11 @@ class TmuxPhone {
   void key(const std::string& name) {
     REQUIRE(std::system((tmux_ + " send-keys -t phone " + name).c_str()) == 0);
   }
+  // Pastes `text` as a terminal would (line breaks as Enter).
+  void paste(const std::string& text) {
+    REQUIRE(std::system((tmux_ + " set-buffer -b paste " + shell_quote(text)).c_str()) == 0);
+    REQUIRE(std::system((tmux_ + " paste-buffer -p -b paste -t phone").c_str()) == 0);
+  }
   void type(const std::string& keys) {
     REQUIRE(std::system((tmux_ + " send-keys -t phone -l " + shell_quote(keys)).c_str()) == 0);
     REQUIRE(std::system((tmux_ + " send-keys -t phone Enter").c_str()) == 0);
@@ -77,6 +87,56 @@ class TmuxPhone {
 std::string sim_command(const TestServer& server, const std::string& extra) {
   return shell_quote(kSimBinary) + " --url " + server.url() + " --api-key " + server.api_key() +
          " " + extra;
+}
+
+std::string read_text(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// The simulator inside a shell that saves the terminal's modes before and after it, and its exit
+// status: a simulator that leaves the terminal raw (no echo, no line editing) is caught.
+struct Wrapped {
+  TempDir dir;
+  std::string command(const std::string& sim) const {
+    const std::string d = dir.path().string();
+    // The shell ignores Ctrl-C (the terminal sends it to the whole foreground group) so that it
+    // lives on to write the status; the simulator installs its own handler.
+    return "sh -c " + shell_quote("trap '' INT; stty -g >" + d + "/before; " + sim + "; echo $? >" +
+                                  d + "/status; stty -g >" + d + "/after");
+  }
+  // The simulator's exit status once it has exited (-1 if it does not within 10 s).
+  int status() const {
+    for (int i = 0; i < 200; ++i) {
+      const std::string text = read_text(dir.file("after"));
+      if (!text.empty()) return std::stoi(read_text(dir.file("status")));
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return -1;
+  }
+  bool terminal_restored() const {
+    return !read_text(dir.file("before")).empty() &&
+           read_text(dir.file("before")) == read_text(dir.file("after"));
+  }
+};
+
+std::size_t occurrences(const std::string& text, const std::string& part) {
+  std::size_t count = 0;
+  for (std::size_t at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) {
+    ++count;
+  }
+  return count;
+}
+
+// The pid of the simulator whose command line holds `marker` (not the shell around it).
+pid_t sim_pid(const std::string& marker) {
+  std::istringstream pids(capture("pgrep -f " + shell_quote(marker)));
+  for (pid_t pid = 0; pids >> pid;) {
+    if (read_text("/proc/" + std::to_string(pid) + "/comm").rfind("ussd-otp-sim", 0) == 0) {
+      return pid;
+    }
+  }
+  return -1;
 }
 
 }  // namespace
@@ -157,24 +217,54 @@ TEST_CASE("sim interactive: commands switch dialect and number, :wait moves the 
 
 TEST_CASE("sim interactive: Ctrl-C cancels the line, :q hangs up, :r redials", "[sim][tmux]") {
   TestServer server;
-  TmuxPhone phone(sim_command(server, "--dialect emergent"));
+  const Wrapped wrapped;
+  TmuxPhone phone(wrapped.command(sim_command(server, "--dialect emergent")));
   phone.wait_for("dial>");
   phone.type("*889*142#");
   phone.wait_for("answer>");
   phone.key("-l 0241");  // typed, not sent
   phone.key("C-c");
-  phone.wait_for("\\^C \\(:q hangs up, :quit leaves\\)");
+  phone.wait_for("answer> 0241\\^C\\s+\\(:q hangs up, :quit leaves\\)");
   phone.type(":q");
   phone.wait_for("Session hung up; the aggregator's notice was accepted");
   CHECK(ended_sessions(server, "emergent", "released") == 1);
+  CHECK(occurrences(phone.screen(), "|Enter the phone number  |") == 1);
   phone.type(":r");  // the same dial string again
-  phone.wait_for("(?:answer>[^]*){2}");
-  phone.type(":help");  // the terminal still echoes and edits after Ctrl-C
-  phone.wait_for(":wait SECONDS");
+  phone.wait_for("Session hung up[^]*Enter the phone number");
+  CHECK(occurrences(phone.screen(), "|Enter the phone number  |") == 2);
   phone.type(":quit");
-  for (int i = 0; i < 100 && phone.running(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  CHECK_FALSE(phone.running());
+  CHECK(wrapped.status() == 0);
+  CHECK(wrapped.terminal_restored());  // echo and line editing are back for the shell
   CHECK(ended_sessions(server, "emergent", "released") == 2);  // :quit hung up the redial
+}
+
+TEST_CASE("sim interactive: pasted lines are answers of their own, Ctrl-D leaves", "[sim][tmux]") {
+  TestServer server;
+  HttpClient client = server.client();
+  const IssuedOtp otp = issue_otp(server, client);
+  const Wrapped wrapped;
+  TmuxPhone phone(wrapped.command(sim_command(server, "--dialect hubtel")));
+  phone.wait_for("dial>");
+  phone.paste("*889*142#\n0241234567\n");
+  const std::string pane = phone.wait_for(otp.code);
+  CHECK(pane.find("not valid") == std::string::npos);
+  phone.key("C-d");
+  CHECK(wrapped.status() == 0);
+  CHECK(wrapped.terminal_restored());
+}
+
+TEST_CASE("sim interactive: SIGTERM hangs up, restores the terminal and exits 143", "[sim][tmux]") {
+  TestServer server;
+  const Wrapped wrapped;
+  const std::string marker = "sigterm-" + std::to_string(getpid());
+  TmuxPhone phone(wrapped.command(sim_command(server, "--dialect hubtel --user-id " + marker)));
+  phone.wait_for("dial>");
+  phone.type("*889*142#");
+  phone.wait_for("answer>");
+  const pid_t pid = sim_pid(marker);
+  REQUIRE(pid > 0);
+  REQUIRE(kill(pid, SIGTERM) == 0);
+  CHECK(wrapped.status() == 128 + SIGTERM);
+  CHECK(wrapped.terminal_restored());
+  CHECK(ended_sessions(server, "hubtel", "released") == 1);
 }

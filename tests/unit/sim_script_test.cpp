@@ -84,6 +84,11 @@ TEST_CASE("sim script: mistakes are named by their place in the file", "[sim]") 
   CHECK(has_problem(parsed, "sessions[0].steps[2].expect.colour: unknown field"));
   CHECK(has_problem(parsed, "sessions[0].steps[3].wait: must be a whole number"));
   CHECK(has_problem(parsed, "sessions[0].steps[4].hangUp"));
+  const ScriptParse empty = parse_script(
+      R"({"sessions": [{"steps": [{"dial": ""}, {"requestOtp": ""}, {"send": ""}]}]})", defaults);
+  CHECK(has_problem(empty, "sessions[0].steps[0].dial: must not be empty"));
+  CHECK(has_problem(empty, "sessions[0].steps[1].requestOtp: must not be empty"));
+  CHECK(empty.problems.size() == 2);  // an empty answer is allowed: Send with nothing typed
 }
 
 TEST_CASE("sim script: each unmet expectation is listed", "[sim]") {
@@ -126,10 +131,10 @@ TEST_CASE("sim script: a recording parses back into the same steps", "[sim]") {
   const int fd = mkstemp(path_template);
   REQUIRE(fd >= 0);
   close(fd);
-  ScriptRecorder recorder(path_template);
   PhoneSettings phone;
   phone.dialect = "beem";
   phone.subscriber.msisdn = "233201112222";
+  ScriptRecorder recorder(path_template, phone);
   recorder.requested_otp("233201112222");  // before any dial: it opens the first session
   recorder.dialled(phone, "*889*142#",
                    screen("Enter the phone number your code was sent to:", false));
@@ -138,6 +143,7 @@ TEST_CASE("sim script: a recording parses back into the same steps", "[sim]") {
   recorder.dialled(phone, "*889*142#",
                    screen("Enter the phone number your code was sent to:", false));
   recorder.hung_up(HangUp::Release);
+  recorder.waited(60);  // after the last session: kept as a session of its own
   std::string error;
   REQUIRE(recorder.save(error));
 
@@ -146,7 +152,9 @@ TEST_CASE("sim script: a recording parses back into the same steps", "[sim]") {
   std::remove(path_template);
   const ScriptParse parsed = parse_script(text, PhoneSettings{});
   REQUIRE(parsed.script);
-  CHECK(parsed.script->to_json() == recorder.script().to_json());
+  REQUIRE(parsed.script->sessions.size() == 3);
+  CHECK(parsed.script->to_json()["sessions"][0] == recorder.script().to_json()["sessions"][0]);
+  CHECK(parsed.script->to_json()["sessions"][1] == recorder.script().to_json()["sessions"][1]);
   const ScriptSession& first = parsed.script->sessions[0];
   CHECK(first.phone.dialect == "beem");
   REQUIRE(first.steps.size() == 4);
@@ -157,4 +165,30 @@ TEST_CASE("sim script: a recording parses back into the same steps", "[sim]") {
   CHECK(std::regex_search("Your code is 000111. It expires in 5 min.",
                           std::regex(first.steps[3].expect.regexes.at(0))));
   CHECK(parsed.script->sessions[1].steps[1].action == StepAction::HangUp);
+  const ScriptSession& rest = parsed.script->sessions[2];
+  CHECK(rest.phone.dialect == "beem");
+  REQUIRE(rest.steps.size() == 1);
+  CHECK(rest.steps[0].seconds == 60);
+}
+
+TEST_CASE("sim script: a recording with no dial still replays what it holds", "[sim]") {
+  char path_template[] = "/tmp/ussd-otp-record-XXXXXX";
+  const int fd = mkstemp(path_template);
+  REQUIRE(fd >= 0);
+  close(fd);
+  PhoneSettings phone;
+  phone.dialect = "nalo";
+  ScriptRecorder recorder(path_template, phone);
+  recorder.requested_otp("0245550009");
+  recorder.waited(10);
+  std::string error;
+  REQUIRE(recorder.save(error));
+  std::ifstream in(path_template);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::remove(path_template);
+  const ScriptParse parsed = parse_script(text, PhoneSettings{});
+  REQUIRE(parsed.script);
+  REQUIRE(parsed.script->sessions.size() == 1);
+  CHECK(parsed.script->sessions[0].phone.dialect == "nalo");
+  CHECK(parsed.script->sessions[0].steps.size() == 2);
 }
