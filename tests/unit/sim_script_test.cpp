@@ -9,6 +9,7 @@
 #include <regex>
 
 #include "simulator/script.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace ussd_otp::sim;
 
@@ -26,6 +27,15 @@ bool has_problem(const ScriptParse& parsed, const std::string& part) {
     if (problem.find(part) != std::string::npos) return true;
   }
   return false;
+}
+
+// Saves the recording and parses the file back, as `run` would.
+ScriptParse saved_and_parsed(const ScriptRecorder& recorder, const std::string& path) {
+  std::string error;
+  REQUIRE(recorder.save(error));
+  std::ifstream in(path);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return parse_script(text, PhoneSettings{});
 }
 
 }  // namespace
@@ -127,14 +137,12 @@ TEST_CASE("sim script: a recorded screen replays with other codes and minutes", 
 }
 
 TEST_CASE("sim script: a recording parses back into the same steps", "[sim]") {
-  char path_template[] = "/tmp/ussd-otp-record-XXXXXX";
-  const int fd = mkstemp(path_template);
-  REQUIRE(fd >= 0);
-  close(fd);
+  const ussd_otp::testing::TempDir dir;
+  const std::string path = dir.file("recorded.json").string();
   PhoneSettings phone;
   phone.dialect = "beem";
   phone.subscriber.msisdn = "233201112222";
-  ScriptRecorder recorder(path_template, phone);
+  ScriptRecorder recorder(path, phone);
   recorder.requested_otp("233201112222");  // before any dial: it opens the first session
   recorder.dialled(phone, "*889*142#",
                    screen("Enter the phone number your code was sent to:", false));
@@ -144,13 +152,7 @@ TEST_CASE("sim script: a recording parses back into the same steps", "[sim]") {
                    screen("Enter the phone number your code was sent to:", false));
   recorder.hung_up(HangUp::Release);
   recorder.waited(60);  // after the last session: kept as a session of its own
-  std::string error;
-  REQUIRE(recorder.save(error));
-
-  std::ifstream in(path_template);
-  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::remove(path_template);
-  const ScriptParse parsed = parse_script(text, PhoneSettings{});
+  const ScriptParse parsed = saved_and_parsed(recorder, path);
   REQUIRE(parsed.script);
   REQUIRE(parsed.script->sessions.size() == 3);
   CHECK(parsed.script->to_json()["sessions"][0] == recorder.script().to_json()["sessions"][0]);
@@ -172,21 +174,14 @@ TEST_CASE("sim script: a recording parses back into the same steps", "[sim]") {
 }
 
 TEST_CASE("sim script: a recording with no dial still replays what it holds", "[sim]") {
-  char path_template[] = "/tmp/ussd-otp-record-XXXXXX";
-  const int fd = mkstemp(path_template);
-  REQUIRE(fd >= 0);
-  close(fd);
+  const ussd_otp::testing::TempDir dir;
+  const std::string path = dir.file("recorded.json").string();
   PhoneSettings phone;
   phone.dialect = "nalo";
-  ScriptRecorder recorder(path_template, phone);
+  ScriptRecorder recorder(path, phone);
   recorder.requested_otp("0245550009");
   recorder.waited(10);
-  std::string error;
-  REQUIRE(recorder.save(error));
-  std::ifstream in(path_template);
-  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::remove(path_template);
-  const ScriptParse parsed = parse_script(text, PhoneSettings{});
+  const ScriptParse parsed = saved_and_parsed(recorder, path);
   REQUIRE(parsed.script);
   REQUIRE(parsed.script->sessions.size() == 1);
   CHECK(parsed.script->sessions[0].phone.dialect == "nalo");
