@@ -137,6 +137,9 @@ TEST_CASE("sim: usage mistakes exit 2 before any request", "[sim][http]") {
   CHECK(run_sim(server, {"load", "--sessions", "1", "--expect", "[a"}).exit_code == 2);
   CHECK(run_sim(server, {"--help"}).exit_code == 0);
   CHECK(run_command(kSimBinary, {"--url", server.url()}).exit_code == 2);  // stdin is no terminal
+  for (const char* dialect : {"africastalking", "hubtel"}) {  // nothing reached the server
+    CHECK(sessions_of(server, dialect, "233241234567") == 0);
+  }
 }
 
 TEST_CASE("sim: aggregator-level failures are shown, not hidden", "[sim][http]") {
