@@ -13,7 +13,7 @@ struct ApiDependencies {
   OtpService& otp;
   OtpStore& store;
   const Clock& clock;
-  DevInbox* dev_inbox = nullptr;  // set only in --dev mode: enables GET /dev/inbox
+  DevInbox* dev_inbox = nullptr;         // set only in --dev mode: enables GET /dev/inbox
   AdjustableClock* dev_clock = nullptr;  // set only in --dev mode: enables GET/POST /dev/clock
 };
 
