@@ -383,6 +383,8 @@ TEST_CASE("concurrent requests: each gets its own OTP, and parallel wrong pins l
   // 30 wrong pins at once against maxAttempts 3: exactly two 400s, then locked for the rest.
   HttpClient setup = server.client();
   const std::string id = new_otp(setup, server, {{"phone", "0209999999"}, {"maxAttempts", 3}});
+  // Read the SMS first: a code locked before the outbox reaches it is never sent (by design).
+  const std::string code = code_in(server.wait_for_message("233209999999"));
   std::atomic<int> invalid{0}, locked{0}, other{0};
   std::vector<std::thread> guessers;
   for (int g = 0; g < 6; ++g) {
@@ -400,7 +402,6 @@ TEST_CASE("concurrent requests: each gets its own OTP, and parallel wrong pins l
     });
   }
   for (auto& guesser : guessers) guesser.join();
-  const std::string code = code_in(server.wait_for_message("233209999999"));
   const bool code_was_guessed = code.rfind("00000", 0) == 0;  // 1 in 200,000: then it verifies
   if (!code_was_guessed) {
     CHECK(invalid == 2);
