@@ -4,6 +4,8 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <filesystem>
+#include <fstream>
 #include <regex>
 #include <sstream>
 #include <thread>
@@ -132,6 +134,30 @@ TEST_CASE("dev mode prints a stable API key - SIGTERM stops cleanly", "[binary]"
   ServerProcess again(dir.path(), {"--dev", "--db", db});
   CHECK(dev_key_from(again.stdout_text()) == first_key);
   CHECK(again.stop(SIGTERM) == 0);
+}
+
+TEST_CASE("scripts/run's launcher lets extra arguments override its listen and db defaults",
+          "[binary]") {
+  TempDir dir;
+  const std::string launcher = std::string(USSD_OTP_SOURCE_DIR) + "/scripts/serve";
+  const std::string binary = std::string("USSD_OTP_SERVER_BINARY=") + USSD_OTP_SERVER_BINARY;
+  {
+    ServerProcess server(dir.path(), launcher,
+                         {"--listen", "127.0.0.1:0", "--db", dir.file("flags/otp.db").string()},
+                         {binary});
+    const std::string key = dev_key_from(server.stdout_text());
+    std::ifstream key_file(dir.file("flags/dev-api-key"));
+    std::string saved;
+    CHECK((key_file >> saved && saved == key));
+    HttpClient client(server.url());
+    CHECK(client.get("/dev/clock").status == 200);  // dev mode, as scripts/run promises
+    CHECK(server.stop(SIGTERM) == 0);
+  }
+  // Without --db the database goes where USSD_OTP_DB says (the launcher's default otherwise).
+  ServerProcess from_env(dir.path(), launcher, {"--listen", "127.0.0.1:0"},
+                         {binary, "USSD_OTP_DB=" + dir.file("env/otp.db").string()});
+  CHECK(std::filesystem::exists(dir.file("env/dev-api-key")));
+  CHECK(from_env.stop(SIGTERM) == 0);
 }
 
 TEST_CASE("JSON logs: one object per line, request ids, never a code or a whole key",

@@ -66,6 +66,12 @@ int wait_exit(pid_t pid, std::chrono::seconds limit) {
   return -1;
 }
 
+std::vector<std::string> serve_on_a_free_port(const std::vector<std::string>& args) {
+  std::vector<std::string> all = {"serve", "--listen", "127.0.0.1:0"};
+  all.insert(all.end(), args.begin(), args.end());
+  return all;
+}
+
 }  // namespace
 
 CommandResult run_server_command(const std::vector<std::string>& args,
@@ -89,14 +95,17 @@ CommandResult run_command(const std::string& binary, const std::vector<std::stri
 
 ServerProcess::ServerProcess(const std::filesystem::path& work_dir,
                              const std::vector<std::string>& args)
+    : ServerProcess(work_dir, USSD_OTP_SERVER_BINARY, serve_on_a_free_port(args), {}) {}
+
+ServerProcess::ServerProcess(const std::filesystem::path& work_dir, const std::string& program,
+                             const std::vector<std::string>& args,
+                             const std::vector<std::string>& env)
     : out_path_(work_dir / ("server-" + std::to_string(next_id()) + ".out")),
       err_path_(work_dir / ("server-" + std::to_string(next_id()) + ".err")) {
   // Fresh, unique files: a URL left by an earlier server must never be read as this one's.
   std::ofstream(out_path_).close();
   std::ofstream(err_path_).close();
-  std::vector<std::string> all = {"serve", "--listen", "127.0.0.1:0"};
-  all.insert(all.end(), args.begin(), args.end());
-  pid_ = spawn(USSD_OTP_SERVER_BINARY, all, {}, out_path_, err_path_);
+  pid_ = spawn(program, args, env, out_path_, err_path_);
   static const std::regex listening("listening on (http://[0-9.:]+)");
   for (int i = 0; i < 1000; ++i) {
     std::smatch match;

@@ -30,6 +30,9 @@ class ServerProcess {
  public:
   // Starts `ussd-otp-server serve ARGS --listen 127.0.0.1:0` and waits for its URL.
   ServerProcess(const std::filesystem::path& work_dir, const std::vector<std::string>& args);
+  // Runs `program ARGS` (e.g. a launcher script that execs the server) and waits for its URL.
+  ServerProcess(const std::filesystem::path& work_dir, const std::string& program,
+                const std::vector<std::string>& args, const std::vector<std::string>& env);
   ~ServerProcess();
   ServerProcess(const ServerProcess&) = delete;
   ServerProcess& operator=(const ServerProcess&) = delete;
