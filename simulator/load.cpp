@@ -184,6 +184,16 @@ LoadReport run_load(const LoadOptions& options,
   return report;
 }
 
+std::vector<std::string> LoadReport::hints() const {
+  std::vector<std::string> found;
+  if (errors.count("seed_http_429")) {
+    found.push_back(
+        "the server's rate limits refused seeds: start it with --rate-limit-api-key-per-minute 0 "
+        "--rate-limit-ip-per-minute 0 (docs/simulator.md, load mode)");
+  }
+  return found;
+}
+
 nlohmann::json LoadReport::to_json() const {
   nlohmann::json steps_json = nlohmann::json::array();
   for (const StepLatency& step : steps) {
@@ -201,6 +211,7 @@ nlohmann::json LoadReport::to_json() const {
           {"seeded", seeded},
           {"errors", errors},
           {"errorExamples", error_examples},
+          {"hints", hints()},
           {"steps", steps_json},
           {"seconds", seconds},
           {"cpuSeconds", cpu_seconds},
@@ -237,6 +248,7 @@ void LoadReport::print(std::ostream& out) const {
       out << "\n";
     }
   }
+  for (const std::string& hint : hints()) out << "hint        " << hint << "\n";
 }
 
 }  // namespace ussd_otp::sim

@@ -49,6 +49,8 @@ struct LoadReport {
   long connections = 0;
   std::uint64_t first_msisdn = 0;
   std::size_t error_count() const;
+  // What to change when the errors have a known cause (seeds refused by rate limits); may be empty.
+  std::vector<std::string> hints() const;
   nlohmann::json to_json() const;
   void print(std::ostream& out) const;
 };

@@ -222,6 +222,23 @@ TEST_CASE("sim: a small load run's counts add up", "[sim][http]") {
   CHECK(report["sessionsPerSecond"] > 0);
 }
 
+TEST_CASE("sim: load seeds refused by the server's rate limits say which settings to change",
+          "[sim][http]") {
+  TestServer server([](ussd_otp::Config& config) { config.policy.per_client_ip.limit = 3; });
+  const CommandResult run = run_sim(server, {"load", "--sessions", "5", "--concurrency", "1",
+                                             "--seed-otps", "--first-msisdn", "233200000300"});
+  INFO(run.out << run.err);
+  CHECK(run.exit_code == 1);
+  CHECK(run.out.find("seed_http_429: 2") != std::string::npos);
+  CHECK(run.out.find("hint        the server's rate limits refused seeds: start it with "
+                     "--rate-limit-api-key-per-minute 0 --rate-limit-ip-per-minute 0") !=
+        std::string::npos);
+  // Every setting the hint names exists.
+  for (const char* option : {"--rate-limit-api-key-per-minute", "--rate-limit-ip-per-minute"}) {
+    CHECK(run_server_command({"serve", "--help"}).out.find(option) != std::string::npos);
+  }
+}
+
 TEST_CASE("sim: load mode counts errors by kind and exits non-zero", "[sim][http]") {
   TestServer server;
   // No OTPs seeded but a code expected: every final screen is the wrong one.
@@ -232,6 +249,7 @@ TEST_CASE("sim: load mode counts errors by kind and exits non-zero", "[sim][http
   const json report = json::parse(wrong.out);
   CHECK(report["completed"] == 0);
   CHECK(report["errors"]["wrong_screen"] == 6);
+  CHECK(report["hints"].empty());  // no known cause to point at
   // One example per kind says what the screen was.
   CHECK(report["errorExamples"]["wrong_screen"].get<std::string>().find(
             "number: \"No active code") == 0);
