@@ -425,7 +425,8 @@ bool run_session(const ScriptSession& session, std::size_t index, HttpConnection
       }
     }
   }
-  out << "PASS " << label << ": " << session.steps.size() << " steps\n";
+  const std::size_t steps = session.steps.size();
+  out << "PASS " << label << ": " << steps << (steps == 1 ? " step\n" : " steps\n");
   return true;
 }
 

@@ -2,6 +2,8 @@
 // commands, failures with readable diffs, and load mode's counts.
 #include <catch2/catch.hpp>
 
+#include <fstream>
+#include <iterator>
 #include <regex>
 
 #include "http/sim_calls.hpp"
@@ -197,6 +199,29 @@ TEST_CASE("sim: the clock command moves the dev clock", "[sim][http]") {
   REQUIRE(moved.exit_code == 0);
   CHECK(server.clock().now() == before + 300);
   CHECK(json::parse(moved.out)["data"]["advancedSeconds"] == 300);
+}
+
+TEST_CASE("sim: docs/simulator.md's full example passes and prints what the guide shows",
+          "[sim][http][docs]") {
+  std::ifstream in(std::string(USSD_OTP_SOURCE_DIR) + "/docs/simulator.md");
+  const std::string guide{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  // The example's script and its documented output are the two fenced blocks after the heading.
+  const std::size_t heading = guide.find("### A full example");
+  REQUIRE(heading != std::string::npos);
+  const std::size_t script_start = guide.find("```json\n", heading) + 8;
+  const std::size_t script_end = guide.find("```", script_start);
+  const std::string prompt = "$ ussd-otp-sim run story.json\n";
+  const std::size_t output_start = guide.find(prompt, script_end) + prompt.size();
+  const std::size_t output_end = guide.find("```", output_start);
+  REQUIRE(output_end != std::string::npos);
+
+  TestServer server;
+  TempDir dir;
+  write_text(dir.file("story.json"), guide.substr(script_start, script_end - script_start));
+  const CommandResult run = run_sim(server, {"run", dir.file("story.json").string()});
+  INFO(run.err);
+  CHECK(run.exit_code == 0);
+  CHECK(run.out == guide.substr(output_start, output_end - output_start));
 }
 
 TEST_CASE("sim: a small load run's counts add up", "[sim][http]") {
