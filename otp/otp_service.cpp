@@ -563,14 +563,14 @@ DispatchReport OtpService::dispatch_due(DeliveryChannel& channel, std::size_t li
   }
 
   DispatchReport report;
-  std::vector<std::pair<const Job*, DeliveryOutcome>> outcomes;
+  std::vector<std::pair<const Job*, SendResult>> outcomes;
   for (const Job& job : jobs) {
     if (!job.message) continue;
-    DeliveryOutcome delivered;
+    SendResult delivered;
     try {
       delivered = channel.deliver(*job.message);
     } catch (const std::exception& e) {
-      delivered = {false, e.what()};
+      delivered = SendResult{SendOutcome::Transient, "", e.what(), "", ""};
     }
     outcomes.emplace_back(&job, std::move(delivered));
   }
@@ -588,8 +588,8 @@ DispatchReport OtpService::dispatch_due(DeliveryChannel& channel, std::size_t li
     }
     for (const auto& [job, delivered] : outcomes) {
       const std::string detail = std::string(channel.name()) + ":" + job->delivery.reason +
-                                 (delivered.detail.empty() ? "" : " " + delivered.detail);
-      if (delivered.delivered) {
+                                 (delivered.error.empty() ? "" : " " + delivered.error);
+      if (delivered.outcome == SendOutcome::Accepted) {
         tx.complete_delivery(job->delivery.id);
         tx.add_event(job->delivery.otp_id, event::kSent, now, detail);
         ++report.delivered;

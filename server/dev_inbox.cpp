@@ -3,11 +3,11 @@
 
 namespace ussd_otp {
 
-DeliveryOutcome DevInbox::deliver(const OutgoingMessage& message) {
+SendResult DevInbox::deliver(const OutgoingMessage& message) {
   std::lock_guard lock(mutex_);
   messages_.push_back(message);
   while (messages_.size() > capacity_) messages_.pop_front();
-  return {true, ""};
+  return SendResult{SendOutcome::Accepted, "dev-" + std::to_string(++delivered_), "", "", ""};
 }
 
 std::vector<OutgoingMessage> DevInbox::messages_for(std::string_view phone) const {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <mutex>
 #include <string>
@@ -17,7 +18,7 @@ class DevInbox final : public DeliveryChannel {
   explicit DevInbox(std::size_t capacity = 1000) : capacity_(capacity) {}
 
   std::string_view name() const override { return "dev-inbox"; }
-  DeliveryOutcome deliver(const OutgoingMessage& message) override;
+  SendResult deliver(const OutgoingMessage& message) override;
 
   // Messages delivered to `phone` (digits-only E.164), newest first.
   std::vector<OutgoingMessage> messages_for(std::string_view phone) const;
@@ -26,6 +27,7 @@ class DevInbox final : public DeliveryChannel {
   std::size_t capacity_;  // oldest messages are dropped beyond this
   mutable std::mutex mutex_;
   std::deque<OutgoingMessage> messages_;
+  std::uint64_t delivered_ = 0;
 };
 
 }  // namespace ussd_otp

@@ -34,11 +34,11 @@ constexpr std::string_view kPhone = "233241234567";
 class RecordingChannel final : public DeliveryChannel {
  public:
   std::string_view name() const override { return "fake"; }
-  DeliveryOutcome deliver(const OutgoingMessage& message) override {
+  SendResult deliver(const OutgoingMessage& message) override {
     ++attempts;
-    if (fail) return {false, "gateway down"};
+    if (fail) return SendResult{SendOutcome::Transient, "", "gateway down", "", ""};
     sent.push_back(message);
-    return {true, ""};
+    return SendResult{SendOutcome::Accepted, "fake-1", "", "", ""};
   }
 
   bool fail = false;
