@@ -20,25 +20,25 @@ namespace ussd_otp {
 // An outbound HTTP request, built by an adapter and performed by the sender.
 struct OutboundRequest {
   std::string method = "POST";
-  std::string url;  // absolute
+  std::string url;                                           // absolute
   std::vector<std::pair<std::string, std::string>> headers;  // name, value
   std::string body;
 };
 
 // How a transfer ended, as the sender saw it.
 enum class TransferResult {
-  Completed,         // an HTTP status and body arrived
-  FailedBeforeSend,  // DNS, connection refused/reset, connect timeout: nothing was sent
-  TimedOutAfterSend, // the request went out but no complete answer came in time
-  FailedAfterSend,   // the connection broke after the request went out
+  Completed,          // an HTTP status and body arrived
+  FailedBeforeSend,   // DNS, connection refused/reset, connect timeout: nothing was sent
+  TimedOutAfterSend,  // the request went out but no complete answer came in time
+  FailedAfterSend,    // the connection broke after the request went out
 };
 
 struct OutboundResponse {
   TransferResult result = TransferResult::Completed;
-  long status = 0;  // HTTP status when Completed
+  long status = 0;                             // HTTP status when Completed
   std::map<std::string, std::string> headers;  // names lower-cased
-  std::string body;  // at most the sender's reply limit
-  std::string transport_error;  // curl's message when not Completed
+  std::string body;                            // at most the sender's reply limit
+  std::string transport_error;                 // curl's message when not Completed
   std::chrono::milliseconds latency{0};
 };
 
@@ -70,25 +70,25 @@ struct ReceiptRequest {
   std::string method;  // "GET" | "POST"
   std::string url;     // the full public URL the gateway called (Twilio signs it)
   std::vector<std::pair<std::string, std::string>> query;  // decoded
-  std::map<std::string, std::string> headers;             // names lower-cased
+  std::map<std::string, std::string> headers;              // names lower-cased
   std::string content_type;
   std::string body;
 };
 
 // Everything a provider needs from configuration (sms-<provider>-* settings).
 struct ProviderSettings {
-  std::string name;  // africastalking | arkesel | hubtel | twilio | webhook
+  std::string name;      // africastalking | arkesel | hubtel | twilio | webhook
   std::string base_url;  // scheme://host[:port][/prefix], no trailing slash needed
   std::string sender;    // default sender id / From number
   // Credentials; each provider uses the ones it documents (docs/delivery.md).
-  std::string username;        // africastalking
-  std::string api_key;         // africastalking, arkesel
-  std::string client_id;       // hubtel
-  std::string client_secret;   // hubtel
-  std::string account_sid;     // twilio
-  std::string auth_token;      // twilio (also the receipt signature key)
-  std::string secret;          // webhook: HMAC-SHA256 key for X-Ussd-Otp-Signature
-  std::string url;             // webhook: the operator's endpoint (absolute)
+  std::string username;       // africastalking
+  std::string api_key;        // africastalking, arkesel
+  std::string client_id;      // hubtel
+  std::string client_secret;  // hubtel
+  std::string account_sid;    // twilio
+  std::string auth_token;     // twilio (also the receipt signature key)
+  std::string secret;         // webhook: HMAC-SHA256 key for X-Ussd-Otp-Signature
+  std::string url;            // webhook: the operator's endpoint (absolute)
   // Where the gateway should send receipts for this provider, when we pass it per message
   // (Arkesel callback_url, Twilio StatusCallback). Empty: none is passed.
   std::string receipt_url;

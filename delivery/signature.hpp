@@ -19,9 +19,9 @@ std::string webhook_signature(std::string_view secret, std::int64_t timestamp,
                               std::string_view body);
 // Constant-time check of a signature header value; false when `timestamp` is further than
 // `tolerance_seconds` from `now` (replays).
-bool webhook_signature_valid(std::string_view secret, std::int64_t timestamp,
-                             std::string_view body, std::string_view signature_header,
-                             std::int64_t now, std::int64_t tolerance_seconds = 300);
+bool webhook_signature_valid(std::string_view secret, std::int64_t timestamp, std::string_view body,
+                             std::string_view signature_header, std::int64_t now,
+                             std::int64_t tolerance_seconds = 300);
 
 // base64(HMAC-SHA1(auth_token, url + each POST parameter's name and value, sorted by name)),
 // Twilio's X-Twilio-Signature.

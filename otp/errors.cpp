@@ -57,6 +57,8 @@ std::string_view to_string(ErrorCode code) {
       return "SHUTTING_DOWN";
     case ErrorCode::ServiceUnavailable:
       return "SERVICE_UNAVAILABLE";
+    case ErrorCode::NoDeliveryChannel:
+      return "NO_DELIVERY_CHANNEL";
   }
   return "SERVICE_UNAVAILABLE";
 }

@@ -40,6 +40,7 @@ enum class ErrorCode {
   CountryNotAllowed,
   ShuttingDown,
   ServiceUnavailable,
+  NoDeliveryChannel,
 };
 
 inline constexpr ErrorCode kAllErrorCodes[] = {
@@ -56,6 +57,7 @@ inline constexpr ErrorCode kAllErrorCodes[] = {
     ErrorCode::BudgetExhausted,    ErrorCode::BudgetDisabled,
     ErrorCode::SenderBlocked,      ErrorCode::CountryNotAllowed,
     ErrorCode::ShuttingDown,       ErrorCode::ServiceUnavailable,
+    ErrorCode::NoDeliveryChannel,
 };
 
 // "INVALID_PIN", ...

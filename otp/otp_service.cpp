@@ -245,6 +245,13 @@ std::optional<Error> OtpService::budget_error(OtpStoreTransaction& tx, std::int6
 Result<OtpCreated> OtpService::request(const OtpRequestInput& input,
                                        const RequestContext& context) {
   Result<ValidRequest> valid = validate(input, policy_);
+  // Refused before anything is stored (not even a rate counter): nothing could reach the phone.
+  const DeliveryRoute route =
+      valid ? delivery_route(valid->phone.e164_digits()) : DeliveryRoute::Sms;
+  if (route == DeliveryRoute::None) {
+    return Error::make(ErrorCode::NoDeliveryChannel,
+                       "No delivery channel can carry an SMS to this number.");
+  }
   std::optional<Result<OtpCreated>> outcome;
   bool queued = false;
 
@@ -260,7 +267,8 @@ Result<OtpCreated> OtpService::request(const OtpRequestInput& input,
           return;
         }
         if (auto otp = tx.find_otp(previous->otp_id)) {
-          outcome = OtpCreated{otp->id, otp->expires_at, otp->phone, true};
+          outcome = OtpCreated{otp->id, otp->expires_at, otp->phone, true,
+                               route == DeliveryRoute::Sms ? "sms" : "ussd"};
           return;
         }
       }
@@ -330,13 +338,16 @@ Result<OtpCreated> OtpService::request(const OtpRequestInput& input,
     otp.last_sent_at = now;
     otp.metadata_json = request.metadata_json;
     tx.insert_otp(otp);
-    tx.enqueue_delivery(otp.id, "initial", now);
+    if (route == DeliveryRoute::Sms) {
+      tx.enqueue_delivery(otp.id, "initial", now);
+      queued = true;
+    }
     if (context.idempotency_key) {
       tx.save_idempotency(
           {context.api_key_id, *context.idempotency_key, context.body_fingerprint, otp.id, now});
     }
-    queued = true;
-    outcome = OtpCreated{otp.id, otp.expires_at, otp.phone, false};
+    outcome = OtpCreated{otp.id, otp.expires_at, otp.phone, false,
+                         route == DeliveryRoute::Sms ? "sms" : "ussd"};
   });
   if (queued) notify_delivery_queued();
   return std::move(*outcome);
@@ -446,6 +457,11 @@ Result<OtpResent> OtpService::resend(std::int64_t api_key_id, std::string_view o
       outcome = std::move(*spent);
       return;
     }
+    if (delivery_route(otp.phone) != DeliveryRoute::Sms) {
+      outcome = Error::make(ErrorCode::NoDeliveryChannel,
+                            "No delivery channel can carry an SMS to this number.");
+      return;
+    }
     // Same code, same expiry, same attempt counter: a resend is delivery, not a new OTP.
     ++otp.send_count;
     otp.last_sent_at = now;
@@ -472,6 +488,7 @@ Result<OtpView> OtpService::get(std::int64_t api_key_id, std::string_view otp_id
     view.status = effective_status(*found, clock_.now());
     view.attempts_remaining = attempts_remaining(*found);
     view.events = history(tx, *found);
+    view.deliveries = tx.delivery_attempts(found->id);
     view.record = std::move(*found);
     outcome = std::move(view);
   });
@@ -505,6 +522,7 @@ Result<OtpView> OtpService::cancel(std::int64_t api_key_id, std::string_view otp
     view.status = OtpStatus::Cancelled;
     view.attempts_remaining = attempts_remaining(otp);
     view.events = history(tx, otp);
+    view.deliveries = tx.delivery_attempts(otp.id);
     view.record = std::move(otp);
     outcome = std::move(view);
   });
@@ -634,6 +652,30 @@ SweepReport OtpService::sweep() {
     report.purged_rate_windows = tx.purge_rate_windows_before(now - 2 * longest_window);
   });
   return report;
+}
+
+std::optional<OutgoingMessage> OtpService::render_delivery(const OtpRecord& otp,
+                                                           std::string_view reason,
+                                                           UnixSeconds now) const {
+  if (effective_status(otp, now) != OtpStatus::Pending) return std::nullopt;
+  std::optional<std::string> code = vault_.open(otp.id, otp.code_ciphertext);
+  if (!code) return std::nullopt;
+  return OutgoingMessage{
+      otp.id,
+      otp.phone,
+      otp.sender,
+      render_message(otp.message_template, *code, otp.expiry_amount, otp.expiry_unit),
+      std::string(reason),
+      now};
+}
+
+bool OtpService::charge_delivery(OtpStoreTransaction& tx, std::int64_t api_key_id,
+                                 UnixSeconds now) const {
+  std::optional<SendBudget> budget = tx.find_send_budget(api_key_id);
+  if (!budget) return true;
+  if (check_budget(budget, now).state != BudgetState::Available) return false;
+  tx.save_send_budget(api_key_id, charge_send(*budget, now));
+  return true;
 }
 
 void OtpService::notify_delivery_queued() const {

@@ -82,8 +82,14 @@ struct OtpCreated {
   std::string id;
   UnixSeconds expires_at = 0;
   std::string phone;
-  bool replayed = false;  // answered from an earlier request with the same Idempotency-Key
+  bool replayed = false;         // answered from an earlier request with the same Idempotency-Key
+  std::string delivery = "sms";  // "sms" | "ussd" (no SMS channel; readable on USSD only)
 };
+
+// How a code can reach a number: through an SMS chain, over USSD only (the operator declared
+// USSD-only delivery), or not at all (the request is refused before anything is stored).
+enum class DeliveryRoute { Sms, UssdOnly, None };
+using DeliveryRouter = std::function<DeliveryRoute(std::string_view e164_digits)>;
 
 struct OtpVerified {
   std::string id;
@@ -101,6 +107,7 @@ struct OtpView {
   OtpStatus status = OtpStatus::Pending;  // effective status now
   int attempts_remaining = 0;
   std::vector<OtpEvent> events;
+  std::vector<DeliveryAttempt> deliveries;  // oldest first
 };
 
 struct SweepReport {
@@ -141,6 +148,20 @@ class OtpService {
   // Expires due OTPs and deletes what is past retention, in bounded batches.
   SweepReport sweep();
 
+  // The message a claimed delivery sends now, or nullopt when the OTP is no longer pending or
+  // its code cannot be opened (the server key changed).
+  std::optional<OutgoingMessage> render_delivery(const OtpRecord& otp, std::string_view reason,
+                                                 UnixSeconds now) const;
+  // Charges one send to the key's budget inside `tx`; false (nothing charged) when it is spent.
+  // Every attempt that reaches a gateway is charged before it is made.
+  bool charge_delivery(OtpStoreTransaction& tx, std::int64_t api_key_id, UnixSeconds now) const;
+
+  // Unset: every number has an SMS route (tests, and dev mode's inbox).
+  void set_delivery_router(DeliveryRouter router) { delivery_router_ = std::move(router); }
+  DeliveryRoute delivery_route(std::string_view e164_digits) const {
+    return delivery_router_ ? delivery_router_(e164_digits) : DeliveryRoute::Sms;
+  }
+
   // Called after a transaction that queued a delivery has committed (wakes the dispatcher).
   void on_delivery_queued(std::function<void()> callback) {
     delivery_queued_ = std::move(callback);
@@ -166,6 +187,7 @@ class OtpService {
   OtpPolicy policy_;
   Bytes dummy_hash_;  // verify of an unknown id compares against this, so timing does not leak
   std::function<void()> delivery_queued_;
+  DeliveryRouter delivery_router_;
 };
 
 }  // namespace ussd_otp

@@ -38,10 +38,32 @@ class OtpStoreTransaction {
 
   virtual void enqueue_delivery(std::string_view otp_id, std::string_view reason,
                                 UnixSeconds at) = 0;
-  // Oldest first, at most `limit`, only those due (next_attempt_at <= now).
+  // Oldest first, at most `limit`, only those due (next_attempt_at <= now) and not leased.
   virtual std::vector<PendingDelivery> due_deliveries(UnixSeconds now, std::size_t limit) = 0;
+  // Like due_deliveries, and leases each returned row until `lease_until`: no other claim sees
+  // it before then, so a sender that dies mid-send leaves it to be claimed again later.
+  virtual std::vector<PendingDelivery> claim_deliveries(UnixSeconds now, UnixSeconds lease_until,
+                                                        std::size_t limit) = 0;
+  virtual std::optional<PendingDelivery> find_delivery(std::int64_t delivery_id) = 0;
   virtual void complete_delivery(std::int64_t delivery_id) = 0;  // removes it from the outbox
   virtual void retry_delivery_later(std::int64_t delivery_id, UnixSeconds next_attempt_at) = 0;
+  // Writes state, next_attempt_at, attempts and receipt_failover_used, and releases the lease.
+  virtual void reschedule_delivery(const PendingDelivery& delivery) = 0;
+
+  // Delivery attempts. insert returns the new id; finish writes the outcome columns.
+  virtual std::int64_t insert_delivery_attempt(const DeliveryAttempt& attempt) = 0;
+  virtual void finish_delivery_attempt(const DeliveryAttempt& attempt) = 0;
+  virtual void record_delivery_receipt(std::int64_t attempt_id, std::string_view receipt,
+                                       std::string_view receipt_status, UnixSeconds at) = 0;
+  virtual std::vector<DeliveryAttempt> delivery_attempts(std::string_view otp_id) = 0;  // by id
+  virtual std::vector<DeliveryAttempt> delivery_attempts_for_outbox(std::int64_t outbox_id) = 0;
+  virtual std::optional<DeliveryAttempt> find_delivery_attempt(
+      std::string_view provider, std::string_view gateway_message_id) = 0;
+  // Accepted attempts of `provider` started at or after `since` whose receipt is not final
+  // (for gateways that are polled), oldest first.
+  virtual std::vector<DeliveryAttempt> attempts_awaiting_receipt(std::string_view provider,
+                                                                 UnixSeconds since,
+                                                                 std::size_t limit) = 0;
 
   // Fixed-window counters; the policy combines two windows into a sliding estimate.
   virtual std::int64_t rate_count(std::string_view scope, std::string_view key,

@@ -55,6 +55,8 @@ inline constexpr std::string_view kRequested = "requested";
 inline constexpr std::string_view kSent = "sent";
 inline constexpr std::string_view kResent = "resent";
 inline constexpr std::string_view kDeliveryFailed = "delivery_failed";
+inline constexpr std::string_view kDelivered = "delivered";      // a gateway's receipt confirmed it
+inline constexpr std::string_view kUndelivered = "undelivered";  // a receipt said it failed
 inline constexpr std::string_view kVerifyFailed = "verify_failed";
 inline constexpr std::string_view kVerified = "verified";
 inline constexpr std::string_view kExpired = "expired";
@@ -69,13 +71,40 @@ struct OtpEvent {
   std::string detail;  // short, never contains a code
 };
 
-// A delivery waiting in the outbox. The message is rendered only when it is delivered.
+// A delivery waiting in the outbox. The message is rendered only when it is sent.
 struct PendingDelivery {
   std::int64_t id = 0;
   std::string otp_id;
   std::string reason;  // "initial" | "resend"
   UnixSeconds created_at = 0;
-  int attempts = 0;
+  int attempts = 0;  // attempts made (claims that reached a sender)
+  // "pending": due for an attempt at next_attempt_at; "awaiting_receipt": accepted by a gateway,
+  // checked again at next_attempt_at (the end of the receipt window) unless a receipt came.
+  std::string state = "pending";
+  UnixSeconds next_attempt_at = 0;
+  UnixSeconds lease_until = 0;         // a sender holds the row until then (0: nobody)
+  bool receipt_failover_used = false;  // the one resend through the next provider was made
+};
+
+// One attempt to hand a delivery to a provider (a delivery_attempts row). Never holds the text.
+struct DeliveryAttempt {
+  std::int64_t id = 0;
+  std::int64_t outbox_id = 0;
+  std::string otp_id;
+  std::string provider;
+  std::string reason;   // "initial" | "resend" | "retry" | "failover" | "receipt_failover"
+  std::string outcome;  // "sending" while in flight, then a SendOutcome name
+  std::string gateway_message_id;
+  std::string error;
+  std::string gateway_status;
+  std::string cost;
+  int http_status = 0;
+  std::int64_t latency_ms = 0;
+  UnixSeconds started_at = 0;
+  UnixSeconds finished_at = 0;  // 0 while in flight
+  std::string receipt;          // "" | "delivered" | "failed" | "pending"
+  std::string receipt_status;   // the gateway's own word
+  UnixSeconds receipt_at = 0;
 };
 
 struct IdempotencyRecord {

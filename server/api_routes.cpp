@@ -13,7 +13,34 @@ using Pistache::Http::Method;
 using Pistache::Rest::Request;
 
 json created_json(const OtpCreated& created) {
-  return {{"id", created.id}, {"expiresAt", iso8601(created.expires_at)}, {"phone", created.phone}};
+  return {{"id", created.id},
+          {"expiresAt", iso8601(created.expires_at)},
+          {"phone", created.phone},
+          {"delivery", created.delivery}};
+}
+
+// Every attempt to hand the SMS to a gateway, with its outcome and receipt (never the text).
+json deliveries_json(const std::vector<DeliveryAttempt>& attempts) {
+  json list = json::array();
+  for (const DeliveryAttempt& a : attempts) {
+    json item = {{"provider", a.provider},
+                 {"reason", a.reason},
+                 {"outcome", a.outcome},
+                 {"startedAt", iso8601(a.started_at)}};
+    if (a.finished_at != 0) item["finishedAt"] = iso8601(a.finished_at);
+    if (!a.gateway_message_id.empty()) item["messageId"] = a.gateway_message_id;
+    if (!a.error.empty()) item["error"] = a.error;
+    if (!a.gateway_status.empty()) item["gatewayStatus"] = a.gateway_status;
+    if (a.http_status != 0) item["httpStatus"] = a.http_status;
+    if (a.finished_at != 0) item["latencyMs"] = a.latency_ms;
+    if (!a.cost.empty()) item["cost"] = a.cost;
+    if (!a.receipt.empty()) {
+      item["receipt"] = {
+          {"state", a.receipt}, {"status", a.receipt_status}, {"at", iso8601(a.receipt_at)}};
+    }
+    list.push_back(std::move(item));
+  }
+  return list;
 }
 
 json view_json(const OtpView& view) {
@@ -37,6 +64,7 @@ json view_json(const OtpView& view) {
       {"maxAttempts", otp.max_attempts},
       {"sendCount", otp.send_count},
       {"events", std::move(events)},
+      {"deliveries", deliveries_json(view.deliveries)},
       {"metadata", otp.metadata_json.empty() ? json(nullptr) : json::parse(otp.metadata_json)}};
   return body;
 }

@@ -6,6 +6,7 @@
 
 #include "server/api_routes.hpp"
 #include "server/arkesel_api.hpp"
+#include "server/delivery_routes.hpp"
 #include "server/logging.hpp"
 
 namespace ussd_otp {
@@ -120,6 +121,90 @@ UssdGatewaySettings ussd_gateway_settings(const Config& config) {
   return s;
 }
 
+std::unique_ptr<SmsSender> make_sms_sender(const Config& config, OtpStore& store, OtpService& otp,
+                                           const Clock& clock, DeliveryChannel* dev_inbox) {
+  const DeliveryConfig& d = config.delivery;
+  std::string routes_text = d.routes;
+  if (routes_text.empty()) {
+    if (!config.dev || dev_inbox == nullptr) return nullptr;
+    routes_text = "*=dev-inbox";  // dev mode with no gateway: every code lands in the inbox
+  }
+  RouteTable routes;
+  try {
+    routes = RouteTable::parse(routes_text);
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(std::string("sms-routes: ") + e.what());
+  }
+  std::map<std::string, std::unique_ptr<SmsProvider>, std::less<>> providers;
+  std::map<std::string, TransferTimeouts, std::less<>> timeouts;
+  std::map<std::string, DeliveryChannel*, std::less<>> local;
+  SmsSenderSettings settings;
+  for (const std::string& name : routes.providers()) {
+    if (name == "dev-inbox") {
+      if (!config.dev || dev_inbox == nullptr) {
+        throw ConfigError("sms-routes: dev-inbox is only available with --dev");
+      }
+      local.emplace(name, dev_inbox);
+      continue;
+    }
+    const auto known = std::find(provider_names().begin(), provider_names().end(), name);
+    if (known == provider_names().end()) {
+      std::string list;
+      for (const std::string& n : provider_names()) list += (list.empty() ? "" : ", ") + n;
+      throw ConfigError("sms-routes: unknown provider \"" + name + "\" (known: " + list +
+                        (config.dev ? ", dev-inbox" : "") + ")");
+    }
+    SmsProviderConfig provider_config;
+    if (auto found = d.providers.find(name); found != d.providers.end()) {
+      provider_config = found->second;
+    }
+    ProviderSettings provider_settings = provider_config.settings;
+    provider_settings.name = name;
+    if (!d.public_url.empty()) {
+      provider_settings.receipt_url =
+          d.public_url + "/delivery/" + name +
+          (provider_config.receipt_path_token.empty() ? ""
+                                                      : "/" + provider_config.receipt_path_token);
+    }
+    try {
+      std::unique_ptr<SmsProvider> provider = make_provider(provider_settings);
+      if (!provider) throw ConfigError("sms-routes: provider \"" + name + "\" is not available");
+      providers.emplace(name, std::move(provider));
+    } catch (const std::invalid_argument& e) {
+      throw ConfigError(e.what());
+    }
+    timeouts.emplace(
+        name, TransferTimeouts{provider_settings.connect_timeout, provider_settings.total_timeout});
+    if (provider_settings.total_timeout.count() >= d.lease_seconds * 1000LL) {
+      throw ConfigError("delivery-lease-seconds: must be longer than sms-" + name +
+                        "-timeout-ms, or a slow answer could be sent twice");
+    }
+    if (!provider_config.approved_senders.empty()) {
+      std::vector<std::string> senders = provider_config.approved_senders;
+      senders.push_back(provider_settings.sender);
+      settings.approved_senders.emplace(name, std::move(senders));
+    }
+  }
+  settings.planner.receipt_window_seconds = d.receipt_window_seconds;
+  settings.planner.max_attempts = config.policy.max_delivery_attempts;
+  settings.planner.retry_base_seconds = d.retry_base_seconds;
+  settings.planner.retry_max_seconds = d.retry_max_seconds;
+  settings.breaker.failures = d.breaker_failures;
+  settings.breaker.window_seconds = d.breaker_window_seconds;
+  settings.breaker.cooldown_seconds = d.breaker_cooldown_seconds;
+  settings.breaker.account_pause_seconds = d.account_pause_seconds;
+  settings.lease_seconds = d.lease_seconds;
+  settings.max_in_flight = static_cast<std::size_t>(d.max_in_flight);
+  settings.claim_batch = std::min<std::size_t>(256, settings.max_in_flight);
+  settings.status_polls_per_minute = d.status_polls_per_minute;
+  DeliveryLogger logger = [](int level, std::string_view event, const nlohmann::json& fields) {
+    log_event(static_cast<spdlog::level::level_enum>(level), event, fields);
+  };
+  return std::make_unique<SmsSender>(store, otp, clock, std::move(routes), std::move(providers),
+                                     std::move(timeouts), std::move(local), settings,
+                                     std::move(logger));
+}
+
 Application::Application(Config config, std::shared_ptr<AdjustableClock> clock)
     : config_(std::move(config)),
       clock_(clock ? std::move(clock) : std::make_shared<OffsetClock>()) {
@@ -130,9 +215,19 @@ Application::Application(Config config, std::shared_ptr<AdjustableClock> clock)
       SqliteOptions{config_.db, config_.sqlite_synchronous, config_.sqlite_busy_timeout_ms});
   OtpPolicy policy = config_.policy;
   policy.other_rate_window_seconds = config_.ussd.lookup_window_seconds;  // same counter table
-  policy.reserve_queued_sends = config_.dev;  // the dev inbox is the only delivery channel yet
-  otp_ = std::make_unique<OtpService>(*store_, *clock_, *vault_, policy);
   if (config_.dev) dev_inbox_ = std::make_unique<DevInbox>();
+  // Queued sends count against budgets only when a sender drains the queue.
+  policy.reserve_queued_sends = !config_.delivery.routes.empty() || config_.dev;
+  otp_ = std::make_unique<OtpService>(*store_, *clock_, *vault_, policy);
+  sms_sender_ = make_sms_sender(config_, *store_, *otp_, *clock_, dev_inbox_.get());
+  {
+    SmsSender* sender = sms_sender_.get();
+    const bool ussd_only = config_.delivery.ussd_only;
+    otp_->set_delivery_router([sender, ussd_only](std::string_view phone) {
+      if (sender != nullptr && sender->covers(phone)) return DeliveryRoute::Sms;
+      return ussd_only ? DeliveryRoute::UssdOnly : DeliveryRoute::None;
+    });
+  }
 
   auto [host, port] = split_listen(config_.listen);
   HttpServerOptions options;
@@ -152,8 +247,8 @@ Application::Application(Config config, std::shared_ptr<AdjustableClock> clock)
       options, [&authenticator](std::string_view key) { return authenticator.authenticate(key); });
   add_api_routes(*http_, ApiDependencies{*otp_, *store_, *clock_, dev_inbox_.get(),
                                          config_.dev ? clock_.get() : nullptr});
-  add_arkesel_routes(*http_, ArkeselDependencies{*otp_, /*voice_delivery=*/false,
-                                                 /*sms_delivery=*/dev_inbox_ != nullptr});
+  add_arkesel_routes(*http_, ArkeselDependencies{*otp_, /*voice_delivery=*/false});
+  if (sms_sender_) add_delivery_routes(*http_, *sms_sender_, config_.delivery, config_.dev);
 
   try {
     ussd_ = std::make_unique<UssdGateway>(*store_, *clock_, *vault_, MessageCatalog::builtin(),
@@ -172,21 +267,17 @@ Application::~Application() {
 
 void Application::start() {
   // Background loops first, so the delivery hook is in place before any request can run.
-  if (dev_inbox_) {
-    DevInbox& inbox = *dev_inbox_;
-    OtpService& otp = *otp_;
-    dispatcher_ =
-        std::make_unique<BackgroundLoop>("dispatcher", std::chrono::seconds(1), [&otp, &inbox] {
-          while (otp.dispatch_due(inbox, 200).delivered == 200) {
-          }
-        });
-    BackgroundLoop& loop = *dispatcher_;
-    otp_->on_delivery_queued([&loop] { loop.poke(); });
+  if (sms_sender_) {
+    SmsSender& sender = *sms_sender_;
+    otp_->on_delivery_queued([&sender] { sender.poke(); });
+    sender.start();  // also resumes every delivery left pending by an earlier run
   } else {
-    log_event(spdlog::level::warn, "delivery.none",
-              {{"message",
-                "no delivery channel configured: codes stay in the outbox and are "
-                "reachable over USSD only (dev mode uses the dev inbox)"}});
+    log_event(
+        spdlog::level::warn, "delivery.none",
+        {{"message", config_.delivery.ussd_only
+                         ? "no SMS route configured: codes are readable over USSD only"
+                         : "no SMS route configured (sms-routes): OTP requests are refused with "
+                           "NO_DELIVERY_CHANNEL; set delivery-ussd-only for USSD-only delivery"}});
   }
   OtpService& otp = *otp_;
   UssdGateway& ussd = *ussd_;
@@ -217,7 +308,7 @@ bool Application::stop() {
   stopped_ = true;
   const bool drained = http_->drain_and_stop(std::chrono::seconds(config_.shutdown_grace_seconds));
   otp_->on_delivery_queued(nullptr);
-  dispatcher_.reset();
+  if (sms_sender_) sms_sender_->stop();
   sweeper_.reset();
   ussd_.reset();   // commits its queued writes (write-behind) while the database is open
   store_.reset();  // closes the database cleanly (WAL checkpoint)

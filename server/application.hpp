@@ -8,6 +8,7 @@
 #include <string>
 #include <thread>
 
+#include "delivery/sms_sender.hpp"
 #include "otp/clock.hpp"
 #include "otp/crypto.hpp"
 #include "otp/otp_service.hpp"
@@ -64,6 +65,7 @@ class Application {
   HttpServer& http() { return *http_; }
   DevInbox* dev_inbox() { return dev_inbox_.get(); }
   UssdGateway& ussd() { return *ussd_; }
+  SmsSender* sms_sender() { return sms_sender_.get(); }
   const Config& config() const { return config_; }
 
  private:
@@ -77,10 +79,16 @@ class Application {
   std::unique_ptr<UssdGateway> ussd_;
   std::vector<std::unique_ptr<UssdDialect>> dialects_;
   std::unique_ptr<HttpServer> http_;
-  std::unique_ptr<BackgroundLoop> dispatcher_;
+  std::unique_ptr<SmsSender> sms_sender_;  // nullptr: no SMS route (USSD-only or nothing)
   std::unique_ptr<BackgroundLoop> sweeper_;
   bool stopped_ = false;
 };
+
+// The SMS sender for `config` (routes, providers, breakers), or nullptr when no route is
+// configured and dev mode is off. Throws ConfigError for an unknown provider or a missing
+// credential. `dev_inbox` is the "dev-inbox" channel (dev mode only).
+std::unique_ptr<SmsSender> make_sms_sender(const Config& config, OtpStore& store, OtpService& otp,
+                                           const Clock& clock, DeliveryChannel* dev_inbox);
 
 // Loads the server key from config (hex) or the key file (created if missing).
 ServerKey load_server_key(const Config& config);

@@ -156,6 +156,9 @@ ApiResponse generate_error(const Error& error, const HttpContext& context) {
       return with_retry_after(app_code("1007"), error.retry_after);
     case ErrorCode::BudgetDisabled:
       return app_code("1008");
+    case ErrorCode::NoDeliveryChannel:
+      // "Message delivered" would be a lie: no SMS channel covers this number.
+      return app_code("1004");
     case ErrorCode::RateLimitExceeded:
       // Arkesel has no rate-limit code; 1011 with the core's reason and a Retry-After.
       return with_retry_after(
@@ -219,9 +222,6 @@ ApiResponse handle_generate(const ArkeselDependencies& deps, const Request& requ
   if (medium_name == "voice") {
     if (utf8_length(*message) > kMaxVoiceMessageChars) return app_code("1009");
     if (!deps.voice_delivery) return app_code("1004");
-  } else if (!deps.sms_delivery) {
-    // "Message delivered" would be a lie: with no SMS channel nothing leaves the outbox.
-    return app_code("1004");
   }
 
   OtpRequestInput input;
@@ -239,6 +239,10 @@ ApiResponse handle_generate(const ArkeselDependencies& deps, const Request& requ
   request_context.client_ip = context.client_ip;
   Result<OtpCreated> created = deps.otp.request(input, request_context);
   if (!created) return generate_error(created.error(), context);
+  if (created->delivery == "ussd") {
+    // USSD-only delivery (declared by the operator): the code is readable on *889*142#.
+    return app_code("1000", "Successful, code available over USSD");
+  }
   return app_code("1000");
 }
 

@@ -13,9 +13,8 @@ struct ArkeselDependencies {
   OtpService& otp;
   // No voice provider exists yet, so `"medium": "voice"` answers 1004; set it when one is wired.
   bool voice_delivery = false;
-  // Whether an SMS channel is wired (only the dev inbox, so far): without one, "medium": "sms"
-  // answers 1004 instead of creating a code nobody will receive.
-  bool sms_delivery = false;
+  // "medium": "sms" to a number no SMS route covers answers 1004 (NO_DELIVERY_CHANNEL from the
+  // policy) instead of creating a code nobody will receive.
 };
 
 struct ArkeselCode {

@@ -25,7 +25,7 @@ namespace {
 struct SettingOptions {
   std::map<std::string, std::string> values;
   std::map<std::string, CLI::Option*> options;
-  bool dev = false;
+  std::map<std::string, bool> flags;  // settings that take no value (--dev, ...)
   std::string config_file;
 };
 
@@ -39,7 +39,8 @@ void add_setting_options(CLI::App& command, SettingOptions& holder, bool all) {
         setting.help + " [env " + env_var_name(setting.name) + "]" +
         (setting.default_value.empty() ? "" : " (default " + setting.default_value + ")");
     if (setting.is_flag) {
-      holder.options[setting.name] = command.add_flag("--" + setting.name, holder.dev, help);
+      holder.options[setting.name] =
+          command.add_flag("--" + setting.name, holder.flags[setting.name], help);
     } else {
       holder.options[setting.name] =
           command.add_option("--" + setting.name, holder.values[setting.name], help);
@@ -51,7 +52,9 @@ Config resolve(const SettingOptions& holder) {
   std::map<std::string, std::string> given;
   for (const auto& [name, option] : holder.options) {
     if (option->count() == 0) continue;
-    given[name] = name == "dev" ? (holder.dev ? "true" : "false") : holder.values.at(name);
+    const auto flag = holder.flags.find(name);
+    given[name] =
+        flag != holder.flags.end() ? (flag->second ? "true" : "false") : holder.values.at(name);
   }
   std::optional<std::filesystem::path> file;
   if (!holder.config_file.empty()) {

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "delivery/routing.hpp"
 #include "menus/dial_string.hpp"
 #include "server/cidr.hpp"
 #include "server/ussd_dialect.hpp"
@@ -269,6 +270,163 @@ void add_ussd_settings(std::vector<Setting>& s) {
   }
 }
 
+bool is_token(const std::string& v) {
+  return v.size() >= 16 && v.size() <= 128 && std::all_of(v.begin(), v.end(), [](char ch) {
+           return std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_';
+         });
+}
+
+void add_delivery_settings(std::vector<Setting>& s) {
+  const DeliveryConfig d;
+  s.push_back({"sms-routes",
+               "provider chains by destination prefix, e.g. \"233=arkesel,africastalking; "
+               "*=twilio\" (empty: none; --dev then uses the dev inbox)",
+               "", false, [](Config& c, const std::string& v) {
+                 try {
+                   (void)RouteTable::parse(v);
+                 } catch (const std::invalid_argument& e) {
+                   throw ConfigError(std::string("sms-routes: ") + e.what());
+                 }
+                 c.delivery.routes = v;
+               }});
+  s.push_back({"delivery-ussd-only",
+               "numbers no SMS route covers still get a code, readable on the USSD menu only "
+               "(answers say \"delivery\": \"ussd\"); false: refused with NO_DELIVERY_CHANNEL",
+               "false", true, [](Config& c, const std::string& v) {
+                 c.delivery.ussd_only = parse_bool("delivery-ussd-only", v);
+               }});
+  s.push_back({"delivery-public-url",
+               "the base URL gateways reach this server at (https://otp.example.com), for the "
+               "receipt URL sent with each message (Arkesel, Twilio) and Twilio signatures",
+               "", false, [](Config& c, const std::string& v) {
+                 if (!v.empty() && v.rfind("http://", 0) != 0 && v.rfind("https://", 0) != 0) {
+                   throw ConfigError("delivery-public-url: must start with http:// or https://");
+                 }
+                 std::string url = v;
+                 while (!url.empty() && url.back() == '/') url.pop_back();
+                 c.delivery.public_url = url;
+               }});
+  auto delivery_int = [&s](std::string name, std::string help, int def, int min, int max,
+                           int DeliveryConfig::*member) {
+    s.push_back({name, std::move(help), std::to_string(def), false,
+                 [name, min, max, member](Config& c, const std::string& v) {
+                   c.delivery.*member = parse_int<int>(name, v, min, max);
+                 }});
+  };
+  delivery_int("delivery-receipt-window-seconds",
+               "an accepted SMS not confirmed delivered within this is sent once more through the "
+               "next provider in its chain; an unknown outcome holds its provider this long "
+               "(0: never)",
+               d.receipt_window_seconds, 0, 3600, &DeliveryConfig::receipt_window_seconds);
+  delivery_int("delivery-breaker-failures",
+               "failures within the breaker window that make a provider skipped",
+               d.breaker_failures, 1, 1000, &DeliveryConfig::breaker_failures);
+  delivery_int("delivery-breaker-window-seconds", "the rolling window of delivery-breaker-failures",
+               d.breaker_window_seconds, 1, 3600, &DeliveryConfig::breaker_window_seconds);
+  delivery_int("delivery-breaker-cooldown-seconds",
+               "an open breaker skips its provider this long, then one probe decides",
+               d.breaker_cooldown_seconds, 1, 3600, &DeliveryConfig::breaker_cooldown_seconds);
+  delivery_int("delivery-account-pause-seconds",
+               "an account-level error (auth, balance, sender id) pauses its provider this long",
+               d.account_pause_seconds, 1, 86400, &DeliveryConfig::account_pause_seconds);
+  delivery_int("delivery-retry-base-seconds",
+               "first retry delay after a transient failure (then doubling, with full jitter)",
+               d.retry_base_seconds, 1, 3600, &DeliveryConfig::retry_base_seconds);
+  delivery_int("delivery-retry-max-seconds", "the longest retry delay", d.retry_max_seconds, 1,
+               86400, &DeliveryConfig::retry_max_seconds);
+  delivery_int("delivery-lease-seconds",
+               "a claimed outbox row is held this long; a sender that dies leaves it to be "
+               "claimed again after it (keep above every provider's timeout)",
+               d.lease_seconds, 2, 3600, &DeliveryConfig::lease_seconds);
+  delivery_int("delivery-max-in-flight", "gateway requests in flight at once, all providers",
+               d.max_in_flight, 1, 10000, &DeliveryConfig::max_in_flight);
+  delivery_int("delivery-status-polls-per-minute",
+               "status polls of gateways without push receipts (Hubtel), all messages together "
+               "(0: never poll)",
+               d.status_polls_per_minute, 0, 6000, &DeliveryConfig::status_polls_per_minute);
+  s.push_back(policy_int<int>("max-delivery-attempts",
+                              "attempts per delivery, all providers together, before it fails",
+                              OtpPolicy{}.max_delivery_attempts, 1, 20,
+                              [](OtpPolicy& p, int v) { p.max_delivery_attempts = v; }));
+
+  for (const std::string& provider : provider_names()) {
+    const std::string prefix = "sms-" + provider + "-";
+    auto field = [&s, &prefix, &provider](
+                     std::string suffix, std::string help, std::string def,
+                     std::function<void(SmsProviderConfig&, const std::string&)> set) {
+      s.push_back({prefix + suffix, std::move(help), std::move(def), false,
+                   [provider, set](Config& c, const std::string& v) {
+                     SmsProviderConfig& p = c.delivery.providers[provider];
+                     p.settings.name = provider;
+                     set(p, v);
+                   },
+                   "sms-<provider>-" + suffix});
+    };
+    auto text = [&field](std::string suffix, std::string help,
+                         std::string ProviderSettings::*member) {
+      field(std::move(suffix), std::move(help), "",
+            [member](SmsProviderConfig& p, const std::string& v) { p.settings.*member = v; });
+    };
+    field("base-url", "the gateway's API base URL (empty: its public default)", "",
+          [prefix](SmsProviderConfig& p, const std::string& v) {
+            if (!v.empty() && v.rfind("http://", 0) != 0 && v.rfind("https://", 0) != 0) {
+              throw ConfigError(prefix + "base-url: must start with http:// or https://");
+            }
+            p.settings.base_url = v;
+          });
+    text("sender", "the sender id (or From number) messages go out under",
+         &ProviderSettings::sender);
+    field("senders",
+          "other approved sender ids a request's from may pick (comma-separated); any other "
+          "from goes out under the sender above",
+          "",
+          [](SmsProviderConfig& p, const std::string& v) { p.approved_senders = comma_list(v); });
+    text("username", "account user name (africastalking)", &ProviderSettings::username);
+    text("api-key", "API key (africastalking, arkesel)", &ProviderSettings::api_key);
+    text("client-id", "client id (hubtel)", &ProviderSettings::client_id);
+    text("client-secret", "client secret (hubtel)", &ProviderSettings::client_secret);
+    text("account-sid", "account SID (twilio)", &ProviderSettings::account_sid);
+    text("auth-token", "auth token (twilio; also checks X-Twilio-Signature)",
+         &ProviderSettings::auth_token);
+    text("secret", "HMAC-SHA256 signing secret (webhook)", &ProviderSettings::secret);
+    field("url", "the endpoint messages are POSTed to (webhook)", "",
+          [prefix](SmsProviderConfig& p, const std::string& v) {
+            if (!v.empty() && v.rfind("http://", 0) != 0 && v.rfind("https://", 0) != 0) {
+              throw ConfigError(prefix + "url: must start with http:// or https://");
+            }
+            p.settings.url = v;
+          });
+    field("connect-timeout-ms", "connect timeout of each request to this gateway", "3000",
+          [prefix](SmsProviderConfig& p, const std::string& v) {
+            p.settings.connect_timeout = std::chrono::milliseconds(
+                parse_int<int>(prefix + "connect-timeout-ms", v, 50, 60000));
+          });
+    field("timeout-ms", "total timeout of each request to this gateway", "10000",
+          [prefix](SmsProviderConfig& p, const std::string& v) {
+            p.settings.total_timeout =
+                std::chrono::milliseconds(parse_int<int>(prefix + "timeout-ms", v, 100, 120000));
+          });
+    field("receipt-path-token",
+          "secret path segment: delivery reports go to /delivery/" + provider + "/TOKEN", "",
+          [prefix](SmsProviderConfig& p, const std::string& v) {
+            if (!v.empty() && !is_token(v)) {
+              throw ConfigError(prefix + "receipt-path-token: 16-128 letters, digits, '-' or '_'");
+            }
+            p.receipt_path_token = v;
+          });
+    field("receipt-allowed-ips",
+          "source addresses allowed to post delivery reports (CIDRs; empty: any)", "",
+          [prefix](SmsProviderConfig& p, const std::string& v) {
+            try {
+              (void)parse_cidr_list(v);
+            } catch (const std::invalid_argument& e) {
+              throw ConfigError(prefix + "receipt-allowed-ips: " + e.what());
+            }
+            p.receipt_allowed_ips = v;
+          });
+  }
+}
+
 std::vector<Setting> build_settings() {
   const OtpPolicy p;
   using I64 = std::int64_t;
@@ -420,6 +578,7 @@ std::vector<Setting> build_settings() {
                false,
                [](Config& c, const std::string& v) { c.policy.blocked_senders = comma_list(v); }});
   add_ussd_settings(s);
+  add_delivery_settings(s);
   return s;
 }
 

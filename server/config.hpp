@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "delivery/provider.hpp"
 #include "otp/otp_service.hpp"
 
 namespace ussd_otp {
@@ -41,6 +42,32 @@ struct UssdConfig {
   std::map<std::string, UssdDialectConfig> dialects;  // by dialect name, one per dialect
 };
 
+// One SMS provider's settings (sms-<provider>-*).
+struct SmsProviderConfig {
+  ProviderSettings settings;
+  std::vector<std::string> approved_senders;  // a request's `from` may pick one of these
+  std::string receipt_path_token;             // receipts go to /delivery/<provider>/<token>
+  std::string receipt_allowed_ips;            // CIDR blocks; empty: any source
+};
+
+// Delivery through SMS gateways (delivery-* and sms-* settings; docs/delivery.md).
+struct DeliveryConfig {
+  std::string routes;      // sms-routes: "233=arkesel,africastalking; *=twilio"; empty: none
+  bool ussd_only = false;  // numbers no route covers still get a code, readable over USSD
+  std::string public_url;  // how gateways reach us, for per-message receipt URLs
+  int receipt_window_seconds = 30;
+  int breaker_failures = 5;
+  int breaker_window_seconds = 60;
+  int breaker_cooldown_seconds = 30;
+  int account_pause_seconds = 300;
+  int retry_base_seconds = 1;
+  int retry_max_seconds = 60;
+  int lease_seconds = 60;
+  int max_in_flight = 256;
+  int status_polls_per_minute = 60;
+  std::map<std::string, SmsProviderConfig> providers;  // by provider name
+};
+
 struct Config {
   std::string listen = "127.0.0.1:8080";
   std::filesystem::path db = "var/ussd-otp.db";
@@ -63,6 +90,7 @@ struct Config {
   int api_key_cache_seconds = 5;
   OtpPolicy policy;
   UssdConfig ussd;
+  DeliveryConfig delivery;
 
   std::filesystem::path effective_server_key_file() const;
 };

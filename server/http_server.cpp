@@ -259,6 +259,7 @@ int http_status_for(ErrorCode code) {
       return 429;
     case ErrorCode::ShuttingDown:
     case ErrorCode::ServiceUnavailable:
+    case ErrorCode::NoDeliveryChannel:
       return 503;
   }
   return 503;

@@ -129,10 +129,59 @@ CREATE TABLE ussd_sessions (
 CREATE INDEX ussd_sessions_by_last_seen ON ussd_sessions (last_seen_at);
 )sql";
 
-constexpr std::array<SqliteMigration, 3> kMigrations{{
+// SMS delivery through gateways: outbox rows get a lease (a sender holds them while sending)
+// and a state (waiting for a receipt); every attempt is a row, matched later by the gateway's
+// message id. Attempts go with their OTP (cascade), not with the outbox row, which is deleted
+// once the delivery is settled. Outbox ids become AUTOINCREMENT: attempts refer to their row by
+// id, and a reused id would hand a new delivery an old one's history.
+constexpr std::string_view kDeliveryAttempts = R"sql(
+CREATE TABLE outbox_v4 (
+  id                    INTEGER PRIMARY KEY AUTOINCREMENT,
+  otp_id                TEXT    NOT NULL REFERENCES otps (id) ON DELETE CASCADE,
+  reason                TEXT    NOT NULL,
+  created_at            INTEGER NOT NULL,
+  next_attempt_at       INTEGER NOT NULL,
+  attempts              INTEGER NOT NULL DEFAULT 0,
+  state                 TEXT    NOT NULL DEFAULT 'pending',
+  lease_until           INTEGER NOT NULL DEFAULT 0,
+  receipt_failover_used INTEGER NOT NULL DEFAULT 0
+);
+INSERT INTO outbox_v4 (id, otp_id, reason, created_at, next_attempt_at, attempts)
+  SELECT id, otp_id, reason, created_at, next_attempt_at, attempts FROM outbox;
+DROP TABLE outbox;
+ALTER TABLE outbox_v4 RENAME TO outbox;
+CREATE INDEX outbox_by_next_attempt ON outbox (next_attempt_at);
+CREATE INDEX outbox_by_otp          ON outbox (otp_id);
+CREATE TABLE delivery_attempts (
+  id                 INTEGER PRIMARY KEY,
+  outbox_id          INTEGER NOT NULL,
+  otp_id             TEXT    NOT NULL REFERENCES otps (id) ON DELETE CASCADE,
+  provider           TEXT    NOT NULL,
+  reason             TEXT    NOT NULL,
+  outcome            TEXT    NOT NULL,
+  gateway_message_id TEXT    NOT NULL DEFAULT '',
+  error              TEXT    NOT NULL DEFAULT '',
+  gateway_status     TEXT    NOT NULL DEFAULT '',
+  cost               TEXT    NOT NULL DEFAULT '',
+  http_status        INTEGER NOT NULL DEFAULT 0,
+  latency_ms         INTEGER NOT NULL DEFAULT 0,
+  started_at         INTEGER NOT NULL,
+  finished_at        INTEGER NOT NULL DEFAULT 0,
+  receipt            TEXT    NOT NULL DEFAULT '',
+  receipt_status     TEXT    NOT NULL DEFAULT '',
+  receipt_at         INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX delivery_attempts_by_otp    ON delivery_attempts (otp_id, id);
+CREATE INDEX delivery_attempts_by_outbox ON delivery_attempts (outbox_id);
+CREATE INDEX delivery_attempts_by_gateway_id ON delivery_attempts (provider, gateway_message_id)
+  WHERE gateway_message_id <> '';
+)sql";
+
+constexpr std::array<SqliteMigration, 4> kMigrations{{
     {1, "initial schema", kSchemaV1},
     {2, "send budgets; newest OTP per key and phone", kSchemaSendBudgets},
     {3, "USSD sessions", kUssdSessions},
+    {4, "SMS delivery: outbox leases and states, delivery attempts", kDeliveryAttempts},
 }};
 
 int user_version(SQLite::Database& db) {

@@ -272,6 +272,51 @@ struct SqliteStore::PendingWrite {
   bool done = false;
 };
 
+constexpr std::string_view kOutboxColumns =
+    "id, otp_id, reason, created_at, attempts, state, next_attempt_at, lease_until, "
+    "receipt_failover_used";
+
+PendingDelivery read_delivery(SQLite::Statement& s) {
+  PendingDelivery d;
+  d.id = int64_at(s, 0);
+  d.otp_id = text_at(s, 1);
+  d.reason = text_at(s, 2);
+  d.created_at = int64_at(s, 3);
+  d.attempts = int_at(s, 4);
+  d.state = text_at(s, 5);
+  d.next_attempt_at = int64_at(s, 6);
+  d.lease_until = int64_at(s, 7);
+  d.receipt_failover_used = int_at(s, 8) != 0;
+  return d;
+}
+
+constexpr std::string_view kAttemptColumns =
+    "id, outbox_id, otp_id, provider, reason, outcome, gateway_message_id, error, "
+    "gateway_status, cost, http_status, latency_ms, started_at, finished_at, receipt, "
+    "receipt_status, receipt_at";
+
+DeliveryAttempt read_attempt(SQLite::Statement& s) {
+  DeliveryAttempt a;
+  a.id = int64_at(s, 0);
+  a.outbox_id = int64_at(s, 1);
+  a.otp_id = text_at(s, 2);
+  a.provider = text_at(s, 3);
+  a.reason = text_at(s, 4);
+  a.outcome = text_at(s, 5);
+  a.gateway_message_id = text_at(s, 6);
+  a.error = text_at(s, 7);
+  a.gateway_status = text_at(s, 8);
+  a.cost = text_at(s, 9);
+  a.http_status = int_at(s, 10);
+  a.latency_ms = int64_at(s, 11);
+  a.started_at = int64_at(s, 12);
+  a.finished_at = int64_at(s, 13);
+  a.receipt = text_at(s, 14);
+  a.receipt_status = text_at(s, 15);
+  a.receipt_at = int64_at(s, 16);
+  return a;
+}
+
 // The OtpStoreTransaction handed to write()/read() callbacks; valid only inside the callback.
 class SqliteStore::Transaction final : public OtpStoreTransaction {
  public:
@@ -371,17 +416,152 @@ class SqliteStore::Transaction final : public OtpStoreTransaction {
 
   std::vector<PendingDelivery> due_deliveries(UnixSeconds now, std::size_t limit) override {
     // "Oldest" is by creation, so a delivery that was retried keeps its place in line.
-    auto s = connection_.statement(
-        "SELECT id, otp_id, reason, created_at, attempts FROM outbox "
-        "WHERE next_attempt_at <= ? ORDER BY created_at, id LIMIT ?");
+    auto s = connection_.statement("SELECT " + std::string(kOutboxColumns) +
+                                   " FROM outbox WHERE next_attempt_at <= ?1 AND lease_until <= ?1 "
+                                   "ORDER BY created_at, id LIMIT ?2");
     s->bind(1, now);
     s->bind(2, as_limit(limit));
     std::vector<PendingDelivery> result;
-    while (s->executeStep()) {
-      result.push_back(PendingDelivery{int64_at(*s, 0), text_at(*s, 1), text_at(*s, 2),
-                                       int64_at(*s, 3), int_at(*s, 4)});
-    }
+    while (s->executeStep()) result.push_back(read_delivery(*s));
     return result;
+  }
+
+  std::vector<PendingDelivery> claim_deliveries(UnixSeconds now, UnixSeconds lease_until,
+                                                std::size_t limit) override {
+    require_writable("claim_deliveries");
+    // One writer at a time (SQLite), so select-then-update cannot hand a row to two claims.
+    std::vector<PendingDelivery> rows = due_deliveries(now, limit);
+    auto s = connection_.statement("UPDATE outbox SET lease_until = ? WHERE id = ?");
+    for (PendingDelivery& row : rows) {
+      s->reset();
+      s->bind(1, lease_until);
+      s->bind(2, row.id);
+      s->exec();
+      row.lease_until = lease_until;
+    }
+    return rows;
+  }
+
+  std::optional<PendingDelivery> find_delivery(std::int64_t delivery_id) override {
+    auto s = connection_.statement("SELECT " + std::string(kOutboxColumns) +
+                                   " FROM outbox WHERE id = ?");
+    s->bind(1, delivery_id);
+    if (!s->executeStep()) return std::nullopt;
+    return read_delivery(*s);
+  }
+
+  void reschedule_delivery(const PendingDelivery& delivery) override {
+    require_writable("reschedule_delivery");
+    auto s = connection_.statement(
+        "UPDATE outbox SET state = ?, next_attempt_at = ?, attempts = ?, "
+        "receipt_failover_used = ?, lease_until = 0 WHERE id = ?");
+    bind_text(*s, 1, delivery.state);
+    s->bind(2, delivery.next_attempt_at);
+    s->bind(3, delivery.attempts);
+    s->bind(4, delivery.receipt_failover_used ? 1 : 0);
+    s->bind(5, delivery.id);
+    s->exec();
+  }
+
+  std::int64_t insert_delivery_attempt(const DeliveryAttempt& a) override {
+    require_writable("insert_delivery_attempt");
+    auto s = connection_.statement(
+        "INSERT INTO delivery_attempts (outbox_id, otp_id, provider, reason, outcome, "
+        "gateway_message_id, error, gateway_status, cost, http_status, latency_ms, started_at, "
+        "finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    s->bind(1, a.outbox_id);
+    bind_text(*s, 2, a.otp_id);
+    bind_text(*s, 3, a.provider);
+    bind_text(*s, 4, a.reason);
+    bind_text(*s, 5, a.outcome);
+    bind_text(*s, 6, a.gateway_message_id);
+    bind_text(*s, 7, a.error);
+    bind_text(*s, 8, a.gateway_status);
+    bind_text(*s, 9, a.cost);
+    s->bind(10, a.http_status);
+    s->bind(11, a.latency_ms);
+    s->bind(12, a.started_at);
+    s->bind(13, a.finished_at);
+    s->exec();
+    return connection_.db->getLastInsertRowid();
+  }
+
+  void finish_delivery_attempt(const DeliveryAttempt& a) override {
+    require_writable("finish_delivery_attempt");
+    auto s = connection_.statement(
+        "UPDATE delivery_attempts SET outcome = ?, gateway_message_id = ?, error = ?, "
+        "gateway_status = ?, cost = ?, http_status = ?, latency_ms = ?, finished_at = ? "
+        "WHERE id = ?");
+    bind_text(*s, 1, a.outcome);
+    bind_text(*s, 2, a.gateway_message_id);
+    bind_text(*s, 3, a.error);
+    bind_text(*s, 4, a.gateway_status);
+    bind_text(*s, 5, a.cost);
+    s->bind(6, a.http_status);
+    s->bind(7, a.latency_ms);
+    s->bind(8, a.finished_at);
+    s->bind(9, a.id);
+    s->exec();
+  }
+
+  void record_delivery_receipt(std::int64_t attempt_id, std::string_view receipt,
+                               std::string_view receipt_status, UnixSeconds at) override {
+    require_writable("record_delivery_receipt");
+    auto s = connection_.statement(
+        "UPDATE delivery_attempts SET receipt = ?, receipt_status = ?, receipt_at = ? "
+        "WHERE id = ?");
+    bind_text(*s, 1, receipt);
+    bind_text(*s, 2, receipt_status);
+    s->bind(3, at);
+    s->bind(4, attempt_id);
+    s->exec();
+  }
+
+  std::vector<DeliveryAttempt> delivery_attempts(std::string_view otp_id) override {
+    auto s = connection_.statement("SELECT " + std::string(kAttemptColumns) +
+                                   " FROM delivery_attempts WHERE otp_id = ? ORDER BY id");
+    bind_text(*s, 1, otp_id);
+    std::vector<DeliveryAttempt> rows;
+    while (s->executeStep()) rows.push_back(read_attempt(*s));
+    return rows;
+  }
+
+  std::vector<DeliveryAttempt> delivery_attempts_for_outbox(std::int64_t outbox_id) override {
+    auto s = connection_.statement("SELECT " + std::string(kAttemptColumns) +
+                                   " FROM delivery_attempts WHERE outbox_id = ? ORDER BY id");
+    s->bind(1, outbox_id);
+    std::vector<DeliveryAttempt> rows;
+    while (s->executeStep()) rows.push_back(read_attempt(*s));
+    return rows;
+  }
+
+  std::optional<DeliveryAttempt> find_delivery_attempt(
+      std::string_view provider, std::string_view gateway_message_id) override {
+    if (gateway_message_id.empty()) return std::nullopt;
+    auto s = connection_.statement(
+        "SELECT " + std::string(kAttemptColumns) +
+        " FROM delivery_attempts WHERE provider = ? AND gateway_message_id = ? "
+        "ORDER BY id DESC LIMIT 1");
+    bind_text(*s, 1, provider);
+    bind_text(*s, 2, gateway_message_id);
+    if (!s->executeStep()) return std::nullopt;
+    return read_attempt(*s);
+  }
+
+  std::vector<DeliveryAttempt> attempts_awaiting_receipt(std::string_view provider,
+                                                         UnixSeconds since,
+                                                         std::size_t limit) override {
+    auto s = connection_.statement(
+        "SELECT " + std::string(kAttemptColumns) +
+        " FROM delivery_attempts WHERE provider = ? AND gateway_message_id <> '' "
+        "AND outcome = 'accepted' AND receipt IN ('', 'pending') AND started_at >= ? "
+        "ORDER BY receipt_at, id LIMIT ?");
+    bind_text(*s, 1, provider);
+    s->bind(2, since);
+    s->bind(3, as_limit(limit));
+    std::vector<DeliveryAttempt> rows;
+    while (s->executeStep()) rows.push_back(read_attempt(*s));
+    return rows;
   }
 
   void complete_delivery(std::int64_t delivery_id) override {

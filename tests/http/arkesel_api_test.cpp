@@ -285,9 +285,28 @@ TEST_CASE("arkesel generate: sms answers 1004 when no SMS channel is configured"
   HttpClient client = server.client();
   CHECK(generate(client, server, documented_body()).json() ==
         json{{"code", "1004"}, {"message", "SMS gateway not active or credential not found"}});
-  // Nothing was created: the native API may still request a code for the number.
-  CHECK(client.post_json("/v1/otp/request", {{"phone", "0241234567"}}, {server.auth()}).status ==
-        201);
+  // The native API refuses it too, and nothing was stored.
+  const HttpResponse native =
+      client.post_json("/v1/otp/request", {{"phone", "0241234567"}}, {server.auth()});
+  CHECK(native.status == 503);
+  CHECK(native.json()["error"]["code"] == "NO_DELIVERY_CHANNEL");
+  SQLite::Database db(server.db_path().string(), SQLite::OPEN_READONLY);
+  CHECK(db.execAndGet("SELECT COUNT(*) FROM otps").getInt() == 0);
+  CHECK(db.execAndGet("SELECT COUNT(*) FROM rate_counters").getInt() == 0);
+}
+
+TEST_CASE("arkesel generate: with USSD-only delivery the code is issued and readable over USSD",
+          "[http][arkesel]") {
+  TestServer server([](ussd_otp::Config& c) {
+    c.dev = false;
+    c.delivery.ussd_only = true;
+  });
+  HttpClient client = server.client();
+  CHECK(generate(client, server, documented_body()).json() ==
+        json{{"code", "1000"}, {"message", "Successful, code available over USSD"}});
+  SQLite::Database db(server.db_path().string(), SQLite::OPEN_READONLY);
+  CHECK(db.execAndGet("SELECT COUNT(*) FROM otps").getInt() == 1);
+  CHECK(db.execAndGet("SELECT COUNT(*) FROM outbox").getInt() == 0);  // nothing to send
 }
 
 TEST_CASE("arkesel generate: 1007 when the budget is spent and 1008 when it is zero",

@@ -121,12 +121,17 @@ TEST_CASE("budget: sends still queued are reserved so requests cannot overspend"
   CHECK(error_code(second) == "BUDGET_EXHAUSTED");
 }
 
-TEST_CASE("budget: without a delivery channel queued sends are not reserved", "[http]") {
-  // Outside dev mode nothing drains the outbox: reserving would block the key for good.
-  TestServer server([](ussd_otp::Config& c) { c.dev = false; });
+TEST_CASE("budget: USSD-only codes send nothing and charge nothing", "[http]") {
+  // No SMS route: codes are readable over USSD only, so no send is queued or charged.
+  TestServer server([](ussd_otp::Config& c) {
+    c.dev = false;
+    c.delivery.ussd_only = true;
+  });
   HttpClient client = server.client();
   set_budget(server, {SendLimit{1}, std::nullopt});
-  CHECK(request_otp(client, server, {{"phone", "0201234567"}}).status == 201);
+  const HttpResponse first = request_otp(client, server, {{"phone", "0201234567"}});
+  CHECK(first.status == 201);
+  CHECK(first.json()["data"]["delivery"] == "ussd");
   CHECK(request_otp(client, server, {{"phone", "0201234568"}}).status == 201);
   CHECK(budget_of(server)->sent_today == 0);  // nothing reached a gateway
 }

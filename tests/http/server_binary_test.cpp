@@ -88,7 +88,9 @@ TEST_CASE("keys create/list/revoke against a running server", "[binary]") {
   CHECK(listed.out.find(key.substr(0, 12)) != std::string::npos);
   CHECK(listed.out.find(key) == std::string::npos);  // never the whole key
 
-  ServerProcess server(dir.path(), {"--db", db, "--api-key-cache-seconds", "1"});
+  // USSD-only delivery: no gateway is needed for a code to be issued.
+  ServerProcess server(dir.path(),
+                       {"--db", db, "--api-key-cache-seconds", "1", "--delivery-ussd-only"});
   HttpClient client(server.url());
   const std::vector<std::string> auth = {"Authorization: Bearer " + key};
   CHECK(client.post_json("/v1/otp/request", {{"phone", "0241234567"}}, auth).status == 201);
@@ -240,15 +242,14 @@ TEST_CASE("keys create with a budget and keys set-budget", "[binary]") {
         std::string::npos);
 
   {
-    ServerProcess server(dir.path(), {"--db", db});
+    ServerProcess server(dir.path(), {"--db", db, "--delivery-ussd-only"});
     HttpClient client(server.url());
     const std::vector<std::string> auth = {"api-key: " + key};
     const json body = {
         {"phone_number", "0241234567"}, {"sender_id", "Shop"}, {"message", "Code: %otp_code%"}};
-    // Without dev mode no SMS channel exists: the Arkesel API says so (1004) and creates
-    // nothing; the native API creates a code for USSD retrieval, queued but never charged.
-    CHECK(client.post_json("/api/otp/generate", body, auth).json()["code"] == "1004");
-    CHECK(client.post_json("/v1/otp/request", {{"phone", "0241234567"}}, auth).status == 201);
+    // USSD-only delivery: codes are issued for USSD retrieval, never sent, so never charged.
+    CHECK(client.post_json("/api/otp/generate", body, auth).json()["code"] == "1000");
+    CHECK(client.post_json("/v1/otp/request", {{"phone", "0201234567"}}, auth).status == 201);
     CHECK(server.stop(SIGTERM) == 0);
   }
   CHECK(run_server_command({"keys", "list", "--db", db}).out.find("daily 0/1, balance 5") !=

@@ -1,0 +1,476 @@
+// The sender loop of docs/delivery.md: what is claimed, what each outcome does to the outbox
+// row, receipts and polls. Planning decisions live in planner.cpp; this file does the I/O.
+#include "delivery/sms_sender.hpp"
+
+#include <sodium.h>
+
+#include <algorithm>
+
+namespace ussd_otp {
+namespace {
+
+constexpr std::uint64_t kPollTag = std::uint64_t{1} << 63;
+
+std::string attempt_detail(const DeliveryAttempt& a) {
+  std::string detail = a.provider + ":" + a.reason;
+  if (!a.gateway_message_id.empty()) detail += " id=" + a.gateway_message_id;
+  return detail;
+}
+
+}  // namespace
+
+struct SmsSender::InFlight {
+  DeliveryAttempt attempt;
+  bool poll = false;
+};
+
+SmsSender::SmsSender(OtpStore& store, OtpService& otp, const Clock& clock, RouteTable routes,
+                     std::map<std::string, std::unique_ptr<SmsProvider>, std::less<>> providers,
+                     std::map<std::string, TransferTimeouts, std::less<>> timeouts,
+                     std::map<std::string, DeliveryChannel*, std::less<>> local,
+                     SmsSenderSettings settings, DeliveryLogger log)
+    : store_(store),
+      otp_(otp),
+      clock_(clock),
+      routes_(std::move(routes)),
+      providers_(std::move(providers)),
+      timeouts_(std::move(timeouts)),
+      local_(std::move(local)),
+      settings_(settings),
+      log_(log ? std::move(log) : [](int, std::string_view, const nlohmann::json&) {}),
+      breakers_(settings.breaker),
+      next_poll_(std::chrono::steady_clock::now()) {}
+
+SmsSender::~SmsSender() {
+  stop();
+}
+
+void SmsSender::start() {
+  if (thread_.joinable()) return;
+  stopping_ = false;
+  thread_ = std::thread([this] { run(); });
+}
+
+void SmsSender::stop() {
+  stopping_ = true;
+  multi_.wake();
+  if (thread_.joinable()) thread_.join();
+}
+
+void SmsSender::poke() {
+  poked_ = true;
+  multi_.wake();
+}
+
+const SmsProvider* SmsSender::provider(std::string_view name) const {
+  const auto found = providers_.find(name);
+  return found == providers_.end() ? nullptr : found->second.get();
+}
+
+SmsSenderStats SmsSender::stats() const {
+  std::lock_guard lock(stats_mutex_);
+  return stats_;
+}
+
+BreakerState SmsSender::breaker_state(std::string_view provider) const {
+  return breakers_.state(provider, clock_.now());
+}
+
+void SmsSender::run() {
+  while (!stopping_) {
+    try {
+      run_once(settings_.idle_poll);
+    } catch (const std::exception& e) {
+      // A failing pass (database locked, disk full) is retried; leases keep rows safe.
+      log_(kLogError, "delivery.pass_failed", {{"error", e.what()}});
+      std::this_thread::sleep_for(settings_.idle_poll);
+    }
+  }
+}
+
+void SmsSender::run_once(std::chrono::milliseconds wait) {
+  poked_ = false;
+  claim_and_start();
+  if (!local_results_.empty()) record_results({});
+  start_status_polls();
+  const bool more_due = poked_.load();
+  std::vector<FinishedTransfer> finished =
+      multi_.run(more_due ? std::chrono::milliseconds(0) : wait);
+  finish_polls(finished);
+  if (!finished.empty()) record_results(std::move(finished));
+}
+
+std::size_t SmsSender::claim_and_start() {
+  if (in_flight_.size() >= settings_.max_in_flight) return 0;
+  const UnixSeconds now = clock_.now();
+  bool any_due = false;
+  store_.read([&](OtpStoreTransaction& tx) { any_due = !tx.due_deliveries(now, 1).empty(); });
+  if (!any_due) return 0;
+
+  struct ToSend {
+    DeliveryAttempt attempt;
+    OutgoingMessage message;
+  };
+  std::vector<ToSend> sends;
+  std::vector<std::string> probes;  // breaker probe slots taken, to give back if the write fails
+  const auto unavailable = [&](std::string_view provider) {
+    return breakers_.unavailable_until(provider, now);
+  };
+  const std::size_t room =
+      std::min(settings_.claim_batch, settings_.max_in_flight - in_flight_.size());
+  try {
+    store_.write([&](OtpStoreTransaction& tx) {
+      sends.clear();
+      for (PendingDelivery& row : tx.claim_deliveries(now, now + settings_.lease_seconds, room)) {
+        std::optional<OtpRecord> otp = tx.find_otp(row.otp_id);
+        if (!otp || effective_status(*otp, now) != OtpStatus::Pending) {
+          tx.complete_delivery(row.id);  // verified, cancelled, locked or expired: nothing to send
+          continue;
+        }
+        std::vector<DeliveryAttempt> attempts = tx.delivery_attempts_for_outbox(row.id);
+        for (DeliveryAttempt& a : attempts) {
+          if (a.outcome != "sending" || in_flight_.count(static_cast<std::uint64_t>(a.id)))
+            continue;
+          // A sender stopped (crash, kill -9) after making this attempt: the SMS may have gone.
+          a.outcome = std::string(to_string(SendOutcome::Unknown));
+          a.error = "the sender stopped before the gateway answered";
+          a.finished_at = now;
+          tx.finish_delivery_attempt(a);
+        }
+        row.receipt_failover_used =
+            row.receipt_failover_used ||
+            std::any_of(attempts.begin(), attempts.end(),
+                        [](const DeliveryAttempt& a) { return a.reason == "receipt_failover"; });
+        const DeliveryPlan plan =
+            plan_delivery(row, attempts, routes_.chain_for(otp->phone), unavailable, now,
+                          otp->expires_at, settings_.planner);
+        switch (plan.kind) {
+          case DeliveryPlan::Kind::Done:
+            tx.complete_delivery(row.id);
+            continue;
+          case DeliveryPlan::Kind::Fail:
+            tx.complete_delivery(row.id);
+            tx.add_event(row.otp_id, event::kDeliveryFailed, now, plan.why);
+            continue;
+          case DeliveryPlan::Kind::Wait:
+            row.next_attempt_at = plan.at;
+            tx.reschedule_delivery(row);
+            continue;
+          case DeliveryPlan::Kind::Send:
+            break;
+        }
+        const bool local = local_.count(plan.provider) > 0;
+        if (!local && !providers_.count(plan.provider)) {
+          tx.complete_delivery(row.id);
+          tx.add_event(row.otp_id, event::kDeliveryFailed, now,
+                       "provider " + plan.provider + " is not configured");
+          continue;
+        }
+        if (!breakers_.try_acquire(plan.provider, now)) {
+          row.next_attempt_at = now + 1;  // another row took the half-open probe
+          tx.reschedule_delivery(row);
+          continue;
+        }
+        probes.push_back(plan.provider);
+        std::optional<OutgoingMessage> message = otp_.render_delivery(*otp, row.reason, now);
+        if (!message) {
+          tx.complete_delivery(row.id);
+          tx.add_event(row.otp_id, event::kDeliveryFailed, now,
+                       "the code cannot be read (was the server key replaced?)");
+          continue;
+        }
+        if (!otp_.charge_delivery(tx, otp->api_key_id, now)) {
+          tx.complete_delivery(row.id);
+          tx.add_event(row.otp_id, event::kDeliveryFailed, now, "send budget used up");
+          continue;
+        }
+        DeliveryAttempt attempt;
+        attempt.outbox_id = row.id;
+        attempt.otp_id = row.otp_id;
+        attempt.provider = plan.provider;
+        attempt.reason = plan.reason;
+        attempt.outcome = "sending";
+        attempt.started_at = now;
+        attempt.id = tx.insert_delivery_attempt(attempt);
+        ++row.attempts;
+        sends.push_back(ToSend{std::move(attempt), std::move(*message)});
+      }
+    });
+  } catch (...) {
+    for (const std::string& provider : probes) breakers_.release_probe(provider);
+    throw;
+  }
+
+  for (ToSend& send : sends) {
+    const auto id = static_cast<std::uint64_t>(send.attempt.id);
+    if (auto channel = local_.find(send.attempt.provider); channel != local_.end()) {
+      SendResult result;
+      try {
+        result = channel->second->deliver(send.message);
+      } catch (const std::exception& e) {
+        result = SendResult{SendOutcome::Transient, "", e.what(), "", ""};
+      }
+      in_flight_.emplace(id, InFlight{send.attempt, false});
+      local_results_.emplace_back(send.attempt.id, std::move(result));
+      continue;
+    }
+    const SmsProvider& provider = *providers_.at(send.attempt.provider);
+    SmsMessage sms{send.message.phone, send.message.sender, send.message.text,
+                   std::to_string(send.attempt.id)};
+    const auto approved = settings_.approved_senders.find(send.attempt.provider);
+    if (approved == settings_.approved_senders.end() ||
+        std::find(approved->second.begin(), approved->second.end(), sms.sender) ==
+            approved->second.end()) {
+      sms.sender.clear();  // the provider's configured sender id: others would be refused
+    }
+    const auto timeouts = timeouts_.find(send.attempt.provider);
+    try {
+      multi_.start(id, provider.build_send(sms, now),
+                   timeouts == timeouts_.end() ? TransferTimeouts{} : timeouts->second);
+      in_flight_.emplace(id, InFlight{send.attempt, false});
+    } catch (const std::exception& e) {
+      in_flight_.emplace(id, InFlight{send.attempt, false});
+      local_results_.emplace_back(send.attempt.id,
+                                  SendResult{SendOutcome::Transient, "", e.what(), "", ""});
+    }
+  }
+  {
+    std::lock_guard lock(stats_mutex_);
+    stats_.attempts += sends.size();
+    stats_.in_flight = in_flight_.size();
+  }
+  return sends.size();
+}
+
+void SmsSender::record_results(std::vector<FinishedTransfer> finished) {
+  struct Outcome {
+    DeliveryAttempt attempt;
+    SendResult result;
+  };
+  std::vector<Outcome> outcomes;
+  for (FinishedTransfer& f : finished) {
+    auto node = in_flight_.extract(f.tag);
+    if (node.empty()) continue;
+    DeliveryAttempt attempt = node.mapped().attempt;
+    const OutboundResponse& response = f.response;
+    SendResult result;
+    switch (response.result) {
+      case TransferResult::Completed:
+        try {
+          result = providers_.at(attempt.provider)->parse_send(response);
+        } catch (const std::exception& e) {
+          result = SendResult{SendOutcome::Unknown, "",
+                              std::string("unreadable answer: ") + e.what(), "", ""};
+        }
+        break;
+      case TransferResult::FailedBeforeSend:
+        result = SendResult{SendOutcome::Transient, "", response.transport_error, "", ""};
+        break;
+      case TransferResult::TimedOutAfterSend:
+      case TransferResult::FailedAfterSend:
+        result = SendResult{SendOutcome::Unknown, "", response.transport_error, "", ""};
+        break;
+    }
+    attempt.http_status = static_cast<int>(response.status);
+    attempt.latency_ms = response.latency.count();
+    outcomes.push_back(Outcome{std::move(attempt), std::move(result)});
+  }
+  for (auto& [id, result] : local_results_) {
+    auto node = in_flight_.extract(static_cast<std::uint64_t>(id));
+    if (node.empty()) continue;
+    outcomes.push_back(Outcome{node.mapped().attempt, std::move(result)});
+  }
+  local_results_.clear();
+  if (outcomes.empty()) return;
+
+  const UnixSeconds now = clock_.now();
+  const auto unavailable = [&](std::string_view provider) {
+    return breakers_.unavailable_until(provider, now);
+  };
+  std::size_t accepted = 0;
+  bool reschedule_now = false;
+  store_.write([&](OtpStoreTransaction& tx) {
+    accepted = 0;
+    for (Outcome& o : outcomes) {
+      DeliveryAttempt& a = o.attempt;
+      a.outcome = std::string(to_string(o.result.outcome));
+      a.gateway_message_id = o.result.message_id;
+      a.error = o.result.error.substr(0, 300);
+      a.gateway_status = o.result.gateway_status.substr(0, 64);
+      a.cost = o.result.cost.substr(0, 32);
+      a.finished_at = now;
+      tx.finish_delivery_attempt(a);
+      std::optional<PendingDelivery> row = tx.find_delivery(a.outbox_id);
+      const bool local = local_.count(a.provider) > 0;
+      switch (o.result.outcome) {
+        case SendOutcome::Accepted:
+          ++accepted;
+          breakers_.record_success(a.provider, now);
+          tx.add_event(a.otp_id, event::kSent, now, attempt_detail(a));
+          if (!row) break;
+          if (local || settings_.planner.receipt_window_seconds <= 0) {
+            tx.complete_delivery(row->id);  // nothing will confirm it, and nothing is watched
+          } else {
+            row->state = "awaiting_receipt";
+            row->next_attempt_at = now + settings_.planner.receipt_window_seconds;
+            tx.reschedule_delivery(*row);
+          }
+          break;
+        case SendOutcome::Permanent:
+          breakers_.record_success(a.provider, now);  // it answered; the number is the problem
+          if (!row) break;
+          tx.complete_delivery(row->id);
+          tx.add_event(
+              a.otp_id, event::kDeliveryFailed, now,
+              a.provider + " refused it for good" + (a.error.empty() ? "" : ": " + a.error));
+          break;
+        case SendOutcome::AccountLevel:
+          if (breakers_.record_account_error(a.provider, now)) {
+            log_(kLogError, "delivery.provider_paused",
+                 {{"provider", a.provider},
+                  {"error", a.error},
+                  {"http_status", a.http_status},
+                  {"paused_seconds", settings_.breaker.account_pause_seconds},
+                  {"hint", "check the provider's credentials, balance and sender id"}});
+          }
+          if (!row) break;
+          row->state = "pending";
+          row->next_attempt_at = now;
+          reschedule_now = true;
+          tx.reschedule_delivery(*row);
+          break;
+        case SendOutcome::Transient:
+        case SendOutcome::Unknown: {
+          breakers_.record_failure(a.provider, now);
+          if (!row) break;
+          row->state = "pending";
+          row->next_attempt_at = now;
+          if (o.result.outcome == SendOutcome::Transient) {
+            // Another provider that can take it now gets it at once; otherwise back off.
+            const std::vector<DeliveryAttempt> attempts = tx.delivery_attempts_for_outbox(row->id);
+            std::optional<OtpRecord> otp = tx.find_otp(a.otp_id);
+            const bool elsewhere =
+                otp && alternative_available(attempts, routes_.chain_for(otp->phone), a.provider,
+                                             unavailable, now, settings_.planner);
+            if (!elsewhere) {
+              const int failures = static_cast<int>(
+                  std::count_if(attempts.begin(), attempts.end(), [&](const DeliveryAttempt& x) {
+                    return x.provider == a.provider && x.outcome == "transient";
+                  }));
+              row->next_attempt_at =
+                  now + retry_delay_seconds(failures, settings_.planner, [](std::uint32_t n) {
+                    return n == 0 ? 0 : randombytes_uniform(n);
+                  });
+            }
+          }
+          reschedule_now = reschedule_now || row->next_attempt_at <= now;
+          tx.reschedule_delivery(*row);
+          break;
+        }
+      }
+    }
+  });
+  {
+    std::lock_guard lock(stats_mutex_);
+    stats_.accepted += accepted;
+    stats_.failed_attempts += outcomes.size() - accepted;
+    stats_.in_flight = in_flight_.size();
+  }
+  if (reschedule_now) poked_ = true;
+}
+
+void SmsSender::start_status_polls() {
+  if (settings_.status_polls_per_minute <= 0) return;
+  const auto steady_now = std::chrono::steady_clock::now();
+  if (steady_now < next_poll_) return;
+  const auto interval = std::chrono::milliseconds(60'000 / settings_.status_polls_per_minute);
+  next_poll_ = steady_now + interval;
+  const UnixSeconds now = clock_.now();
+  for (const auto& [name, provider] : providers_) {
+    std::vector<DeliveryAttempt> due;
+    store_.read([&](OtpStoreTransaction& tx) {
+      due = tx.attempts_awaiting_receipt(name, now - settings_.planner.receipt_window_seconds - 60,
+                                         1);
+    });
+    for (const DeliveryAttempt& a : due) {
+      const std::uint64_t tag = kPollTag | static_cast<std::uint64_t>(a.id);
+      if (in_flight_.count(tag)) continue;
+      std::optional<OutboundRequest> poll = provider->build_status_poll(a.gateway_message_id);
+      if (!poll) continue;
+      const auto timeouts = timeouts_.find(name);
+      multi_.start(tag, *poll, timeouts == timeouts_.end() ? TransferTimeouts{} : timeouts->second);
+      in_flight_.emplace(tag, InFlight{a, true});
+    }
+  }
+}
+
+void SmsSender::finish_polls(std::vector<FinishedTransfer>& finished) {
+  auto is_poll = [](const FinishedTransfer& f) { return (f.tag & kPollTag) != 0; };
+  for (FinishedTransfer& f : finished) {
+    if (!is_poll(f)) continue;
+    auto node = in_flight_.extract(f.tag);
+    if (node.empty()) continue;
+    const DeliveryAttempt& a = node.mapped().attempt;
+    const SmsProvider* provider = this->provider(a.provider);
+    std::optional<Receipt> receipt;
+    if (provider != nullptr && f.response.result == TransferResult::Completed) {
+      try {
+        receipt = provider->parse_status_poll(a.gateway_message_id, f.response);
+      } catch (const std::exception&) {
+        receipt.reset();
+      }
+    }
+    if (!receipt) {
+      // Unreadable or failed poll: mark it polled, so the next poll asks about another message.
+      receipt = Receipt{a.gateway_message_id, ReceiptState::Pending, "poll failed", ""};
+    }
+    if (receipt->message_id.empty()) receipt->message_id = a.gateway_message_id;
+    apply_receipts(a.provider, {*receipt});
+  }
+  finished.erase(std::remove_if(finished.begin(), finished.end(), is_poll), finished.end());
+}
+
+ReceiptReport SmsSender::apply_receipts(std::string_view provider,
+                                        const std::vector<Receipt>& receipts) {
+  ReceiptReport report;
+  bool reschedule_now = false;
+  const UnixSeconds now = clock_.now();
+  store_.write([&](OtpStoreTransaction& tx) {
+    report = ReceiptReport{};
+    for (const Receipt& r : receipts) {
+      std::optional<DeliveryAttempt> a = tx.find_delivery_attempt(provider, r.message_id);
+      if (!a) {
+        ++report.unmatched;
+        continue;
+      }
+      ++report.matched;
+      if (a->receipt == "delivered" || a->receipt == "failed") continue;  // already final
+      const std::string status = r.status.substr(0, 64);
+      tx.record_delivery_receipt(a->id, to_string(r.state), status, now);
+      const std::string detail = std::string(provider) + ": " + status +
+                                 (r.error.empty() ? "" : " (" + r.error.substr(0, 200) + ")");
+      std::optional<PendingDelivery> row = tx.find_delivery(a->outbox_id);
+      if (r.state == ReceiptState::Delivered) {
+        tx.add_event(a->otp_id, event::kDelivered, now, detail);
+        if (row) tx.complete_delivery(row->id);
+      } else if (r.state == ReceiptState::Failed) {
+        tx.add_event(a->otp_id, event::kUndelivered, now, detail);
+        // The next provider in the chain gets it now (unless another attempt is in flight).
+        if (row && row->lease_until <= now) {
+          row->state = "pending";
+          row->next_attempt_at = now;
+          tx.reschedule_delivery(*row);
+          reschedule_now = true;
+        }
+      }
+    }
+  });
+  {
+    std::lock_guard lock(stats_mutex_);
+    stats_.receipts += report.matched;
+  }
+  if (reschedule_now) poke();
+  return report;
+}
+
+}  // namespace ussd_otp
