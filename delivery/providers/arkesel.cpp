@@ -1,0 +1,152 @@
+// Arkesel SMS API v2: a JSON POST to /api/v2/sms/send, and delivery reports Arkesel sends to
+// the callback_url we pass with each message.
+//
+// Unverified or ambiguous (docs/reference: sms-gateways.md A.2), and how each is read here:
+// - The official docs (developers.arkesel.com) are not in our corpus: field names come from
+//   Arkesel's Java library, the error mapping and callback shape from a third-party SDK
+//   (kalourmade/arkesel-sdk). Everything is parsed defensively.
+// - Success: any 2xx with `"status":"success"` (any case). The first `data` entry with an `id`
+//   is ours (one recipient per request). A `data` entry `{"invalid numbers":[...]}` that is not
+//   empty, with no id entry, is Permanent (we send one number, so the invalid one is ours).
+//   A 2xx without either, or with another status, or not JSON, is Unknown: the request reached
+//   Arkesel and the SMS may have gone.
+// - HTTP 402 (balance) and 401/403 (bad api-key or inactive gateway) are AccountLevel; 422
+//   (validation: a bad number or message) and other 4xx Permanent; 429 and 5xx Transient.
+// - Delivery reports: documented (third-party) as GET with `sms_id` and `status` in the query.
+//   A POST with the same fields as a form or JSON body is accepted too, and `id` stands in for
+//   `sms_id`. Statuses compare case-insensitively with ' ' and '-' read as '_'; an unknown word
+//   is Pending. Arkesel signs nothing: put a secret in callback_url and check it in the HTTP
+//   layer.
+#include <array>
+
+#include "delivery/providers/wire.hpp"
+
+namespace ussd_otp {
+namespace {
+
+using nlohmann::json;
+namespace wire = sms_wire;
+
+constexpr std::string_view kName = "arkesel";
+constexpr std::string_view kDefaultBaseUrl = "https://sms.arkesel.com";
+
+SendResult unknown_result(std::string error) {
+  SendResult result;
+  result.outcome = SendOutcome::Unknown;
+  result.error = std::move(error);
+  return result;
+}
+
+std::string normalized_status(std::string_view status) {
+  std::string out = wire::lower(status);
+  for (char& c : out) {
+    if (c == ' ' || c == '-') c = '_';
+  }
+  return out;
+}
+
+ReceiptState receipt_state(std::string_view status) {
+  static constexpr std::array<std::string_view, 6> kFailed = {
+      "not_delivered", "expired", "prohibited", "failed", "rejected", "undelivered"};
+  const std::string word = normalized_status(status);
+  if (word == "delivered") return ReceiptState::Delivered;
+  for (const auto failed : kFailed) {
+    if (word == failed) return ReceiptState::Failed;
+  }
+  return ReceiptState::Pending;  // SUBMITTED, QUEUED, SENT, PENDING, and undocumented words
+}
+
+class ArkeselProvider final : public SmsProvider {
+ public:
+  explicit ArkeselProvider(const ProviderSettings& settings)
+      : settings_(settings), base_url_(wire::base_url(settings.base_url, kDefaultBaseUrl)) {}
+
+  std::string_view name() const override { return kName; }
+
+  OutboundRequest build_send(const SmsMessage& message, std::int64_t) const override {
+    OutboundRequest request;
+    request.method = "POST";
+    request.url = base_url_ + "/api/v2/sms/send";
+    request.headers = {{"api-key", settings_.api_key},
+                       {"Content-Type", "application/json"},
+                       {"Accept", "application/json"}};
+    nlohmann::ordered_json body;
+    body["sender"] = message.sender.empty() ? settings_.sender : message.sender;
+    body["message"] = message.text;
+    body["recipients"] = nlohmann::ordered_json::array({wire::digits_e164(message.phone)});
+    if (!settings_.receipt_url.empty()) body["callback_url"] = settings_.receipt_url;
+    request.body = wire::dump_json(body);
+    return request;
+  }
+
+  SendResult parse_send(const OutboundResponse& response) const override {
+    if (response.result != TransferResult::Completed)
+      return wire::incomplete_transfer_result(response);
+    if (response.status < 200 || response.status >= 300) {
+      SendResult result = wire::http_status_result(kName, response.status);
+      if (response.status == 402) result.error = "arkesel answered HTTP 402: insufficient balance";
+      if (response.status == 422) result.error = "arkesel answered HTTP 422: validation error";
+      return result;
+    }
+    const json body = wire::parse_json(response.body);
+    const auto status = wire::scalar_text(wire::member(body, "status"));
+    if (!status || !wire::iequals(*status, "success"))
+      return unknown_result("arkesel answered HTTP " + std::to_string(response.status) +
+                            " without status success");
+    const json* data = wire::member(body, "data");
+    bool invalid_number = false;
+    if (data != nullptr && data->is_array()) {
+      for (const auto& entry : *data) {
+        if (auto id = wire::scalar_text(wire::member(entry, "id")); id && !id->empty()) {
+          SendResult result;
+          result.outcome = SendOutcome::Accepted;
+          result.message_id = std::move(*id);
+          result.gateway_status = *status;
+          return result;
+        }
+        const json* invalid = wire::member(entry, "invalid numbers");
+        if (invalid != nullptr && invalid->is_array() && !invalid->empty()) invalid_number = true;
+      }
+    }
+    if (invalid_number) {
+      SendResult result;
+      result.outcome = SendOutcome::Permanent;
+      result.gateway_status = "invalid numbers";
+      result.error = "arkesel listed the recipient under invalid numbers";
+      return result;
+    }
+    return unknown_result("arkesel answered success with no message id");
+  }
+
+  bool accepts_receipts() const override { return true; }
+
+  Result<std::vector<Receipt>> parse_receipt(const ReceiptRequest& request) const override {
+    auto fields = wire::receipt_fields(kName, request);
+    if (!fields.ok()) return fields.error();
+    auto id = wire::field(fields.value(), "sms_id");
+    if (!id || id->empty()) id = wire::field(fields.value(), "id");
+    const auto status = wire::field(fields.value(), "status");
+    std::vector<std::string> missing;
+    if (!id || id->empty()) missing.emplace_back("sms_id");
+    if (!status || status->empty()) missing.emplace_back("status");
+    if (!missing.empty()) return wire::missing_fields_error(kName, missing);
+    Receipt receipt;
+    receipt.message_id = *id;
+    receipt.status = *status;
+    receipt.state = receipt_state(*status);
+    return std::vector<Receipt>{std::move(receipt)};
+  }
+
+ private:
+  ProviderSettings settings_;
+  std::string base_url_;
+};
+
+}  // namespace
+
+std::unique_ptr<SmsProvider> make_arkesel_provider(const ProviderSettings& settings) {
+  wire::require_setting(kName, "api-key", settings.api_key);
+  return std::make_unique<ArkeselProvider>(settings);
+}
+
+}  // namespace ussd_otp

@@ -1,0 +1,154 @@
+// The generic webhook gateway, for operators with their own SMS gateway: a signed JSON POST to
+// their URL, and signed JSON delivery reports back.
+//
+// The send body (keys in this order):
+//   {"to":"+233241234567","phone":"233241234567","from":"<sender or empty>","text":"...",
+//    "reference":"<our attempt id>","timestamp":<Unix seconds>}
+// with headers Content-Type: application/json, X-Ussd-Otp-Timestamp: <timestamp> and
+// X-Ussd-Otp-Signature: v1=<lowercase hex HMAC-SHA256(secret, "<timestamp>." + body)>.
+// Reports come back signed the same way (same headers, same secret, over the raw body):
+//   {"id" | "messageId": "...", "status": "delivered" | "failed" | "pending" | ..., "error": "..."}
+// or a JSON array of such objects.
+//
+// Choices, since this is our own format:
+// - 2xx is Accepted. The message id is the reply's `id`, else `messageId`, else `reference`
+//   (string or number); when the reply has none, message_id is empty: parse_send cannot see
+//   the message, so the sender falls back to SmsMessage::reference, which we sent.
+//   401/403 AccountLevel, 429 and 5xx Transient, other 4xx Permanent (wire.hpp).
+// - Report statuses: delivered Delivered; failed, undelivered, rejected, expired Failed; any
+//   other word Pending. Missing headers, a bad signature, or a timestamp more than 300 s from
+//   our clock are FORBIDDEN.
+// - The clock: SmsProvider::parse_receipt has no `now` parameter, and the interface is shared
+//   with the sender and routes being written alongside, so it stays as it is: the provider
+//   holds a clock, std::time by default, which tests replace through make_webhook_provider.
+#include <ctime>
+
+#include "delivery/providers/wire.hpp"
+#include "delivery/signature.hpp"
+
+namespace ussd_otp {
+namespace {
+
+using nlohmann::json;
+namespace wire = sms_wire;
+
+constexpr std::string_view kName = "webhook";
+constexpr std::int64_t kReceiptToleranceSeconds = 300;
+
+ReceiptState receipt_state(std::string_view status) {
+  if (wire::iequals(status, "delivered")) return ReceiptState::Delivered;
+  for (const std::string_view failed : {"failed", "undelivered", "rejected", "expired"}) {
+    if (wire::iequals(status, failed)) return ReceiptState::Failed;
+  }
+  return ReceiptState::Pending;
+}
+
+class WebhookProvider final : public SmsProvider {
+ public:
+  WebhookProvider(const ProviderSettings& settings, std::function<std::int64_t()> now)
+      : settings_(settings), now_(std::move(now)) {
+    if (!now_) now_ = [] { return static_cast<std::int64_t>(std::time(nullptr)); };
+  }
+
+  std::string_view name() const override { return kName; }
+
+  OutboundRequest build_send(const SmsMessage& message, std::int64_t now) const override {
+    OutboundRequest request;
+    request.method = "POST";
+    request.url = settings_.url;
+    nlohmann::ordered_json body;
+    body["to"] = wire::plus_e164(message.phone);
+    body["phone"] = wire::digits_e164(message.phone);
+    body["from"] = message.sender.empty() ? settings_.sender : message.sender;
+    body["text"] = message.text;
+    body["reference"] = message.reference;
+    body["timestamp"] = now;
+    request.body = wire::dump_json(body);
+    request.headers = {
+        {"Content-Type", "application/json"},
+        {std::string(kSignatureTimestampHeader), std::to_string(now)},
+        {std::string(kSignatureHeader), webhook_signature(settings_.secret, now, request.body)}};
+    return request;
+  }
+
+  SendResult parse_send(const OutboundResponse& response) const override {
+    if (response.result != TransferResult::Completed)
+      return wire::incomplete_transfer_result(response);
+    if (response.status < 200 || response.status >= 300)
+      return wire::http_status_result(kName, response.status);
+    SendResult result;
+    result.outcome = SendOutcome::Accepted;
+    result.gateway_status = std::to_string(response.status);
+    const json body = wire::parse_json(response.body);
+    for (const std::string_view key : {"id", "messageId", "reference"}) {
+      if (auto id = wire::scalar_text(wire::member(body, key)); id && !id->empty()) {
+        result.message_id = std::move(*id);
+        break;
+      }
+    }
+    if (auto status = wire::scalar_text(wire::member(body, "status")); status && !status->empty())
+      result.gateway_status = std::move(*status);
+    return result;
+  }
+
+  bool accepts_receipts() const override { return true; }
+
+  Result<std::vector<Receipt>> parse_receipt(const ReceiptRequest& request) const override {
+    const auto timestamp_text = wire::header(request.headers, kSignatureTimestampHeader);
+    const auto signature = wire::header(request.headers, kSignatureHeader);
+    if (!timestamp_text || !signature) {
+      return Error::make(ErrorCode::Forbidden,
+                         "X-Ussd-Otp-Timestamp and X-Ussd-Otp-Signature are required");
+    }
+    const auto timestamp = wire::parse_int64(*timestamp_text);
+    if (!timestamp)
+      return Error::make(ErrorCode::Forbidden, "X-Ussd-Otp-Timestamp is not a number");
+    if (!webhook_signature_valid(settings_.secret, *timestamp, request.body, *signature, now_(),
+                                 kReceiptToleranceSeconds)) {
+      return Error::make(ErrorCode::Forbidden,
+                         "X-Ussd-Otp-Signature does not match or the timestamp is stale");
+    }
+    const json body = wire::parse_json(request.body);
+    std::vector<const json*> reports;
+    if (body.is_object()) {
+      reports.push_back(&body);
+    } else if (body.is_array() && !body.empty()) {
+      for (const auto& entry : body) reports.push_back(&entry);
+    } else {
+      return Error::make(ErrorCode::ValidationError,
+                         "webhook delivery report is not a JSON object or array of objects");
+    }
+    std::vector<Receipt> receipts;
+    for (const json* report : reports) {
+      auto id = wire::scalar_text(wire::member(*report, "id"));
+      if (!id || id->empty()) id = wire::scalar_text(wire::member(*report, "messageId"));
+      const auto status = wire::scalar_text(wire::member(*report, "status"));
+      std::vector<std::string> missing;
+      if (!id || id->empty()) missing.emplace_back("id");
+      if (!status || status->empty()) missing.emplace_back("status");
+      if (!missing.empty()) return wire::missing_fields_error(kName, missing);
+      Receipt receipt;
+      receipt.message_id = *id;
+      receipt.status = *status;
+      receipt.state = receipt_state(*status);
+      receipt.error = wire::scalar_text(wire::member(*report, "error")).value_or("");
+      receipts.push_back(std::move(receipt));
+    }
+    return receipts;
+  }
+
+ private:
+  ProviderSettings settings_;
+  std::function<std::int64_t()> now_;
+};
+
+}  // namespace
+
+std::unique_ptr<SmsProvider> make_webhook_provider(const ProviderSettings& settings,
+                                                   std::function<std::int64_t()> now) {
+  wire::require_setting(kName, "url", settings.url);
+  wire::require_setting(kName, "secret", settings.secret);
+  return std::make_unique<WebhookProvider>(settings, std::move(now));
+}
+
+}  // namespace ussd_otp

@@ -1,0 +1,280 @@
+// Africa's Talking: the form POST we build, per-recipient judging of its 201 answers, and its
+// delivery reports.
+#include "gateway_test_support.hpp"
+
+using namespace ussd_otp;
+using namespace ussd_otp::testing;
+
+namespace {
+
+ProviderSettings at_settings() {
+  ProviderSettings settings;
+  settings.name = "africastalking";
+  settings.username = "sandbox";
+  settings.api_key = "atsk_0123456789abcdef";
+  return settings;
+}
+
+std::string at_answer(const std::string& recipient) {
+  return R"({"SMSMessageData":{"Message":"Sent to 0/1 Total Cost: 0","Recipients":[)" + recipient +
+         "]}}";
+}
+
+SendResult judge(long status, const std::string& body) {
+  return provider(at_settings())->parse_send(answer(status, body));
+}
+
+}  // namespace
+
+TEST_CASE("africastalking posts a form with username, +to, message and apiKey",
+          "[delivery][africastalking]") {
+  const auto at = provider(at_settings());
+  const OutboundRequest request = at->build_send(otp_message(), 1700000000);
+  CHECK(request.method == "POST");
+  CHECK(request.url == "https://api.africastalking.com/version1/messaging");
+  CHECK(request_header(request, "apiKey") == "atsk_0123456789abcdef");
+  CHECK(request_header(request, "Accept") == "application/json");
+  CHECK(request_header(request, "Content-Type") == "application/x-www-form-urlencoded");
+  CHECK(request.headers.size() == 3);
+  const auto fields = form_fields(request.body);
+  REQUIRE(fields.size() == 3);
+  CHECK(fields[0] == std::pair<std::string, std::string>{"username", "sandbox"});
+  CHECK(fields[1] == std::pair<std::string, std::string>{"to", "+233241234567"});
+  CHECK(fields[2] == std::pair<std::string, std::string>{"message", otp_message().text});
+  // '+' in the number and the text is percent-encoded, never a literal '+' (a space).
+  CHECK(request.body.find("to=%2B233241234567") != std::string::npos);
+}
+
+TEST_CASE("africastalking sends from only when a sender is set, the message's first",
+          "[delivery][africastalking]") {
+  auto settings = at_settings();
+  settings.sender = "ACME";
+  settings.base_url = "http://127.0.0.1:8081/at/";
+  const auto at = provider(settings);
+  auto message = otp_message();
+  auto request = at->build_send(message, 0);
+  CHECK(request.url == "http://127.0.0.1:8081/at/version1/messaging");
+  auto fields = form_fields(request.body);
+  REQUIRE(fields.size() == 4);
+  CHECK(fields[3] == std::pair<std::string, std::string>{"from", "ACME"});
+  message.sender = "OTPBANK";
+  fields = form_fields(at->build_send(message, 0).body);
+  REQUIRE(fields.size() == 4);
+  CHECK(fields[3].second == "OTPBANK");
+}
+
+TEST_CASE("africastalking 201 with status code 101 is accepted with its id and cost",
+          "[delivery][africastalking]") {
+  const auto result = judge(
+      201,
+      R"({"SMSMessageData":{"Message":"Sent to 1/1 Total Cost: KES 0.8000","Recipients":[{"statusCode":101,"number":"+254711XXXYYY","status":"Success","cost":"KES 0.8000","messageId":"ATPid_SampleTxnId123"}]}})");
+  CHECK(result.outcome == SendOutcome::Accepted);
+  CHECK(result.message_id == "ATPid_SampleTxnId123");
+  CHECK(result.cost == "KES 0.8000");
+  CHECK(result.gateway_status == "101");
+  CHECK(result.error.empty());
+}
+
+TEST_CASE("africastalking status codes 100 and 102 are accepted too",
+          "[delivery][africastalking]") {
+  for (const int code : {100, 102}) {
+    const auto result = judge(
+        201,
+        at_answer(
+            R"({"statusCode":)" + std::to_string(code) +
+            R"(,"number":"+233241234567","status":"Queued","cost":"GHS 0.03","messageId":"ATXid_q"})"));
+    CHECK(result.outcome == SendOutcome::Accepted);
+    CHECK(result.message_id == "ATXid_q");
+  }
+}
+
+TEST_CASE("africastalking 201 with status code 403 is permanent", "[delivery][africastalking]") {
+  const auto result = judge(
+      201,
+      at_answer(
+          R"({"statusCode":403,"number":"+233241234567","status":"InvalidPhoneNumber","cost":"0","messageId":"None"})"));
+  CHECK(result.outcome == SendOutcome::Permanent);
+  CHECK(result.gateway_status == "403");
+  CHECK(result.message_id.empty());
+  CHECK(result.error.find("InvalidPhoneNumber") != std::string::npos);
+}
+
+TEST_CASE("africastalking 201 with status code 405 is account level",
+          "[delivery][africastalking]") {
+  const auto result = judge(
+      201,
+      at_answer(
+          R"({"messageId":"None","cost":"0","status":"InsufficientBalance","statusCode":405,"number":"+233241234567"})"));
+  CHECK(result.outcome == SendOutcome::AccountLevel);
+  CHECK(result.gateway_status == "405");
+}
+
+TEST_CASE("africastalking recipient status codes map to their outcome classes",
+          "[delivery][africastalking]") {
+  const std::vector<std::pair<int, SendOutcome>> table = {
+      {401, SendOutcome::Permanent},    {402, SendOutcome::AccountLevel},
+      {403, SendOutcome::Permanent},    {404, SendOutcome::Permanent},
+      {405, SendOutcome::AccountLevel}, {406, SendOutcome::Permanent},
+      {407, SendOutcome::Transient},    {409, SendOutcome::Permanent},
+      {500, SendOutcome::Transient},    {501, SendOutcome::Transient},
+      {502, SendOutcome::Transient},
+  };
+  for (const auto& [code, outcome] : table) {
+    INFO("statusCode " << code);
+    const auto result = judge(
+        201, at_answer(R"({"statusCode":)" + std::to_string(code) +
+                       R"(,"number":"+233241234567","status":"X","cost":"0","messageId":"None"})"));
+    CHECK(result.outcome == outcome);
+    CHECK(result.gateway_status == std::to_string(code));
+  }
+}
+
+TEST_CASE("africastalking status code as a string of digits is read as the number",
+          "[delivery][africastalking]") {
+  const auto result = judge(201, at_answer(R"({"statusCode":"406","status":"UserInBlacklist"})"));
+  CHECK(result.outcome == SendOutcome::Permanent);
+}
+
+TEST_CASE("africastalking recipient without a status code is judged by its status word",
+          "[delivery][africastalking]") {
+  CHECK(judge(201, at_answer(R"({"status":"Success","messageId":"ATXid_1"})")).outcome ==
+        SendOutcome::Accepted);
+  CHECK(judge(201, at_answer(R"({"status":"invalidsenderid"})")).outcome ==
+        SendOutcome::AccountLevel);
+}
+
+TEST_CASE("africastalking 201 with no recipient or an unparseable body is unknown",
+          "[delivery][africastalking]") {
+  CHECK(judge(201, R"({"SMSMessageData":{"Message":"Sent to 0/1","Recipients":[]}})").outcome ==
+        SendOutcome::Unknown);
+  CHECK(judge(201, "").outcome == SendOutcome::Unknown);
+  CHECK(judge(201, "<?xml version=\"1.0\"?><AfricasTalkingResponse/>").outcome ==
+        SendOutcome::Unknown);
+  CHECK(judge(201, at_answer(R"({"statusCode":999,"status":"Mystery"})")).outcome ==
+        SendOutcome::Unknown);
+}
+
+TEST_CASE("africastalking empty recipients with a status name as message is that status",
+          "[delivery][africastalking]") {
+  CHECK(judge(201, R"({"SMSMessageData":{"Message":"InvalidSenderId","Recipients":[]}})").outcome ==
+        SendOutcome::AccountLevel);
+}
+
+TEST_CASE("africastalking http statuses other than 2xx are classed by status",
+          "[delivery][africastalking]") {
+  CHECK(judge(401, "The supplied authentication is invalid").outcome == SendOutcome::AccountLevel);
+  CHECK(judge(403, "Forbidden").outcome == SendOutcome::AccountLevel);
+  CHECK(judge(429, "").outcome == SendOutcome::Transient);
+  CHECK(judge(500, "").outcome == SendOutcome::Transient);
+  CHECK(judge(503, "").outcome == SendOutcome::Transient);
+  CHECK(judge(400, "Request is missing required form field 'to'").outcome ==
+        SendOutcome::Permanent);
+  CHECK(judge(404, "").outcome == SendOutcome::Permanent);
+  const auto result = judge(401, "");
+  CHECK(result.gateway_status == "401");
+  CHECK_FALSE(result.error.empty());
+}
+
+TEST_CASE("africastalking transfers that did not complete are transient or unknown",
+          "[delivery][africastalking]") {
+  const auto at = provider(at_settings());
+  CHECK(at->parse_send(incomplete(TransferResult::FailedBeforeSend)).outcome ==
+        SendOutcome::Transient);
+  CHECK(at->parse_send(incomplete(TransferResult::TimedOutAfterSend)).outcome ==
+        SendOutcome::Unknown);
+  CHECK(at->parse_send(incomplete(TransferResult::FailedAfterSend)).outcome ==
+        SendOutcome::Unknown);
+}
+
+TEST_CASE("africastalking garbage answers never throw", "[delivery][africastalking]") {
+  const auto at = provider(at_settings());
+  for (const auto& body : garbage_bodies()) {
+    for (const long status : {0L, 200L, 201L, 400L, 500L, 999L}) {
+      CHECK_NOTHROW(at->parse_send(answer(status, body)));
+    }
+  }
+}
+
+TEST_CASE("africastalking delivery reports map every documented status",
+          "[delivery][africastalking]") {
+  const auto at = provider(at_settings());
+  REQUIRE(at->accepts_receipts());
+  const std::vector<std::pair<std::string, ReceiptState>> table = {
+      {"Success", ReceiptState::Delivered}, {"Failed", ReceiptState::Failed},
+      {"Rejected", ReceiptState::Failed},   {"Sent", ReceiptState::Pending},
+      {"Submitted", ReceiptState::Pending}, {"Buffered", ReceiptState::Pending},
+      {"success", ReceiptState::Delivered}, {"SomethingNew", ReceiptState::Pending},
+  };
+  for (const auto& [status, state] : table) {
+    INFO(status);
+    const auto receipts =
+        at->parse_receipt(form_post("id=ATXid_abc&status=" + status +
+                                    "&phoneNumber=%2B233241234567&networkCode=62001&retryCount=0"));
+    REQUIRE(receipts.ok());
+    REQUIRE(receipts.value().size() == 1);
+    CHECK(receipts.value()[0].message_id == "ATXid_abc");
+    CHECK(receipts.value()[0].status == status);
+    CHECK(receipts.value()[0].state == state);
+  }
+}
+
+TEST_CASE("africastalking failed report keeps the failure reason", "[delivery][africastalking]") {
+  const auto receipts = provider(at_settings())
+                            ->parse_receipt(form_post(
+                                "id=ATXid_abc&status=Failed&phoneNumber=%2B233241234567&"
+                                "networkCode=62002&failureReason=UserInBlackList&retryCount=2"));
+  REQUIRE(receipts.ok());
+  CHECK(receipts.value()[0].state == ReceiptState::Failed);
+  CHECK(receipts.value()[0].error == "UserInBlackList");
+}
+
+TEST_CASE("africastalking reports are read from json bodies and query parameters too",
+          "[delivery][africastalking]") {
+  const auto at = provider(at_settings());
+  auto json = at->parse_receipt(json_post(
+      R"({"id":"ATXid_j","status":"Success","phoneNumber":"+233241234567","retryCount":0})"));
+  REQUIRE(json.ok());
+  CHECK(json.value()[0].message_id == "ATXid_j");
+  CHECK(json.value()[0].state == ReceiptState::Delivered);
+  ReceiptRequest get;
+  get.method = "GET";
+  get.query = {{"key", "secret"}, {"id", "ATXid_q"}, {"status", "Rejected"}};
+  auto query = at->parse_receipt(get);
+  REQUIRE(query.ok());
+  CHECK(query.value()[0].message_id == "ATXid_q");
+  CHECK(query.value()[0].state == ReceiptState::Failed);
+}
+
+TEST_CASE("africastalking report without id or status is a validation error naming them",
+          "[delivery][africastalking]") {
+  const auto at = provider(at_settings());
+  auto bad = at->parse_receipt(form_post("phoneNumber=%2B233241234567&status=Success"));
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().code == ErrorCode::ValidationError);
+  CHECK(bad.error().fields.contains("id"));
+  CHECK(bad.error().message.find("id") != std::string::npos);
+  bad = at->parse_receipt(form_post(""));
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().fields.contains("id"));
+  CHECK(bad.error().fields.contains("status"));
+  bad = at->parse_receipt(form_post("id=%zz&status=Success"));
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().code == ErrorCode::ValidationError);
+}
+
+TEST_CASE("africastalking garbage reports never throw", "[delivery][africastalking]") {
+  const auto at = provider(at_settings());
+  for (const auto& body : garbage_bodies()) {
+    CHECK_NOTHROW(at->parse_receipt(form_post(body)));
+    CHECK_NOTHROW(at->parse_receipt(json_post(body)));
+  }
+}
+
+TEST_CASE("africastalking needs a username and an api key", "[delivery][africastalking]") {
+  auto settings = at_settings();
+  settings.username.clear();
+  CHECK_THROWS_WITH(make_provider(settings), "sms-africastalking-username is required");
+  settings = at_settings();
+  settings.api_key.clear();
+  CHECK_THROWS_WITH(make_provider(settings), "sms-africastalking-api-key is required");
+}
