@@ -61,13 +61,15 @@ std::size_t on_header(char* data, std::size_t size, std::size_t count, void* use
 
 }  // namespace
 
-CurlMulti::CurlMulti(std::size_t max_reply_bytes)
+CurlMulti::CurlMulti(std::size_t max_connections_per_host, std::size_t max_reply_bytes)
     : handle_(std::make_unique<Handle>()), max_reply_bytes_(max_reply_bytes) {
   handle_->multi = curl_multi_init();
   if (handle_->multi == nullptr) throw std::runtime_error("curl_multi_init failed");
   // Bounded sockets per gateway host; further transfers queue inside curl.
-  curl_multi_setopt(handle_->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 64L);
-  curl_multi_setopt(handle_->multi, CURLMOPT_MAXCONNECTS, 128L);
+  curl_multi_setopt(handle_->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+                    static_cast<long>(max_connections_per_host));
+  curl_multi_setopt(handle_->multi, CURLMOPT_MAXCONNECTS,
+                    static_cast<long>(2 * max_connections_per_host));
 }
 
 CurlMulti::~CurlMulti() {

@@ -24,7 +24,9 @@ struct FinishedTransfer {
 // Not thread-safe except wake(): one thread calls start() and run(); any thread may wake() it.
 class CurlMulti {
  public:
-  explicit CurlMulti(std::size_t max_reply_bytes = 64 * 1024);
+  // `max_connections_per_host`: sockets to one gateway at most; further transfers wait in curl.
+  explicit CurlMulti(std::size_t max_connections_per_host = 64,
+                     std::size_t max_reply_bytes = 64 * 1024);
   ~CurlMulti();
   CurlMulti(const CurlMulti&) = delete;
   CurlMulti& operator=(const CurlMulti&) = delete;

@@ -39,6 +39,7 @@ SmsSender::SmsSender(OtpStore& store, OtpService& otp, const Clock& clock, Route
       settings_(settings),
       log_(log ? std::move(log) : [](int, std::string_view, const nlohmann::json&) {}),
       breakers_(settings.breaker),
+      multi_(settings.max_in_flight),
       next_poll_(std::chrono::steady_clock::now()) {}
 
 SmsSender::~SmsSender() {
