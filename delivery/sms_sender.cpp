@@ -296,6 +296,11 @@ void SmsSender::record_results(std::vector<FinishedTransfer> finished) {
       DeliveryAttempt& a = o.attempt;
       a.outcome = std::string(to_string(o.result.outcome));
       a.gateway_message_id = o.result.message_id;
+      if (o.result.outcome == SendOutcome::Accepted && a.gateway_message_id.empty() &&
+          !local_.count(a.provider)) {
+        // The gateway named no id: receipts can only quote the reference we sent (the attempt).
+        a.gateway_message_id = std::to_string(a.id);
+      }
       a.error = o.result.error.substr(0, 300);
       a.gateway_status = o.result.gateway_status.substr(0, 64);
       a.cost = o.result.cost.substr(0, 32);
