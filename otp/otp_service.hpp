@@ -117,12 +117,6 @@ struct SweepReport {
   std::size_t purged_rate_windows = 0;
 };
 
-struct DispatchReport {
-  std::size_t delivered = 0;
-  std::size_t failed = 0;
-  std::size_t dropped = 0;  // OTP no longer pending, or out of attempts
-};
-
 class OtpService {
  public:
   OtpService(OtpStore& store, const Clock& clock, const CodeVault& vault, OtpPolicy policy);
@@ -142,9 +136,6 @@ class OtpService {
   Result<OtpView> get(std::int64_t api_key_id, std::string_view otp_id);
   Result<OtpView> cancel(std::int64_t api_key_id, std::string_view otp_id);
 
-  // Delivers what the outbox holds that is due; `channel` may be slow, so no transaction is held
-  // while it runs.
-  DispatchReport dispatch_due(DeliveryChannel& channel, std::size_t limit);
   // Expires due OTPs and deletes what is past retention, in bounded batches.
   SweepReport sweep();
 

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "delivery/sms_sender.hpp"
 #include "otp/clock.hpp"
 #include "otp/codes.hpp"
 #include "otp/crypto.hpp"
@@ -139,17 +140,26 @@ struct Harness {
   void open() {
     store.emplace(SqliteOptions{dir.file("t.db")});
     service.emplace(*store, clock, vault, policy);
+    // The real sender loop, driven by hand, with the recording channel as its one provider.
+    SmsSenderSettings settings;
+    settings.planner.max_attempts = policy.max_delivery_attempts;
+    sender.emplace(*store, *service, clock, RouteTable::parse("*=fake"),
+                   std::map<std::string, std::unique_ptr<SmsProvider>, std::less<>>{},
+                   std::map<std::string, TransferTimeouts, std::less<>>{},
+                   std::map<std::string, DeliveryChannel*, std::less<>>{{"fake", &channel}},
+                   settings, nullptr);
   }
   void restart() {
+    sender.reset();
     service.reset();
     store.reset();
     open();
   }
 
-  // Delivers what is due and returns only the messages sent by this call.
+  // Runs the sender over what is due and returns only the messages sent by this call.
   std::vector<OutgoingMessage> deliver() {
     const std::size_t before = channel.sent.size();
-    service->dispatch_due(channel, 100);
+    sender->run_once(std::chrono::milliseconds(0));
     return std::vector<OutgoingMessage>(channel.sent.begin() + static_cast<std::ptrdiff_t>(before),
                                         channel.sent.end());
   }
@@ -180,9 +190,10 @@ struct Harness {
   ManualClock clock;
   CodeVault vault{ServerKey::generate()};
   OtpPolicy policy;
+  RecordingChannel channel;  // before the sender, which points at it
   std::optional<SqliteStore> store;
   std::optional<OtpService> service;
-  RecordingChannel channel;
+  std::optional<SmsSender> sender;
 };
 
 }  // namespace
@@ -1039,7 +1050,7 @@ TEST_CASE("events record the life of an OTP without the code", "[policy]") {
   for (std::size_t i = 1; i < view.events.size(); ++i) {
     CHECK(view.events[i - 1].at <= view.events[i].at);
   }
-  CHECK(view.events[1].detail == "fake:initial");
+  CHECK(view.events[1].detail == "fake:initial id=fake-1");
   for (const OtpEvent& e : view.events) {
     CHECK(e.detail.find(issued.code) == std::string::npos);
   }
@@ -1079,63 +1090,56 @@ TEST_CASE("sweep keeps OTPs younger than the retention", "[policy]") {
   CHECK_FALSE(h.service->get(kKey, issued.id));
 }
 
-TEST_CASE("dispatch retries a failed delivery later, not at once", "[policy]") {
+TEST_CASE("the sender retries a transient failure later, not at once", "[policy]") {
   Harness h;
   h.channel.fail = true;
   auto created = h.service->request(input_for(), context_for());
   REQUIRE(created);
 
-  DispatchReport report = h.service->dispatch_due(h.channel, 100);
-  CHECK(report.failed == 1);
-  CHECK(report.delivered == 0);
+  CHECK(h.deliver().empty());
   CHECK(h.channel.attempts == 1);
   OtpView view = h.view(created->id);
-  REQUIRE(view.events.size() == 2);
-  CHECK(view.events[1].type == "delivery_failed");
-  CHECK(view.events[1].detail == "fake:initial gateway down");
+  REQUIRE(view.deliveries.size() == 1);
+  CHECK(view.deliveries[0].provider == "fake");
+  CHECK(view.deliveries[0].outcome == "transient");
+  CHECK(view.deliveries[0].error == "gateway down");
 
-  report = h.service->dispatch_due(h.channel, 100);
-  CHECK(report.failed == 0);
-  CHECK(report.delivered == 0);
+  // One provider: the retry waits for the backoff (at least retry-base-seconds, 1 s).
+  h.deliver();
   CHECK(h.channel.attempts == 1);
 
-  h.clock.advance(4);
-  h.service->dispatch_due(h.channel, 100);
-  CHECK(h.channel.attempts == 1);
-
-  h.clock.advance(1);
   h.channel.fail = false;
-  report = h.service->dispatch_due(h.channel, 100);
-  CHECK(report.delivered == 1);
+  h.clock.advance(PlannerSettings{}.retry_base_seconds * 2);  // the first delay is 1-2 s
+  REQUIRE(h.deliver().size() == 1);
   CHECK(h.channel.attempts == 2);
-  REQUIRE(h.channel.sent.size() == 1);
   CHECK(h.channel.sent[0].reason == "initial");
   view = h.view(created->id);
-  CHECK(event_types(view.events) ==
-        std::vector<std::string>{"requested", "delivery_failed", "sent"});
-  CHECK(h.service->dispatch_due(h.channel, 100).delivered == 0);
+  CHECK(event_types(view.events) == std::vector<std::string>{"requested", "sent"});
+  REQUIRE(view.deliveries.size() == 2);
+  CHECK(view.deliveries[1].reason == "retry");
+  CHECK(view.deliveries[1].outcome == "accepted");
+  CHECK(h.deliver().empty());  // settled: the dev channel needs no receipt
 }
 
-TEST_CASE("dispatch backs off and gives up after max_delivery_attempts", "[policy]") {
+TEST_CASE("the sender backs off and gives up after max_delivery_attempts", "[policy]") {
   Harness h;
   h.channel.fail = true;
   OtpRequestInput input = input_for();
   input.expiry_amount = 1440;
-  REQUIRE(h.service->request(input, context_for()));
-  // Delays 5, 10, 20, 40 s after attempts 1..4; the fifth failure exhausts the budget.
-  for (const int delay : {5, 10, 20, 40}) {
-    h.service->dispatch_due(h.channel, 100);
-    h.clock.advance(delay - 1);
-    h.service->dispatch_due(h.channel, 100);
-    h.clock.advance(1);
+  auto created = h.service->request(input, context_for());
+  REQUIRE(created);
+  for (int i = 0; i < 20 && h.channel.attempts < 5; ++i) {
+    h.deliver();
+    h.clock.advance(PlannerSettings{}.retry_max_seconds);
   }
-  CHECK(h.channel.attempts == 4);
-  CHECK(h.service->dispatch_due(h.channel, 100).failed == 1);
   CHECK(h.channel.attempts == 5);
-  h.clock.advance(80);
-  const DispatchReport last = h.service->dispatch_due(h.channel, 100);
-  CHECK(last.dropped == 1);
+  h.deliver();  // plans the sixth: the delivery fails instead
+  h.clock.advance(600);
+  h.deliver();
   CHECK(h.channel.attempts == 5);
+  const OtpView view = h.view(created->id);
+  CHECK(view.events.back().type == "delivery_failed");
+  CHECK(view.events.back().detail == "gave up after 5 attempts");
 }
 
 TEST_CASE("a cancelled OTP's queued delivery is dropped, not sent", "[policy]") {
@@ -1143,11 +1147,12 @@ TEST_CASE("a cancelled OTP's queued delivery is dropped, not sent", "[policy]") 
   auto created = h.service->request(input_for(), context_for());
   REQUIRE(created);
   REQUIRE(h.service->cancel(kKey, created->id));
-  const DispatchReport report = h.service->dispatch_due(h.channel, 100);
-  CHECK(report.dropped == 1);
-  CHECK(report.delivered == 0);
+  CHECK(h.deliver().empty());
   CHECK(h.channel.attempts == 0);
-  CHECK(h.service->dispatch_due(h.channel, 100).dropped == 0);  // removed from the outbox
+  std::size_t queued = 1;
+  h.store->read(
+      [&](OtpStoreTransaction& tx) { queued = tx.due_deliveries(h.clock.now(), 10).size(); });
+  CHECK(queued == 0);  // removed from the outbox
   CHECK_FALSE(has_event(h.view(created->id).events, "sent"));
 }
 
@@ -1246,10 +1251,8 @@ TEST_CASE("a budget lowered under what is queued drops the extra sends with an e
   REQUIRE(first);
   REQUIRE(second);
   update_send_budget(*h.store, kKey, {std::nullopt, SendLimit{1}}, h.clock.now());
-  const DispatchReport report = h.service->dispatch_due(h.channel, 100);
-  CHECK(report.delivered == 1);
-  CHECK(report.dropped == 1);
-  CHECK(h.channel.sent.size() == 1);
+  CHECK(h.deliver().size() == 1);
+  CHECK(h.channel.attempts == 1);
   const std::string dropped = h.channel.sent[0].otp_id == first->id ? second->id : first->id;
   const auto events = h.view(dropped).events;
   REQUIRE(has_event(events, event::kDeliveryFailed));
