@@ -129,6 +129,11 @@ std::size_t SmsSender::claim_and_start() {
           continue;
         }
         std::vector<DeliveryAttempt> attempts = tx.delivery_attempts_for_outbox(row.id);
+        if (std::any_of(attempts.begin(), attempts.end(), [&](const DeliveryAttempt& a) {
+              return in_flight_.count(static_cast<std::uint64_t>(a.id)) > 0;
+            })) {
+          continue;  // still ours and in flight (the clock jumped past the lease): leased again
+        }
         for (DeliveryAttempt& a : attempts) {
           if (a.outcome != "sending" || in_flight_.count(static_cast<std::uint64_t>(a.id)))
             continue;
