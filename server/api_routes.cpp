@@ -1,8 +1,10 @@
-// Route handlers for /healthz, /readyz, /v1/otp/* and (dev mode) /dev/inbox and /dev/clock.
+// Route handlers for /healthz, /readyz, /v1/otp/* and (dev mode) /dev/inbox, /dev/delivery and
+// /dev/clock.
 #include "server/api_routes.hpp"
 
 #include "otp/crypto.hpp"
 #include "server/json_body.hpp"
+#include "server/logging.hpp"
 #include "server/url_encoding.hpp"
 
 namespace ussd_otp {
@@ -169,7 +171,8 @@ ApiResponse handle_cancel(OtpService& otp, const Request& request, HttpContext& 
   return ApiResponse::json(200, view_json(view.value()));
 }
 
-ApiResponse handle_inbox(DevInbox& inbox, const OtpPolicy& policy, const Request& request) {
+ApiResponse handle_inbox(const DevInbox& inbox, const OtpPolicy& policy, const Clock& clock,
+                         const Request& request) {
   std::optional<std::string> raw_phone = request.query().get("phone");
   if (!raw_phone) {
     Error error = Error::make(ErrorCode::ValidationError, "The request has invalid fields.");
@@ -184,14 +187,76 @@ ApiResponse handle_inbox(DevInbox& inbox, const OtpPolicy& policy, const Request
     return ApiResponse::error(Error::make(ErrorCode::InvalidPhone, "phone is not a valid number."));
   }
   json messages = json::array();
-  for (const OutgoingMessage& message : inbox.messages_for(phone->e164_digits())) {
-    messages.push_back({{"otpId", message.otp_id},
+  // The server's clock, so a delayed message lands when POST /dev/clock moves past its delay.
+  for (const InboxMessage& message : inbox.messages_for(phone->e164_digits(), clock.now())) {
+    messages.push_back({{"messageId", message.message_id},
+                        {"otpId", message.otp_id},
                         {"from", message.sender},
                         {"text", message.text},
                         {"reason", message.reason},
-                        {"deliveredAt", iso8601(message.at)}});
+                        {"sentAt", iso8601(message.at)},
+                        {"deliveredAt", iso8601(message.visible_at)}});
   }
   return ApiResponse::json(200, {{"phone", phone->e164_digits()}, {"messages", messages}});
+}
+
+json rule_json(const std::string& phone, DeliveryMode mode, int delay_seconds) {
+  return {{"phone", phone},
+          {"mode", to_string(mode)},
+          {"delaySeconds", mode == DeliveryMode::Delay ? json(delay_seconds) : json(nullptr)}};
+}
+
+ApiResponse handle_delivery_rule(DevInbox& inbox, const OtpPolicy& policy, const Request& request) {
+  Result<json> parsed = parse_json_object(request.body());
+  if (!parsed) return ApiResponse::error(parsed.error());
+  FieldReader fields(parsed.value());
+  fields.reject_unknown({"phone", "mode", "delaySeconds"});
+  const std::optional<std::string> raw_phone = fields.string("phone", true);
+  const std::optional<std::string> mode_name = fields.string("mode", true);
+  const std::optional<int> delay = fields.integer("delaySeconds");
+  Error error = fields.error();
+  // A plain value, not an optional: GCC 12 at -O3 warns (falsely) about reading one here.
+  DeliveryMode mode = DeliveryMode::Normal;
+  bool mode_known = false;
+  if (mode_name) {
+    if (const auto named = delivery_mode_from_string(*mode_name)) {
+      mode = *named;
+      mode_known = true;
+    } else {
+      error.fields["mode"] = "must be normal, drop or delay";
+    }
+  }
+  const json& body = parsed.value();
+  const bool delay_given = body.contains("delaySeconds") && !body["delaySeconds"].is_null();
+  if (mode_known && mode == DeliveryMode::Delay && !delay_given) {
+    error.fields["delaySeconds"] = "is required with mode delay";
+  } else if (mode_known && mode == DeliveryMode::Delay && delay &&
+             (*delay < 1 || *delay > kMaxDeliveryDelaySeconds)) {
+    error.fields["delaySeconds"] = "must be from 1 to " + std::to_string(kMaxDeliveryDelaySeconds);
+  } else if (mode_known && mode != DeliveryMode::Delay && delay_given) {
+    error.fields["delaySeconds"] = "is only allowed with mode delay";
+  }
+  if (!error.fields.empty()) return ApiResponse::error(error);
+  const std::optional<PhoneNumber> phone = PhoneNumber::parse(*raw_phone, policy.phone_rules);
+  if (!phone) {
+    return ApiResponse::error(Error::make(ErrorCode::InvalidPhone, "phone is not a valid number."));
+  }
+  const int delay_seconds = mode == DeliveryMode::Delay ? delay.value_or(0) : 0;
+  const std::string digits = phone->e164_digits();
+  inbox.set_rule(digits, mode, delay_seconds);
+  log_event(spdlog::level::info, "dev.delivery_rule",
+            {{"phone", digits}, {"mode", to_string(mode)}, {"delay_seconds", delay_seconds}});
+  return ApiResponse::json(200, rule_json(digits, mode, delay_seconds));
+}
+
+json rules_json(const DevInbox& inbox) {
+  json rules = json::array();
+  for (const DeliveryRule& rule : inbox.rules()) {
+    json item = rule_json(rule.phone, rule.mode, rule.delay_seconds);
+    item["dropped"] = rule.dropped;
+    rules.push_back(std::move(item));
+  }
+  return {{"rules", std::move(rules)}};
 }
 
 // The largest single step of the dev clock: a year covers every expiry, window and retention.
@@ -250,10 +315,19 @@ void add_api_routes(HttpServer& server, const ApiDependencies& deps) {
                     [&otp](const Request& r, HttpContext& c) { return handle_cancel(otp, r, c); }});
   if (deps.dev_inbox) {
     DevInbox& inbox = *deps.dev_inbox;
+    const Clock& clock = deps.clock;
+    server.add_route({Method::Get, "/dev/inbox", false, false,
+                      [&inbox, &otp, &clock](const Request& r, HttpContext&) {
+                        return handle_inbox(inbox, otp.policy(), clock, r);
+                      }});
     server.add_route(
-        {Method::Get, "/dev/inbox", false, false, [&inbox, &otp](const Request& r, HttpContext&) {
-           return handle_inbox(inbox, otp.policy(), r);
+        {Method::Get, "/dev/delivery", false, false, [&inbox](const Request&, HttpContext&) {
+           return ApiResponse::json(200, rules_json(inbox));
          }});
+    server.add_route({Method::Post, "/dev/delivery", false, true,
+                      [&inbox, &otp](const Request& r, HttpContext&) {
+                        return handle_delivery_rule(inbox, otp.policy(), r);
+                      }});
   }
   if (deps.dev_clock) {
     AdjustableClock& clock = *deps.dev_clock;

@@ -2,9 +2,9 @@
 // nothing themselves.
 #pragma once
 
+#include "delivery/dev_inbox.hpp"
 #include "otp/otp_service.hpp"
 #include "otp/store.hpp"
-#include "server/dev_inbox.hpp"
 #include "server/http_server.hpp"
 
 namespace ussd_otp {
@@ -13,7 +13,7 @@ struct ApiDependencies {
   OtpService& otp;
   OtpStore& store;
   const Clock& clock;
-  DevInbox* dev_inbox = nullptr;         // set only in --dev mode: enables GET /dev/inbox
+  DevInbox* dev_inbox = nullptr;  // set only in --dev mode: enables /dev/inbox, /dev/delivery
   AdjustableClock* dev_clock = nullptr;  // set only in --dev mode: enables GET/POST /dev/clock
 };
 

@@ -8,13 +8,13 @@
 #include <string>
 #include <thread>
 
+#include "delivery/dev_inbox.hpp"
 #include "delivery/sms_sender.hpp"
 #include "otp/clock.hpp"
 #include "otp/crypto.hpp"
 #include "otp/otp_service.hpp"
 #include "server/api_key_auth.hpp"
 #include "server/config.hpp"
-#include "server/dev_inbox.hpp"
 #include "server/http_server.hpp"
 #include "server/ussd_gateway.hpp"
 #include "server/ussd_routes.hpp"

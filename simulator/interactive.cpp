@@ -21,6 +21,7 @@
 #include "simulator/phone_screen.hpp"
 #include "simulator/script.hpp"
 #include "simulator/server_api.hpp"
+#include "simulator/sms_poller.hpp"
 #include "simulator/terminal_text.hpp"
 
 namespace ussd_otp::sim {
@@ -36,7 +37,7 @@ constexpr const char* kHelp =
     "  :msisdn NUMBER  dial as another subscriber\n"
     "  :wait SECONDS   move the server's dev clock forward (expiry, cooldowns, idle sessions)\n"
     "  :otp [PHONE]    request a code through /v1/otp/request (needs --api-key)\n"
-    "  :inbox [PHONE]  show the dev inbox\n"
+    "  :inbox [PHONE]  show the dev inbox (new SMS to this phone also appear by themselves)\n"
     "  :quit           leave\n"
     "  :help           this text\n"
     "To answer something that starts with ':', type '::' (::1 sends :1).\n";
@@ -103,10 +104,16 @@ class Terminal {
     // A pasted block is then read line by line, as typed, instead of as one line with breaks.
     rl_variable_bind("enable-bracketed-paste", "off");
     const SignalPipe signals;
+    if (options_.show_sms) {
+      guarded(
+          [this] { sms_.emplace(options_.phone.base_url, phone_.settings().subscriber.msisdn); });
+      show_sms(false);  // a note, if the server has no dev inbox
+    }
     install_prompt();
     while (!quit_) {
-      std::array<pollfd, 2> inputs{pollfd{STDIN_FILENO, POLLIN, 0},
-                                   pollfd{signals.fd(), POLLIN, 0}};
+      // A negative fd is skipped by poll(): without --no-sms there is nothing to watch.
+      std::array<pollfd, 3> inputs{pollfd{STDIN_FILENO, POLLIN, 0}, pollfd{signals.fd(), POLLIN, 0},
+                                   pollfd{sms_ ? sms_->fd() : -1, POLLIN, 0}};
       const int ready = poll(inputs.data(), inputs.size(), remaining_ms());
       if (ready < 0) continue;  // EINTR: the signal is waiting on the pipe
       if (inputs[1].revents & POLLIN) {
@@ -116,8 +123,10 @@ class Terminal {
       } else if (ready == 0) {
         guarded([this] { drop_for_timeout(); });
       }
+      if (!quit_ && (inputs[2].revents & POLLIN)) show_sms(true);
     }
     rl_callback_handler_remove();
+    sms_.reset();
     instance_ = nullptr;
     return exit_status_;
   }
@@ -168,6 +177,30 @@ class Terminal {
     quit_ = true;
   }
 
+  // Draws the SMS that arrived since the last call. `at_prompt`: readline shows the prompt and
+  // what is typed so far; they are cleared first and drawn again under the message.
+  void show_sms(bool at_prompt) {
+    if (!sms_) return;
+    const SmsPoller::Arrivals arrivals = sms_->take();
+    if (arrivals.messages.empty() && arrivals.note.empty()) return;
+    if (at_prompt) rl_clear_visible_line();
+    for (const Sms& sms : arrivals.messages)
+      std::cout << render_sms(sms.from, sms.text, options_.width);
+    if (!arrivals.note.empty()) std::cout << "\x1b[2m" << printable(arrivals.note) << "\x1b[0m\n";
+    std::cout << std::flush;
+    if (at_prompt) {
+      rl_on_new_line();
+      rl_forced_update_display();
+    }
+  }
+
+  // After a USSD step or :inbox: what has arrived is drawn now, and the inbox is read at once.
+  void check_sms() {
+    if (!sms_) return;
+    show_sms(false);
+    sms_->poke();
+  }
+
   void install_prompt() {
     prompt_ = phone_.in_session() ? "answer> " : "dial> ";
     rl_callback_handler_install(prompt_.c_str(), &Terminal::on_line);
@@ -195,6 +228,7 @@ class Terminal {
       const StepResult result = phone_.answer(text);
       if (recorder_) recorder_->answered(text, result);
       show(result);
+      check_sms();
     } else if (!text.empty() && text[0] == '*') {
       dial(text);
     } else if (!text.empty()) {
@@ -209,6 +243,7 @@ class Terminal {
     const StepResult result = phone_.dial(dial_string);
     if (recorder_) recorder_->dialled(phone_.settings(), dial_string, result);
     show(result);
+    check_sms();
   }
 
   void show(const StepResult& result, std::optional<SessionState> forced = std::nullopt) {
@@ -291,6 +326,7 @@ class Terminal {
       hang_up(HangUp::Release);
       settings.subscriber.msisdn = argument;
       phone_.configure(settings);
+      if (sms_) sms_->set_phone(argument);
       if (recorder_) recorder_->configured(settings);
       std::cout << describe_phone() << "\n";
     } else if (name == ":wait") {
@@ -312,6 +348,7 @@ class Terminal {
                         : describe_failure(inbox) +
                               (inbox.status == 404 ? " (the server must run with --dev)" : ""))
                 << "\n";
+      check_sms();
     } else if (name == ":help") {
       std::cout << kHelp;
     } else {
@@ -348,6 +385,7 @@ class Terminal {
   UssdPhone phone_;
   ServerApi api_;
   std::optional<ScriptRecorder> recorder_;
+  std::optional<SmsPoller> sms_;  // unset with --no-sms
   std::string prompt_;
   std::string last_dial_;
   Clock::time_point screen_shown_ = Clock::now();

@@ -15,6 +15,7 @@ struct InteractiveOptions {
   std::size_t width = 24;   // characters inside the frame
   std::string record_path;  // --record: write the session as a replayable script
   bool transcript = false;  // print each request and reply as sent
+  bool show_sms = true;     // poll the dev inbox and draw arriving SMS (--no-sms turns it off)
 };
 
 // Runs until :quit, :q with no session open, or end of input; returns the exit status.

@@ -133,6 +133,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--record", interactive.record_path,
                  "Write the interactive session as a script that `run` replays");
+  bool no_sms = false;
+  app.add_flag("--no-sms", no_sms,
+               "Interactive: do not poll the dev inbox or show SMS arriving for --msisdn");
 
   CLI::App* run = app.add_subcommand("run", "Run scripted sessions (JSON files, or a one-liner)");
   std::vector<std::string> script_files;
@@ -281,5 +284,6 @@ int main(int argc, char** argv) {
   interactive.phone = phone;
   interactive.api_key = api_key;
   interactive.transcript = transcript;
+  interactive.show_sms = !no_sms;
   return run_interactive(interactive);
 }

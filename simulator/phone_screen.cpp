@@ -2,6 +2,7 @@
 
 #include "simulator/terminal_text.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace ussd_otp::sim {
@@ -97,6 +98,21 @@ std::string render_phone(const PhoneView& view, std::size_t width) {
   out += " " + std::string(to_string(view.state)) + " | step " + fixed(view.step_seconds, 3) +
          " s | session " + fixed(view.session_seconds, 1) + " s\n";
   return out;
+}
+
+std::string render_sms(std::string_view sender, std::string_view text, std::size_t width) {
+  std::vector<std::string> title =
+      utf8_characters("- \u2709 SMS" +
+                      (sender.empty() ? std::string() : " from " + printable(sender, width)) + " ");
+  title.resize(std::min(title.size(), width), "-");
+  std::string out = "+";
+  for (const std::string& c : title) out += c;
+  out += std::string(width - title.size(), '-') + "+\n";
+  // An SMS is at most a few parts long; anything longer is a server's mistake, not a message.
+  for (const std::string& line : wrap_screen(printable(text, 480), width)) {
+    out += "|" + line + std::string(width - utf8_characters(line).size(), ' ') + "|\n";
+  }
+  return out + "+" + std::string(width, '-') + "+\n";
 }
 
 }  // namespace ussd_otp::sim

@@ -34,4 +34,9 @@ std::string describe_cost(std::string_view text, std::size_t limit);
 // limit is cut (the count line still measures all of it).
 std::string render_phone(const PhoneView& view, std::size_t width = 24);
 
+// An SMS arriving on the handset: a frame titled "✉ SMS from SENDER" ("✉ SMS" without one) with
+// the text wrapped inside, each line ending in '\n'. Both strings come from a server: they are
+// escaped with printable(), the sender cut to fit the title.
+std::string render_sms(std::string_view sender, std::string_view text, std::size_t width = 24);
+
 }  // namespace ussd_otp::sim

@@ -106,7 +106,7 @@ TEST_CASE("arkesel: the OTP is an ordinary core OTP under the same key", "[http]
   HttpClient client = server.client();
   REQUIRE(arkesel_code(generate(client, server, documented_body())) == "1000");
   server.wait_for_message(kPhone);
-  const auto inbox = server.app().dev_inbox()->messages_for(kPhone);
+  const auto inbox = server.app().dev_inbox()->messages_for(kPhone, server.clock().now());
   REQUIRE(inbox.size() == 1);
   HttpResponse view = client.get("/v1/otp/" + inbox[0].otp_id, {server.auth()});
   REQUIRE(view.status == 200);
@@ -276,7 +276,7 @@ TEST_CASE("arkesel generate: voice answers 1009 over 500 characters and 1004 oth
   CHECK(generate(client, server, voice).json() ==
         json{{"code", "1009"},
              {"message", "You can not send more than 500 characters using voice medium"}});
-  CHECK(server.app().dev_inbox()->messages_for(kPhone).empty());
+  CHECK(server.app().dev_inbox()->messages_for(kPhone, server.clock().now()).empty());
 }
 
 TEST_CASE("arkesel generate: sms answers 1004 when no SMS channel is configured",
@@ -405,7 +405,8 @@ TEST_CASE("arkesel verify: a locked OTP answers 1104 and stays locked", "[http][
     CHECK(arkesel_code(verify(client, server, kPhone, wrong_code_for(code))) == "1104");
   }
   CHECK(arkesel_code(verify(client, server, kPhone, code)) == "1104");  // right code, locked
-  const std::string id = server.app().dev_inbox()->messages_for(kPhone)[0].otp_id;
+  const std::string id =
+      server.app().dev_inbox()->messages_for(kPhone, server.clock().now())[0].otp_id;
   CHECK(client.get("/v1/otp/" + id, {server.auth()}).json()["data"]["status"] == "locked");
 }
 
@@ -416,7 +417,8 @@ TEST_CASE("arkesel: generating again replaces the active OTP", "[http][arkesel]"
   const std::string first = code_in(server.wait_for_message(kPhone));
   REQUIRE(arkesel_code(generate(client, server, documented_body())) == "1000");
   const std::string second = code_in(server.wait_for_message(kPhone, 2));
-  const auto inbox = server.app().dev_inbox()->messages_for(kPhone);  // newest first
+  const auto inbox =
+      server.app().dev_inbox()->messages_for(kPhone, server.clock().now());  // newest first
   REQUIRE(inbox.size() == 2);
   HttpResponse replaced = client.get("/v1/otp/" + inbox[1].otp_id, {server.auth()});
   CHECK(replaced.json()["data"]["status"] == "cancelled");

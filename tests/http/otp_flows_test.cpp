@@ -102,7 +102,7 @@ TEST_CASE("resend: cooldown with retryAfter, then the same code, at most 5 sends
   CHECK(sixth.status == 429);
   CHECK(error_code(sixth) == "RESEND_LIMIT_REACHED");
   server.wait_for_message(kPhone, 5);
-  for (const auto& message : server.app().dev_inbox()->messages_for(kPhone)) {
+  for (const auto& message : server.app().dev_inbox()->messages_for(kPhone, server.clock().now())) {
     CHECK(code_in(message.text) == code);
   }
   CHECK(verify(client, server, id, code).status == 200);
@@ -257,7 +257,8 @@ TEST_CASE("Idempotency-Key: same body replays, different body conflicts", "[http
   CHECK(conflict.status == 409);
   CHECK(error_code(conflict) == "IDEMPOTENCY_KEY_REUSED");
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  CHECK(server.app().dev_inbox()->messages_for(kPhone).size() == 1);  // nothing new was sent
+  CHECK(server.app().dev_inbox()->messages_for(kPhone, server.clock().now()).size() ==
+        1);  // nothing new was sent
 }
 
 TEST_CASE("HTTP/1.1 connections stay alive without a Connection header", "[http]") {

@@ -268,3 +268,73 @@ TEST_CASE("sim interactive: SIGTERM hangs up, restores the terminal and exits 14
   CHECK(wrapped.terminal_restored());
   CHECK(ended_sessions(server, "hubtel", "released") == 1);
 }
+
+TEST_CASE(
+    "sim interactive: an SMS for the played number appears on screen without a key press, once, "
+    "and the typed line survives",
+    "[sim][tmux][sms]") {
+  TestServer server;
+  HttpClient client = server.client();
+  issue_otp(server, client, kPhone, "Early");  // before the phone was on: never shown
+  TmuxPhone phone(sim_command(server, ""));
+  phone.wait_for("dial>");
+  phone.key("-l '*889'");  // typed, not sent
+  const IssuedOtp otp = issue_otp(server, client, kPhone, "MyApp", 1,
+                                  "Authorization: Bearer " + server.create_api_key("second"));
+  std::string pane = phone.wait_for("\u2709 SMS from MyApp", std::chrono::seconds(5));
+  CHECK(std::regex_search(pane, std::regex("\\|Your code is " + otp.code + "\\. +\\|")));
+  phone.wait_for("\\+-+\\+\\s+dial> \\*889\\s*$");  // the prompt and the typed text, below the box
+  phone.key("-l '*142*0241234567#'");
+  phone.key("Enter");
+  pane = phone.wait_for("Choose one:");  // the typed dial went out whole: both codes listed
+  CHECK(pane.find("|1. MyApp") != std::string::npos);
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // two more polls
+  pane = phone.screen();
+  CHECK(occurrences(pane, "SMS from MyApp") == 1);
+  CHECK(pane.find("SMS from Early") == std::string::npos);
+}
+
+TEST_CASE("sim interactive: with a drop rule no SMS appears and the code is read over USSD",
+          "[sim][tmux][sms]") {
+  TestServer server;
+  HttpClient client = server.client();
+  REQUIRE(client.post_json("/dev/delivery", {{"phone", "0241234567"}, {"mode", "drop"}}).status ==
+          200);
+  TmuxPhone phone(sim_command(server, ""));
+  phone.wait_for("dial>");
+  REQUIRE(request_otp(client, server, {{"from", "MyApp"}}).status == 201);
+  for (int i = 0; i < 500; ++i) {
+    if (client.get("/dev/delivery").json()["data"]["rules"][0]["dropped"] == 1) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  REQUIRE(client.get("/dev/delivery").json()["data"]["rules"][0]["dropped"] == 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // two polls
+  CHECK(phone.screen().find("SMS from") == std::string::npos);
+  phone.type("*889*142*0241234567#");
+  const std::string pane = phone.wait_for("\\|Your MyApp code is +\\|");
+  CHECK(pane.find("SMS from") == std::string::npos);
+}
+
+TEST_CASE("sim interactive: --no-sms shows no SMS, and a server without --dev one note at most",
+          "[sim][tmux][sms]") {
+  {
+    TestServer server;
+    HttpClient client = server.client();
+    TmuxPhone phone(sim_command(server, "--no-sms"));
+    phone.wait_for("dial>");
+    issue_otp(server, client, kPhone, "MyApp");
+    std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+    phone.type(":inbox");
+    const std::string pane = phone.wait_for("\"messages\":\\[\\{");
+    CHECK(pane.find("SMS from") == std::string::npos);
+    CHECK(pane.find("SMS not shown") == std::string::npos);
+  }
+  TestServer plain([](ussd_otp::Config& config) { config.dev = false; });
+  TmuxPhone phone(sim_command(plain, ""));
+  phone.wait_for("SMS not shown: the server has no dev inbox[^]*dial>");
+  phone.type("*889*142#");  // no dialect is open outside --dev without a token: a failed step
+  phone.wait_for(" failed \\| step ");
+  phone.type(":inbox");
+  const std::string pane = phone.wait_for("the server must run with --dev");
+  CHECK(occurrences(pane, "SMS not shown") == 1);
+}

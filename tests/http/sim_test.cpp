@@ -137,7 +137,9 @@ TEST_CASE("sim: usage mistakes exit 2 before any request", "[sim][http]") {
   CHECK(regex.exit_code == 2);
   CHECK(regex.err.find("not a valid regular expression") != std::string::npos);
   CHECK(run_sim(server, {"load", "--sessions", "1", "--expect", "[a"}).exit_code == 2);
-  CHECK(run_sim(server, {"--help"}).exit_code == 0);
+  const CommandResult help = run_sim(server, {"--help"});
+  CHECK(help.exit_code == 0);
+  CHECK(help.out.find("--no-sms") != std::string::npos);
   CHECK(run_command(kSimBinary, {"--url", server.url()}).exit_code == 2);  // stdin is no terminal
   for (const char* dialect : {"africastalking", "hubtel"}) {  // nothing reached the server
     CHECK(sessions_of(server, dialect, "233241234567") == 0);

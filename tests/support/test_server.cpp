@@ -48,7 +48,7 @@ std::string TestServer::create_api_key(const std::string& name) {
 
 std::string TestServer::wait_for_message(const std::string& phone, std::size_t at_least) {
   for (int i = 0; i < 1000; ++i) {  // 5 s: a loaded CI machine drains a long outbox slowly
-    auto messages = app_->dev_inbox()->messages_for(phone);
+    auto messages = app_->dev_inbox()->messages_for(phone, clock_->now());
     if (messages.size() >= at_least) return messages.front().text;
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }

@@ -1,8 +1,11 @@
 // The simulator's phone screen: wrapping, the GSM-7/UCS-2 count and the frame.
 #include <catch2/catch.hpp>
 
+#include <set>
+
 #include "simulator/load.hpp"
 #include "simulator/phone_screen.hpp"
+#include "simulator/sms_poller.hpp"
 #include "simulator/terminal_text.hpp"
 
 using namespace ussd_otp::sim;
@@ -61,4 +64,34 @@ TEST_CASE("sim load: nearest-rank percentiles", "[sim]") {
   CHECK(percentile(values, 0.95) == 10);
   CHECK(percentile(values, 0.01) == 1);
   CHECK(percentile({}, 0.5) == 0);
+}
+
+TEST_CASE("sim sms: an arriving SMS is framed, titled with its sender and wrapped", "[sim]") {
+  const std::string box = render_sms("MyApp", "Your code is 482910. Valid for 5 minutes.", 24);
+  CHECK(box ==
+        "+- \u2709 SMS from MyApp -----+\n"
+        "|Your code is 482910.    |\n"
+        "|Valid for 5 minutes.    |\n"
+        "+------------------------+\n");
+  CHECK(render_sms("", "Hi", 10).find("+- \u2709 SMS --+\n|Hi        |\n") == 0);
+  // A long sender is cut to the frame; escapes from the server are shown, never obeyed.
+  const std::string hostile = render_sms("A-very-long-sender-name", "\x1b]0;owned\x07 code", 16);
+  CHECK(hostile.find("+- \u2709 SMS from A-v+\n") == 0);
+  CHECK(hostile.find('\x1b') == std::string::npos);
+  CHECK(hostile.find("\\x1b]0;owned\\x07") != std::string::npos);
+}
+
+TEST_CASE("sim sms: only messages not seen before are new, oldest first", "[sim]") {
+  std::set<std::string> seen;
+  const std::string two = R"({"success":true,"data":{"messages":[)"
+                          R"({"messageId":"dev-2","from":"B","text":"second"},)"
+                          R"({"messageId":"dev-1","from":"A","text":"first"}]}})";
+  const std::vector<Sms> first = unseen_messages(two, seen);
+  REQUIRE(first.size() == 2);
+  CHECK(first[0].text == "first");
+  CHECK(first[1].from == "B");
+  CHECK(unseen_messages(two, seen).empty());
+  CHECK(unseen_messages("not json", seen).empty());
+  CHECK(unseen_messages(R"({"data":{"messages":"x"}})", seen).empty());
+  CHECK(unseen_messages(R"({"data":{"messages":[1,{"text":7}]}})", seen).size() == 1);
 }
