@@ -1,0 +1,189 @@
+// The generic webhook gateway: the signed JSON POST we build, its answers, and signed reports.
+#include "delivery/providers/wire.hpp"
+#include "delivery/signature.hpp"
+#include "gateway_test_support.hpp"
+
+using namespace ussd_otp;
+using namespace ussd_otp::testing;
+
+namespace {
+
+constexpr std::int64_t kNow = 1700000000;
+
+ProviderSettings webhook_settings() {
+  ProviderSettings settings;
+  settings.name = "webhook";
+  settings.url = "https://sms.operator.example/send";
+  settings.secret = "whsec_test";
+  settings.sender = "ACME";
+  return settings;
+}
+
+std::unique_ptr<SmsProvider> webhook_at(std::int64_t now) {
+  return make_webhook_provider(webhook_settings(), [now] { return now; });
+}
+
+SendResult judge(long status, const std::string& body) {
+  return provider(webhook_settings())->parse_send(answer(status, body));
+}
+
+ReceiptRequest signed_report(const std::string& body, std::int64_t timestamp) {
+  ReceiptRequest request = json_post(body);
+  request.headers["x-ussd-otp-timestamp"] = std::to_string(timestamp);
+  request.headers["x-ussd-otp-signature"] = webhook_signature("whsec_test", timestamp, body);
+  return request;
+}
+
+}  // namespace
+
+TEST_CASE("webhook posts the documented json with timestamp and signature headers",
+          "[delivery][webhook]") {
+  const auto webhook = provider(webhook_settings());
+  const OutboundRequest request = webhook->build_send(otp_message(), kNow);
+  CHECK(request.method == "POST");
+  CHECK(request.url == "https://sms.operator.example/send");
+  CHECK(request_header(request, "Content-Type") == "application/json");
+  CHECK(request_header(request, "X-Ussd-Otp-Timestamp") == "1700000000");
+  CHECK(
+      request.body ==
+      R"({"to":"+233241234567","phone":"233241234567","from":"ACME","text":"Your code is 482913 & expires in 5 min. +/=?","reference":"att_01HX","timestamp":1700000000})");
+  // printf '%s' '1700000000.<body>' | openssl dgst -sha256 -hmac whsec_test
+  CHECK(request_header(request, "X-Ussd-Otp-Signature") ==
+        "v1=1d0b17302d846953e39e872ac5a6816675e86b8b8aaeff9a23cee3e5d9162626");
+}
+
+TEST_CASE("webhook body survives text that is not valid utf-8", "[delivery][webhook]") {
+  auto message = otp_message();
+  message.text = "code 1234 \xff\xfe";
+  const auto request = provider(webhook_settings())->build_send(message, kNow);
+  const auto body = nlohmann::json::parse(request.body, nullptr, false);
+  REQUIRE_FALSE(body.is_discarded());
+  CHECK(body["phone"] == "233241234567");
+}
+
+TEST_CASE("webhook 2xx is accepted with the reply's id, messageId or nothing",
+          "[delivery][webhook]") {
+  auto result = judge(200, R"({"id":"op-1","status":"queued"})");
+  CHECK(result.outcome == SendOutcome::Accepted);
+  CHECK(result.message_id == "op-1");
+  CHECK(result.gateway_status == "queued");
+  result = judge(202, R"({"messageId":12345})");
+  CHECK(result.outcome == SendOutcome::Accepted);
+  CHECK(result.message_id == "12345");
+  result = judge(201, R"({"reference":"att_01HX"})");
+  CHECK(result.message_id == "att_01HX");
+  result = judge(204, "");
+  CHECK(result.outcome == SendOutcome::Accepted);
+  CHECK(result.message_id.empty());
+}
+
+TEST_CASE("webhook errors are classed by http status", "[delivery][webhook]") {
+  CHECK(judge(401, "").outcome == SendOutcome::AccountLevel);
+  CHECK(judge(403, "").outcome == SendOutcome::AccountLevel);
+  CHECK(judge(429, "").outcome == SendOutcome::Transient);
+  CHECK(judge(500, "").outcome == SendOutcome::Transient);
+  CHECK(judge(503, "").outcome == SendOutcome::Transient);
+  CHECK(judge(400, "").outcome == SendOutcome::Permanent);
+  CHECK(judge(422, "").outcome == SendOutcome::Permanent);
+  const auto webhook = provider(webhook_settings());
+  for (const auto& body : garbage_bodies()) {
+    for (const long status : {0L, 200L, 400L, 500L}) {
+      CHECK_NOTHROW(webhook->parse_send(answer(status, body)));
+    }
+  }
+  CHECK(webhook->parse_send(incomplete(TransferResult::FailedBeforeSend)).outcome ==
+        SendOutcome::Transient);
+  CHECK(webhook->parse_send(incomplete(TransferResult::TimedOutAfterSend)).outcome ==
+        SendOutcome::Unknown);
+}
+
+TEST_CASE("webhook signed report is read with its independently computed signature",
+          "[delivery][webhook]") {
+  const std::string body = R"({"id":"m-1","status":"delivered"})";
+  ReceiptRequest request = json_post(body);
+  request.headers["x-ussd-otp-timestamp"] = "1700000000";
+  // printf '%s' '1700000000.<body>' | openssl dgst -sha256 -hmac whsec_test
+  request.headers["x-ussd-otp-signature"] =
+      "v1=e4f52ba82ee4364bfbf59b85502cd316ddedd4622f8ce30b84411eee72659804";
+  const auto receipts = webhook_at(kNow + 10)->parse_receipt(request);
+  REQUIRE(receipts.ok());
+  REQUIRE(receipts.value().size() == 1);
+  CHECK(receipts.value()[0].message_id == "m-1");
+  CHECK(receipts.value()[0].state == ReceiptState::Delivered);
+}
+
+TEST_CASE("webhook reports map statuses and keep the error", "[delivery][webhook]") {
+  const auto webhook = webhook_at(kNow);
+  const std::vector<std::pair<std::string, ReceiptState>> table = {
+      {"delivered", ReceiptState::Delivered}, {"failed", ReceiptState::Failed},
+      {"undelivered", ReceiptState::Failed},  {"pending", ReceiptState::Pending},
+      {"sent", ReceiptState::Pending},        {"DELIVERED", ReceiptState::Delivered},
+  };
+  for (const auto& [status, state] : table) {
+    INFO(status);
+    const auto receipts = webhook->parse_receipt(signed_report(
+        R"({"messageId":"m-2","status":")" + status + R"(","error":"absent subscriber"})", kNow));
+    REQUIRE(receipts.ok());
+    CHECK(receipts.value()[0].message_id == "m-2");
+    CHECK(receipts.value()[0].state == state);
+    CHECK(receipts.value()[0].error == "absent subscriber");
+  }
+  const auto batch = webhook->parse_receipt(
+      signed_report(R"([{"id":"a","status":"delivered"},{"id":"b","status":"failed"}])", kNow));
+  REQUIRE(batch.ok());
+  REQUIRE(batch.value().size() == 2);
+  CHECK(batch.value()[1].state == ReceiptState::Failed);
+}
+
+TEST_CASE("webhook report with a bad, missing or stale signature is forbidden",
+          "[delivery][webhook]") {
+  const std::string body = R"({"id":"m-1","status":"delivered"})";
+  const auto webhook = webhook_at(kNow);
+  ReceiptRequest request = signed_report(body, kNow);
+  request.body = R"({"id":"m-1","status":"failed"})";
+  CHECK(webhook->parse_receipt(request).error().code == ErrorCode::Forbidden);
+  request = signed_report(body, kNow - 301);
+  CHECK(webhook->parse_receipt(request).error().code == ErrorCode::Forbidden);
+  request = signed_report(body, kNow + 301);
+  CHECK(webhook->parse_receipt(request).error().code == ErrorCode::Forbidden);
+  CHECK(webhook->parse_receipt(signed_report(body, kNow - 300)).ok());
+  request = signed_report(body, kNow);
+  request.headers.erase("x-ussd-otp-signature");
+  CHECK(webhook->parse_receipt(request).error().code == ErrorCode::Forbidden);
+  request = signed_report(body, kNow);
+  request.headers["x-ussd-otp-timestamp"] = "17e8";
+  CHECK(webhook->parse_receipt(request).error().code == ErrorCode::Forbidden);
+  CHECK(webhook->parse_receipt(json_post(body)).error().code == ErrorCode::Forbidden);
+}
+
+TEST_CASE("webhook signed report without id or status is a validation error",
+          "[delivery][webhook]") {
+  const auto webhook = webhook_at(kNow);
+  auto bad = webhook->parse_receipt(signed_report(R"({"status":"delivered"})", kNow));
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().code == ErrorCode::ValidationError);
+  CHECK(bad.error().fields.contains("id"));
+  bad = webhook->parse_receipt(signed_report("not json", kNow));
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().code == ErrorCode::ValidationError);
+  for (const auto& body : garbage_bodies()) {
+    CHECK_NOTHROW(webhook->parse_receipt(signed_report(body, kNow)));
+    CHECK_NOTHROW(webhook->parse_receipt(json_post(body)));
+  }
+}
+
+TEST_CASE("webhook reports are checked against the real clock by default", "[delivery][webhook]") {
+  const auto webhook = provider(webhook_settings());
+  const auto now = static_cast<std::int64_t>(std::time(nullptr));
+  CHECK(webhook->parse_receipt(signed_report(R"({"id":"x","status":"sent"})", now)).ok());
+  CHECK_FALSE(webhook->parse_receipt(signed_report(R"({"id":"x","status":"sent"})", kNow)).ok());
+}
+
+TEST_CASE("webhook needs a url and a secret", "[delivery][webhook]") {
+  auto settings = webhook_settings();
+  settings.url.clear();
+  CHECK_THROWS_WITH(make_provider(settings), "sms-webhook-url is required");
+  settings = webhook_settings();
+  settings.secret.clear();
+  CHECK_THROWS_WITH(make_provider(settings), "sms-webhook-secret is required");
+}
