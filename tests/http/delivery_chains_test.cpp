@@ -103,6 +103,35 @@ TEST_CASE("delivery: a 500 from the first provider fails over along the chain",
 }
 
 TEST_CASE(
+    "delivery: when every provider in the chain failed transiently it backs off instead "
+    "of burning its attempts at once",
+    "[http][delivery]") {
+  Chain chain;
+  chain.ark.set_default(GatewayBehaviour::respond(503, R"({"message":"busy"})"));
+  chain.at.set_default(GatewayBehaviour::respond(503, "Service Unavailable", "text/plain"));
+  const std::string id = new_otp(chain.client, chain.server);
+  REQUIRE(chain.at.wait_for(1));
+  // Both failed once: the next attempt waits for the backoff (1 s on the server clock).
+  CHECK(chain.ark.stays_at(1));
+  CHECK(chain.at.count() == 1);
+  json view = wait_settled(chain.client, chain.server, id, 2);
+  CHECK(view["deliveries"].size() == 2);
+  CHECK(count_events(view, "delivery_failed") == 0);
+
+  chain.server.clock().advance(1);  // the second round: Arkesel again, then Africa's Talking
+  REQUIRE(chain.at.wait_for(2));
+  CHECK(chain.ark.count() == 2);
+  CHECK(chain.at.stays_at(2));
+
+  chain.ark.set_default(arkesel().accepted("ark-id"));
+  chain.server.clock().advance(2);  // the longest second backoff
+  view = wait_for_event(chain.client, chain.server, id, "sent");
+  REQUIRE(view["deliveries"].size() == 5);
+  CHECK(view["deliveries"][4]["provider"] == "arkesel");
+  CHECK(view["deliveries"][4]["outcome"] == "accepted");
+}
+
+TEST_CASE(
     "delivery: a provider's breaker opens after repeated failures, then one probe after "
     "the cool-down closes it",
     "[http][delivery]") {
