@@ -125,3 +125,44 @@ TEST_CASE("delivery receipts: loopback in the allow-list is accepted", "[http][d
   CHECK(good.json()["data"]["matched"] == 1);
   wait_for_event(one.client, one.server, one.id, "delivered");
 }
+
+TEST_CASE(
+    "delivery receipts: with delivery-public-url each message names its receipt URL, and "
+    "Twilio signatures are checked against it",
+    "[http][delivery]") {
+  const std::string token = "twilio-receipt-token-42";
+  One one("twilio", [&](ussd_otp::Config& c) {
+    c.delivery.public_url = "https://otp.example.com";
+    c.delivery.providers["twilio"].receipt_path_token = token;
+  });
+  const auto form = form_decode(one.fake.requests().at(0).body);
+  CHECK(form.at("StatusCallback") == "https://otp.example.com/delivery/twilio/" + token);
+
+  const std::vector<std::pair<std::string, std::string>> fields = {{"MessageSid", "msg-1"},
+                                                                   {"MessageStatus", "delivered"}};
+  const std::string path = "/delivery/twilio/" + token;
+  // Signed over the local URL: not what Twilio called, refused.
+  HttpResponse local =
+      post_form(one.client, path, fields,
+                {"X-Twilio-Signature: " +
+                 ussd_otp::twilio_signature(kTwilioToken, one.server.url() + path, fields)});
+  CHECK(local.status == 403);
+  CHECK(one.nothing_recorded());
+  HttpResponse good = post_form(
+      one.client, path, fields,
+      {"X-Twilio-Signature: " +
+       ussd_otp::twilio_signature(kTwilioToken, "https://otp.example.com" + path, fields)});
+  REQUIRE(good.status == 200);
+  CHECK(good.json()["data"]["matched"] == 1);
+  wait_for_event(one.client, one.server, one.id, "delivered");
+}
+
+TEST_CASE("delivery receipts: with delivery-public-url Arkesel messages carry callback_url",
+          "[http][delivery]") {
+  One one("arkesel", [](ussd_otp::Config& c) {
+    c.delivery.public_url = "https://otp.example.com";
+    c.delivery.providers["arkesel"].receipt_path_token = "arkesel-receipt-token-1";
+  });
+  const json body = json_of(one.fake.requests().at(0));
+  CHECK(body["callback_url"] == "https://otp.example.com/delivery/arkesel/arkesel-receipt-token-1");
+}
