@@ -279,3 +279,22 @@ TEST_CASE("delivery: with delivery-ussd-only a number no route covers gets a USS
   CHECK(view["deliveries"].empty());
   CHECK(count_events(view, "sent") == 0);
 }
+
+TEST_CASE(
+    "delivery: a provider that keeps failing gets max-delivery-attempts tries with "
+    "growing backoff, then delivery_failed",
+    "[http][delivery]") {
+  Chain chain("233=arkesel", [](ussd_otp::Config& c) { c.policy.max_delivery_attempts = 3; });
+  chain.ark.set_default(GatewayBehaviour::respond(503, R"({"message":"busy"})"));
+  const std::string id = new_otp(chain.client, chain.server);
+  REQUIRE(chain.ark.wait_for(1));
+  for (std::size_t n = 2; n <= 3; ++n) {
+    CHECK(chain.ark.stays_at(n - 1, std::chrono::milliseconds(300)));
+    chain.server.clock().advance(4);  // past the backoff (1 s, then 1-2 s)
+    REQUIRE(chain.ark.wait_for(n));
+  }
+  const json view = wait_for_event(chain.client, chain.server, id, "delivery_failed");
+  CHECK(view["deliveries"].size() == 3);
+  chain.server.clock().advance(60);
+  CHECK(chain.ark.stays_at(3));
+}
