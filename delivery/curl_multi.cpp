@@ -4,7 +4,9 @@
 
 #include <curl/curl.h>
 
+#include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 
@@ -14,7 +16,8 @@ struct CurlMulti::Transfer {
   std::uint64_t tag = 0;
   CURL* easy = nullptr;
   curl_slist* headers = nullptr;
-  std::string body;  // kept alive while curl reads it
+  std::string body;           // kept alive while curl reads it
+  std::size_t body_sent = 0;  // how much of `body` on_read has handed to curl
   OutboundResponse response;
   std::size_t max_reply_bytes = 0;
   bool truncated = false;
@@ -39,6 +42,20 @@ std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user)
   body.append(data, std::min(bytes, room));
   if (bytes > room) transfer->truncated = true;
   return bytes;  // keep reading (and discarding) so the connection stays reusable
+}
+
+// The request body goes through a read callback, with no seek callback, on purpose: curl then
+// cannot rewind it. When a kept-alive connection dies after the request went out and before any
+// answer, curl would otherwise resend the request on a fresh connection by itself, and the
+// gateway could send the SMS twice under one attempt. Without a rewind the transfer fails
+// (CURLE_SEND_FAIL_REWIND) and is recorded as unknown instead.
+std::size_t on_read(char* buffer, std::size_t size, std::size_t count, void* user) {
+  auto* transfer = static_cast<CurlMulti::Transfer*>(user);
+  const std::size_t left = transfer->body.size() - transfer->body_sent;
+  const std::size_t bytes = std::min(size * count, left);
+  std::memcpy(buffer, transfer->body.data() + transfer->body_sent, bytes);
+  transfer->body_sent += bytes;
+  return bytes;
 }
 
 std::size_t on_header(char* data, std::size_t size, std::size_t count, void* user) {
@@ -119,7 +136,8 @@ void CurlMulti::start(std::uint64_t tag, const OutboundRequest& request,
     curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
   } else {
     curl_easy_setopt(easy, CURLOPT_POST, 1L);
-    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, transfer->body.c_str());
+    curl_easy_setopt(easy, CURLOPT_READFUNCTION, on_read);
+    curl_easy_setopt(easy, CURLOPT_READDATA, transfer.get());
     curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
                      static_cast<curl_off_t>(transfer->body.size()));
     if (request.method != "POST")

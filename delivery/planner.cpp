@@ -152,8 +152,22 @@ bool alternative_available(const std::vector<DeliveryAttempt>& attempts,
                            const std::vector<std::string>& chain, std::string_view failed,
                            const ProviderAvailability& unavailable_until, UnixSeconds now,
                            const PlannerSettings& settings) {
-  const Choice choice = choose(chain, index_after(chain, failed), attempts, {std::string(failed)},
-                               unavailable_until, now, settings);
+  // Only a provider this delivery has tried fewer times than `failed` counts: once every
+  // provider of the chain has failed in this round, the delivery backs off. (Failing over back
+  // and forth at once would spend every attempt within milliseconds of a short outage.)
+  const auto transient_failures = [&](std::string_view provider) {
+    return std::count_if(attempts.begin(), attempts.end(), [&](const DeliveryAttempt& a) {
+      return a.provider == provider && is(a, "transient");
+    });
+  };
+  const auto failed_count = transient_failures(failed);
+  std::vector<std::string> skip = {std::string(failed)};
+  for (const std::string& provider : chain) {
+    if (provider != failed && transient_failures(provider) >= failed_count)
+      skip.push_back(provider);
+  }
+  const Choice choice =
+      choose(chain, index_after(chain, failed), attempts, skip, unavailable_until, now, settings);
   return choice.now.has_value();
 }
 

@@ -45,7 +45,8 @@ DeliveryPlan plan_delivery(const PendingDelivery& row, const std::vector<Deliver
                            UnixSeconds otp_expires_at, const PlannerSettings& settings);
 
 // True when a provider other than `failed` could take the next attempt right now (so a
-// transient failure fails over at once instead of backing off).
+// transient failure fails over at once instead of backing off), and this delivery has had fewer
+// transient failures from it than from `failed` (when all have failed alike, it backs off).
 bool alternative_available(const std::vector<DeliveryAttempt>& attempts,
                            const std::vector<std::string>& chain, std::string_view failed,
                            const ProviderAvailability& unavailable_until, UnixSeconds now,

@@ -363,7 +363,12 @@ void SmsSender::record_results(std::vector<FinishedTransfer> finished) {
             const bool elsewhere =
                 otp && alternative_available(attempts, routes_.chain_for(otp->phone), a.provider,
                                              unavailable, now, settings_.planner);
-            if (!elsewhere) {
+            // The last attempt allowed: no backoff, the planner fails the delivery now (so
+            // delivery_failed is not held back by a wait that leads nowhere).
+            const auto made =
+                std::count_if(attempts.begin(), attempts.end(),
+                              [](const DeliveryAttempt& x) { return x.outcome != "sending"; });
+            if (!elsewhere && made < settings_.planner.max_attempts) {
               const int failures = static_cast<int>(
                   std::count_if(attempts.begin(), attempts.end(), [&](const DeliveryAttempt& x) {
                     return x.provider == a.provider && x.outcome == "transient";
