@@ -84,3 +84,27 @@ TEST_CASE("delivery: a slow answer inside the timeout is accepted", "[http][deli
   CHECK(view["deliveries"][0]["messageId"] == "slow-1");
   CHECK(view["deliveries"][0]["latencyMs"].get<int>() >= 400);
 }
+
+TEST_CASE(
+    "delivery: a connection the gateway closed after its answer is not mistaken for an "
+    "unknown outcome on the next SMS",
+    "[http][delivery]") {
+  FakeGateway fake;
+  GatewayBehaviour answer_and_close = arkesel().accepted("ark-1");
+  answer_and_close.close_after = true;
+  fake.push(answer_and_close);
+  fake.set_default(arkesel().accepted("ark-2"));
+  TestServer server([&](ussd_otp::Config& c) {
+    c.delivery.routes = "233=arkesel";
+    configure_provider(c, "arkesel", fake.url());
+  });
+  HttpClient client(server.url());
+  const std::string first = new_otp(client, server, {{"phone", ghana_phone(1)}});
+  wait_for_event(client, server, first, "sent");
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the close reaches the sender
+  const std::string second = new_otp(client, server, {{"phone", ghana_phone(2)}});
+  const json view = wait_for_event(client, server, second, "sent");
+  CHECK(view["deliveries"].size() == 1);
+  CHECK(view["deliveries"][0]["messageId"] == "ark-2");
+  CHECK(fake.stays_at(2));
+}

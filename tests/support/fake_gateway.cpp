@@ -259,7 +259,7 @@ void FakeGateway::serve(int fd) {
     response += "Content-Length: " + std::to_string(behaviour.body.size()) + "\r\n";
     if (client_closes) response += "Connection: close\r\n";
     response += "\r\n" + behaviour.body;
-    if (!send_all(fd, response) || client_closes) break;
+    if (!send_all(fd, response) || client_closes || behaviour.close_after) break;
     idle_deadline = Clock::now() + kIdleLimit;
   }
   ::shutdown(fd, SHUT_RDWR);

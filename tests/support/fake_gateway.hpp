@@ -45,6 +45,7 @@ struct GatewayBehaviour {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   std::chrono::milliseconds delay{0};
+  bool close_after = false;  // close the connection after answering (no Connection: close)
 
   static GatewayBehaviour respond(int status, std::string body,
                                   std::string content_type = "application/json");
