@@ -116,6 +116,9 @@ void CurlMulti::start(std::uint64_t tag, const OutboundRequest& request,
   }
   CURL* easy = transfer->easy;
   curl_easy_setopt(easy, CURLOPT_URL, request.url.c_str());
+  // One message per connection at a time: an HTTP/2 connection that drops would fail many
+  // streams at once, some of them already sent, and blur which outcomes are unknown.
+  curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
   curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
@@ -170,8 +173,6 @@ std::vector<FinishedTransfer> CurlMulti::run(std::chrono::milliseconds wait) {
         std::chrono::steady_clock::now() - transfer->started);
     long request_size = 0;
     curl_easy_getinfo(easy, CURLINFO_REQUEST_SIZE, &request_size);
-    curl_off_t pretransfer_us = 0;
-    curl_easy_getinfo(easy, CURLINFO_PRETRANSFER_TIME_T, &pretransfer_us);
     if (code == CURLE_OK) {
       response.result = TransferResult::Completed;
       curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &response.status);
@@ -179,10 +180,10 @@ std::vector<FinishedTransfer> CurlMulti::run(std::chrono::milliseconds wait) {
       response.transport_error = curl_easy_strerror(code);
       // Whether any of the request reached the gateway decides transient vs unknown: a
       // connection never made, or a send that failed, cannot have delivered a message.
-      const bool nothing_sent =
-          code == CURLE_COULDNT_CONNECT || code == CURLE_COULDNT_RESOLVE_HOST ||
-          code == CURLE_COULDNT_RESOLVE_PROXY || code == CURLE_SSL_CONNECT_ERROR ||
-          code == CURLE_SEND_ERROR || request_size == 0 || pretransfer_us == 0;
+      const bool nothing_sent = code == CURLE_COULDNT_CONNECT ||
+                                code == CURLE_COULDNT_RESOLVE_HOST ||
+                                code == CURLE_COULDNT_RESOLVE_PROXY ||
+                                code == CURLE_SSL_CONNECT_ERROR || request_size == 0;
       if (nothing_sent) {
         response.result = TransferResult::FailedBeforeSend;
       } else if (code == CURLE_OPERATION_TIMEDOUT) {

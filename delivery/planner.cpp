@@ -118,7 +118,12 @@ DeliveryPlan plan_delivery(const PendingDelivery& row, const std::vector<Deliver
   if (accepted != attempts.rend()) {
     const UnixSeconds deadline =
         std::max(accepted->finished_at, accepted->started_at) + settings.receipt_window_seconds;
-    if (now < deadline) return wait_until(deadline, otp_expires_at);
+    // A gateway accepted it: running out of time now is no failure, just the end of watching.
+    const auto wait_or_done = [&](UnixSeconds at) {
+      return at >= otp_expires_at ? done("accepted; the code expires before a receipt is due")
+                                  : wait_until(at, otp_expires_at);
+    };
+    if (now < deadline) return wait_or_done(deadline);
     if (row.receipt_failover_used) return done("accepted; no delivery receipt came");
     std::vector<std::string> skip;
     for (const DeliveryAttempt& a : attempts) {
@@ -127,7 +132,7 @@ DeliveryPlan plan_delivery(const PendingDelivery& row, const std::vector<Deliver
     const Choice choice = choose(chain, index_after(chain, accepted->provider), attempts, skip,
                                  unavailable_until, now, settings);
     if (choice.now) return send(*choice.now, "receipt_failover", true);
-    if (choice.earliest) return wait_until(*choice.earliest, otp_expires_at);
+    if (choice.earliest) return wait_or_done(*choice.earliest);
     return done("accepted; no delivery receipt came and no other provider is left");
   }
 

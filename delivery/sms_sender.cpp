@@ -92,13 +92,23 @@ void SmsSender::run() {
 void SmsSender::run_once(std::chrono::milliseconds wait) {
   poked_ = false;
   claim_and_start();
-  if (!local_results_.empty()) record_results({});
+  if (!local_results_.empty() || !unrecorded_.empty()) record_results({});
   start_status_polls();
   const bool more_due = poked_.load();
   std::vector<FinishedTransfer> finished =
       multi_.run(more_due ? std::chrono::milliseconds(0) : wait);
-  finish_polls(finished);
+  // Sends are recorded before polls: a poll whose write fails must not lose a send's outcome.
+  std::vector<FinishedTransfer> polls;
+  for (auto it = finished.begin(); it != finished.end();) {
+    if ((it->tag & kPollTag) != 0) {
+      polls.push_back(std::move(*it));
+      it = finished.erase(it);
+    } else {
+      ++it;
+    }
+  }
   if (!finished.empty()) record_results(std::move(finished));
+  finish_polls(polls);
 }
 
 std::size_t SmsSender::claim_and_start() {
@@ -130,7 +140,9 @@ std::size_t SmsSender::claim_and_start() {
         }
         std::vector<DeliveryAttempt> attempts = tx.delivery_attempts_for_outbox(row.id);
         if (std::any_of(attempts.begin(), attempts.end(), [&](const DeliveryAttempt& a) {
-              return in_flight_.count(static_cast<std::uint64_t>(a.id)) > 0;
+              return in_flight_.count(static_cast<std::uint64_t>(a.id)) > 0 ||
+                     std::any_of(unrecorded_.begin(), unrecorded_.end(),
+                                 [&](const Outcome& o) { return o.attempt.id == a.id; });
             })) {
           continue;  // still ours and in flight (the clock jumped past the lease): leased again
         }
@@ -180,12 +192,14 @@ std::size_t SmsSender::claim_and_start() {
         probes.push_back(plan.provider);
         std::optional<OutgoingMessage> message = otp_.render_delivery(*otp, row.reason, now);
         if (!message) {
+          breakers_.release_probe(plan.provider);
           tx.complete_delivery(row.id);
           tx.add_event(row.otp_id, event::kDeliveryFailed, now,
                        "the code cannot be read (was the server key replaced?)");
           continue;
         }
         if (!otp_.charge_delivery(tx, otp->api_key_id, now)) {
+          breakers_.release_probe(plan.provider);
           tx.complete_delivery(row.id);
           tx.add_event(row.otp_id, event::kDeliveryFailed, now, "send budget used up");
           continue;
@@ -249,11 +263,9 @@ std::size_t SmsSender::claim_and_start() {
 }
 
 void SmsSender::record_results(std::vector<FinishedTransfer> finished) {
-  struct Outcome {
-    DeliveryAttempt attempt;
-    SendResult result;
-  };
-  std::vector<Outcome> outcomes;
+  // Outcomes a failed write could not record come first: they are never dropped.
+  std::vector<Outcome> outcomes = std::move(unrecorded_);
+  unrecorded_.clear();
   for (FinishedTransfer& f : finished) {
     auto node = in_flight_.extract(f.tag);
     if (node.empty()) continue;
@@ -288,7 +300,15 @@ void SmsSender::record_results(std::vector<FinishedTransfer> finished) {
   }
   local_results_.clear();
   if (outcomes.empty()) return;
+  try {
+    write_outcomes(outcomes);
+  } catch (...) {
+    unrecorded_ = std::move(outcomes);  // retried on the next pass; the leases still hold
+    throw;
+  }
+}
 
+void SmsSender::write_outcomes(std::vector<Outcome>& outcomes) {
   const UnixSeconds now = clock_.now();
   const auto unavailable = [&](std::string_view provider) {
     return breakers_.unavailable_until(provider, now);
@@ -301,8 +321,8 @@ void SmsSender::record_results(std::vector<FinishedTransfer> finished) {
       DeliveryAttempt& a = o.attempt;
       a.outcome = std::string(to_string(o.result.outcome));
       a.gateway_message_id = o.result.message_id;
-      if (o.result.outcome == SendOutcome::Accepted && a.gateway_message_id.empty() &&
-          !local_.count(a.provider)) {
+      if ((o.result.outcome == SendOutcome::Accepted || o.result.outcome == SendOutcome::Unknown) &&
+          a.gateway_message_id.empty() && !local_.count(a.provider)) {
         // The gateway named no id: receipts can only quote the reference we sent (the attempt).
         a.gateway_message_id = std::to_string(a.id);
       }
@@ -312,6 +332,7 @@ void SmsSender::record_results(std::vector<FinishedTransfer> finished) {
       a.finished_at = now;
       tx.finish_delivery_attempt(a);
       std::optional<PendingDelivery> row = tx.find_delivery(a.outbox_id);
+      if (row) ++row->attempts;
       const bool local = local_.count(a.provider) > 0;
       switch (o.result.outcome) {
         case SendOutcome::Accepted:
@@ -377,6 +398,13 @@ void SmsSender::record_results(std::vector<FinishedTransfer> finished) {
                   now + retry_delay_seconds(failures, settings_.planner, [](std::uint32_t n) {
                     return n == 0 ? 0 : randombytes_uniform(n);
                   });
+              if (otp && row->next_attempt_at >= otp->expires_at) {
+                // No retry outlives the code: fail now, with the event, not silently later.
+                tx.complete_delivery(row->id);
+                tx.add_event(a.otp_id, event::kDeliveryFailed, now,
+                             "the code expires before another attempt could be made");
+                break;
+              }
             }
           }
           reschedule_now = reschedule_now || row->next_attempt_at <= now;
@@ -403,6 +431,7 @@ void SmsSender::start_status_polls() {
   next_poll_ = steady_now + interval;
   const UnixSeconds now = clock_.now();
   for (const auto& [name, provider] : providers_) {
+    if (!provider->build_status_poll("probe")) continue;  // it pushes receipts (or has none)
     std::vector<DeliveryAttempt> due;
     store_.read([&](OtpStoreTransaction& tx) {
       due = tx.attempts_awaiting_receipt(name, now - settings_.planner.receipt_window_seconds - 60,
@@ -441,7 +470,11 @@ void SmsSender::finish_polls(std::vector<FinishedTransfer>& finished) {
       receipt = Receipt{a.gateway_message_id, ReceiptState::Pending, "poll failed", ""};
     }
     if (receipt->message_id.empty()) receipt->message_id = a.gateway_message_id;
-    apply_receipts(a.provider, {*receipt});
+    try {
+      apply_receipts(a.provider, {*receipt});
+    } catch (const std::exception& e) {
+      log_(kLogError, "delivery.poll_failed", {{"provider", a.provider}, {"error", e.what()}});
+    }
   }
   finished.erase(std::remove_if(finished.begin(), finished.end(), is_poll), finished.end());
 }

@@ -94,7 +94,12 @@ class SmsSender {
   struct InFlight;
   void run();
   std::size_t claim_and_start();
+  struct Outcome {
+    DeliveryAttempt attempt;
+    SendResult result;
+  };
   void record_results(std::vector<FinishedTransfer> finished);
+  void write_outcomes(std::vector<Outcome>& outcomes);
   void start_status_polls();
   void finish_polls(std::vector<FinishedTransfer>& finished);
 
@@ -113,6 +118,7 @@ class SmsSender {
   std::map<std::uint64_t, InFlight> in_flight_;  // by attempt id (polls: high bit set)
   std::chrono::steady_clock::time_point next_poll_;
   std::vector<std::pair<std::int64_t, SendResult>> local_results_;  // sent without HTTP
+  std::vector<Outcome> unrecorded_;  // outcomes whose write failed, written on the next pass
 
   std::atomic<bool> stopping_{false};
   std::atomic<bool> poked_{false};

@@ -541,7 +541,8 @@ class SqliteStore::Transaction final : public OtpStoreTransaction {
     auto s = connection_.statement(
         "SELECT " + std::string(kAttemptColumns) +
         " FROM delivery_attempts WHERE provider = ? AND gateway_message_id = ? "
-        "ORDER BY id DESC LIMIT 1");
+        "AND gateway_message_id <> '' ORDER BY id DESC LIMIT 1");  // the <> lets the partial index
+                                                                   // serve
     bind_text(*s, 1, provider);
     bind_text(*s, 2, gateway_message_id);
     if (!s->executeStep()) return std::nullopt;
