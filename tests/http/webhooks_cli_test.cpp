@@ -32,8 +32,8 @@ std::string file_bytes(const std::string& path) {
 }  // namespace
 
 TEST_CASE(
-    "keys create --webhook-url prints the key and a whsec_ secret once; a server signs "
-    "with it",
+    "keys create --webhook-url prints the key and a whsec_ secret once, and the server signs with "
+    "it",
     "[binary][webhooks]") {
   WebhookReceiver receiver;
   TempDir dir;
@@ -69,8 +69,9 @@ TEST_CASE(
   CHECK(server.stop(SIGTERM) == 0);
 }
 
-TEST_CASE("keys set-webhook sets a new secret, --clear or --url \"\" removes it, bad URLs exit 2",
-          "[binary][webhooks]") {
+TEST_CASE(
+    "keys set-webhook sets a new secret, --clear or an empty --url removes it, bad URLs exit 2",
+    "[binary][webhooks]") {
   TempDir dir;
   const std::string db = dir.file("hooks.db").string();
   REQUIRE(run_server_command({"keys", "create", "--name", "shop", "--db", db}).exit_code == 0);

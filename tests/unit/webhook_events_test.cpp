@@ -72,7 +72,7 @@ TEST_CASE("webhook events: the payload names the OTP, its details and metadata",
                        {"metadata", {{"orderId", "A-17"}}}}}});
 }
 
-TEST_CASE("webhook events: no metadata is null; empty details are left out", "[webhooks]") {
+TEST_CASE("webhook events: no metadata is null, and empty details are left out", "[webhooks]") {
   OtpRecord otp = sample_otp();
   otp.metadata_json.clear();
   const json body = json::parse(webhook_payload(otp, "otp.expired", {}, kAt, "evt_1"));
