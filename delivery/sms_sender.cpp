@@ -6,6 +6,8 @@
 
 #include <algorithm>
 
+#include "otp/webhook_events.hpp"
+
 namespace ussd_otp {
 namespace {
 
@@ -15,6 +17,22 @@ std::string attempt_detail(const DeliveryAttempt& a) {
   std::string detail = a.provider + ":" + a.reason;
   if (!a.gateway_message_id.empty()) detail += " id=" + a.gateway_message_id;
   return detail;
+}
+
+// What the app's webhook says about an attempt (provider, message id, why, what went wrong).
+WebhookEventDetails webhook_details(const DeliveryAttempt& a, std::string error = {}) {
+  WebhookEventDetails details;
+  details.provider = a.provider;
+  details.message_id = a.gateway_message_id;
+  details.reason = a.reason;
+  details.error = std::move(error);
+  return details;
+}
+
+WebhookEventDetails failure_details(std::string error) {
+  WebhookEventDetails details;
+  details.error = std::move(error);
+  return details;
 }
 
 }  // namespace
@@ -169,6 +187,7 @@ std::size_t SmsSender::claim_and_start() {
           case DeliveryPlan::Kind::Fail:
             tx.complete_delivery(row.id);
             tx.add_event(row.otp_id, event::kDeliveryFailed, now, plan.why);
+            queue_webhook_event(tx, *otp, event::kDeliveryFailed, now, failure_details(plan.why));
             continue;
           case DeliveryPlan::Kind::Wait:
             row.next_attempt_at = plan.at;
@@ -182,6 +201,8 @@ std::size_t SmsSender::claim_and_start() {
           tx.complete_delivery(row.id);
           tx.add_event(row.otp_id, event::kDeliveryFailed, now,
                        "provider " + plan.provider + " is not configured");
+          queue_webhook_event(tx, *otp, event::kDeliveryFailed, now,
+                              failure_details("provider " + plan.provider + " is not configured"));
           continue;
         }
         if (!breakers_.try_acquire(plan.provider, now)) {
@@ -196,12 +217,16 @@ std::size_t SmsSender::claim_and_start() {
           tx.complete_delivery(row.id);
           tx.add_event(row.otp_id, event::kDeliveryFailed, now,
                        "the code cannot be read (was the server key replaced?)");
+          queue_webhook_event(tx, *otp, event::kDeliveryFailed, now,
+                              failure_details("the code cannot be read"));
           continue;
         }
         if (!otp_.charge_delivery(tx, otp->api_key_id, now)) {
           breakers_.release_probe(plan.provider);
           tx.complete_delivery(row.id);
           tx.add_event(row.otp_id, event::kDeliveryFailed, now, "send budget used up");
+          queue_webhook_event(tx, *otp, event::kDeliveryFailed, now,
+                              failure_details("send budget used up"));
           continue;
         }
         DeliveryAttempt attempt;
@@ -339,6 +364,7 @@ void SmsSender::write_outcomes(std::vector<Outcome>& outcomes) {
           ++accepted;
           breakers_.record_success(a.provider, now);
           tx.add_event(a.otp_id, event::kSent, now, attempt_detail(a));
+          queue_webhook_event(tx, a.otp_id, event::kSent, now, webhook_details(a));
           if (!row) break;
           if (local || settings_.planner.receipt_window_seconds <= 0) {
             tx.complete_delivery(row->id);  // nothing will confirm it, and nothing is watched
@@ -355,6 +381,8 @@ void SmsSender::write_outcomes(std::vector<Outcome>& outcomes) {
           tx.add_event(
               a.otp_id, event::kDeliveryFailed, now,
               a.provider + " refused it for good" + (a.error.empty() ? "" : ": " + a.error));
+          queue_webhook_event(tx, a.otp_id, event::kDeliveryFailed, now,
+                              webhook_details(a, a.error.empty() ? "refused" : a.error));
           break;
         case SendOutcome::AccountLevel:
           if (breakers_.record_account_error(a.provider, now)) {
@@ -501,6 +529,7 @@ ReceiptReport SmsSender::apply_receipts(std::string_view provider,
       std::optional<PendingDelivery> row = tx.find_delivery(a->outbox_id);
       if (r.state == ReceiptState::Delivered) {
         tx.add_event(a->otp_id, event::kDelivered, now, detail);
+        queue_webhook_event(tx, a->otp_id, event::kDelivered, now, webhook_details(*a));
         if (row) tx.complete_delivery(row->id);
       } else if (r.state == ReceiptState::Failed) {
         tx.add_event(a->otp_id, event::kUndelivered, now, detail);

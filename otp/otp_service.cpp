@@ -6,6 +6,7 @@
 
 #include "otp/codes.hpp"
 #include "otp/message_template.hpp"
+#include "otp/webhook_events.hpp"
 
 namespace ussd_otp {
 namespace {
@@ -363,6 +364,7 @@ Result<OtpVerified> OtpService::check_pin(OtpStoreTransaction& tx, OtpRecord& ot
     otp.status = OtpStatus::Expired;
     tx.update_otp(otp);
     tx.add_event(otp.id, event::kExpired, now);
+    queue_webhook_event(tx, otp, event::kExpired, now);
   }
   if (status == OtpStatus::Verified || status == OtpStatus::Cancelled) return finished;
   if (auto error = not_pending_error(status)) return std::move(*error);
@@ -370,6 +372,7 @@ Result<OtpVerified> OtpService::check_pin(OtpStoreTransaction& tx, OtpRecord& ot
     otp.status = OtpStatus::Verified;
     tx.update_otp(otp);
     tx.add_event(otp.id, event::kVerified, now);
+    queue_webhook_event(tx, otp, event::kVerified, now);
     return OtpVerified{otp.id};
   }
   ++otp.failed_attempts;
@@ -378,6 +381,7 @@ Result<OtpVerified> OtpService::check_pin(OtpStoreTransaction& tx, OtpRecord& ot
     otp.status = OtpStatus::Locked;
     tx.update_otp(otp);
     tx.add_event(otp.id, event::kLocked, now);
+    queue_webhook_event(tx, otp, event::kLocked, now);
     return *not_pending_error(OtpStatus::Locked);
   }
   tx.update_otp(otp);
@@ -489,6 +493,7 @@ Result<OtpView> OtpService::get(std::int64_t api_key_id, std::string_view otp_id
     view.attempts_remaining = attempts_remaining(*found);
     view.events = history(tx, *found);
     view.deliveries = tx.delivery_attempts(found->id);
+    view.webhooks = tx.webhook_attempts(found->id);
     view.record = std::move(*found);
     outcome = std::move(view);
   });
@@ -523,6 +528,7 @@ Result<OtpView> OtpService::cancel(std::int64_t api_key_id, std::string_view otp
     view.attempts_remaining = attempts_remaining(otp);
     view.events = history(tx, otp);
     view.deliveries = tx.delivery_attempts(otp.id);
+    view.webhooks = tx.webhook_attempts(otp.id);
     view.record = std::move(otp);
     outcome = std::move(view);
   });
@@ -536,7 +542,10 @@ SweepReport OtpService::sweep() {
     std::size_t expired = 0;
     store_.write([&](OtpStoreTransaction& tx) {
       const std::vector<std::string> ids = tx.expire_due(now, kSweepBatch);
-      for (const std::string& id : ids) tx.add_event(id, event::kExpired, now);
+      for (const std::string& id : ids) {
+        tx.add_event(id, event::kExpired, now);
+        queue_webhook_event(tx, id, event::kExpired, now);
+      }
       expired = ids.size();
     });
     report.expired += expired;

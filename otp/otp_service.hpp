@@ -108,6 +108,7 @@ struct OtpView {
   int attempts_remaining = 0;
   std::vector<OtpEvent> events;
   std::vector<DeliveryAttempt> deliveries;  // oldest first
+  std::vector<WebhookAttempt> webhooks;     // app webhook attempts, oldest first
 };
 
 struct SweepReport {

@@ -65,6 +65,22 @@ class OtpStoreTransaction {
                                                                  UnixSeconds since,
                                                                  std::size_t limit) = 0;
 
+  // App webhooks. enqueue_webhook inserts only when the key has a webhook URL (checked in the
+  // INSERT itself) and returns whether it did.
+  virtual bool enqueue_webhook(std::int64_t api_key_id, std::string_view otp_id,
+                               std::string_view event, std::string_view payload,
+                               UnixSeconds at) = 0;
+  // Due (next_attempt_at <= now) and unleased rows, oldest first, with their key's webhook.
+  virtual std::vector<PendingWebhook> due_webhooks(UnixSeconds now, std::size_t limit) = 0;
+  // Like due_webhooks, and leases each row until `lease_until` and counts the attempt.
+  virtual std::vector<PendingWebhook> claim_webhooks(UnixSeconds now, UnixSeconds lease_until,
+                                                     std::size_t limit) = 0;
+  virtual void complete_webhook(std::int64_t webhook_id) = 0;  // removes it from the outbox
+  // Releases the lease; the row is due again at `next_attempt_at`.
+  virtual void retry_webhook_later(std::int64_t webhook_id, UnixSeconds next_attempt_at) = 0;
+  virtual void insert_webhook_attempt(const WebhookAttempt& attempt) = 0;
+  virtual std::vector<WebhookAttempt> webhook_attempts(std::string_view otp_id) = 0;  // by id
+
   // Fixed-window counters; the policy combines two windows into a sliding estimate.
   virtual std::int64_t rate_count(std::string_view scope, std::string_view key,
                                   UnixSeconds window_start) = 0;
@@ -136,6 +152,9 @@ class ApiKeyStore {
   // Deletes the key row entirely (used by dev mode to replace its key). False if absent.
   virtual bool delete_api_key(std::string_view name) = 0;
   virtual void touch_api_key(std::int64_t id, UnixSeconds now) = 0;
+  // Sets (or, with an empty url, removes) the key's app webhook. False when no key has that id.
+  virtual bool set_api_key_webhook(std::int64_t id, std::string_view url,
+                                   const Bytes& sealed_secret) = 0;
 };
 
 }  // namespace ussd_otp

@@ -123,6 +123,37 @@ struct ApiKeyRecord {
   UnixSeconds created_at = 0;
   std::optional<UnixSeconds> last_used_at;
   std::optional<UnixSeconds> revoked_at;
+  std::string webhook_url;  // where app events go; empty: none
+  Bytes webhook_secret;     // the signing secret, sealed with the server key (never plaintext)
+};
+
+// An app webhook waiting in webhook_outbox. The payload was built when the event happened.
+struct PendingWebhook {
+  std::int64_t id = 0;
+  std::int64_t api_key_id = 0;
+  std::string otp_id;
+  std::string event;    // "otp.sent", ...
+  std::string payload;  // the JSON body, never holding a code
+  UnixSeconds created_at = 0;
+  UnixSeconds next_attempt_at = 0;
+  int attempts = 0;             // attempts made before this claim
+  UnixSeconds lease_until = 0;  // as found before the claim: non-zero means a sender died
+  // The key's webhook as it is now (read with the row): empty url when it was removed since.
+  std::string url;
+  Bytes sealed_secret;
+  bool key_revoked = false;
+};
+
+// One attempt to POST an app webhook (a webhook_attempts row).
+struct WebhookAttempt {
+  std::int64_t id = 0;
+  std::int64_t webhook_id = 0;
+  std::string otp_id;
+  std::string event;
+  int http_status = 0;  // 0: no HTTP answer
+  std::string error;    // empty on success
+  std::int64_t latency_ms = 0;
+  UnixSeconds at = 0;
 };
 
 }  // namespace ussd_otp

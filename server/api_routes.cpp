@@ -45,6 +45,19 @@ json deliveries_json(const std::vector<DeliveryAttempt>& attempts) {
   return list;
 }
 
+// Every POST of an app webhook for this OTP, with the app's answer.
+json webhooks_json(const std::vector<WebhookAttempt>& attempts) {
+  json list = json::array();
+  for (const WebhookAttempt& a : attempts) {
+    json item = {{"event", a.event}, {"attemptedAt", iso8601(a.at)}};
+    item["httpStatus"] = a.http_status == 0 ? json(nullptr) : json(a.http_status);
+    if (!a.error.empty()) item["error"] = a.error;
+    item["latencyMs"] = a.latency_ms;
+    list.push_back(std::move(item));
+  }
+  return list;
+}
+
 json view_json(const OtpView& view) {
   const OtpRecord& otp = view.record;
   json events = json::array();
@@ -67,6 +80,7 @@ json view_json(const OtpView& view) {
       {"sendCount", otp.send_count},
       {"events", std::move(events)},
       {"deliveries", deliveries_json(view.deliveries)},
+      {"webhooks", webhooks_json(view.webhooks)},
       {"metadata", otp.metadata_json.empty() ? json(nullptr) : json::parse(otp.metadata_json)}};
   return body;
 }

@@ -205,6 +205,15 @@ std::unique_ptr<SmsSender> make_sms_sender(const Config& config, OtpStore& store
                                      std::move(logger));
 }
 
+WebhookSenderSettings webhook_sender_settings(const Config& config) {
+  WebhookSenderSettings s;
+  s.timeout = std::chrono::milliseconds(config.webhooks.timeout_ms);
+  s.max_attempts = config.webhooks.max_attempts;
+  s.retry_base_seconds = config.webhooks.retry_base_seconds;
+  s.retry_max_seconds = config.webhooks.retry_max_seconds;
+  return s;
+}
+
 Application::Application(Config config, std::shared_ptr<AdjustableClock> clock)
     : config_(std::move(config)),
       clock_(clock ? std::move(clock) : std::make_shared<OffsetClock>()) {
@@ -220,6 +229,11 @@ Application::Application(Config config, std::shared_ptr<AdjustableClock> clock)
   policy.reserve_queued_sends = !config_.delivery.routes.empty() || config_.dev;
   otp_ = std::make_unique<OtpService>(*store_, *clock_, *vault_, policy);
   sms_sender_ = make_sms_sender(config_, *store_, *otp_, *clock_, dev_inbox_.get());
+  webhook_sender_ = std::make_unique<WebhookSender>(
+      *store_, *clock_, *vault_, webhook_sender_settings(config_),
+      [](int level, std::string_view event, const nlohmann::json& fields) {
+        log_event(static_cast<spdlog::level::level_enum>(level), event, fields);
+      });
   {
     SmsSender* sender = sms_sender_.get();
     const bool ussd_only = config_.delivery.ussd_only;
@@ -279,6 +293,7 @@ void Application::start() {
                          : "no SMS route configured (sms-routes): OTP requests are refused with "
                            "NO_DELIVERY_CHANNEL; set delivery-ussd-only for USSD-only delivery"}});
   }
+  webhook_sender_->start();  // also resumes every webhook left pending by an earlier run
   OtpService& otp = *otp_;
   UssdGateway& ussd = *ussd_;
   sweeper_ = std::make_unique<BackgroundLoop>(
@@ -310,8 +325,9 @@ bool Application::stop() {
   otp_->on_delivery_queued(nullptr);
   if (sms_sender_) sms_sender_->stop();
   sweeper_.reset();
-  ussd_.reset();   // commits its queued writes (write-behind) while the database is open
-  store_.reset();  // closes the database cleanly (WAL checkpoint)
+  ussd_.reset();            // commits its queued writes (write-behind) while the database is open
+  webhook_sender_->stop();  // after the write-behind: its view events may queue webhooks
+  store_.reset();           // closes the database cleanly (WAL checkpoint)
   log_event(drained ? spdlog::level::info : spdlog::level::warn, "server.stopped",
             {{"drained", drained}});
   return drained;

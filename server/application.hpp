@@ -10,6 +10,7 @@
 
 #include "delivery/dev_inbox.hpp"
 #include "delivery/sms_sender.hpp"
+#include "delivery/webhook_sender.hpp"
 #include "otp/clock.hpp"
 #include "otp/crypto.hpp"
 #include "otp/otp_service.hpp"
@@ -62,10 +63,12 @@ class Application {
   std::string base_url() const;
   SqliteStore& store() { return *store_; }
   OtpService& otp() { return *otp_; }
+  const CodeVault& vault() const { return *vault_; }
   HttpServer& http() { return *http_; }
   DevInbox* dev_inbox() { return dev_inbox_.get(); }
   UssdGateway& ussd() { return *ussd_; }
   SmsSender* sms_sender() { return sms_sender_.get(); }
+  WebhookSender& webhook_sender() { return *webhook_sender_; }
   const Config& config() const { return config_; }
 
  private:
@@ -80,6 +83,7 @@ class Application {
   std::vector<std::unique_ptr<UssdDialect>> dialects_;
   std::unique_ptr<HttpServer> http_;
   std::unique_ptr<SmsSender> sms_sender_;  // nullptr: no SMS route (USSD-only or nothing)
+  std::unique_ptr<WebhookSender> webhook_sender_;
   std::unique_ptr<BackgroundLoop> sweeper_;
   bool stopped_ = false;
 };
@@ -89,6 +93,9 @@ class Application {
 // credential. `dev_inbox` is the "dev-inbox" channel (dev mode only).
 std::unique_ptr<SmsSender> make_sms_sender(const Config& config, OtpStore& store, OtpService& otp,
                                            const Clock& clock, DeliveryChannel* dev_inbox);
+
+// The app webhook sender's settings, from the server configuration.
+WebhookSenderSettings webhook_sender_settings(const Config& config);
 
 // Loads the server key from config (hex) or the key file (created if missing).
 ServerKey load_server_key(const Config& config);

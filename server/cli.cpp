@@ -14,6 +14,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "otp/webhook_events.hpp"
 #include "server/application.hpp"
 #include "server/json_body.hpp"
 #include "server/logging.hpp"
@@ -34,7 +35,11 @@ void add_setting_options(CLI::App& command, SettingOptions& holder, bool all) {
                      "JSON file of settings (keys as below, e.g. {\"listen\": \"0.0.0.0:8080\"}); "
                      "env USSD_OTP_CONFIG");
   for (const Setting& setting : all_settings()) {
-    if (!all && setting.name != "db" && setting.name != "log-level") continue;
+    // Key commands open the database, and seal webhook secrets with the server key.
+    if (!all && setting.name != "db" && setting.name != "log-level" &&
+        setting.name != "server-key" && setting.name != "server-key-file") {
+      continue;
+    }
     const std::string help =
         setting.help + " [env " + env_var_name(setting.name) + "]" +
         (setting.default_value.empty() ? "" : " (default " + setting.default_value + ")");
@@ -156,6 +161,26 @@ std::string format_budget(const std::optional<SendBudget>& budget, UnixSeconds n
   return text;
 }
 
+// Checks --url / --webhook-url; throws ConfigError (exit 2) for anything but an http(s) URL.
+void check_webhook_url(const char* option, const std::string& url) {
+  if (auto problem = webhook_url_problem(url)) {
+    throw ConfigError(std::string(option) + ": " + *problem + " (got \"" + url + "\")");
+  }
+}
+
+// Generates, seals and stores a webhook secret for this key; returns the secret.
+std::string set_webhook(SqliteStore& store, const Config& config, std::int64_t key_id,
+                        const std::string& url) {
+  std::optional<std::string> secret =
+      install_webhook(store, CodeVault(load_server_key(config)), key_id, url);
+  if (!secret) throw std::runtime_error("the key disappeared while its webhook was set");
+  return *secret;
+}
+
+constexpr const char* kSecretNotice =
+    "Store this webhook secret now: it is shown only once. Check the X-Ussd-Otp-Signature "
+    "header of each webhook with it (docs/webhooks.md).\n";
+
 }  // namespace
 
 int run_cli(int argc, char** argv) {
@@ -180,6 +205,9 @@ int run_cli(int argc, char** argv) {
   create->add_option("--name", name, "a unique name for the key")->required();
   create->add_option("--daily-sends", daily_sends, daily_help);
   create->add_option("--budget", budget, budget_help);
+  std::string webhook_url;
+  create->add_option("--webhook-url", webhook_url,
+                     "http(s) URL that gets this key's OTP events (prints a signing secret once)");
   create->fallthrough();  // --db and --config may follow the subcommand
   keys->add_subcommand("list", "list keys: name, prefix, created, last used, revoked")
       ->fallthrough();
@@ -192,6 +220,16 @@ int run_cli(int argc, char** argv) {
   set_budget->add_option("--daily-sends", daily_sends, daily_help);
   set_budget->add_option("--budget", budget, budget_help);
   set_budget->fallthrough();
+  CLI::App* set_webhook_command = keys->add_subcommand(
+      "set-webhook", "set a key's webhook URL (prints a new signing secret once) or --clear it");
+  set_webhook_command->add_option("name", name, "the key's name")->required();
+  CLI::Option* url_option =
+      set_webhook_command->add_option("--url", webhook_url, "http(s) URL; \"\" removes it");
+  bool clear_webhook = false;
+  CLI::Option* clear_option =
+      set_webhook_command->add_flag("--clear", clear_webhook, "remove the key's webhook");
+  url_option->excludes(clear_option);
+  set_webhook_command->fallthrough();
 
   try {
     app.parse(argc, argv);
@@ -210,6 +248,7 @@ int run_cli(int argc, char** argv) {
     const UnixSeconds now = SystemClock().now();
     if (*create) {
       const BudgetChange change = budget_change(daily_sends, budget);  // checked before creating
+      if (!webhook_url.empty()) check_webhook_url("--webhook-url", webhook_url);
       NewApiKey key = generate_api_key();
       std::optional<std::int64_t> id = store.create_api_key(name, key.prefix, key.hash, now);
       if (!id) {
@@ -219,6 +258,10 @@ int run_cli(int argc, char** argv) {
       if (change.daily_limit || change.balance) update_send_budget(store, *id, change, now);
       std::cout << key.key << "\n";
       std::cerr << "Store this key now: it is shown only once (only its hash is kept).\n";
+      if (!webhook_url.empty()) {
+        std::cout << set_webhook(store, config, *id, webhook_url) << "\n";
+        std::cerr << kSecretNotice;
+      }
       return 0;
     }
     if (*revoke) {
@@ -243,13 +286,33 @@ int run_cli(int argc, char** argv) {
       std::cout << name << ": " << format_budget(updated, now) << "\n";
       return 0;
     }
-    std::printf("%-24s %-14s %-21s %-21s %-21s %s\n", "NAME", "PREFIX", "CREATED", "LAST USED",
-                "REVOKED", "BUDGET");
+    if (*set_webhook_command) {
+      if (url_option->count() == 0 && !clear_webhook) {
+        throw ConfigError("set-webhook: give --url URL or --clear");
+      }
+      if (!clear_webhook && !webhook_url.empty()) check_webhook_url("--url", webhook_url);
+      std::optional<ApiKeyRecord> key = store.find_api_key_by_name(name);
+      if (!key || key->revoked_at) {
+        std::cerr << "error: no active key named \"" << name << "\"\n";
+        return 1;
+      }
+      if (clear_webhook || webhook_url.empty()) {
+        store.set_api_key_webhook(key->id, "", {});
+        std::cout << name << ": webhook removed\n";
+        return 0;
+      }
+      std::cout << set_webhook(store, config, key->id, webhook_url) << "\n";
+      std::cerr << name << ": webhook set to " << webhook_url << "\n" << kSecretNotice;
+      return 0;
+    }
+    std::printf("%-24s %-14s %-21s %-21s %-21s %-34s %s\n", "NAME", "PREFIX", "CREATED",
+                "LAST USED", "REVOKED", "BUDGET", "WEBHOOK");
     for (const ApiKeyRecord& key : store.list_api_keys()) {
-      std::printf("%-24s %-14s %-21s %-21s %-21s %s\n", key.name.c_str(), key.prefix.c_str(),
+      std::printf("%-24s %-14s %-21s %-21s %-21s %-34s %s\n", key.name.c_str(), key.prefix.c_str(),
                   format_time(key.created_at).c_str(), format_time(key.last_used_at).c_str(),
                   format_time(key.revoked_at).c_str(),
-                  format_budget(read_send_budget(store, key.id), now).c_str());
+                  format_budget(read_send_budget(store, key.id), now).c_str(),
+                  key.webhook_url.empty() ? "-" : key.webhook_url.c_str());
     }
     return 0;
   } catch (const ConfigError& e) {

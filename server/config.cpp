@@ -344,6 +344,26 @@ void add_delivery_settings(std::vector<Setting>& s) {
                "status polls of gateways without push receipts (Hubtel), all messages together "
                "(0: never poll)",
                d.status_polls_per_minute, 0, 6000, &DeliveryConfig::status_polls_per_minute);
+  const WebhookConfig w;
+  auto webhook_int = [&s](std::string name, std::string help, int def, int min, int max,
+                          int WebhookConfig::*member) {
+    s.push_back({name, std::move(help), std::to_string(def), false,
+                 [name, min, max, member](Config& c, const std::string& v) {
+                   c.webhooks.*member = parse_int<int>(name, v, min, max);
+                 }});
+  };
+  webhook_int("webhook-timeout-ms",
+              "how long one app webhook POST may take, connecting included, before it counts as "
+              "failed and is retried",
+              w.timeout_ms, 100, 60000, &WebhookConfig::timeout_ms);
+  webhook_int("webhook-max-attempts",
+              "attempts per app webhook event before it is dropped (and logged)", w.max_attempts, 1,
+              100, &WebhookConfig::max_attempts);
+  webhook_int("webhook-retry-base-seconds",
+              "first retry delay after a failed app webhook (then doubling, with jitter)",
+              w.retry_base_seconds, 1, 3600, &WebhookConfig::retry_base_seconds);
+  webhook_int("webhook-retry-max-seconds", "the longest app webhook retry delay",
+              w.retry_max_seconds, 1, 86400, &WebhookConfig::retry_max_seconds);
   s.push_back(policy_int<int>("max-delivery-attempts",
                               "attempts per delivery, all providers together, before it fails",
                               OtpPolicy{}.max_delivery_attempts, 1, 20,

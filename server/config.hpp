@@ -68,6 +68,14 @@ struct DeliveryConfig {
   std::map<std::string, SmsProviderConfig> providers;  // by provider name
 };
 
+// App webhooks (webhook-* settings, docs/webhooks.md).
+struct WebhookConfig {
+  int timeout_ms = 5000;
+  int max_attempts = 10;
+  int retry_base_seconds = 5;
+  int retry_max_seconds = 3600;
+};
+
 struct Config {
   std::string listen = "127.0.0.1:8080";
   std::filesystem::path db = "var/ussd-otp.db";
@@ -91,6 +99,7 @@ struct Config {
   OtpPolicy policy;
   UssdConfig ussd;
   DeliveryConfig delivery;
+  WebhookConfig webhooks;
 
   std::filesystem::path effective_server_key_file() const;
 };

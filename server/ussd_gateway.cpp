@@ -5,6 +5,7 @@
 
 #include "menus/dial_string.hpp"
 #include "otp/types.hpp"
+#include "otp/webhook_events.hpp"
 #include "server/logging.hpp"
 
 namespace ussd_otp {
@@ -243,9 +244,12 @@ UssdAnswer UssdGateway::handle(const UssdRequest& request) {
 
     if (reply->revealed_otp_id) {
       writes.push_back(
-          [otp_id = *reply->revealed_otp_id, now,
+          [otp_id = *reply->revealed_otp_id, now, dialect = request.dialect,
            detail = request.dialect + " session " + request.session_id](OtpStoreTransaction& tx) {
             tx.add_event(otp_id, event::kUssdViewed, now, detail);
+            WebhookEventDetails viewed;
+            viewed.channel = "ussd:" + dialect;
+            queue_webhook_event(tx, otp_id, event::kUssdViewed, now, viewed);
           });
     }
     session.tries = reply->next.invalid_entries;

@@ -177,11 +177,43 @@ CREATE INDEX delivery_attempts_by_gateway_id ON delivery_attempts (provider, gat
   WHERE gateway_message_id <> '';
 )sql";
 
-constexpr std::array<SqliteMigration, 4> kMigrations{{
+// App webhooks: a URL and a sealed signing secret per API key, a durable outbox of events with
+// leases (like the SMS outbox), and every attempt. Rows go with their OTP when it is purged.
+constexpr std::string_view kWebhooks = R"sql(
+ALTER TABLE api_keys ADD COLUMN webhook_url TEXT;
+ALTER TABLE api_keys ADD COLUMN webhook_secret BLOB;
+CREATE TABLE webhook_outbox (
+  id              INTEGER PRIMARY KEY AUTOINCREMENT,
+  api_key_id      INTEGER NOT NULL,
+  otp_id          TEXT    NOT NULL REFERENCES otps (id) ON DELETE CASCADE,
+  event           TEXT    NOT NULL,
+  payload         TEXT    NOT NULL,
+  created_at      INTEGER NOT NULL,
+  next_attempt_at INTEGER NOT NULL,
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  lease_until     INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX webhook_outbox_by_next_attempt ON webhook_outbox (next_attempt_at);
+CREATE INDEX webhook_outbox_by_otp          ON webhook_outbox (otp_id);
+CREATE TABLE webhook_attempts (
+  id          INTEGER PRIMARY KEY,
+  webhook_id  INTEGER NOT NULL,
+  otp_id      TEXT    NOT NULL REFERENCES otps (id) ON DELETE CASCADE,
+  event       TEXT    NOT NULL,
+  http_status INTEGER NOT NULL DEFAULT 0,
+  error       TEXT    NOT NULL DEFAULT '',
+  latency_ms  INTEGER NOT NULL DEFAULT 0,
+  at          INTEGER NOT NULL
+);
+CREATE INDEX webhook_attempts_by_otp ON webhook_attempts (otp_id, id);
+)sql";
+
+constexpr std::array<SqliteMigration, 5> kMigrations{{
     {1, "initial schema", kSchemaV1},
     {2, "send budgets; newest OTP per key and phone", kSchemaSendBudgets},
     {3, "USSD sessions", kUssdSessions},
     {4, "SMS delivery: outbox leases and states, delivery attempts", kDeliveryAttempts},
+    {5, "app webhooks: per-key URL and sealed secret, webhook outbox, attempts", kWebhooks},
 }};
 
 int user_version(SQLite::Database& db) {

@@ -164,7 +164,8 @@ OtpRecord read_otp(const SQLite::Statement& s) {
 // ---------------------------------------------------------------------------------
 
 constexpr std::string_view kApiKeyColumns =
-    "SELECT id, name, prefix, hash, created_at, last_used_at, revoked_at FROM api_keys ";
+    "SELECT id, name, prefix, hash, created_at, last_used_at, revoked_at, webhook_url, "
+    "webhook_secret FROM api_keys ";
 const std::string kFindApiKeyByHash =
     std::string(kApiKeyColumns) + "WHERE hash = ? AND revoked_at IS NULL";
 const std::string kFindApiKeyByName = std::string(kApiKeyColumns) + "WHERE name = ?";
@@ -179,6 +180,8 @@ ApiKeyRecord read_api_key(const SQLite::Statement& s) {
   key.created_at = int64_at(s, 4);
   key.last_used_at = optional_int64_at(s, 5);
   key.revoked_at = optional_int64_at(s, 6);
+  if (!s.isColumnNull(7)) key.webhook_url = text_at(s, 7);
+  key.webhook_secret = blob_at(s, 8);
   return key;
 }
 
@@ -315,6 +318,29 @@ DeliveryAttempt read_attempt(SQLite::Statement& s) {
   a.receipt_status = text_at(s, 15);
   a.receipt_at = int64_at(s, 16);
   return a;
+}
+
+// The webhook row with its key's webhook (LEFT JOIN: a deleted key reads as no webhook).
+constexpr std::string_view kSelectWebhooks =
+    "SELECT w.id, w.api_key_id, w.otp_id, w.event, w.payload, w.created_at, w.next_attempt_at, "
+    "w.attempts, w.lease_until, k.webhook_url, k.webhook_secret, k.revoked_at "
+    "FROM webhook_outbox w LEFT JOIN api_keys k ON k.id = w.api_key_id ";
+
+PendingWebhook read_webhook(SQLite::Statement& s) {
+  PendingWebhook w;
+  w.id = int64_at(s, 0);
+  w.api_key_id = int64_at(s, 1);
+  w.otp_id = text_at(s, 2);
+  w.event = text_at(s, 3);
+  w.payload = text_at(s, 4);
+  w.created_at = int64_at(s, 5);
+  w.next_attempt_at = int64_at(s, 6);
+  w.attempts = int_at(s, 7);
+  w.lease_until = int64_at(s, 8);
+  if (!s.isColumnNull(9)) w.url = text_at(s, 9);
+  w.sealed_secret = blob_at(s, 10);
+  w.key_revoked = !s.isColumnNull(11);
+  return w;
 }
 
 // The OtpStoreTransaction handed to write()/read() callbacks; valid only inside the callback.
@@ -579,6 +605,93 @@ class SqliteStore::Transaction final : public OtpStoreTransaction {
     s->bind(1, next_attempt_at);
     s->bind(2, delivery_id);
     s->exec();
+  }
+
+  bool enqueue_webhook(std::int64_t api_key_id, std::string_view otp_id, std::string_view event,
+                       std::string_view payload, UnixSeconds at) override {
+    require_writable("enqueue_webhook");
+    // The subselect makes events of keys without a webhook a primary-key lookup and nothing more.
+    auto s = connection_.statement(
+        "INSERT INTO webhook_outbox (api_key_id, otp_id, event, payload, created_at, "
+        "next_attempt_at) SELECT ?1, ?2, ?3, ?4, ?5, ?5 WHERE EXISTS (SELECT 1 FROM api_keys "
+        "WHERE id = ?1 AND webhook_url IS NOT NULL AND webhook_url <> '')");
+    s->bind(1, api_key_id);
+    bind_text(*s, 2, otp_id);
+    bind_text(*s, 3, event);
+    bind_text(*s, 4, payload);
+    s->bind(5, at);
+    return s->exec() > 0;
+  }
+
+  std::vector<PendingWebhook> due_webhooks(UnixSeconds now, std::size_t limit) override {
+    auto s = connection_.statement(std::string(kSelectWebhooks) +
+                                   "WHERE w.next_attempt_at <= ?1 AND w.lease_until <= ?1 "
+                                   "ORDER BY w.next_attempt_at, w.id LIMIT ?2");
+    s->bind(1, now);
+    s->bind(2, as_limit(limit));
+    std::vector<PendingWebhook> rows;
+    while (s->executeStep()) rows.push_back(read_webhook(*s));
+    return rows;
+  }
+
+  std::vector<PendingWebhook> claim_webhooks(UnixSeconds now, UnixSeconds lease_until,
+                                             std::size_t limit) override {
+    require_writable("claim_webhooks");
+    std::vector<PendingWebhook> rows = due_webhooks(now, limit);
+    auto s = connection_.statement(
+        "UPDATE webhook_outbox SET lease_until = ?, attempts = attempts + 1 WHERE id = ?");
+    for (const PendingWebhook& row : rows) {
+      s->reset();
+      s->bind(1, lease_until);
+      s->bind(2, row.id);
+      s->exec();
+    }
+    return rows;
+  }
+
+  void complete_webhook(std::int64_t webhook_id) override {
+    require_writable("complete_webhook");
+    auto s = connection_.statement("DELETE FROM webhook_outbox WHERE id = ?");
+    s->bind(1, webhook_id);
+    s->exec();
+  }
+
+  void retry_webhook_later(std::int64_t webhook_id, UnixSeconds next_attempt_at) override {
+    require_writable("retry_webhook_later");
+    auto s = connection_.statement(
+        "UPDATE webhook_outbox SET next_attempt_at = ?, lease_until = 0 WHERE id = ?");
+    s->bind(1, next_attempt_at);
+    s->bind(2, webhook_id);
+    s->exec();
+  }
+
+  void insert_webhook_attempt(const WebhookAttempt& a) override {
+    require_writable("insert_webhook_attempt");
+    auto s = connection_.statement(
+        "INSERT INTO webhook_attempts (webhook_id, otp_id, event, http_status, error, latency_ms, "
+        "at) VALUES (?, ?, ?, ?, ?, ?, ?)");
+    s->bind(1, a.webhook_id);
+    bind_text(*s, 2, a.otp_id);
+    bind_text(*s, 3, a.event);
+    s->bind(4, a.http_status);
+    bind_text(*s, 5, a.error);
+    s->bind(6, a.latency_ms);
+    s->bind(7, a.at);
+    s->exec();
+  }
+
+  std::vector<WebhookAttempt> webhook_attempts(std::string_view otp_id) override {
+    auto s = connection_.statement(
+        "SELECT id, webhook_id, otp_id, event, http_status, error, latency_ms, at "
+        "FROM webhook_attempts WHERE otp_id = ? ORDER BY id");
+    bind_text(*s, 1, otp_id);
+    std::vector<WebhookAttempt> rows;
+    while (s->executeStep()) {
+      rows.push_back(WebhookAttempt{int64_at(*s, 0), int64_at(*s, 1), text_at(*s, 2),
+                                    text_at(*s, 3), int_at(*s, 4), text_at(*s, 5), int64_at(*s, 6),
+                                    int64_at(*s, 7)});
+    }
+    return rows;
   }
 
   std::int64_t rate_count(std::string_view scope, std::string_view key,
@@ -1089,6 +1202,25 @@ bool SqliteStore::delete_api_key(std::string_view name) {
     deleted = s->exec() > 0;
   });
   return deleted;
+}
+
+bool SqliteStore::set_api_key_webhook(std::int64_t id, std::string_view url,
+                                      const Bytes& sealed_secret) {
+  bool updated = false;
+  run_locked(*writer_, true, [&] {
+    auto s =
+        writer_->statement("UPDATE api_keys SET webhook_url = ?, webhook_secret = ? WHERE id = ?");
+    if (url.empty()) {
+      s->bind(1);
+      s->bind(2);
+    } else {
+      bind_text(*s, 1, url);
+      bind_blob(*s, 2, sealed_secret);
+    }
+    s->bind(3, id);
+    updated = s->exec() > 0;
+  });
+  return updated;
 }
 
 void SqliteStore::touch_api_key(std::int64_t id, UnixSeconds now) {

@@ -66,6 +66,8 @@ class SqliteStore final : public OtpStore, public ApiKeyStore {
   bool revoke_api_key(std::string_view name, UnixSeconds now) override;
   bool delete_api_key(std::string_view name) override;
   void touch_api_key(std::int64_t id, UnixSeconds now) override;
+  bool set_api_key_webhook(std::int64_t id, std::string_view url,
+                           const Bytes& sealed_secret) override;
 
   // PRAGMA user_version of the open database.
   int schema_version() const;
