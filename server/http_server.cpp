@@ -8,9 +8,11 @@
 #include <pistache/peer.h>
 #include <sys/socket.h>
 
-#include <unordered_set>
+#include <unordered_map>
+#include <variant>
 
 #include "otp/codes.hpp"
+#include "server/http_framer.hpp"
 #include "server/logging.hpp"
 
 namespace ussd_otp {
@@ -71,15 +73,16 @@ bool wants_close(const Http::Request& request) {
 }
 
 // Replaces Rest::Router's handler: HTTP/1.1 connections stay open unless the client asks to
-// close (Pistache answers "Connection: Close" to requests without the header), and transport
-// errors (oversized bodies, absurd Content-Length, parse errors) get our JSON envelope instead
-// of Pistache's text or a 500 carrying e.what().
+// close (Pistache answers "Connection: Close" to requests without the header), requests are
+// framed strictly before Pistache parses them (http_framer.hpp: pipelining, smuggling, declared
+// sizes, garbage), and transport errors get our JSON envelope instead of Pistache's text or a
+// 500 carrying e.what().
 class KeepAliveHandler final : public Http::Handler {
  public:
   HTTP_PROTOTYPE(KeepAliveHandler)
 
-  KeepAliveHandler(std::shared_ptr<Rest::Router> router, std::size_t max_request_bytes)
-      : router_(std::move(router)), max_request_bytes_(max_request_bytes) {}
+  KeepAliveHandler(std::shared_ptr<Rest::Router> router, FramingLimits limits)
+      : router_(std::move(router)), limits_(limits) {}
 
   void onRequest(const Http::Request& request, Http::ResponseWriter writer) override {
     if (!wants_close(request)) {
@@ -90,19 +93,26 @@ class KeepAliveHandler final : public Http::Handler {
   }
 
   void onDisconnection(const std::shared_ptr<Tcp::Peer>& peer) override {
-    rejected_peers_.erase(peer.get());
+    connections_.erase(peer.get());
     router_->disconnectPeer(peer);
   }
 
-  // Mirrors Http::Handler::onInput (private in 0.0.5) with our own failure replies.
+  // Mirrors Http::Handler::onInput (private in 0.0.5), fed one framed request at a time.
   void onInput(const char* buffer, size_t length, const std::shared_ptr<Tcp::Peer>& peer) override {
-    // After a rejected request the rest of the stream cannot be framed (it may be the unread
-    // part of a body): nothing more is read from this connection, and it is closed.
-    if (rejected_peers_.count(peer.get()) != 0) return;
+    auto found = connections_.find(peer.get());
+    if (found == connections_.end()) {
+      found = connections_.emplace(peer.get(), Connection{RequestFramer(limits_)}).first;
+    }
+    Connection& connection = found->second;
+    // After a rejected request, or a request that asked to close, the rest of the stream is not
+    // read: it may be the unread part of a body, and the connection is closing.
+    if (connection.closing) return;
+    connection.framer.append(std::string_view(buffer, length));
     auto parser = getParser(peer);
     auto& request = parser->request;
     auto fail = [&](ErrorCode code, std::string message) {
-      rejected_peers_.insert(peer.get());
+      connection.closing = true;
+      connection.framer = RequestFramer(limits_);  // frees what was buffered
       Http::ResponseWriter writer(request.version(), transport(), this, peer);
       writer.headers().add<Http::Header::Connection>(Http::ConnectionControl::Close);
       const std::string request_id = new_request_id();
@@ -113,41 +123,65 @@ class KeepAliveHandler final : public Http::Handler {
                   peer);
       parser->reset();
     };
-    const std::string too_large = "The request is larger than the server accepts (" +
-                                  std::to_string(max_request_bytes_) + " bytes with headers).";
-    try {
-      if (!parser->feed(buffer, length)) return fail(ErrorCode::PayloadTooLarge, too_large);
-      const auto state = parser->parse();
-      if (auto declared = request.headers().tryGet<Http::Header::ContentLength>();
-          declared && declared->value() > max_request_bytes_) {
-        return fail(ErrorCode::PayloadTooLarge, too_large);
+    for (;;) {
+      FrameResult next = connection.framer.next();
+      if (std::holds_alternative<NeedMoreBytes>(next)) {
+        // A request has started: Pistache's header timeout counts from now (its clock is the
+        // parser's reset time), not from the last request on this connection.
+        if (connection.framer.has_partial_request() && !connection.timing_request) {
+          connection.timing_request = true;
+          parser->reset();
+          peer->setIdle(false);
+        }
+        return;
       }
-      if (state == Http::Private::State::Done) {
+      if (const auto* error = std::get_if<FramingError>(&next)) {
+        return fail(error->status == 413 ? ErrorCode::PayloadTooLarge : ErrorCode::MalformedRequest,
+                    error->reason);
+      }
+      const FramedRequest& framed = std::get<FramedRequest>(next);
+      connection.timing_request = false;
+      try {
+        parser->reset();
+        if (!parser->feed(framed.message.data(), framed.message.size()) ||
+            parser->parse() != Http::Private::State::Done) {
+          return fail(ErrorCode::MalformedRequest, "Malformed HTTP request.");
+        }
         Http::ResponseWriter writer(request.version(), transport(), this, peer);
         request.copyAddress(peer->address());
         peer->setIdle(false);
         onRequest(request, std::move(writer));
         parser->reset();
+      } catch (const std::bad_alloc&) {
+        return fail(ErrorCode::PayloadTooLarge, "The request is larger than the server accepts.");
+      } catch (const Http::HttpError& e) {
+        return fail(e.code() == static_cast<int>(Http::Code::Request_Entity_Too_Large)
+                        ? ErrorCode::PayloadTooLarge
+                        : ErrorCode::MalformedRequest,
+                    "Malformed HTTP request: " + e.reason());
+      } catch (const std::exception&) {
+        return fail(ErrorCode::MalformedRequest, "Malformed HTTP request.");
       }
-    } catch (const std::bad_alloc&) {
-      fail(ErrorCode::PayloadTooLarge, too_large);
-    } catch (const std::length_error&) {
-      fail(ErrorCode::PayloadTooLarge, too_large);
-    } catch (const Http::HttpError& e) {
-      fail(e.code() == static_cast<int>(Http::Code::Request_Entity_Too_Large)
-               ? ErrorCode::PayloadTooLarge
-               : ErrorCode::MalformedRequest,
-           "Malformed HTTP request: " + e.reason());
-    } catch (const std::exception&) {
-      fail(ErrorCode::MalformedRequest, "Malformed HTTP request.");
+      if (framed.close_after) {
+        connection.closing = true;
+        connection.framer = RequestFramer(limits_);
+        return;
+      }
     }
   }
 
  private:
+  struct Connection {
+    RequestFramer framer;
+    bool timing_request = false;  // the parser's clock was reset for the request in progress
+    bool closing = false;
+  };
+
   std::shared_ptr<Rest::Router> router_;
-  std::size_t max_request_bytes_;
-  // Each reactor thread has its own handler clone, so this needs no lock.
-  std::unordered_set<const Tcp::Peer*> rejected_peers_;
+  FramingLimits limits_;
+  // Each reactor thread has its own handler clone, and a connection stays on one thread, so
+  // this needs no lock.
+  std::unordered_map<const Tcp::Peer*, Connection> connections_;
 };
 
 std::string allow_list(const std::vector<RouteSpec>& routes, const std::string& path) {
@@ -465,16 +499,21 @@ void HttpServer::start() {
   });
 
   endpoint_ = std::make_unique<Http::Endpoint>(Address(options_.host, Port(options_.port)));
-  auto endpoint_options = Http::Endpoint::options()
-                              .threads(options_.threads)
-                              .flags(Tcp::Options::ReuseAddr)
-                              .maxRequestSize(options_.max_body_bytes + options_.max_header_bytes)
-                              .headerTimeout(options_.header_timeout)
-                              .bodyTimeout(options_.body_timeout)
-                              .keepaliveTimeout(options_.keepalive_timeout);
+  auto endpoint_options =
+      Http::Endpoint::options()
+          .threads(options_.threads)
+          .flags(Tcp::Options::ReuseAddr)
+          // Room for the Content-Length line a chunked body is re-framed with.
+          .maxRequestSize(options_.max_body_bytes + options_.max_header_bytes + 64)
+          .headerTimeout(options_.header_timeout)
+          .bodyTimeout(options_.body_timeout)
+          .keepaliveTimeout(options_.keepalive_timeout);
   endpoint_->init(endpoint_options);
+  // The transport's body limit is the documented body plus header room: a body just over
+  // max-body-bytes still reaches its route, which answers 413 in that API's own shape.
   endpoint_->setHandler(std::make_shared<KeepAliveHandler>(
-      router_, options_.max_body_bytes + options_.max_header_bytes));
+      router_, FramingLimits{options_.max_header_bytes,
+                             options_.max_body_bytes + options_.max_header_bytes}));
   try {
     endpoint_->serveThreaded();
   } catch (const std::exception& e) {

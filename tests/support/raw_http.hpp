@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace ussd_otp::testing {
 
@@ -17,6 +18,11 @@ struct RawExchange {
 // or `wait` passes without it doing so.
 RawExchange raw_exchange(std::uint16_t port, const std::string& bytes,
                          std::chrono::milliseconds wait = std::chrono::milliseconds(3000));
+
+// Like raw_exchange, but sends `pieces` one by one with `pause` between them (a slow link).
+RawExchange raw_exchange_in_pieces(
+    std::uint16_t port, const std::vector<std::string>& pieces, std::chrono::milliseconds pause,
+    std::chrono::milliseconds wait = std::chrono::milliseconds(3000));
 
 std::uint16_t port_of(const std::string& url);
 
