@@ -14,7 +14,7 @@ namespace {
 constexpr std::array<std::string_view, kMessageCount> kKeys{
     "enter_number",   "invalid_number",  "too_many_invalid", "code_from_sender", "code",
     "no_active_code", "choose_sender",   "invalid_choice",   "navigation_hint",  "rate_limited",
-    "unavailable",    "session_expired", "unnamed_sender",
+    "unavailable",    "session_expired", "unnamed_sender",   "invalid_msisdn",
 };
 
 std::string format_message(const std::string& text, const MessageValues& v) {

@@ -25,8 +25,9 @@ enum class MessageId : std::size_t {
   Unavailable,
   SessionExpired,
   UnnamedSender,
+  InvalidMsisdn,
 };
-inline constexpr std::size_t kMessageCount = 13;
+inline constexpr std::size_t kMessageCount = 14;
 
 // The JSON key of each message, e.g. "enter_number".
 std::string_view message_key(MessageId id);

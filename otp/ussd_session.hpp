@@ -13,6 +13,8 @@ inline constexpr std::string_view kMenu = "menu";           // we sent a final s
 inline constexpr std::string_view kReleased = "released";   // the aggregator said the user left
 inline constexpr std::string_view kTimedOut = "timed_out";  // the aggregator said it timed out
 inline constexpr std::string_view kIdle = "idle";           // no step within the idle timeout
+// The aggregator's MSISDN did not parse as a phone number: the menu has no one to show codes to.
+inline constexpr std::string_view kInvalidMsisdn = "invalid_msisdn";
 }  // namespace ussd_end
 
 struct UssdSession {

@@ -5,6 +5,7 @@
 #include <map>
 #include <string>
 
+#include "otp/strict_json.hpp"
 #include "server/json_body.hpp"
 #include "server/logging.hpp"
 
@@ -47,6 +48,13 @@ ApiResponse missing_or_bad_body() {
   return reply(422, "422", "Validation error (Missing required field)");
 }
 
+// The 422 for a body that is not one JSON object. A repeated key is named: such a body is not
+// missing anything, it says two things, and the client should see which.
+ApiResponse unusable_body(const StrictJson& parsed) {
+  if (parsed.duplicate_key.empty()) return missing_or_bad_body();
+  return reply(422, "422", "Validation error (" + duplicate_key_message(parsed) + ")");
+}
+
 // The errors raised before or around a handler (auth, size, drain, storage failure), rendered
 // in Arkesel's shape; `internal_code` is the route's "unexpected failure" code.
 ApiResponse transport_error(const Error& error, const HttpContext& context,
@@ -67,9 +75,14 @@ ApiResponse transport_error(const Error& error, const HttpContext& context,
   }
 }
 
-// A field as text: strings as given, whole numbers written out (clients send phone numbers
-// either way). nullopt when absent, null or empty; `bad_type` is set for anything else.
-std::optional<std::string> text_field(const json& body, const char* name, bool& bad_type) {
+// Which JSON types a text field takes: docs/api.md gives `phone_number` (and `number`) and `code`
+// as "string or integer", since clients send those either way; every other field is a string.
+enum class Accepts { String, StringOrInteger };
+
+// A field as text: strings as given, whole numbers written out where `accepts` allows them.
+// nullopt when absent, null or empty; `bad_type` is set for any other type.
+std::optional<std::string> text_field(const json& body, const char* name, bool& bad_type,
+                                      Accepts accepts = Accepts::String) {
   auto it = body.find(name);
   if (it == body.end() || it->is_null()) return std::nullopt;
   if (it->is_string()) {
@@ -77,10 +90,14 @@ std::optional<std::string> text_field(const json& body, const char* name, bool& 
     if (text.empty()) return std::nullopt;
     return text;
   }
-  if (it->is_number_integer()) return it->dump();
+  if (accepts == Accepts::StringOrInteger && it->is_number_integer()) return it->dump();
   bad_type = true;
   return std::nullopt;
 }
+
+constexpr std::string_view kTypesMessage =
+    "Validation error (phone_number and code must be strings or whole numbers; sender_id, "
+    "message, medium and type strings; expiry and length whole numbers)";
 
 // A whole number given as a JSON number or a string of digits ("5"); `bad` on anything else.
 std::optional<int> int_field(const json& body, const char* name, bool& bad) {
@@ -189,16 +206,21 @@ ApiResponse verify_error(const Error& error, const HttpContext& context) {
 
 ApiResponse handle_generate(const ArkeselDependencies& deps, const Request& request,
                             HttpContext& context) {
-  Result<json> parsed = parse_json_object(request.body());
-  if (!parsed) return missing_or_bad_body();
-  const json& body = parsed.value();
+  const StrictJson parsed = parse_json_strict(request.body());
+  if (!parsed.ok() || !parsed.value.is_object()) return unusable_body(parsed);
+  const json& body = parsed.value;
 
   bool bad_type = false;
-  std::optional<std::string> phone = text_field(body, "phone_number", bad_type);
-  if (!phone) phone = text_field(body, "number", bad_type);  // the name Arkesel's docs also use
+  std::optional<std::string> phone =
+      text_field(body, "phone_number", bad_type, Accepts::StringOrInteger);
+  if (!phone) {  // the name Arkesel's docs also use
+    phone = text_field(body, "number", bad_type, Accepts::StringOrInteger);
+  }
   std::optional<std::string> sender = text_field(body, "sender_id", bad_type);
   std::optional<std::string> message = text_field(body, "message", bad_type);
-  if (!phone || !sender || !message) return app_code("1001");
+  // A number where text belongs is 1001 like a missing field, but says what is wrong.
+  if (!phone || !sender || !message)
+    return bad_type ? app_code("1001", kTypesMessage) : app_code("1001");
   if (message->find(kPlaceholder) == std::string::npos) return app_code("1002");
 
   std::optional<std::string> medium = text_field(body, "medium", bad_type);
@@ -206,11 +228,7 @@ ApiResponse handle_generate(const ArkeselDependencies& deps, const Request& requ
   bool bad_number = false;
   std::optional<int> expiry = int_field(body, "expiry", bad_number);
   std::optional<int> length = int_field(body, "length", bad_number);
-  if (bad_type || bad_number) {
-    return app_code("1001",
-                    "Validation error (phone_number, sender_id, message, medium and type must be "
-                    "strings; expiry and length whole numbers)");
-  }
+  if (bad_type || bad_number) return app_code("1001", kTypesMessage);
   const std::string medium_name = lower(medium.value_or("sms"));
   if (medium_name != "sms" && medium_name != "voice") {
     return app_code("1001", "Validation error (medium must be sms or voice)");
@@ -248,14 +266,15 @@ ApiResponse handle_generate(const ArkeselDependencies& deps, const Request& requ
 
 ApiResponse handle_verify(const ArkeselDependencies& deps, const Request& request,
                           HttpContext& context) {
-  Result<json> parsed = parse_json_object(request.body());
-  if (!parsed) return missing_or_bad_body();
-  const json& body = parsed.value();
+  const StrictJson parsed = parse_json_strict(request.body());
+  if (!parsed.ok() || !parsed.value.is_object()) return unusable_body(parsed);
+  const json& body = parsed.value;
 
   bool bad_type = false;
-  std::optional<std::string> phone = text_field(body, "phone_number", bad_type);
-  if (!phone) phone = text_field(body, "number", bad_type);
-  std::optional<std::string> code = text_field(body, "code", bad_type);
+  std::optional<std::string> phone =
+      text_field(body, "phone_number", bad_type, Accepts::StringOrInteger);
+  if (!phone) phone = text_field(body, "number", bad_type, Accepts::StringOrInteger);
+  std::optional<std::string> code = text_field(body, "code", bad_type, Accepts::StringOrInteger);
   if (!phone || !code || bad_type) return app_code("1101");
   // Longer than any code can be: wrong without spending an attempt on it.
   if (code->size() > kMaxCodeInput) return app_code("1104");

@@ -5,17 +5,23 @@
 #include <ctime>
 #include <limits>
 
+#include "otp/strict_json.hpp"
+
 namespace ussd_otp {
 
 Result<nlohmann::json> parse_json_object(std::string_view body) {
-  nlohmann::json parsed = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (parsed.is_discarded()) {
+  StrictJson parsed = parse_json_strict(body);
+  if (!parsed.duplicate_key.empty()) {
+    return Error::make(ErrorCode::InvalidJson,
+                       "The body is ambiguous JSON: " + duplicate_key_message(parsed) + ".");
+  }
+  if (!parsed.ok()) {
     return Error::make(ErrorCode::InvalidJson, "The body is not valid JSON.");
   }
-  if (!parsed.is_object()) {
+  if (!parsed.value.is_object()) {
     return Error::make(ErrorCode::InvalidJson, "The body must be a JSON object.");
   }
-  return parsed;
+  return std::move(parsed.value);
 }
 
 const nlohmann::json* FieldReader::present(const char* name) {

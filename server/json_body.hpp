@@ -14,7 +14,8 @@
 
 namespace ussd_otp {
 
-// The body as a JSON object, or INVALID_JSON.
+// The body as a JSON object, or INVALID_JSON (also for a key repeated at any depth, named in the
+// message).
 Result<nlohmann::json> parse_json_object(std::string_view body);
 
 // Typed access to an object's fields that records a problem per field instead of throwing.

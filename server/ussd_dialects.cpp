@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "otp/strict_json.hpp"
+
 namespace ussd_otp {
 
 #define USSD_OTP_DIALECTS(X) \
@@ -40,11 +42,16 @@ std::vector<std::string> dialect_names() {
 namespace dialect_json {
 
 Result<nlohmann::json> object_body(std::string_view body) {
-  auto parsed = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (parsed.is_discarded() || !parsed.is_object()) {
+  StrictJson parsed = parse_json_strict(body);
+  if (!parsed.duplicate_key.empty()) {
+    // Which MSISDN or input would count is not ours to guess.
+    return Error::make(ErrorCode::InvalidJson,
+                       "The body is ambiguous JSON: " + duplicate_key_message(parsed) + ".");
+  }
+  if (!parsed.ok() || !parsed.value.is_object()) {
     return Error::make(ErrorCode::InvalidJson, "The body must be a JSON object.");
   }
-  return parsed;
+  return std::move(parsed.value);
 }
 
 namespace {

@@ -182,6 +182,7 @@ UssdAnswer UssdGateway::handle(const UssdRequest& request) {
   std::vector<WriteBehind::Write> writes;
   UssdAnswer answer;
   UssdSession session;
+  bool unreadable_msisdn = false;
   // Reads only: every write of the step is queued for the write-behind batch (see below).
   store_.read([&](OtpStoreTransaction& tx) {
     // Not in memory: another process answered before, or this one restarted.
@@ -212,10 +213,14 @@ UssdAnswer UssdGateway::handle(const UssdRequest& request) {
       return;
     }
     if (!dialer) {
-      // The aggregator vouches for the MSISDN; without a valid one there is no trust anchor.
+      // The aggregator vouches for the MSISDN; without a valid one there is no trust anchor. Its
+      // own outcome and screen: "Service unavailable" here would read as an outage to monitoring
+      // (and to the subscriber), when it is one aggregator's or one subscriber's data.
       session.ended_at = now;
-      session.end_reason = ussd_end::kMenu;
-      answer = ended(final_screen(messages, menu, MessageId::Unavailable), session);
+      session.end_reason = ussd_end::kInvalidMsisdn;
+      session.state.clear();
+      unreadable_msisdn = true;
+      answer = ended(final_screen(messages, menu, MessageId::InvalidMsisdn), session);
       return;
     }
 
@@ -265,6 +270,15 @@ UssdAnswer UssdGateway::handle(const UssdRequest& request) {
     answer = UssdAnswer{std::move(reply->text), reply->end, session.id, language};
   });
 
+  if (unreadable_msisdn) {
+    // A ussd.* event like ussd.rejected and ussd.step_failed, so it can be counted apart from
+    // failures; with what was sent, cut short (the reason to look is usually its format).
+    log_event(spdlog::level::warn, "ussd.invalid_msisdn",
+              {{"dialect", request.dialect},
+               {"session", request.session_id},
+               {"msisdn", request.msisdn.substr(0, 32)},
+               {"outcome", ussd_end::kInvalidMsisdn}});
+  }
   // Memory answers the session's next step; the database gets it within one write-behind batch.
   auto stored = std::make_shared<const UssdSession>(std::move(session));
   writes.push_back([stored](OtpStoreTransaction& tx) { tx.save_ussd_session(*stored); });

@@ -25,6 +25,7 @@
 
 #include "delivery/providers/wire.hpp"
 #include "delivery/signature.hpp"
+#include "otp/strict_json.hpp"
 
 namespace ussd_otp {
 namespace {
@@ -108,7 +109,12 @@ class WebhookProvider final : public SmsProvider {
       return Error::make(ErrorCode::Forbidden,
                          "X-Ussd-Otp-Signature does not match or the timestamp is stale");
     }
-    const json body = wire::parse_json(request.body);
+    const StrictJson parsed = parse_json_strict(request.body);
+    if (!parsed.duplicate_key.empty()) {
+      return Error::make(ErrorCode::ValidationError,
+                         "webhook delivery report has a " + duplicate_key_message(parsed));
+    }
+    const json& body = parsed.value;
     std::vector<const json*> reports;
     if (body.is_object()) {
       reports.push_back(&body);

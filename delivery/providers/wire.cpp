@@ -8,6 +8,8 @@
 #include <limits>
 #include <stdexcept>
 
+#include "otp/strict_json.hpp"
+
 namespace ussd_otp::sms_wire {
 namespace {
 
@@ -275,7 +277,14 @@ std::optional<std::string> header(const std::map<std::string, std::string>& head
 Result<Fields> receipt_fields(std::string_view provider, const ReceiptRequest& request) {
   Fields fields;
   if (looks_like_json(request)) {
-    const nlohmann::json body = parse_json(request.body);
+    const StrictJson parsed = parse_json_strict(request.body);
+    if (!parsed.duplicate_key.empty()) {
+      // Two statuses for one message: which one the gateway meant is not ours to guess.
+      return Error::make(
+          ErrorCode::ValidationError,
+          std::string(provider) + " delivery report has a " + duplicate_key_message(parsed));
+    }
+    const nlohmann::json& body = parsed.value;
     if (!body.is_object()) {
       return Error::make(ErrorCode::ValidationError,
                          std::string(provider) + " delivery report is not a JSON object");

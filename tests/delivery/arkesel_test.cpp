@@ -150,6 +150,17 @@ TEST_CASE("arkesel reports posted as a form or json are read the same way", "[de
   CHECK(json.value()[0].state == ReceiptState::Failed);
 }
 
+TEST_CASE("arkesel json report that repeats a key is a validation error naming it",
+          "[delivery][arkesel]") {
+  // Which status was meant is ambiguous: with "last one wins" a delivered could become expired.
+  const auto arkesel = provider(arkesel_settings());
+  auto bad = arkesel->parse_receipt(
+      json_post(R"({"sms_id":"abc-3","status":"DELIVERED","status":"EXPIRED"})"));
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().code == ErrorCode::ValidationError);
+  CHECK(bad.error().message.find(R"(duplicate key "status")") != std::string::npos);
+}
+
 TEST_CASE("arkesel callback without sms_id or status is a validation error naming them",
           "[delivery][arkesel]") {
   const auto arkesel = provider(arkesel_settings());

@@ -172,6 +172,20 @@ TEST_CASE("webhook signed report without id or status is a validation error",
   }
 }
 
+TEST_CASE("webhook signed report that repeats a key at any depth is a validation error",
+          "[delivery][webhook]") {
+  const auto webhook = webhook_at(kNow);
+  auto bad = webhook->parse_receipt(
+      signed_report(R"({"id":"m1","status":"failed","status":"delivered"})", kNow));
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().code == ErrorCode::ValidationError);
+  CHECK(bad.error().message.find(R"(duplicate key "status")") != std::string::npos);
+  bad = webhook->parse_receipt(signed_report(
+      R"([{"id":"m1","status":"sent"},{"id":"m2","id":"m3","status":"sent"}])", kNow));
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().message.find(R"(duplicate key "id")") != std::string::npos);
+}
+
 TEST_CASE("webhook reports are checked against the real clock by default", "[delivery][webhook]") {
   const auto webhook = provider(webhook_settings());
   const auto now = static_cast<std::int64_t>(std::time(nullptr));

@@ -85,6 +85,26 @@ TEST_CASE("delivery receipts: a webhook receipt must carry our HMAC signature",
   wait_for_event(one.client, one.server, one.id, "delivered");
 }
 
+TEST_CASE(
+    "delivery receipts: a JSON report that repeats a key is 400 naming it and records nothing",
+    "[http][delivery][json]") {
+  One one("arkesel");
+  // Failed or delivered? With "last one wins" a forged copy could settle the delivery.
+  HttpResponse ambiguous = one.client.post_raw(
+      "/delivery/arkesel", R"({"sms_id":"msg-1","status":"FAILED","status":"DELIVERED"})",
+      {"Content-Type: application/json"});
+  CHECK(ambiguous.status == 400);
+  CHECK(error_code(ambiguous) == "VALIDATION_ERROR");
+  CHECK(ambiguous.json()["error"]["message"].get<std::string>().find(R"(duplicate key "status")") !=
+        std::string::npos);
+  CHECK(one.nothing_recorded());
+  HttpResponse good =
+      one.client.post_raw("/delivery/arkesel", R"({"sms_id":"msg-1","status":"DELIVERED"})",
+                          {"Content-Type: application/json"});
+  REQUIRE(good.status == 200);
+  CHECK(good.json()["data"]["matched"] == 1);
+}
+
 TEST_CASE("delivery receipts: a wrong path token is 404 and the right one is matched",
           "[http][delivery]") {
   const std::string token = "receipt-token-0123456789";

@@ -233,7 +233,9 @@ TEST_CASE("ussd gateway: an MSISDN that is not a phone number ends politely", "[
   const HttpResponse answer =
       at_post(client, at_body("g22", "0241234567", "%2A889%2A142%23", "not-a-number"));
   CHECK(answer.status == 200);
-  CHECK(answer.body == "END Service unavailable. Please try again.");
+  // Not "Service unavailable": monitoring reads that as an outage.
+  CHECK(answer.body == "END We could not read your phone number. Please try again later.");
+  CHECK(session_column(server, "g22", "end_reason") == "invalid_msisdn");
 }
 
 TEST_CASE("ussd gateway: a code generated through the Arkesel API is on the menu too",
