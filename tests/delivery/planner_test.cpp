@@ -230,6 +230,21 @@ TEST_CASE("breaker: an account-level error pauses at once and reports the pause 
   CHECK(board.state("other", kNow) == BreakerState::Closed);
 }
 
+TEST_CASE("breaker: a late success does not end an account-level pause early", "[breaker]") {
+  BreakerBoard board(BreakerSettings{5, 60, 30, 300});
+  CHECK(board.record_account_error("p", kNow));
+  board.record_success("p", kNow + 1);  // an answer to a request made before the pause
+  CHECK(board.state("p", kNow + 1) == BreakerState::Open);
+  CHECK_FALSE(board.try_acquire("p", kNow + 1));
+  CHECK(board.unavailable_until("p", kNow + 299) == kNow + 300);
+  CHECK_FALSE(board.record_account_error("p", kNow + 2));  // still the same pause: not re-logged
+  CHECK(board.unavailable_until("p", kNow + 299) == kNow + 302);
+  // Once the pause has run out, a successful probe closes it.
+  CHECK(board.try_acquire("p", kNow + 302));
+  board.record_success("p", kNow + 302);
+  CHECK(board.state("p", kNow + 302) == BreakerState::Closed);
+}
+
 TEST_CASE("routes: the longest prefix wins and * covers the rest", "[routing]") {
   const RouteTable table = RouteTable::parse("233=arkesel, africastalking; 23324=hubtel; *=twilio");
   CHECK(table.chain_for("233201234567") == std::vector<std::string>{"arkesel", "africastalking"});
