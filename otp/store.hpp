@@ -46,6 +46,9 @@ class OtpStoreTransaction {
                                                         std::size_t limit) = 0;
   virtual std::optional<PendingDelivery> find_delivery(std::int64_t delivery_id) = 0;
   virtual void complete_delivery(std::int64_t delivery_id) = 0;  // removes it from the outbox
+  // Puts a completed delivery back in the outbox under its old id (its attempts keep pointing
+  // at it), unleased; nothing happens when the row is still there.
+  virtual void reopen_delivery(const PendingDelivery& delivery) = 0;
   virtual void retry_delivery_later(std::int64_t delivery_id, UnixSeconds next_attempt_at) = 0;
   // Writes state, next_attempt_at, attempts and receipt_failover_used, and releases the lease.
   virtual void reschedule_delivery(const PendingDelivery& delivery) = 0;

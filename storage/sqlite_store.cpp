@@ -598,6 +598,22 @@ class SqliteStore::Transaction final : public OtpStoreTransaction {
     s->exec();
   }
 
+  void reopen_delivery(const PendingDelivery& delivery) override {
+    require_writable("reopen_delivery");
+    auto s = connection_.statement(
+        "INSERT OR IGNORE INTO outbox (id, otp_id, reason, created_at, next_attempt_at, attempts, "
+        "state, lease_until, receipt_failover_used) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?)");
+    s->bind(1, delivery.id);
+    bind_text(*s, 2, delivery.otp_id);
+    bind_text(*s, 3, delivery.reason);
+    s->bind(4, delivery.created_at);
+    s->bind(5, delivery.next_attempt_at);
+    s->bind(6, delivery.attempts);
+    bind_text(*s, 7, delivery.state);
+    s->bind(8, delivery.receipt_failover_used ? 1 : 0);
+    s->exec();
+  }
+
   void retry_delivery_later(std::int64_t delivery_id, UnixSeconds next_attempt_at) override {
     require_writable("retry_delivery_later");
     auto s = connection_.statement(
