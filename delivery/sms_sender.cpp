@@ -12,6 +12,11 @@ namespace ussd_otp {
 namespace {
 
 constexpr std::uint64_t kPollTag = std::uint64_t{1} << 63;
+// Status polls per accepted message at most (docs/delivery.md, "Hubtel: polling").
+constexpr int kMaxPollsPerMessage = 5;
+// Messages older than this are not polled any more (no OTP that could still use it lives longer
+// by default; a poll then only completes the record).
+constexpr UnixSeconds kPollHorizonSeconds = 3600;
 
 std::string attempt_detail(const DeliveryAttempt& a) {
   std::string detail = a.provider + ":" + a.reason;
@@ -69,7 +74,15 @@ SmsSender::SmsSender(OtpStore& store, OtpService& otp, const Clock& clock, Route
       log_(log ? std::move(log) : [](int, std::string_view, const nlohmann::json&) {}),
       breakers_(settings.breaker),
       multi_(settings.max_in_flight),
-      next_poll_(std::chrono::steady_clock::now()) {}
+      next_poll_(std::chrono::steady_clock::now()) {
+  if (settings_.status_polls_per_minute > 0) {
+    for (const auto& [name, provider] : providers_) {
+      if (provider->build_status_poll("probe")) settings_.planner.polled_providers.push_back(name);
+    }
+    settings_.planner.poll_recheck_seconds =
+        (60 + settings_.status_polls_per_minute - 1) / settings_.status_polls_per_minute;
+  }
+}
 
 SmsSender::~SmsSender() {
   stop();
@@ -461,8 +474,9 @@ void SmsSender::start_status_polls() {
     if (!provider->build_status_poll("probe")) continue;  // it pushes receipts (or has none)
     std::vector<DeliveryAttempt> due;
     store_.read([&](OtpStoreTransaction& tx) {
-      due = tx.attempts_awaiting_receipt(name, now - settings_.planner.receipt_window_seconds - 60,
-                                         1);
+      // Oldest-due first: never-polled messages by age, then the least recently polled; each
+      // at most kMaxPollsPerMessage times.
+      due = tx.attempts_awaiting_receipt(name, now - kPollHorizonSeconds, kMaxPollsPerMessage, 1);
     });
     for (const DeliveryAttempt& a : due) {
       const std::uint64_t tag = kPollTag | static_cast<std::uint64_t>(a.id);
@@ -498,6 +512,7 @@ void SmsSender::finish_polls(std::vector<FinishedTransfer>& finished) {
     }
     if (receipt->message_id.empty()) receipt->message_id = a.gateway_message_id;
     try {
+      store_.write([&](OtpStoreTransaction& tx) { tx.count_delivery_poll(a.id); });
       apply_receipts(a.provider, {*receipt});
     } catch (const std::exception& e) {
       log_(kLogError, "delivery.poll_failed", {{"provider", a.provider}, {"error", e.what()}});

@@ -62,11 +62,14 @@ class OtpStoreTransaction {
   virtual std::vector<DeliveryAttempt> delivery_attempts_for_outbox(std::int64_t outbox_id) = 0;
   virtual std::optional<DeliveryAttempt> find_delivery_attempt(
       std::string_view provider, std::string_view gateway_message_id) = 0;
-  // Accepted attempts of `provider` started at or after `since` whose receipt is not final
-  // (for gateways that are polled), oldest first.
+  // Accepted attempts of `provider` started at or after `since` whose receipt is not final and
+  // that were polled fewer than `max_polls` times (for gateways that are polled): never-polled
+  // first, oldest first, then the least recently polled.
   virtual std::vector<DeliveryAttempt> attempts_awaiting_receipt(std::string_view provider,
-                                                                 UnixSeconds since,
+                                                                 UnixSeconds since, int max_polls,
                                                                  std::size_t limit) = 0;
+  // Counts one status poll of the attempt.
+  virtual void count_delivery_poll(std::int64_t attempt_id) = 0;
 
   // App webhooks. enqueue_webhook inserts only when the key has a webhook URL (checked in the
   // INSERT itself) and returns whether it did.

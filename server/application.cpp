@@ -186,6 +186,7 @@ std::unique_ptr<SmsSender> make_sms_sender(const Config& config, OtpStore& store
     }
   }
   settings.planner.receipt_window_seconds = d.receipt_window_seconds;
+  settings.planner.unknown_hold_seconds = d.unknown_hold_seconds;
   settings.planner.max_attempts = config.policy.max_delivery_attempts;
   settings.planner.retry_base_seconds = d.retry_base_seconds;
   settings.planner.retry_max_seconds = d.retry_max_seconds;
