@@ -43,9 +43,12 @@ std::optional<UnixSeconds> BreakerBoard::unavailable_until(std::string_view prov
   return std::nullopt;
 }
 
-void BreakerBoard::record_success(std::string_view provider, UnixSeconds) {
+void BreakerBoard::record_success(std::string_view provider, UnixSeconds now) {
   std::lock_guard lock(mutex_);
   Provider& p = at(provider);
+  // An account-level pause lasts its full time: a success from a request made before it (still
+  // in flight when the auth or balance error came) proves nothing about the account now.
+  if (p.paused_for_account && now < p.open_until) return;
   p = Provider{};
 }
 

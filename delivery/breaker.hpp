@@ -35,6 +35,7 @@ class BreakerBoard {
   // Without taking the probe slot: is the provider usable now, and if not, from when.
   std::optional<UnixSeconds> unavailable_until(std::string_view provider, UnixSeconds now) const;
 
+  // Closes the breaker, except during an account-level pause, which always runs its full time.
   void record_success(std::string_view provider, UnixSeconds now);
   // Transient or unknown outcome.
   void record_failure(std::string_view provider, UnixSeconds now);

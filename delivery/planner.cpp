@@ -18,15 +18,17 @@ bool excluded(std::string_view provider, const std::vector<DeliveryAttempt>& att
   });
 }
 
-// An unknown outcome holds its provider until the receipt window has passed: the SMS may have
-// gone, and a receipt may still say so.
+// An unknown outcome holds its provider for delivery-unknown-hold-seconds (never less than
+// kMinUnknownHoldSeconds, whatever the receipt window): the SMS may have gone, and a receipt
+// may still say so.
 std::optional<UnixSeconds> held_until(std::string_view provider,
                                       const std::vector<DeliveryAttempt>& attempts, UnixSeconds now,
                                       const PlannerSettings& settings) {
   std::optional<UnixSeconds> until;
   for (const DeliveryAttempt& a : attempts) {
     if (a.provider != provider || !is(a, "unknown")) continue;
-    const UnixSeconds end = std::max(a.finished_at, a.started_at) + settings.receipt_window_seconds;
+    const UnixSeconds end = std::max(a.finished_at, a.started_at) +
+                            std::max(settings.unknown_hold_seconds, kMinUnknownHoldSeconds);
     if (end > now) until = std::max(until.value_or(0), end);
   }
   return until;
@@ -124,6 +126,13 @@ DeliveryPlan plan_delivery(const PendingDelivery& row, const std::vector<Deliver
                                   : wait_until(at, otp_expires_at);
     };
     if (now < deadline) return wait_or_done(deadline);
+    const bool polled =
+        std::find(settings.polled_providers.begin(), settings.polled_providers.end(),
+                  accepted->provider) != settings.polled_providers.end();
+    if (polled && accepted->polls == 0) {
+      // No poll has asked about it yet: its silence says nothing. The window is extended.
+      return wait_or_done(now + std::max<std::int64_t>(1, settings.poll_recheck_seconds));
+    }
     if (row.receipt_failover_used) return done("accepted; no delivery receipt came");
     std::vector<std::string> skip;
     for (const DeliveryAttempt& a : attempts) {

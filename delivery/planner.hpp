@@ -14,11 +14,23 @@
 
 namespace ussd_otp {
 
+inline constexpr std::int64_t kMinUnknownHoldSeconds = 5;
+
 struct PlannerSettings {
-  std::int64_t receipt_window_seconds = 30;
+  std::int64_t receipt_window_seconds = 30;  // 0: no resend after an unconfirmed acceptance
+  // After an unknown outcome (the SMS may have gone) its provider is not used again for this
+  // long. Independent of the receipt window: switching receipt failover off must not turn one
+  // timeout into two SMS. Never below kMinUnknownHoldSeconds.
+  std::int64_t unknown_hold_seconds = 30;
   int max_attempts = 5;
   std::int64_t retry_base_seconds = 1;  // backoff: random in [base, min(max, base * 2^n)]
   std::int64_t retry_max_seconds = 60;
+  // Providers whose receipts come from our status polls (Hubtel), when polling is on. Their
+  // receipt window is extended until the message has been polled at least once: at a low poll
+  // rate a backlog must not make it resent merely because no poll reached it yet. Until then
+  // the row is looked at again every `poll_recheck_seconds`.
+  std::vector<std::string> polled_providers;
+  std::int64_t poll_recheck_seconds = 12;
 };
 
 struct DeliveryPlan {

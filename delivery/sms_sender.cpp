@@ -12,6 +12,11 @@ namespace ussd_otp {
 namespace {
 
 constexpr std::uint64_t kPollTag = std::uint64_t{1} << 63;
+// Status polls per accepted message at most (docs/delivery.md, "Hubtel: polling").
+constexpr int kMaxPollsPerMessage = 5;
+// Messages older than this are not polled any more (no OTP that could still use it lives longer
+// by default; a poll then only completes the record).
+constexpr UnixSeconds kPollHorizonSeconds = 3600;
 
 std::string attempt_detail(const DeliveryAttempt& a) {
   std::string detail = a.provider + ":" + a.reason;
@@ -33,6 +38,17 @@ WebhookEventDetails failure_details(std::string error) {
   WebhookEventDetails details;
   details.error = std::move(error);
   return details;
+}
+
+// The one way a delivery fails: its outbox row goes, the OTP's history says why, and the app's
+// webhook gets otp.failed. Every failure path goes through here, so none can skip the webhook.
+// (`row_id` 0: the row is already gone, as after a late failed receipt.)
+void fail_delivery(OtpStoreTransaction& tx, std::int64_t row_id, std::string_view otp_id,
+                   UnixSeconds now, const std::string& why, WebhookEventDetails details) {
+  if (row_id != 0) tx.complete_delivery(row_id);
+  tx.add_event(otp_id, event::kDeliveryFailed, now, why);
+  if (details.error.empty()) details.error = why;
+  queue_webhook_event(tx, otp_id, event::kDeliveryFailed, now, details);
 }
 
 }  // namespace
@@ -58,7 +74,15 @@ SmsSender::SmsSender(OtpStore& store, OtpService& otp, const Clock& clock, Route
       log_(log ? std::move(log) : [](int, std::string_view, const nlohmann::json&) {}),
       breakers_(settings.breaker),
       multi_(settings.max_in_flight),
-      next_poll_(std::chrono::steady_clock::now()) {}
+      next_poll_(std::chrono::steady_clock::now()) {
+  if (settings_.status_polls_per_minute > 0) {
+    for (const auto& [name, provider] : providers_) {
+      if (provider->build_status_poll("probe")) settings_.planner.polled_providers.push_back(name);
+    }
+    settings_.planner.poll_recheck_seconds =
+        (60 + settings_.status_polls_per_minute - 1) / settings_.status_polls_per_minute;
+  }
+}
 
 SmsSender::~SmsSender() {
   stop();
@@ -185,9 +209,7 @@ std::size_t SmsSender::claim_and_start() {
             tx.complete_delivery(row.id);
             continue;
           case DeliveryPlan::Kind::Fail:
-            tx.complete_delivery(row.id);
-            tx.add_event(row.otp_id, event::kDeliveryFailed, now, plan.why);
-            queue_webhook_event(tx, *otp, event::kDeliveryFailed, now, failure_details(plan.why));
+            fail_delivery(tx, row.id, row.otp_id, now, plan.why, failure_details(plan.why));
             continue;
           case DeliveryPlan::Kind::Wait:
             row.next_attempt_at = plan.at;
@@ -198,11 +220,8 @@ std::size_t SmsSender::claim_and_start() {
         }
         const bool local = local_.count(plan.provider) > 0;
         if (!local && !providers_.count(plan.provider)) {
-          tx.complete_delivery(row.id);
-          tx.add_event(row.otp_id, event::kDeliveryFailed, now,
-                       "provider " + plan.provider + " is not configured");
-          queue_webhook_event(tx, *otp, event::kDeliveryFailed, now,
-                              failure_details("provider " + plan.provider + " is not configured"));
+          fail_delivery(tx, row.id, row.otp_id, now,
+                        "provider " + plan.provider + " is not configured", {});
           continue;
         }
         if (!breakers_.try_acquire(plan.provider, now)) {
@@ -214,19 +233,14 @@ std::size_t SmsSender::claim_and_start() {
         std::optional<OutgoingMessage> message = otp_.render_delivery(*otp, row.reason, now);
         if (!message) {
           breakers_.release_probe(plan.provider);
-          tx.complete_delivery(row.id);
-          tx.add_event(row.otp_id, event::kDeliveryFailed, now,
-                       "the code cannot be read (was the server key replaced?)");
-          queue_webhook_event(tx, *otp, event::kDeliveryFailed, now,
-                              failure_details("the code cannot be read"));
+          fail_delivery(tx, row.id, row.otp_id, now,
+                        "the code cannot be read (was the server key replaced?)",
+                        failure_details("the code cannot be read"));
           continue;
         }
         if (!otp_.charge_delivery(tx, otp->api_key_id, now)) {
           breakers_.release_probe(plan.provider);
-          tx.complete_delivery(row.id);
-          tx.add_event(row.otp_id, event::kDeliveryFailed, now, "send budget used up");
-          queue_webhook_event(tx, *otp, event::kDeliveryFailed, now,
-                              failure_details("send budget used up"));
+          fail_delivery(tx, row.id, row.otp_id, now, "send budget used up", {});
           continue;
         }
         DeliveryAttempt attempt;
@@ -377,12 +391,10 @@ void SmsSender::write_outcomes(std::vector<Outcome>& outcomes) {
         case SendOutcome::Permanent:
           breakers_.record_success(a.provider, now);  // it answered; the number is the problem
           if (!row) break;
-          tx.complete_delivery(row->id);
-          tx.add_event(
-              a.otp_id, event::kDeliveryFailed, now,
-              a.provider + " refused it for good" + (a.error.empty() ? "" : ": " + a.error));
-          queue_webhook_event(tx, a.otp_id, event::kDeliveryFailed, now,
-                              webhook_details(a, a.error.empty() ? "refused" : a.error));
+          fail_delivery(
+              tx, row->id, a.otp_id, now,
+              a.provider + " refused it for good" + (a.error.empty() ? "" : ": " + a.error),
+              webhook_details(a, a.error.empty() ? "refused" : a.error));
           break;
         case SendOutcome::AccountLevel:
           if (breakers_.record_account_error(a.provider, now)) {
@@ -428,9 +440,9 @@ void SmsSender::write_outcomes(std::vector<Outcome>& outcomes) {
                   });
               if (otp && row->next_attempt_at >= otp->expires_at) {
                 // No retry outlives the code: fail now, with the event, not silently later.
-                tx.complete_delivery(row->id);
-                tx.add_event(a.otp_id, event::kDeliveryFailed, now,
-                             "the code expires before another attempt could be made");
+                fail_delivery(tx, row->id, a.otp_id, now,
+                              "the code expires before another attempt could be made",
+                              webhook_details(a, a.error.empty() ? "transient" : a.error));
                 break;
               }
             }
@@ -462,8 +474,9 @@ void SmsSender::start_status_polls() {
     if (!provider->build_status_poll("probe")) continue;  // it pushes receipts (or has none)
     std::vector<DeliveryAttempt> due;
     store_.read([&](OtpStoreTransaction& tx) {
-      due = tx.attempts_awaiting_receipt(name, now - settings_.planner.receipt_window_seconds - 60,
-                                         1);
+      // Oldest-due first: never-polled messages by age, then the least recently polled; each
+      // at most kMaxPollsPerMessage times.
+      due = tx.attempts_awaiting_receipt(name, now - kPollHorizonSeconds, kMaxPollsPerMessage, 1);
     });
     for (const DeliveryAttempt& a : due) {
       const std::uint64_t tag = kPollTag | static_cast<std::uint64_t>(a.id);
@@ -499,12 +512,49 @@ void SmsSender::finish_polls(std::vector<FinishedTransfer>& finished) {
     }
     if (receipt->message_id.empty()) receipt->message_id = a.gateway_message_id;
     try {
+      store_.write([&](OtpStoreTransaction& tx) { tx.count_delivery_poll(a.id); });
       apply_receipts(a.provider, {*receipt});
     } catch (const std::exception& e) {
       log_(kLogError, "delivery.poll_failed", {{"provider", a.provider}, {"error", e.what()}});
     }
   }
   finished.erase(std::remove_if(finished.begin(), finished.end(), is_poll), finished.end());
+}
+
+// A failed receipt for a delivery already settled (accepted, and the watch ended): while the
+// code is pending, the row comes back and the planner decides as for any failed receipt (the
+// next provider not yet failed, or otp.failed when none is left); an expired code gets
+// otp.failed now. Nothing when the code was used or voided, or the failure was already told.
+bool SmsSender::after_late_failure(OtpStoreTransaction& tx, const DeliveryAttempt& a,
+                                   const std::string& detail, UnixSeconds now) {
+  const std::optional<OtpRecord> otp = tx.find_otp(a.otp_id);
+  if (!otp) return false;
+  const OtpStatus status = effective_status(*otp, now);
+  if (status != OtpStatus::Pending && status != OtpStatus::Expired) return false;
+  const std::vector<DeliveryAttempt> attempts = tx.delivery_attempts_for_outbox(a.outbox_id);
+  if (attempts.empty()) return false;
+  const UnixSeconds began = attempts.front().started_at;
+  for (const OtpEvent& e : tx.events(a.otp_id)) {
+    if (e.type == event::kDeliveryFailed && e.at >= began) return false;  // already told
+  }
+  if (status == OtpStatus::Expired) {
+    fail_delivery(tx, 0, a.otp_id, now, "the code expired; the last SMS was not delivered",
+                  webhook_details(a, detail));
+    return false;
+  }
+  PendingDelivery row;
+  row.id = a.outbox_id;
+  row.otp_id = a.otp_id;
+  row.reason = attempts.front().reason;  // the delivery's own reason (initial or resend)
+  row.created_at = began;
+  row.attempts = static_cast<int>(attempts.size());
+  row.state = "pending";
+  row.next_attempt_at = now;
+  row.receipt_failover_used =
+      std::any_of(attempts.begin(), attempts.end(),
+                  [](const DeliveryAttempt& x) { return x.reason == "receipt_failover"; });
+  tx.reopen_delivery(row);
+  return true;
 }
 
 ReceiptReport SmsSender::apply_receipts(std::string_view provider,
@@ -539,6 +589,8 @@ ReceiptReport SmsSender::apply_receipts(std::string_view provider,
           row->next_attempt_at = now;
           tx.reschedule_delivery(*row);
           reschedule_now = true;
+        } else if (!row) {
+          reschedule_now = after_late_failure(tx, *a, detail, now) || reschedule_now;
         }
       }
     }

@@ -102,6 +102,8 @@ class SmsSender {
   void write_outcomes(std::vector<Outcome>& outcomes);
   void start_status_polls();
   void finish_polls(std::vector<FinishedTransfer>& finished);
+  bool after_late_failure(OtpStoreTransaction& tx, const DeliveryAttempt& a,
+                          const std::string& detail, UnixSeconds now);
 
   OtpStore& store_;
   OtpService& otp_;

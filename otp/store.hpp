@@ -46,6 +46,9 @@ class OtpStoreTransaction {
                                                         std::size_t limit) = 0;
   virtual std::optional<PendingDelivery> find_delivery(std::int64_t delivery_id) = 0;
   virtual void complete_delivery(std::int64_t delivery_id) = 0;  // removes it from the outbox
+  // Puts a completed delivery back in the outbox under its old id (its attempts keep pointing
+  // at it), unleased; nothing happens when the row is still there.
+  virtual void reopen_delivery(const PendingDelivery& delivery) = 0;
   virtual void retry_delivery_later(std::int64_t delivery_id, UnixSeconds next_attempt_at) = 0;
   // Writes state, next_attempt_at, attempts and receipt_failover_used, and releases the lease.
   virtual void reschedule_delivery(const PendingDelivery& delivery) = 0;
@@ -59,11 +62,14 @@ class OtpStoreTransaction {
   virtual std::vector<DeliveryAttempt> delivery_attempts_for_outbox(std::int64_t outbox_id) = 0;
   virtual std::optional<DeliveryAttempt> find_delivery_attempt(
       std::string_view provider, std::string_view gateway_message_id) = 0;
-  // Accepted attempts of `provider` started at or after `since` whose receipt is not final
-  // (for gateways that are polled), oldest first.
+  // Accepted attempts of `provider` started at or after `since` whose receipt is not final and
+  // that were polled fewer than `max_polls` times (for gateways that are polled): never-polled
+  // first, oldest first, then the least recently polled.
   virtual std::vector<DeliveryAttempt> attempts_awaiting_receipt(std::string_view provider,
-                                                                 UnixSeconds since,
+                                                                 UnixSeconds since, int max_polls,
                                                                  std::size_t limit) = 0;
+  // Counts one status poll of the attempt.
+  virtual void count_delivery_poll(std::int64_t attempt_id) = 0;
 
   // App webhooks. enqueue_webhook inserts only when the key has a webhook URL (checked in the
   // INSERT itself) and returns whether it did.

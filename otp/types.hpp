@@ -105,6 +105,7 @@ struct DeliveryAttempt {
   std::string receipt;          // "" | "delivered" | "failed" | "pending"
   std::string receipt_status;   // the gateway's own word
   UnixSeconds receipt_at = 0;
+  int polls = 0;  // status polls made for it (polled gateways: Hubtel)
 };
 
 struct IdempotencyRecord {

@@ -160,6 +160,18 @@ std::unique_ptr<SmsSender> make_sms_sender(const Config& config, OtpStore& store
     }
     ProviderSettings provider_settings = provider_config.settings;
     provider_settings.name = name;
+    if (name == "twilio" && !d.public_url.empty()) {
+      // Twilio refuses a StatusCallback whose hostname holds an underscore (error 21609), so
+      // every send would fail: refuse to start instead.
+      const std::size_t start = d.public_url.find("://") + 3;
+      const std::string host =
+          d.public_url.substr(start, d.public_url.find_first_of("/:?#", start) - start);
+      if (host.find('_') != std::string::npos) {
+        throw ConfigError("delivery-public-url: the hostname \"" + host +
+                          "\" has an underscore, which Twilio refuses in a StatusCallback "
+                          "(error 21609); use a hostname without '_'");
+      }
+    }
     if (!d.public_url.empty()) {
       provider_settings.receipt_url =
           d.public_url + "/delivery/" + name +
@@ -186,6 +198,7 @@ std::unique_ptr<SmsSender> make_sms_sender(const Config& config, OtpStore& store
     }
   }
   settings.planner.receipt_window_seconds = d.receipt_window_seconds;
+  settings.planner.unknown_hold_seconds = d.unknown_hold_seconds;
   settings.planner.max_attempts = config.policy.max_delivery_attempts;
   settings.planner.retry_base_seconds = d.retry_base_seconds;
   settings.planner.retry_max_seconds = d.retry_max_seconds;

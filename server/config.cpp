@@ -315,9 +315,14 @@ void add_delivery_settings(std::vector<Setting>& s) {
   };
   delivery_int("delivery-receipt-window-seconds",
                "an accepted SMS not confirmed delivered within this is sent once more through the "
-               "next provider in its chain; an unknown outcome holds its provider this long "
-               "(0: never)",
+               "next provider in its chain (0: never; polled providers: counted from the first "
+               "poll)",
                d.receipt_window_seconds, 0, 3600, &DeliveryConfig::receipt_window_seconds);
+  delivery_int("delivery-unknown-hold-seconds",
+               "after an unknown outcome (a timeout once the request was sent) its provider is "
+               "not used again for this delivery this long; at least 5, whatever the receipt "
+               "window",
+               d.unknown_hold_seconds, 5, 3600, &DeliveryConfig::unknown_hold_seconds);
   delivery_int("delivery-breaker-failures",
                "failures within the breaker window that make a provider skipped",
                d.breaker_failures, 1, 1000, &DeliveryConfig::breaker_failures);
@@ -342,7 +347,7 @@ void add_delivery_settings(std::vector<Setting>& s) {
                d.max_in_flight, 1, 10000, &DeliveryConfig::max_in_flight);
   delivery_int("delivery-status-polls-per-minute",
                "status polls of gateways without push receipts (Hubtel), all messages together "
-               "(0: never poll)",
+               "(0: never poll; Hubtel allows 5 requests/min)",
                d.status_polls_per_minute, 0, 6000, &DeliveryConfig::status_polls_per_minute);
   const WebhookConfig w;
   auto webhook_int = [&s](std::string name, std::string help, int def, int min, int max,

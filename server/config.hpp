@@ -56,6 +56,7 @@ struct DeliveryConfig {
   bool ussd_only = false;  // numbers no route covers still get a code, readable over USSD
   std::string public_url;  // how gateways reach us, for per-message receipt URLs
   int receipt_window_seconds = 30;
+  int unknown_hold_seconds = 30;  // after an unknown outcome; independent of the receipt window
   int breaker_failures = 5;
   int breaker_window_seconds = 60;
   int breaker_cooldown_seconds = 30;
@@ -64,7 +65,9 @@ struct DeliveryConfig {
   int retry_max_seconds = 60;
   int lease_seconds = 60;
   int max_in_flight = 256;
-  int status_polls_per_minute = 60;
+  // Hubtel's developer portal limits its listed endpoints to 5 requests/min
+  // (https://docs-developers.hubtel.com): the default stays within it.
+  int status_polls_per_minute = 5;
   std::map<std::string, SmsProviderConfig> providers;  // by provider name
 };
 

@@ -57,9 +57,13 @@ ReceiptRequest to_receipt_request(const ReceiptRoute& route,
   receipt.method = request.method() == Method::Get ? "GET" : "POST";
   receipt.url = called_url(route, request);
   receipt.body = request.body();
+  // Pistache 0.0.5 keeps the query in an unordered map, with no raw request target: the parts
+  // go along as received (still encoded) so a signature over the URL can be checked in every
+  // order (Twilio GET callbacks; delivery/signature.hpp).
   for (auto it = request.query().parameters_begin(); it != request.query().parameters_end(); ++it) {
     auto value = form_decode(it->second);
     receipt.query.emplace_back(it->first, value ? std::move(*value) : it->second);
+    receipt.query_parts.push_back(it->first + "=" + it->second);
   }
   for (const auto& [name, raw] : request.headers().rawList()) {
     receipt.headers[lower(name)] = raw.value();

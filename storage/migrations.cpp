@@ -208,12 +208,19 @@ CREATE TABLE webhook_attempts (
 CREATE INDEX webhook_attempts_by_otp ON webhook_attempts (otp_id, id);
 )sql";
 
-constexpr std::array<SqliteMigration, 5> kMigrations{{
+// Status polls (Hubtel) made per accepted attempt, so each message is polled a bounded number of
+// times and the receipt window of a polled message waits for its first poll.
+constexpr std::string_view kDeliveryPolls = R"sql(
+ALTER TABLE delivery_attempts ADD COLUMN polls INTEGER NOT NULL DEFAULT 0;
+)sql";
+
+constexpr std::array<SqliteMigration, 6> kMigrations{{
     {1, "initial schema", kSchemaV1},
     {2, "send budgets; newest OTP per key and phone", kSchemaSendBudgets},
     {3, "USSD sessions", kUssdSessions},
     {4, "SMS delivery: outbox leases and states, delivery attempts", kDeliveryAttempts},
     {5, "app webhooks: per-key URL and sealed secret, webhook outbox, attempts", kWebhooks},
+    {6, "SMS delivery: status polls per attempt", kDeliveryPolls},
 }};
 
 int user_version(SQLite::Database& db) {

@@ -296,7 +296,7 @@ PendingDelivery read_delivery(SQLite::Statement& s) {
 constexpr std::string_view kAttemptColumns =
     "id, outbox_id, otp_id, provider, reason, outcome, gateway_message_id, error, "
     "gateway_status, cost, http_status, latency_ms, started_at, finished_at, receipt, "
-    "receipt_status, receipt_at";
+    "receipt_status, receipt_at, polls";
 
 DeliveryAttempt read_attempt(SQLite::Statement& s) {
   DeliveryAttempt a;
@@ -317,6 +317,7 @@ DeliveryAttempt read_attempt(SQLite::Statement& s) {
   a.receipt = text_at(s, 14);
   a.receipt_status = text_at(s, 15);
   a.receipt_at = int64_at(s, 16);
+  a.polls = int_at(s, 17);
   return a;
 }
 
@@ -576,25 +577,49 @@ class SqliteStore::Transaction final : public OtpStoreTransaction {
   }
 
   std::vector<DeliveryAttempt> attempts_awaiting_receipt(std::string_view provider,
-                                                         UnixSeconds since,
+                                                         UnixSeconds since, int max_polls,
                                                          std::size_t limit) override {
     auto s = connection_.statement(
         "SELECT " + std::string(kAttemptColumns) +
         " FROM delivery_attempts WHERE provider = ? AND gateway_message_id <> '' "
         "AND outcome = 'accepted' AND receipt IN ('', 'pending') AND started_at >= ? "
-        "ORDER BY receipt_at, id LIMIT ?");
+        "AND polls < ? ORDER BY receipt_at, id LIMIT ?");
     bind_text(*s, 1, provider);
     s->bind(2, since);
-    s->bind(3, as_limit(limit));
+    s->bind(3, max_polls);
+    s->bind(4, as_limit(limit));
     std::vector<DeliveryAttempt> rows;
     while (s->executeStep()) rows.push_back(read_attempt(*s));
     return rows;
+  }
+
+  void count_delivery_poll(std::int64_t attempt_id) override {
+    require_writable("count_delivery_poll");
+    auto s = connection_.statement("UPDATE delivery_attempts SET polls = polls + 1 WHERE id = ?");
+    s->bind(1, attempt_id);
+    s->exec();
   }
 
   void complete_delivery(std::int64_t delivery_id) override {
     require_writable("complete_delivery");
     auto s = connection_.statement("DELETE FROM outbox WHERE id = ?");
     s->bind(1, delivery_id);
+    s->exec();
+  }
+
+  void reopen_delivery(const PendingDelivery& delivery) override {
+    require_writable("reopen_delivery");
+    auto s = connection_.statement(
+        "INSERT OR IGNORE INTO outbox (id, otp_id, reason, created_at, next_attempt_at, attempts, "
+        "state, lease_until, receipt_failover_used) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?)");
+    s->bind(1, delivery.id);
+    bind_text(*s, 2, delivery.otp_id);
+    bind_text(*s, 3, delivery.reason);
+    s->bind(4, delivery.created_at);
+    s->bind(5, delivery.next_attempt_at);
+    s->bind(6, delivery.attempts);
+    bind_text(*s, 7, delivery.state);
+    s->bind(8, delivery.receipt_failover_used ? 1 : 0);
     s->exec();
   }
 

@@ -10,6 +10,13 @@
 //   empty, with no id entry, is Permanent (we send one number, so the invalid one is ours).
 //   A 2xx without either, or with another status, or not JSON, is Unknown: the request reached
 //   Arkesel and the SMS may have gone.
+// - A 2xx whose `status` is missing or not "success" but whose `data` holds an id stays
+//   Unknown, not Accepted: the reference shows ids only inside `"status":"success"` answers
+//   (sms-gateways.md A.2, from the Java library and kalourmade's models), so such an answer is
+//   undocumented and could be a partial failure. The id is kept, though, so a delivery report
+//   for it still matches the attempt (and settles it) instead of being lost.
+// - `sms-arkesel-sender` is required at startup: Arkesel's send needs `sender` (at most 11
+//   characters) and has no default sender id.
 // - HTTP 402 (balance) and 401/403 (bad api-key or inactive gateway) are AccountLevel; 422
 //   (validation: a bad number or message) and other 4xx Permanent; 429 and 5xx Transient.
 // - Delivery reports: documented (third-party) as GET with `sms_id` and `status` in the query.
@@ -90,9 +97,21 @@ class ArkeselProvider final : public SmsProvider {
     }
     const json body = wire::parse_json(response.body);
     const auto status = wire::scalar_text(wire::member(body, "status"));
-    if (!status || !wire::iequals(*status, "success"))
-      return unknown_result("arkesel answered HTTP " + std::to_string(response.status) +
-                            " without status success");
+    if (!status || !wire::iequals(*status, "success")) {
+      SendResult result = unknown_result(
+          "arkesel answered HTTP " + std::to_string(response.status) + " without status success");
+      const json* data = wire::member(body, "data");
+      if (data != nullptr && data->is_array()) {
+        for (const auto& entry : *data) {
+          if (auto id = wire::scalar_text(wire::member(entry, "id")); id && !id->empty()) {
+            result.message_id = std::move(*id);  // undocumented: unknown, but matchable
+            break;
+          }
+        }
+      }
+      if (status) result.gateway_status = *status;
+      return result;
+    }
     const json* data = wire::member(body, "data");
     bool invalid_number = false;
     if (data != nullptr && data->is_array()) {
@@ -146,6 +165,7 @@ class ArkeselProvider final : public SmsProvider {
 
 std::unique_ptr<SmsProvider> make_arkesel_provider(const ProviderSettings& settings) {
   wire::require_setting(kName, "api-key", settings.api_key);
+  wire::require_setting(kName, "sender", settings.sender);  // Arkesel has no default sender id
   return std::make_unique<ArkeselProvider>(settings);
 }
 

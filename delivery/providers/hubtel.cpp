@@ -2,11 +2,16 @@
 // GET /v1/messages/{id} (Hubtel documents no push delivery report).
 //
 // Unverified or ambiguous (docs/reference: sms-gateways.md A.3), and how each is read here:
-// - Host: the default is smsc.hubtel.com, which most integrations use; sms.hubtel.com is the
-//   other documented host (same paths). Set sms-hubtel-base-url to choose.
-// - `To`: sent as international digits without '+' ("233241234567"). The notes we have show no
-//   `To` example from Hubtel itself; third-party SDKs send "+233...", "233..." and local
-//   "05..." alike, so Hubtel is read as accepting the digits form.
+// - Host: the default is sms.hubtel.com, the host of Hubtel's own send docs (GET and POST forms,
+//   businessdocs-developers.hubtel.com); smsc.hubtel.com, which many integrations use with the
+//   same paths, is the other reading. Both are accepted: set sms-hubtel-base-url to choose.
+// - `To`: ambiguous (with or without '+'). Sent as international digits without '+'
+//   ("233241234567"): the notes we have show no `To` example from Hubtel itself; third-party
+//   SDKs send "+233...", "233..." and local "05..." alike, so every form is evidently taken,
+//   and the digits form is the one Ghanaian gateways share (Arkesel documents it) and needs no
+//   encoding of '+' anywhere.
+// - Status polls: Hubtel's developer portal limits its listed endpoints to 5 requests/min
+//   (docs-developers.hubtel.com), so delivery-status-polls-per-minute defaults to 5.
 // - Replies: the current API answers camelCase (`status`, `messageId`, `rate`), the older one
 //   PascalCase (`Status`, `MessageId`, `Rate`, pyhubtel-sms): keys are matched ignoring case.
 //   `status` may be a number or a string of digits.
@@ -32,7 +37,7 @@ using nlohmann::json;
 namespace wire = sms_wire;
 
 constexpr std::string_view kName = "hubtel";
-constexpr std::string_view kDefaultBaseUrl = "https://smsc.hubtel.com";
+constexpr std::string_view kDefaultBaseUrl = "https://sms.hubtel.com";
 
 struct SubCode {
   int code;

@@ -15,7 +15,10 @@
 //   is added here: a missing sender fails every message); 20429, 30003 Transient. Then the
 //   HTTP status: 401/403 AccountLevel, 429 and 5xx Transient, other 4xx Permanent.
 // - Status callbacks are form POSTs (a GET when the account sets StatusCallbackMethod=GET:
-//   then the parameters are in the URL, and the signature covers only the URL). A JSON body is
+//   then the parameters are in the URL, and the signature covers only the URL, with its query in
+//   the order Twilio sent it. Our HTTP layer (Pistache 0.0.5) keeps the query parameters but not
+//   their order, so a GET is checked against every order of them (twilio_query_signature_valid,
+//   all orders up to 8 parameters, else the received and the sorted orders). A JSON body is
 //   refused: Twilio signs those differently (bodySHA256), which is not implemented.
 //   MessageSid/MessageStatus fall back to SmsSid/SmsStatus. delivered and read are Delivered;
 //   undelivered, failed, canceled Failed; every other word Pending. Unknown fields are ignored.
@@ -168,7 +171,14 @@ class TwilioProvider final : public SmsProvider {
     // Twilio signs the POST parameters; query parameters are part of the URL it signs.
     const wire::Fields& signed_params =
         wire::iequals(request.method, "GET") ? wire::Fields{} : body_params;
-    if (!twilio_signature_valid(settings_.auth_token, request.url, signed_params, *signature)) {
+    const bool is_get = wire::iequals(request.method, "GET");
+    const bool valid =
+        twilio_signature_valid(settings_.auth_token, request.url, signed_params, *signature) ||
+        (is_get && !request.query_parts.empty() &&
+         twilio_query_signature_valid(
+             settings_.auth_token, std::string_view(request.url).substr(0, request.url.find('?')),
+             request.query_parts, *signature));
+    if (!valid) {
       return Error::make(ErrorCode::Forbidden, "X-Twilio-Signature does not match");
     }
     wire::Fields fields = body_params;

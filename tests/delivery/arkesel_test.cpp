@@ -101,6 +101,16 @@ TEST_CASE("arkesel 200 that is not a success with an id is unknown", "[delivery]
         SendOutcome::Accepted);
 }
 
+TEST_CASE("arkesel 200 with an id but no status success is unknown and keeps the id",
+          "[delivery][arkesel]") {
+  const SendResult no_status = judge(200, R"({"data":[{"recipient":"233544919953","id":"a1"}]})");
+  CHECK(no_status.outcome == SendOutcome::Unknown);
+  CHECK(no_status.message_id == "a1");
+  const SendResult other = judge(200, R"({"status":"queued","data":[{"id":"a2"}]})");
+  CHECK(other.outcome == SendOutcome::Unknown);
+  CHECK(other.message_id == "a2");
+}
+
 TEST_CASE("arkesel garbage answers never throw", "[delivery][arkesel]") {
   const auto arkesel = provider(arkesel_settings());
   for (const auto& body : garbage_bodies()) {
@@ -186,4 +196,10 @@ TEST_CASE("arkesel needs an api key", "[delivery][arkesel]") {
   settings.api_key.clear();
   CHECK_THROWS_AS(make_provider(settings), std::invalid_argument);
   CHECK_THROWS_WITH(make_provider(settings), "sms-arkesel-api-key is required");
+}
+
+TEST_CASE("arkesel needs a sender", "[delivery][arkesel]") {
+  auto settings = arkesel_settings();
+  settings.sender.clear();
+  CHECK_THROWS_WITH(make_provider(settings), "sms-arkesel-sender is required");
 }

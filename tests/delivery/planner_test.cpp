@@ -83,15 +83,33 @@ TEST_CASE("planner: a permanent answer fails the delivery without another attemp
   CHECK(p.why.find("invalid number") != std::string::npos);
 }
 
-TEST_CASE("planner: an unknown outcome holds its provider until the receipt window passes",
-          "[planner]") {
+TEST_CASE("planner: an unknown outcome holds its provider for the unknown hold", "[planner]") {
   const std::vector<DeliveryAttempt> attempts{attempt("arkesel", "unknown")};
   const DeliveryPlan early = plan(attempts, kNow + 5, {"arkesel"});
   CHECK(early.kind == DeliveryPlan::Kind::Wait);
-  CHECK(early.at == kNow + PlannerSettings{}.receipt_window_seconds);
+  CHECK(early.at == kNow + PlannerSettings{}.unknown_hold_seconds);
   const DeliveryPlan later = plan(attempts, kNow + 30, {"arkesel"});
   CHECK(later.kind == DeliveryPlan::Kind::Send);
   CHECK(later.provider == "arkesel");
+}
+
+TEST_CASE("planner: with receipt failover off an unknown outcome still holds its provider",
+          "[planner]") {
+  // delivery-receipt-window-seconds=0 must not make a timeout resend on the same provider at
+  // once (two SMS after one timeout).
+  PlannerSettings settings;
+  settings.receipt_window_seconds = 0;
+  const std::vector<DeliveryAttempt> attempts{attempt("arkesel", "unknown")};
+  const DeliveryPlan p =
+      plan_delivery(row(), attempts, {"arkesel"}, all_available, kNow, kExpires, settings);
+  CHECK(p.kind == DeliveryPlan::Kind::Wait);
+  CHECK(p.at == kNow + 30);
+  // The hold has a floor: even 0 holds it kMinUnknownHoldSeconds.
+  settings.unknown_hold_seconds = 0;
+  const DeliveryPlan floor =
+      plan_delivery(row(), attempts, {"arkesel"}, all_available, kNow, kExpires, settings);
+  CHECK(floor.kind == DeliveryPlan::Kind::Wait);
+  CHECK(floor.at == kNow + kMinUnknownHoldSeconds);
 }
 
 TEST_CASE("planner: an accepted message waits for its receipt, then goes once to the next provider",
@@ -115,6 +133,36 @@ TEST_CASE("planner: an accepted message waits for its receipt, then goes once to
   CHECK(plan(twice, kNow + 100, kChain, all_available, used).kind == DeliveryPlan::Kind::Done);
   // A one-provider chain has nobody to fail over to.
   CHECK(plan(accepted, kNow + 30, {"arkesel"}).kind == DeliveryPlan::Kind::Done);
+}
+
+TEST_CASE("planner: a polled provider's message is not resent before its first poll, then as usual",
+          "[planner]") {
+  PlannerSettings settings;
+  settings.polled_providers = {"arkesel"};  // stands for Hubtel here
+  settings.poll_recheck_seconds = 12;
+  DeliveryAttempt accepted = attempt("arkesel", "accepted");
+  const auto at = [&](UnixSeconds now) {
+    return plan_delivery(row(), {accepted}, kChain, all_available, now, kExpires, settings);
+  };
+  // The window has passed but no poll reached the message: it waits, looked at again later.
+  const DeliveryPlan unpolled = at(kNow + 31);
+  CHECK(unpolled.kind == DeliveryPlan::Kind::Wait);
+  CHECK(unpolled.at == kNow + 31 + 12);
+  // Near the expiry the watch just ends (accepted): no resend, no failure.
+  CHECK(at(kExpires - 5).kind == DeliveryPlan::Kind::Done);
+  // Polled once and still not delivered: the one resend through the next provider.
+  accepted.polls = 1;
+  accepted.receipt = "pending";
+  const DeliveryPlan polled = at(kNow + 31);
+  CHECK(polled.kind == DeliveryPlan::Kind::Send);
+  CHECK(polled.provider == "africastalking");
+  CHECK(polled.reason == "receipt_failover");
+  // Inside the window a poll changes nothing.
+  CHECK(at(kNow + 10).kind == DeliveryPlan::Kind::Wait);
+  // Providers that are not polled keep the plain window.
+  accepted.polls = 0;
+  settings.polled_providers.clear();
+  CHECK(at(kNow + 31).kind == DeliveryPlan::Kind::Send);
 }
 
 TEST_CASE("planner: a delivered receipt settles the delivery", "[planner]") {
@@ -228,6 +276,21 @@ TEST_CASE("breaker: an account-level error pauses at once and reports the pause 
   CHECK(board.state("p", kNow + 10) == BreakerState::Open);
   CHECK(board.unavailable_until("p", kNow + 10) == kNow + 301);
   CHECK(board.state("other", kNow) == BreakerState::Closed);
+}
+
+TEST_CASE("breaker: a late success does not end an account-level pause early", "[breaker]") {
+  BreakerBoard board(BreakerSettings{5, 60, 30, 300});
+  CHECK(board.record_account_error("p", kNow));
+  board.record_success("p", kNow + 1);  // an answer to a request made before the pause
+  CHECK(board.state("p", kNow + 1) == BreakerState::Open);
+  CHECK_FALSE(board.try_acquire("p", kNow + 1));
+  CHECK(board.unavailable_until("p", kNow + 299) == kNow + 300);
+  CHECK_FALSE(board.record_account_error("p", kNow + 2));  // still the same pause: not re-logged
+  CHECK(board.unavailable_until("p", kNow + 299) == kNow + 302);
+  // Once the pause has run out, a successful probe closes it.
+  CHECK(board.try_acquire("p", kNow + 302));
+  board.record_success("p", kNow + 302);
+  CHECK(board.state("p", kNow + 302) == BreakerState::Closed);
 }
 
 TEST_CASE("routes: the longest prefix wins and * covers the rest", "[routing]") {

@@ -71,6 +71,8 @@ std::vector<std::string> server_args(const std::string& db, const std::string& g
           "2",
           "--delivery-receipt-window-seconds",
           "1",
+          "--delivery-unknown-hold-seconds",  // the shortest hold: unknown sends retried soon
+          "5",
           "--log-level",
           "warn"};
 }

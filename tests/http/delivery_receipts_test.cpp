@@ -69,6 +69,28 @@ TEST_CASE(
   CHECK(view["deliveries"][0]["receipt"]["status"] == "delivered");
 }
 
+TEST_CASE(
+    "delivery receipts: a Twilio GET status callback with several query parameters is matched "
+    "when signed over the URL as sent, refused otherwise",
+    "[http][delivery]") {
+  One one("twilio");
+  // StatusCallbackMethod=GET: the parameters are in the URL, in Twilio's order.
+  const std::string path =
+      "/delivery/twilio?MessageSid=msg-1&MessageStatus=delivered&AccountSid=AC123"
+      "&To=%2B233241234567&From=%2B15005550006&ApiVersion=2010-04-01&SmsSid=msg-1"
+      "&SmsStatus=delivered";
+  const std::string good = ussd_otp::twilio_signature(kTwilioToken, one.server.url() + path, {});
+  const std::string forged =
+      ussd_otp::twilio_signature("not-the-auth-token", one.server.url() + path, {});
+  CHECK(one.client.get(path, {"X-Twilio-Signature: " + forged}).status == 403);
+  CHECK(one.nothing_recorded());
+  const HttpResponse matched = one.client.get(path, {"X-Twilio-Signature: " + good});
+  REQUIRE(matched.status == 200);
+  CHECK(matched.json()["data"]["matched"] == 1);
+  const json view = wait_for_event(one.client, one.server, one.id, "delivered");
+  CHECK(view["deliveries"][0]["receipt"]["status"] == "delivered");
+}
+
 TEST_CASE("delivery receipts: a webhook receipt must carry our HMAC signature",
           "[http][delivery]") {
   One one("webhook");

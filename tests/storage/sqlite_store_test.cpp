@@ -371,6 +371,90 @@ TEST_CASE("the outbox hands out due deliveries and supports retry and completion
   });
 }
 
+TEST_CASE("status polls go oldest-due first and stop after max_polls per message", "[storage]") {
+  TempDir dir;
+  SqliteStore store(options_in(dir));
+  insert(store, make_otp("otp_1", 1, "233241234567", kNow, kNow + 600));
+  std::vector<std::int64_t> ids;
+  store.write([&](OtpStoreTransaction& tx) {
+    for (int i = 0; i < 3; ++i) {
+      DeliveryAttempt a;
+      a.outbox_id = 1;
+      a.otp_id = "otp_1";
+      a.provider = "hubtel";
+      a.reason = "initial";
+      a.outcome = "accepted";
+      a.gateway_message_id = "m" + std::to_string(i);
+      a.started_at = kNow + i;
+      a.finished_at = kNow + i;
+      ids.push_back(tx.insert_delivery_attempt(a));
+    }
+  });
+  const auto next = [&](int max_polls) {
+    std::vector<DeliveryAttempt> due;
+    store.read([&](OtpStoreTransaction& tx) {
+      due = tx.attempts_awaiting_receipt("hubtel", kNow - 10, max_polls, 1);
+    });
+    return due.empty() ? std::string() : due[0].gateway_message_id;
+  };
+  const auto poll = [&](const std::string& id, UnixSeconds at) {
+    store.write([&](OtpStoreTransaction& tx) {
+      const auto a = tx.find_delivery_attempt("hubtel", id);
+      REQUIRE(a);
+      tx.count_delivery_poll(a->id);
+      tx.record_delivery_receipt(a->id, "pending", "Sent", at);
+    });
+  };
+  // Never-polled messages first, oldest first; then the least recently polled.
+  CHECK(next(2) == "m0");
+  poll("m0", kNow + 10);
+  CHECK(next(2) == "m1");
+  poll("m1", kNow + 11);
+  CHECK(next(2) == "m2");
+  poll("m2", kNow + 12);
+  CHECK(next(2) == "m0");
+  poll("m0", kNow + 13);  // m0's second poll: its last one
+  CHECK(next(2) == "m1");
+  poll("m1", kNow + 14);
+  poll("m2", kNow + 15);
+  CHECK(next(2).empty());  // each was polled twice: no more
+  store.read([&](OtpStoreTransaction& tx) {
+    CHECK(tx.find_delivery_attempt("hubtel", "m0")->polls == 2);
+  });
+  CHECK(next(3) == "m0");
+}
+
+TEST_CASE("a completed delivery can be reopened under its old id", "[storage]") {
+  TempDir dir;
+  SqliteStore store(options_in(dir));
+  insert(store, make_otp("otp_1", 1, "233241234567", kNow, kNow + 600));
+  std::optional<PendingDelivery> row;
+  store.write([&](OtpStoreTransaction& tx) {
+    tx.enqueue_delivery("otp_1", "initial", kNow);
+    row = tx.due_deliveries(kNow, 1).at(0);
+    tx.complete_delivery(row->id);
+  });
+  REQUIRE(row);
+  row->next_attempt_at = kNow + 50;
+  row->attempts = 2;
+  row->receipt_failover_used = true;
+  store.write([&](OtpStoreTransaction& tx) {
+    tx.reopen_delivery(*row);
+    tx.reopen_delivery(*row);  // already there: nothing happens
+  });
+  store.read([&](OtpStoreTransaction& tx) {
+    const auto found = tx.find_delivery(row->id);
+    REQUIRE(found);
+    CHECK(found->otp_id == "otp_1");
+    CHECK(found->reason == "initial");
+    CHECK(found->next_attempt_at == kNow + 50);
+    CHECK(found->attempts == 2);
+    CHECK(found->receipt_failover_used);
+    CHECK(found->lease_until == 0);
+    CHECK(tx.due_deliveries(kNow + 50, 10).size() == 1);
+  });
+}
+
 TEST_CASE("rate counters count per scope, key and window", "[storage]") {
   TempDir dir;
   SqliteStore store(options_in(dir));

@@ -52,7 +52,7 @@ struct Fixture {
 
 TEST_CASE("schema 5 adds the webhook columns and tables", "[storage][webhooks]") {
   Fixture f;
-  CHECK(f.store.schema_version() == 5);
+  CHECK(f.store.schema_version() >= 5);
   CHECK(f.count("SELECT COUNT(*) FROM webhook_outbox") == 0);
   CHECK(f.count("SELECT COUNT(*) FROM webhook_attempts") == 0);
   CHECK(f.count("SELECT COUNT(*) FROM api_keys WHERE webhook_url IS NOT NULL") == 1);
