@@ -70,10 +70,7 @@ struct ReceiptRequest {
   std::string method;  // "GET" | "POST"
   std::string url;     // the full public URL the gateway called (Twilio signs it)
   std::vector<std::pair<std::string, std::string>> query;  // decoded
-  // The query's "name=value" parts as received (still encoded), when the HTTP layer kept them
-  // but not their order (Pistache 0.0.5): Twilio's GET signature is checked over each order.
-  std::vector<std::string> query_parts;
-  std::map<std::string, std::string> headers;  // names lower-cased
+  std::map<std::string, std::string> headers;              // names lower-cased
   std::string content_type;
   std::string body;
 };

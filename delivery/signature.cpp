@@ -2,10 +2,8 @@
 // receipts it posts (HMAC-SHA1, OpenSSL: libsodium has no SHA-1).
 #include "delivery/signature.hpp"
 
-#include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <openssl/params.h>
 #include <sodium.h>
 
 #include <algorithm>
@@ -99,61 +97,6 @@ std::string url_port_variant(std::string_view url) {
   return out;
 }
 
-struct MacCtxFree {
-  void operator()(EVP_MAC_CTX* ctx) const { EVP_MAC_CTX_free(ctx); }
-};
-using MacCtx = std::unique_ptr<EVP_MAC_CTX, MacCtxFree>;
-
-// An HMAC-SHA1 context keyed with the auth token, fed `prefix`; null if OpenSSL cannot make one.
-MacCtx twilio_mac(std::string_view auth_token, std::string_view prefix) {
-  EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-  if (mac == nullptr) return nullptr;
-  MacCtx ctx(EVP_MAC_CTX_new(mac));
-  EVP_MAC_free(mac);
-  if (!ctx) return nullptr;
-  char digest[] = "SHA1";
-  const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
-                               OSSL_PARAM_construct_end()};
-  if (EVP_MAC_init(ctx.get(), reinterpret_cast<const unsigned char*>(auth_token.data()),
-                   auth_token.size(), params) != 1 ||
-      EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(prefix.data()),
-                     prefix.size()) != 1) {
-    return nullptr;
-  }
-  return ctx;
-}
-
-// Depth-first over the orders of `parts` not yet `used`, each appended to a copy of `ctx`
-// (so a shared prefix is hashed once); true when one order's MAC is `given`.
-bool some_order_matches(const EVP_MAC_CTX* ctx, const std::vector<std::string>& parts,
-                        std::vector<char>& used, std::size_t placed, const std::string& given) {
-  if (placed == parts.size()) {
-    MacCtx leaf(EVP_MAC_CTX_dup(ctx));
-    unsigned char mac[EVP_MAX_MD_SIZE];
-    std::size_t size = 0;
-    if (!leaf || EVP_MAC_final(leaf.get(), mac, &size, sizeof mac) != 1) return false;
-    return constant_time_equal(base64(mac, size), given);
-  }
-  for (std::size_t i = 0; i < parts.size(); ++i) {
-    if (used[i]) continue;
-    // Equal parts give equal strings in either order: try each value once per position.
-    bool repeated = false;
-    for (std::size_t j = 0; j < i && !repeated; ++j) repeated = !used[j] && parts[j] == parts[i];
-    if (repeated) continue;
-    MacCtx next(EVP_MAC_CTX_dup(ctx));
-    if (!next) return false;
-    const std::string piece = (placed == 0 ? "" : "&") + parts[i];
-    if (EVP_MAC_update(next.get(), reinterpret_cast<const unsigned char*>(piece.data()),
-                       piece.size()) != 1)
-      return false;
-    used[i] = 1;
-    const bool found = some_order_matches(next.get(), parts, used, placed + 1, given);
-    used[i] = 0;
-    if (found) return true;
-  }
-  return false;
-}
-
 }  // namespace
 
 std::string webhook_signature(std::string_view secret, std::int64_t timestamp,
@@ -214,33 +157,6 @@ bool twilio_signature_valid(std::string_view auth_token, std::string_view url,
   if (!variant.empty() && constant_time_equal(twilio_signature(auth_token, variant, params), given))
     valid = true;
   return valid;
-}
-
-bool twilio_query_signature_valid(std::string_view auth_token, std::string_view url,
-                                  std::vector<std::string> query_parts,
-                                  std::string_view signature) {
-  const std::string given = trim(signature);
-  if (given.empty() || auth_token.empty()) return false;
-  if (query_parts.empty()) return twilio_signature_valid(auth_token, url, {}, signature);
-  if (query_parts.size() > kMaxReorderedQueryParts) {
-    std::string as_given;
-    for (const std::string& part : query_parts) as_given += (as_given.empty() ? "" : "&") + part;
-    std::sort(query_parts.begin(), query_parts.end());
-    std::string sorted;
-    for (const std::string& part : query_parts) sorted += (sorted.empty() ? "" : "&") + part;
-    const std::string base(url);
-    return twilio_signature_valid(auth_token, base + "?" + as_given, {}, signature) ||
-           twilio_signature_valid(auth_token, base + "?" + sorted, {}, signature);
-  }
-  std::sort(query_parts.begin(), query_parts.end());  // equal parts next to each other
-  for (const std::string& base : {std::string(url), url_port_variant(url)}) {
-    if (base.empty()) continue;
-    MacCtx root = twilio_mac(auth_token, base + "?");
-    if (!root) return false;
-    std::vector<char> used(query_parts.size(), 0);
-    if (some_order_matches(root.get(), query_parts, used, 0, given)) return true;
-  }
-  return false;
 }
 
 }  // namespace ussd_otp

@@ -34,14 +34,4 @@ bool twilio_signature_valid(std::string_view auth_token, std::string_view url,
                             const std::vector<std::pair<std::string, std::string>>& params,
                             std::string_view signature);
 
-// For a GET callback, whose parameters Twilio signs as part of the URL, when the HTTP layer
-// kept the query's parts ("name=value", still percent-encoded) but not their order (Pistache
-// 0.0.5 stores the query in an unordered map and keeps no raw request target): true when
-// `url` (without query) + "?" + the parts joined by '&' in some order carries `signature`.
-// Every order is tried for up to kMaxReorderedQueryParts parts (a shared prefix is hashed once);
-// beyond that only the order given and the sorted order.
-inline constexpr std::size_t kMaxReorderedQueryParts = 8;
-bool twilio_query_signature_valid(std::string_view auth_token, std::string_view url,
-                                  std::vector<std::string> query_parts, std::string_view signature);
-
 }  // namespace ussd_otp

@@ -34,8 +34,9 @@ std::string lower(std::string text) {
   return text;
 }
 
-// The URL the gateway called, as it saw it: Twilio signs exactly that.
-std::string called_url(const ReceiptRoute& route, const Pistache::Rest::Request& request) {
+// The URL the gateway called, as it saw it: Twilio signs exactly that, query order included.
+std::string called_url(const ReceiptRoute& route, const Pistache::Rest::Request& request,
+                       const HttpContext& context) {
   std::string base = route.public_url;
   if (base.empty()) {
     base = "http://";
@@ -45,25 +46,22 @@ std::string called_url(const ReceiptRoute& route, const Pistache::Rest::Request&
       if (!port.empty() && port != "80" && port != "0") base += ":" + port;
     }
   }
+  if (!context.raw_target.empty()) return base + context.raw_target;
   std::string url = base + request.resource();
   const std::string query = request.query().as_str();
   if (!query.empty()) url += (query.front() == '?' ? "" : "?") + query;
   return url;
 }
 
-ReceiptRequest to_receipt_request(const ReceiptRoute& route,
-                                  const Pistache::Rest::Request& request) {
+ReceiptRequest to_receipt_request(const ReceiptRoute& route, const Pistache::Rest::Request& request,
+                                  const HttpContext& context) {
   ReceiptRequest receipt;
   receipt.method = request.method() == Method::Get ? "GET" : "POST";
-  receipt.url = called_url(route, request);
+  receipt.url = called_url(route, request, context);
   receipt.body = request.body();
-  // Pistache 0.0.5 keeps the query in an unordered map, with no raw request target: the parts
-  // go along as received (still encoded) so a signature over the URL can be checked in every
-  // order (Twilio GET callbacks; delivery/signature.hpp).
   for (auto it = request.query().parameters_begin(); it != request.query().parameters_end(); ++it) {
     auto value = form_decode(it->second);
     receipt.query.emplace_back(it->first, value ? std::move(*value) : it->second);
-    receipt.query_parts.push_back(it->first + "=" + it->second);
   }
   for (const auto& [name, raw] : request.headers().rawList()) {
     receipt.headers[lower(name)] = raw.value();
@@ -95,7 +93,7 @@ ApiResponse handle(const ReceiptRoute& route, const Pistache::Rest::Request& req
   }
   if (request.method() == Method::Head) return ApiResponse{200, "", "application/json", {}};
   Result<std::vector<Receipt>> parsed =
-      route.parser.parse_receipt(to_receipt_request(route, request));
+      route.parser.parse_receipt(to_receipt_request(route, request, context));
   if (!parsed) {
     log_event(spdlog::level::warn, "delivery.receipt_rejected",
               {{"rid", context.request_id},

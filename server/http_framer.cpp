@@ -220,6 +220,7 @@ std::optional<FramingError> RequestFramer::on_request_line(std::string_view line
     return malformed("only HTTP/1.1 and HTTP/1.0 are spoken here.");
   }
   request_line_.assign(line);
+  target_.assign(target);
   phase_ = Phase::Headers;
   return std::nullopt;
 }
@@ -341,6 +342,7 @@ std::optional<FramingError> RequestFramer::on_chunk_size_line(std::string_view l
 
 FramedRequest RequestFramer::take_request() {
   FramedRequest request;
+  request.target = std::move(target_);
   request.close_after = http10_ ? !connection_keep_alive_ || connection_close_ : connection_close_;
   if (chunked_) {
     request.message.reserve(request_line_.size() + kept_fields_.size() + decoded_body_.size() + 40);
@@ -365,6 +367,7 @@ void RequestFramer::reset_message() {
   complete_ = false;
   body_start_ = 0;
   request_line_.clear();
+  target_.clear();
   http10_ = false;
   content_length_headers_ = 0;
   content_length_ = 0;

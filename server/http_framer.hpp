@@ -25,6 +25,7 @@ struct FramingLimits {
 // A complete request, ready for Pistache's parser.
 struct FramedRequest {
   std::string message;       // the request; a chunked body is decoded, with a Content-Length
+  std::string target;        // the request-target exactly as sent (path and raw query)
   bool close_after = false;  // Connection: close, or HTTP/1.0 without keep-alive
 };
 
@@ -81,6 +82,7 @@ class RequestFramer {
   // The message being framed.
   std::size_t body_start_ = 0;  // offset just past the empty line that ends the head
   std::string request_line_;
+  std::string target_;
   bool http10_ = false;
   int content_length_headers_ = 0;
   std::uint64_t content_length_ = 0;

@@ -42,6 +42,10 @@ constexpr Http::Method kAllMethods[] = {
     Http::Method::Delete,  Http::Method::Trace, Http::Method::Connect,
 };
 
+// The request-target of the request being handled on this reactor thread: Pistache's request
+// object has no room for it, and handlers run synchronously inside onInput on the same thread.
+thread_local std::string current_raw_target;
+
 std::string new_request_id() {
   return random_token(12);
 }
@@ -150,7 +154,9 @@ class KeepAliveHandler final : public Http::Handler {
         Http::ResponseWriter writer(request.version(), transport(), this, peer);
         request.copyAddress(peer->address());
         peer->setIdle(false);
+        current_raw_target = framed.target;
         onRequest(request, std::move(writer));
+        current_raw_target.clear();
         parser->reset();
       } catch (const std::bad_alloc&) {
         return fail(ErrorCode::PayloadTooLarge, "The request is larger than the server accepts.");
@@ -377,7 +383,7 @@ void HttpServer::dispatch(const RouteSpec& route, const Rest::Request& request,
                           Http::ResponseWriter writer) {
   const auto started = std::chrono::steady_clock::now();
   in_flight_.fetch_add(1);
-  HttpContext context{request_id_from(request), client_ip(request), 0, ""};
+  HttpContext context{request_id_from(request), client_ip(request), 0, "", current_raw_target};
   ApiResponse response;
   try {
     if (std::optional<Error> rejected = reject_before_handler(route, request, context)) {

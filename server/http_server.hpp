@@ -40,6 +40,10 @@ struct HttpContext {
   std::string client_ip;
   std::int64_t api_key_id = 0;  // set when the route requires an API key
   std::string api_key_prefix;
+  // The request-target exactly as the client sent it (path and query, still encoded, in their
+  // order): Pistache keeps only a decoded path and an unordered query map, and a signature over
+  // the called URL (Twilio's) needs the original.
+  std::string raw_target;
 };
 
 using RouteHandler = std::function<ApiResponse(const Pistache::Rest::Request&, HttpContext&)>;

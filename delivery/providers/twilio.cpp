@@ -171,14 +171,7 @@ class TwilioProvider final : public SmsProvider {
     // Twilio signs the POST parameters; query parameters are part of the URL it signs.
     const wire::Fields& signed_params =
         wire::iequals(request.method, "GET") ? wire::Fields{} : body_params;
-    const bool is_get = wire::iequals(request.method, "GET");
-    const bool valid =
-        twilio_signature_valid(settings_.auth_token, request.url, signed_params, *signature) ||
-        (is_get && !request.query_parts.empty() &&
-         twilio_query_signature_valid(
-             settings_.auth_token, std::string_view(request.url).substr(0, request.url.find('?')),
-             request.query_parts, *signature));
-    if (!valid) {
+    if (!twilio_signature_valid(settings_.auth_token, request.url, signed_params, *signature)) {
       return Error::make(ErrorCode::Forbidden, "X-Twilio-Signature does not match");
     }
     wire::Fields fields = body_params;
