@@ -27,3 +27,12 @@ ussd_otp_build() {
   cmake -S "$USSD_OTP_ROOT" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release >/dev/null
   cmake --build "$build_dir" -j "$(nproc)"
 }
+
+# The sanitizer build: -O1 keeps the tests' timing close to real while ASan stays precise; -g1
+# gives reports file:line without full debug information.
+ussd_otp_build_sanitized() {
+  local build_dir="$1"
+  cmake -S "$USSD_OTP_ROOT" -B "$build_dir" -DCMAKE_BUILD_TYPE=Debug \
+    -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" -DUSSD_OTP_SANITIZE=ON >/dev/null
+  cmake --build "$build_dir" -j "$(nproc)"
+}

@@ -65,7 +65,7 @@ class TmuxPhone {
   std::string screen() { return capture(tmux_ + " capture-pane -p -t phone -S -200 2>/dev/null"); }
   // Waits until the pane shows `pattern`; returns the pane.
   std::string wait_for(const std::string& pattern,
-                       std::chrono::seconds limit = std::chrono::seconds(10)) {
+                       std::chrono::seconds limit = std::chrono::seconds(20)) {
     const std::regex wanted(pattern);
     const auto deadline = std::chrono::steady_clock::now() + limit;
     std::string pane;
