@@ -227,14 +227,23 @@ WebhookSenderSettings webhook_sender_settings(const Config& config) {
   return s;
 }
 
+SqliteOptions sqlite_options(const Config& config) {
+  SqliteOptions options;
+  options.path = config.db;
+  options.synchronous = config.sqlite_synchronous;
+  options.busy_timeout_ms = config.sqlite_busy_timeout_ms;
+  options.cache_mib = config.sqlite_cache_mib;
+  options.mmap_mib = config.sqlite_mmap_mib;
+  return options;
+}
+
 Application::Application(Config config, std::shared_ptr<AdjustableClock> clock)
     : config_(std::move(config)),
       clock_(clock ? std::move(clock) : std::make_shared<OffsetClock>()) {
   ensure_sodium_initialized();
   // The key first: it can tell whether it is new while the database file already existed.
   vault_ = std::make_unique<CodeVault>(load_server_key(config_));
-  store_ = std::make_unique<SqliteStore>(
-      SqliteOptions{config_.db, config_.sqlite_synchronous, config_.sqlite_busy_timeout_ms});
+  store_ = std::make_unique<SqliteStore>(sqlite_options(config_));
   OtpPolicy policy = config_.policy;
   policy.other_rate_window_seconds = config_.ussd.lookup_window_seconds;  // same counter table
   if (config_.dev) dev_inbox_ = std::make_unique<DevInbox>();

@@ -94,6 +94,9 @@ class Application {
 std::unique_ptr<SmsSender> make_sms_sender(const Config& config, OtpStore& store, OtpService& otp,
                                            const Clock& clock, DeliveryChannel* dev_inbox);
 
+// The database options (path, durability, memory limits), from the server configuration.
+SqliteOptions sqlite_options(const Config& config);
+
 // The app webhook sender's settings, from the server configuration.
 WebhookSenderSettings webhook_sender_settings(const Config& config);
 

@@ -243,8 +243,7 @@ int run_cli(int argc, char** argv) {
     const Config config = resolve(keys_options);
     configure_logging(LogFormat::Text, config.log_level);
     ensure_sodium_initialized();
-    SqliteStore store(
-        SqliteOptions{config.db, config.sqlite_synchronous, config.sqlite_busy_timeout_ms});
+    SqliteStore store(sqlite_options(config));
     const UnixSeconds now = SystemClock().now();
     if (*create) {
       const BudgetChange change = budget_change(daily_sends, budget);  // checked before creating

@@ -520,6 +520,14 @@ std::vector<Setting> build_settings() {
   s.push_back(int_setting<int>("sqlite-busy-timeout-ms",
                                "how long a write waits for another process's lock",
                                &Config::sqlite_busy_timeout_ms, 0, 60000));
+  s.push_back(int_setting<int>("sqlite-cache-mib",
+                               "page cache per database connection (there are 5), MiB",
+                               &Config::sqlite_cache_mib, 1, 1024));
+  // Up to 2047: SQLite's default build caps the map just under 2 GiB and would silently clamp.
+  s.push_back(int_setting<int>("sqlite-mmap-mib",
+                               "database file read through a memory map of up to this many MiB "
+                               "per connection (0: off)",
+                               &Config::sqlite_mmap_mib, 0, 2047));
   s.push_back(int_setting<int>("sweep-interval-seconds",
                                "how often expired OTPs are marked and old records deleted",
                                &Config::sweep_interval_seconds, 1, 3600));

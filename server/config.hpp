@@ -97,6 +97,8 @@ struct Config {
   std::string trusted_proxy_header;  // e.g. "X-Forwarded-For"; empty: use the peer address
   std::string sqlite_synchronous = "NORMAL";
   int sqlite_busy_timeout_ms = 2000;
+  int sqlite_cache_mib = 16;  // page cache per connection (5 connections: a writer, 4 readers)
+  int sqlite_mmap_mib = 256;  // memory map of the file per connection; 0: plain reads
   int sweep_interval_seconds = 30;
   int api_key_cache_seconds = 5;
   OtpPolicy policy;

@@ -30,6 +30,16 @@ struct SqliteOptions {
   std::string synchronous = "NORMAL";  // NORMAL | FULL | OFF (case-insensitive)
   int busy_timeout_ms = 5000;
   int readers = 4;  // read-only connections, used in turn
+  // Memory SQLite may take, per connection (the writer and each reader): a page cache of up to
+  // cache_mib, and reads through a memory map of up to mmap_mib of the file (0: plain reads).
+  int cache_mib = 16;
+  int mmap_mib = 256;
+};
+
+// The page cache and memory map limits one connection is actually running with.
+struct SqliteConnectionMemory {
+  std::int64_t cache_kib = 0;   // -PRAGMA cache_size (SQLite counts KiB when it is negative)
+  std::int64_t mmap_bytes = 0;  // PRAGMA mmap_size
 };
 
 // Thread-safe. Write transactions are serialised: concurrent write() calls are committed
@@ -74,6 +84,8 @@ class SqliteStore final : public OtpStore, public ApiKeyStore {
   static int latest_schema_version();
   // PRAGMA synchronous on this store's connection as a name: "OFF", "NORMAL", "FULL", "EXTRA".
   std::string synchronous_mode() const;
+  // The memory limits of every connection, the writer first (to prove the options reach them).
+  std::vector<SqliteConnectionMemory> connection_memory() const;
   const std::filesystem::path& path() const { return path_; }
 
  private:

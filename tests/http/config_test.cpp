@@ -5,6 +5,7 @@
 
 #include "server/config.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_server.hpp"
 
 using ussd_otp::Config;
 using ussd_otp::ConfigError;
@@ -91,4 +92,30 @@ TEST_CASE("USSD settings: limits the screens can meet and well-formed maps only"
                                      none, std::nullopt);
   CHECK(config.ussd.service_codes == std::vector<std::string>{"*889*142#", "*889*143#"});
   CHECK(config.ussd.language_by_service_code.at("*889*143#") == "fr");
+}
+
+TEST_CASE("SQLite memory settings reach the page cache and memory map of every connection",
+          "[config][storage]") {
+  const auto none = env_of({});
+  const Config defaults = resolve_config({}, none, std::nullopt);
+  CHECK(defaults.sqlite_cache_mib == 16);  // today's values: 5 x 16 MiB caches, a 256 MiB map
+  CHECK(defaults.sqlite_mmap_mib == 256);
+  CHECK_THROWS_WITH(resolve_config({{"sqlite-cache-mib", "0"}}, none, std::nullopt),
+                    Catch::Contains("sqlite-cache-mib") && Catch::Contains("1 to 1024"));
+  CHECK_THROWS_WITH(
+      resolve_config({}, env_of({{"USSD_OTP_SQLITE_MMAP_MIB", "4096"}}), std::nullopt),
+      Catch::Contains("sqlite-mmap-mib") && Catch::Contains("0 to 2047"));
+  CHECK_THROWS_AS(resolve_config({{"sqlite-mmap-mib", "-1"}}, none, std::nullopt), ConfigError);
+
+  // Through the wiring (Application builds the store from the Config) to SQLite's PRAGMAs.
+  ussd_otp::testing::TestServer server([](Config& config) {
+    config.sqlite_cache_mib = 3;
+    config.sqlite_mmap_mib = 0;
+  });
+  const auto connections = server.app().store().connection_memory();
+  CHECK(connections.size() == 5);
+  for (const auto& memory : connections) {
+    CHECK(memory.cache_kib == 3 * 1024);
+    CHECK(memory.mmap_bytes == 0);
+  }
 }

@@ -69,6 +69,10 @@ TEST_CASE("bad configuration exits 2 with a message naming the setting", "[binar
                                     {"USSD_OTP_LOG_FORMAT=yaml"});
   CHECK(bad_env.exit_code == 2);
   CHECK(bad_env.err.find("log-format") != std::string::npos);
+  auto bad_memory =
+      run_server_command({"serve", "--sqlite-mmap-mib", "4096", "--db", dir.file("a.db").string()});
+  CHECK(bad_memory.exit_code == 2);
+  CHECK(bad_memory.err.find("sqlite-mmap-mib") != std::string::npos);
   auto missing_file = run_server_command({"serve", "--config", dir.file("nope.json").string()});
   CHECK(missing_file.exit_code == 2);
 }

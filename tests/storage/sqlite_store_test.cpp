@@ -155,6 +155,44 @@ TEST_CASE("the connection runs in WAL mode", "[storage]") {
   CHECK(raw.execAndGet("PRAGMA journal_mode").getString() == "wal");
 }
 
+TEST_CASE("the page cache and memory map of every connection follow the options", "[storage]") {
+  TempDir dir;
+  auto options = options_in(dir);
+  SECTION("the defaults: 16 MiB of cache and a 256 MiB map on each of the 5 connections") {
+    const auto connections = SqliteStore(options).connection_memory();
+    REQUIRE(connections.size() == 5);
+    for (const auto& memory : connections) {
+      CHECK(memory.cache_kib == 16 * 1024);
+      CHECK(memory.mmap_bytes == 256 * 1024 * 1024);
+    }
+  }
+  SECTION("smaller values for a small container") {
+    options.cache_mib = 2;
+    options.mmap_mib = 5;
+    options.readers = 2;
+    const auto connections = SqliteStore(options).connection_memory();
+    REQUIRE(connections.size() == 3);
+    for (const auto& memory : connections) {
+      CHECK(memory.cache_kib == 2 * 1024);
+      CHECK(memory.mmap_bytes == 5 * 1024 * 1024);
+    }
+  }
+  SECTION("no memory map at all") {
+    options.mmap_mib = 0;
+    for (const auto& memory : SqliteStore(options).connection_memory()) {
+      CHECK(memory.mmap_bytes == 0);
+    }
+  }
+  SECTION("values SQLite cannot use throw before a file is created") {
+    options.cache_mib = 0;
+    CHECK_THROWS_AS(SqliteStore(options), std::invalid_argument);
+    options.cache_mib = 1;
+    options.mmap_mib = -1;
+    CHECK_THROWS_AS(SqliteStore(options), std::invalid_argument);
+    CHECK_FALSE(std::filesystem::exists(options.path));
+  }
+}
+
 TEST_CASE("the synchronous option is applied and validated", "[storage]") {
   TempDir dir;
   auto options = options_in(dir);
