@@ -461,9 +461,10 @@ void SmsSender::start_status_polls() {
   for (const auto& [name, provider] : providers_) {
     if (!provider->build_status_poll("probe")) continue;  // it pushes receipts (or has none)
     std::vector<DeliveryAttempt> due;
-    store_.read([&](OtpStoreTransaction& tx) {
-      due = tx.attempts_awaiting_receipt(name, now - settings_.planner.receipt_window_seconds - 60,
-                                         1);
+    // Named capture: clang 14 cannot capture a structured binding implicitly (the fuzz build).
+    store_.read([&, &provider_name = name](OtpStoreTransaction& tx) {
+      due = tx.attempts_awaiting_receipt(provider_name,
+                                         now - settings_.planner.receipt_window_seconds - 60, 1);
     });
     for (const DeliveryAttempt& a : due) {
       const std::uint64_t tag = kPollTag | static_cast<std::uint64_t>(a.id);
