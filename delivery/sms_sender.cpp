@@ -473,10 +473,12 @@ void SmsSender::start_status_polls() {
   for (const auto& [name, provider] : providers_) {
     if (!provider->build_status_poll("probe")) continue;  // it pushes receipts (or has none)
     std::vector<DeliveryAttempt> due;
-    store_.read([&](OtpStoreTransaction& tx) {
-      // Oldest-due first: never-polled messages by age, then the least recently polled; each
-      // at most kMaxPollsPerMessage times.
-      due = tx.attempts_awaiting_receipt(name, now - kPollHorizonSeconds, kMaxPollsPerMessage, 1);
+    // Oldest-due first: never-polled messages by age, then the least recently polled; each at
+    // most kMaxPollsPerMessage times. Named capture: clang 14 cannot capture a structured
+    // binding implicitly (the fuzz build).
+    store_.read([&, &provider_name = name](OtpStoreTransaction& tx) {
+      due = tx.attempts_awaiting_receipt(provider_name, now - kPollHorizonSeconds,
+                                         kMaxPollsPerMessage, 1);
     });
     for (const DeliveryAttempt& a : due) {
       const std::uint64_t tag = kPollTag | static_cast<std::uint64_t>(a.id);

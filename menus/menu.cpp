@@ -78,7 +78,9 @@ MenuReply choose_sender_screen(const MenuContext& ctx, const PhoneNumber& phone,
   MenuState next;
   next.screen = MenuScreen::ChooseSender;
   next.invalid_entries = invalid_entries;
-  next.phone = phone.e164_digits();
+  // With its '+': on_choice parses it again, and bare digits as long as a national number
+  // ("299123456" under Ghana's 9) would read as a local number, another one than the dialler's.
+  next.phone = phone.e164();
   for (const ActiveCodeSummary& code : codes) {
     if (next.choices.size() >= ctx.settings.max_choices) break;
     const std::string sender = code.sender.empty()

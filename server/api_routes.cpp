@@ -85,43 +85,14 @@ json view_json(const OtpView& view) {
   return body;
 }
 
-// Reads a body that holds only {"id": "..."}.
-Result<std::string> read_id_body(const Request& request) {
-  Result<json> parsed = parse_json_object(request.body());
-  if (!parsed) return parsed.error();
-  FieldReader fields(parsed.value());
-  fields.reject_unknown({"id"});
-  std::optional<std::string> id = fields.string("id", true);
-  if (!fields.ok()) return fields.error();
-  return *id;
-}
-
 ApiResponse handle_request(OtpService& otp, const Request& request, HttpContext& context) {
-  Result<json> parsed = parse_json_object(request.body());
+  Result<OtpRequestBody> parsed = parse_otp_request_body(request.body());
   if (!parsed) return ApiResponse::error(parsed.error());
-  const json& body = parsed.value();
-
-  FieldReader fields(body);
-  fields.reject_unknown(
-      {"phone", "from", "message", "pinLength", "pinType", "expiry", "maxAttempts", "metadata"});
-  OtpRequestInput input;
-  input.phone = fields.string("phone", true).value_or("");
-  input.sender = fields.string("from");
-  input.message = fields.string("message");
-  input.pin_length = fields.integer("pinLength");
-  input.pin_type = fields.string("pinType");
-  input.max_attempts = fields.integer("maxAttempts");
-  if (const json* expiry = fields.object("expiry")) {
-    FieldReader nested(*expiry, "expiry.");
-    nested.reject_unknown({"amount", "duration"});
-    input.expiry_amount = nested.integer("amount");
-    input.expiry_duration = nested.string("duration");
-    fields.absorb(nested);
-  }
-  if (const json* metadata = fields.object("metadata")) input.metadata_json = metadata->dump();
-  if (!fields.ok()) {
+  const json& body = parsed->json;
+  const OtpRequestInput& input = parsed->input;
+  if (parsed->problems) {
     // Report every problem at once: typing problems here plus the policy's range checks.
-    Error error = fields.error();
+    Error error = *parsed->problems;
     for (auto& [field, problem] : otp.field_problems(input)) {
       if (!(field == "phone" && input.phone.empty())) error.fields.emplace(field, problem);
     }
@@ -148,22 +119,15 @@ ApiResponse handle_request(OtpService& otp, const Request& request, HttpContext&
 }
 
 ApiResponse handle_verify(OtpService& otp, const Request& request, HttpContext& context) {
-  Result<json> parsed = parse_json_object(request.body());
+  Result<OtpVerifyBody> parsed = parse_otp_verify_body(request.body());
   if (!parsed) return ApiResponse::error(parsed.error());
-  FieldReader fields(parsed.value());
-  fields.reject_unknown({"id", "pin"});
-  std::optional<std::string> id = fields.string("id", true);
-  std::optional<std::string> pin = fields.string("pin", true);
-  Error error = fields.error();
-  if (pin && (pin->empty() || pin->size() > 64)) error.fields["pin"] = "must be 1-64 characters";
-  if (!error.fields.empty()) return ApiResponse::error(error);
-  Result<OtpVerified> verified = otp.verify(context.api_key_id, *id, *pin);
+  Result<OtpVerified> verified = otp.verify(context.api_key_id, parsed->id, parsed->pin);
   if (!verified) return ApiResponse::error(verified.error());
   return ApiResponse::json(200, {{"id", verified->id}, {"verified", true}});
 }
 
 ApiResponse handle_resend(OtpService& otp, const Request& request, HttpContext& context) {
-  Result<std::string> id = read_id_body(request);
+  Result<std::string> id = parse_otp_id_body(request.body());
   if (!id) return ApiResponse::error(id.error());
   Result<OtpResent> resent = otp.resend(context.api_key_id, id.value());
   if (!resent) return ApiResponse::error(resent.error());
@@ -301,6 +265,58 @@ ApiResponse handle_clock_advance(AdjustableClock& clock, const Request& request)
 }
 
 }  // namespace
+
+Result<OtpRequestBody> parse_otp_request_body(std::string_view text) {
+  Result<json> parsed = parse_json_object(text);
+  if (!parsed) return parsed.error();
+  OtpRequestBody out;
+  out.json = std::move(parsed.value());
+  const json& body = out.json;
+
+  FieldReader fields(body);
+  fields.reject_unknown(
+      {"phone", "from", "message", "pinLength", "pinType", "expiry", "maxAttempts", "metadata"});
+  OtpRequestInput& input = out.input;
+  input.phone = fields.string("phone", true).value_or("");
+  input.sender = fields.string("from");
+  input.message = fields.string("message");
+  input.pin_length = fields.integer("pinLength");
+  input.pin_type = fields.string("pinType");
+  input.max_attempts = fields.integer("maxAttempts");
+  if (const json* expiry = fields.object("expiry")) {
+    FieldReader nested(*expiry, "expiry.");
+    nested.reject_unknown({"amount", "duration"});
+    input.expiry_amount = nested.integer("amount");
+    input.expiry_duration = nested.string("duration");
+    fields.absorb(nested);
+  }
+  if (const json* metadata = fields.object("metadata")) input.metadata_json = metadata->dump();
+  if (!fields.ok()) out.problems = fields.error();
+  return out;
+}
+
+Result<OtpVerifyBody> parse_otp_verify_body(std::string_view text) {
+  Result<json> parsed = parse_json_object(text);
+  if (!parsed) return parsed.error();
+  FieldReader fields(parsed.value());
+  fields.reject_unknown({"id", "pin"});
+  std::optional<std::string> id = fields.string("id", true);
+  std::optional<std::string> pin = fields.string("pin", true);
+  Error error = fields.error();
+  if (pin && (pin->empty() || pin->size() > 64)) error.fields["pin"] = "must be 1-64 characters";
+  if (!error.fields.empty()) return error;
+  return OtpVerifyBody{*id, *pin};
+}
+
+Result<std::string> parse_otp_id_body(std::string_view text) {
+  Result<json> parsed = parse_json_object(text);
+  if (!parsed) return parsed.error();
+  FieldReader fields(parsed.value());
+  fields.reject_unknown({"id"});
+  std::optional<std::string> id = fields.string("id", true);
+  if (!fields.ok()) return fields.error();
+  return *id;
+}
 
 void add_api_routes(HttpServer& server, const ApiDependencies& deps) {
   OtpService& otp = deps.otp;

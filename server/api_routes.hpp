@@ -19,4 +19,27 @@ struct ApiDependencies {
 
 void add_api_routes(HttpServer& server, const ApiDependencies& deps);
 
+// The request bodies of /v1/otp/*, typed and checked: pure functions of the body (no Pistache
+// types), so the handlers and the fuzzer (tests/fuzz/fuzz_api_json.cpp) run the same code.
+// Each answers INVALID_JSON or VALIDATION_ERROR the way the handler reports it.
+
+// POST /v1/otp/request. Typing problems come back in `problems` rather than as an error: the
+// handler adds the policy's range checks for `input` so the client sees every problem at once.
+struct OtpRequestBody {
+  nlohmann::json json;  // as parsed; its canonical dump is the idempotency fingerprint
+  OtpRequestInput input;
+  std::optional<Error> problems;
+};
+Result<OtpRequestBody> parse_otp_request_body(std::string_view body);
+
+// POST /v1/otp/verify.
+struct OtpVerifyBody {
+  std::string id;
+  std::string pin;
+};
+Result<OtpVerifyBody> parse_otp_verify_body(std::string_view body);
+
+// POST /v1/otp/resend: a body that holds only {"id": "..."}.
+Result<std::string> parse_otp_id_body(std::string_view body);
+
 }  // namespace ussd_otp

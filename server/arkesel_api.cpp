@@ -206,7 +206,39 @@ ApiResponse verify_error(const Error& error, const HttpContext& context) {
 
 ApiResponse handle_generate(const ArkeselDependencies& deps, const Request& request,
                             HttpContext& context) {
-  const StrictJson parsed = parse_json_strict(request.body());
+  auto parsed = parse_arkesel_generate(request.body(), deps.voice_delivery);
+  if (auto* refusal = std::get_if<ApiResponse>(&parsed)) return std::move(*refusal);
+  const OtpRequestInput& input = std::get<OtpRequestInput>(parsed);
+
+  RequestContext request_context;
+  request_context.api_key_id = context.api_key_id;
+  request_context.client_ip = context.client_ip;
+  Result<OtpCreated> created = deps.otp.request(input, request_context);
+  if (!created) return generate_error(created.error(), context);
+  if (created->delivery == "ussd") {
+    // USSD-only delivery (declared by the operator): the code is readable on *889*142#.
+    return app_code("1000", "Successful, code available over USSD");
+  }
+  return app_code("1000");
+}
+
+ApiResponse handle_verify(const ArkeselDependencies& deps, const Request& request,
+                          HttpContext& context) {
+  auto parsed = parse_arkesel_verify(request.body());
+  if (auto* refusal = std::get_if<ApiResponse>(&parsed)) return std::move(*refusal);
+  const std::string& phone = std::get<ArkeselVerifyInput>(parsed).phone;
+  const std::string& code = std::get<ArkeselVerifyInput>(parsed).code;
+
+  Result<OtpVerified> verified = deps.otp.verify_latest(context.api_key_id, phone, code);
+  if (!verified) return verify_error(verified.error(), context);
+  return app_code("1100");
+}
+
+}  // namespace
+
+std::variant<OtpRequestInput, ApiResponse> parse_arkesel_generate(std::string_view text,
+                                                                  bool voice_delivery) {
+  const StrictJson parsed = parse_json_strict(text);
   if (!parsed.ok() || !parsed.value.is_object()) return unusable_body(parsed);
   const json& body = parsed.value;
 
@@ -239,7 +271,7 @@ ApiResponse handle_generate(const ArkeselDependencies& deps, const Request& requ
   }
   if (medium_name == "voice") {
     if (utf8_length(*message) > kMaxVoiceMessageChars) return app_code("1009");
-    if (!deps.voice_delivery) return app_code("1004");
+    if (!voice_delivery) return app_code("1004");
   }
 
   OtpRequestInput input;
@@ -251,22 +283,11 @@ ApiResponse handle_generate(const ArkeselDependencies& deps, const Request& requ
   input.expiry_amount = expiry;
   input.expiry_duration = "minutes";
   input.replace_active = true;  // "generate" twice must work for Arkesel clients
-
-  RequestContext request_context;
-  request_context.api_key_id = context.api_key_id;
-  request_context.client_ip = context.client_ip;
-  Result<OtpCreated> created = deps.otp.request(input, request_context);
-  if (!created) return generate_error(created.error(), context);
-  if (created->delivery == "ussd") {
-    // USSD-only delivery (declared by the operator): the code is readable on *889*142#.
-    return app_code("1000", "Successful, code available over USSD");
-  }
-  return app_code("1000");
+  return input;
 }
 
-ApiResponse handle_verify(const ArkeselDependencies& deps, const Request& request,
-                          HttpContext& context) {
-  const StrictJson parsed = parse_json_strict(request.body());
+std::variant<ArkeselVerifyInput, ApiResponse> parse_arkesel_verify(std::string_view text) {
+  const StrictJson parsed = parse_json_strict(text);
   if (!parsed.ok() || !parsed.value.is_object()) return unusable_body(parsed);
   const json& body = parsed.value;
 
@@ -278,13 +299,8 @@ ApiResponse handle_verify(const ArkeselDependencies& deps, const Request& reques
   if (!phone || !code || bad_type) return app_code("1101");
   // Longer than any code can be: wrong without spending an attempt on it.
   if (code->size() > kMaxCodeInput) return app_code("1104");
-
-  Result<OtpVerified> verified = deps.otp.verify_latest(context.api_key_id, *phone, *code);
-  if (!verified) return verify_error(verified.error(), context);
-  return app_code("1100");
+  return ArkeselVerifyInput{*phone, *code};
 }
-
-}  // namespace
 
 void add_arkesel_routes(HttpServer& server, const ArkeselDependencies& deps) {
   server.add_route(

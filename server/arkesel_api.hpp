@@ -2,7 +2,9 @@
 #pragma once
 
 #include <array>
+#include <string>
 #include <string_view>
+#include <variant>
 
 #include "otp/otp_service.hpp"
 #include "server/http_server.hpp"
@@ -43,6 +45,18 @@ inline constexpr std::array<ArkeselCode, 18> kArkeselCodes{{
     {"1105", "Code has expired"},
     {"1106", "Internal error"},
 }};
+
+// The request bodies of /api/otp/*, checked: pure functions of the body (no Pistache types), so
+// the handlers and the fuzzer (tests/fuzz/fuzz_api_json.cpp) run the same code. A refusal is the
+// complete Arkesel answer (the 422 for a missing or malformed body, 1001, 1002, 1004, 1009,
+// 1101, 1104).
+std::variant<OtpRequestInput, ApiResponse> parse_arkesel_generate(std::string_view body,
+                                                                  bool voice_delivery);
+struct ArkeselVerifyInput {
+  std::string phone;
+  std::string code;
+};
+std::variant<ArkeselVerifyInput, ApiResponse> parse_arkesel_verify(std::string_view body);
 
 // POST /api/otp/generate and POST /api/otp/verify.
 void add_arkesel_routes(HttpServer& server, const ArkeselDependencies& deps);

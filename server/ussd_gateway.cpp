@@ -143,12 +143,9 @@ std::string UssdGateway::unavailable_screen(const UssdRequest& request) const {
   return final_screen(catalog_.language(language), settings_.menu, MessageId::Unavailable);
 }
 
-UssdAnswer UssdGateway::handle(const UssdRequest& request) {
-  const UnixSeconds now = clock_.now();
-  const auto dialer = PhoneNumber::parse(request.msisdn, settings_.menu.phone_rules);
-
-  // Which of our codes was dialled, and what was typed after it. Aggregators put the extra
-  // digits in different places: the forwarded dial string, the service code, or the path.
+DialMatch dialled_match(const UssdRequest& request, std::span<const std::string> service_codes) {
+  // Aggregators put the extra digits in different places: the forwarded dial string, the
+  // service code, or the path.
   std::string dialled = request.service_code;
   if (request.phase == UssdPhase::Begin && looks_like_dial_string(request.input)) {
     dialled = request.input;
@@ -159,17 +156,25 @@ UssdAnswer UssdGateway::handle(const UssdRequest& request) {
     for (const std::string& segment : *request.path) dialled += "*" + segment;
     dialled += "#";
   }
-  auto match = match_service_code(settings_.service_codes, dialled);
-  if (!match) match = DialMatch{canonical_service_code(settings_.service_codes.front()), {}};
+  auto match = match_service_code(service_codes, dialled);
+  if (!match) match = DialMatch{canonical_service_code(service_codes.front()), {}};
   match->prefilled.insert(match->prefilled.begin(), request.prefilled.begin(),
                           request.prefilled.end());
+  return std::move(*match);
+}
+
+UssdAnswer UssdGateway::handle(const UssdRequest& request) {
+  const UnixSeconds now = clock_.now();
+  const auto dialer = PhoneNumber::parse(request.msisdn, settings_.menu.phone_rules);
+
+  const DialMatch match = dialled_match(request, settings_.service_codes);
 
   MenuSettings menu = settings_.menu;
-  menu.service_code = match->service_code;
+  menu.service_code = match.service_code;
   if (request.screen_limit > 0)
     menu.screen_limit = std::min(menu.screen_limit, request.screen_limit);
   const std::string language =
-      language_for(match->service_code, dialer ? dialer->e164_digits() : "");
+      language_for(match.service_code, dialer ? dialer->e164_digits() : "");
   const Messages& messages = catalog_.language(language);
 
   const std::string key = session_key(request.dialect, request.session_id);
@@ -196,7 +201,7 @@ UssdAnswer UssdGateway::handle(const UssdRequest& request) {
       session.created_at = now;
     }
     session.msisdn = dialer ? dialer->e164_digits() : request.msisdn;
-    session.service_code = match->service_code;
+    session.service_code = match.service_code;
     session.language = language;
     if (!request.network.empty()) session.network = request.network;
     session.last_seen_at = now;
@@ -233,7 +238,7 @@ UssdAnswer UssdGateway::handle(const UssdRequest& request) {
         (request.phase == UssdPhase::Unknown && (!existing || path_restarts))) {
       // A new session (or, for path dialects, one whose row is gone, e.g. after a restart:
       // replaying the whole path rebuilds the state).
-      reply = begin_menu(ctx, match->prefilled);
+      reply = begin_menu(ctx, match.prefilled);
       session.created_at = existing && open ? session.created_at : now;
     } else if (state && request.phase == UssdPhase::Unknown && request.path) {
       const std::string input = request.path->empty() ? "" : request.path->back();

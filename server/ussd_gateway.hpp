@@ -7,11 +7,13 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "menus/catalog.hpp"
+#include "menus/dial_string.hpp"
 #include "menus/menu.hpp"
 #include "otp/clock.hpp"
 #include "otp/crypto.hpp"
@@ -53,6 +55,11 @@ struct UssdAnswer {
   std::string session_id;
   std::string language;
 };
+
+// Which of `service_codes` (at least one) the request dialled and what was typed after it; the
+// first code with nothing typed when none matches. Pure, so tests/fuzz/fuzz_dial_string.cpp runs
+// the gateway's own code on the dial string, the service code and the Africa's Talking path.
+DialMatch dialled_match(const UssdRequest& request, std::span<const std::string> service_codes);
 
 struct UssdGatewaySettings {
   std::vector<std::string> service_codes{"*889*142#"};  // the first is shown in texts

@@ -172,6 +172,20 @@ TEST_CASE("menu: a code that expires between two steps is not shown", "[menu]") 
   CHECK_FALSE(chosen.revealed_otp_id);
 }
 
+// Found by tests/fuzz/fuzz_menu.cpp: the list kept the number as bare digits, and "299123456"
+// parsed again under Ghana's rules is the local 0299123456, so the choice led back to the start.
+TEST_CASE("menu: a foreign number as long as a national one can choose a sender", "[menu]") {
+  Fixture f;
+  f.dialer = *PhoneNumber::parse("+299123456", PhoneRules{});
+  f.codes.add("299123456", "otp_a", "BANK", "222222", kNow + 600);
+  f.codes.add("299123456", "otp_b", "ACME", "111111", kNow + 300);
+  const MenuReply list = f.step(f.begin(), "+299 123456");
+  REQUIRE(list.next.screen == MenuScreen::ChooseSender);
+  const MenuReply chosen = f.step(list, "2");
+  CHECK(chosen.end);
+  CHECK(chosen.revealed_otp_id == std::optional<std::string>("otp_b"));
+}
+
 TEST_CASE("menu: 0 goes back one screen and 00 to the start", "[menu]") {
   Fixture f;
   f.codes.add("233241234567", "otp_a", "BANK", "222222", kNow + 600);
