@@ -59,6 +59,8 @@ std::string_view to_string(ErrorCode code) {
       return "SERVICE_UNAVAILABLE";
     case ErrorCode::NoDeliveryChannel:
       return "NO_DELIVERY_CHANNEL";
+    case ErrorCode::VerifyAttemptsExceeded:
+      return "VERIFY_ATTEMPTS_EXCEEDED";
   }
   return "SERVICE_UNAVAILABLE";
 }

@@ -41,6 +41,7 @@ enum class ErrorCode {
   ShuttingDown,
   ServiceUnavailable,
   NoDeliveryChannel,
+  VerifyAttemptsExceeded,
 };
 
 inline constexpr ErrorCode kAllErrorCodes[] = {
@@ -57,7 +58,7 @@ inline constexpr ErrorCode kAllErrorCodes[] = {
     ErrorCode::BudgetExhausted,    ErrorCode::BudgetDisabled,
     ErrorCode::SenderBlocked,      ErrorCode::CountryNotAllowed,
     ErrorCode::ShuttingDown,       ErrorCode::ServiceUnavailable,
-    ErrorCode::NoDeliveryChannel,
+    ErrorCode::NoDeliveryChannel,  ErrorCode::VerifyAttemptsExceeded,
 };
 
 // "INVALID_PIN", ...

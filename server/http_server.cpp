@@ -296,6 +296,7 @@ int http_status_for(ErrorCode code) {
     case ErrorCode::ResendCooldown:
     case ErrorCode::ResendLimitReached:
     case ErrorCode::RateLimitExceeded:
+    case ErrorCode::VerifyAttemptsExceeded:
       return 429;
     case ErrorCode::ShuttingDown:
     case ErrorCode::ServiceUnavailable:
