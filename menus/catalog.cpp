@@ -25,10 +25,19 @@ std::string format_message(const std::string& text, const MessageValues& v) {
   args.push_back(fmt::arg("code", v.code));
   args.push_back(fmt::arg("phone", v.phone));
   args.push_back(fmt::arg("minutes", v.minutes));
+  args.push_back(fmt::arg("time_left", v.time_left));
   return fmt::vformat(text, args);
 }
 
 }  // namespace
+
+std::string format_time_left(long long seconds) {
+  const long long minutes = seconds <= 60 ? 1 : (seconds + 59) / 60;
+  if (minutes < 60) return fmt::format("{} min", minutes);
+  const long long hours = minutes / 60;
+  const long long rest = minutes % 60;
+  return rest == 0 ? fmt::format("{} h", hours) : fmt::format("{} h {} min", hours, rest);
+}
 
 std::string_view message_key(MessageId id) {
   return kKeys[static_cast<std::size_t>(id)];

@@ -40,7 +40,13 @@ struct MessageValues {
   std::string code;
   std::string phone;
   long long minutes = 0;
+  // The same wait for a reader: "5 min", "1 h", "22 h 40 min" (see format_time_left).
+  std::string time_left;
 };
+
+// A wait as a feature-phone screen shows it, rounded up to the minute: "1 min" (for anything
+// under a minute), "59 min", "1 h", "22 h 40 min". Long expiries would otherwise read "1360 min".
+std::string format_time_left(long long seconds);
 
 class CatalogError : public std::runtime_error {
  public:

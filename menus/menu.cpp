@@ -4,7 +4,7 @@
 #include <charconv>
 #include <nlohmann/json.hpp>
 
-#include "menus/gsm7.hpp"
+#include "otp/gsm7.hpp"
 
 namespace ussd_otp {
 namespace {
@@ -59,6 +59,7 @@ MenuReply show_code(const MenuContext& ctx, const RevealedCode& code) {
   v.sender = to_gsm7(code.sender);
   v.code = code.code;
   v.minutes = minutes_left(code.expires_at, ctx.now);
+  v.time_left = format_time_left(code.expires_at - ctx.now);
   const MessageId id = code.sender.empty() ? MessageId::Code : MessageId::CodeFromSender;
   MenuReply reply = finish(ctx.messages.render(id, v));
   reply.revealed_otp_id = code.otp_id;
@@ -111,6 +112,7 @@ MenuReply on_number(const MenuContext& ctx, const MenuState& state, std::string_
     MessageValues v = base_values(ctx);
     v.minutes = (*wait + 59) / 60;
     if (v.minutes < 1) v.minutes = 1;
+    v.time_left = format_time_left(*wait);
     return finish(ctx.messages.render(MessageId::RateLimited, v));
   }
   // The aggregator's MSISDN is the trust anchor: another number gets the same neutral answer as

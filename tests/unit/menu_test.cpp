@@ -5,8 +5,8 @@
 #include <nlohmann/json.hpp>
 
 #include "menus/catalog.hpp"
-#include "menus/gsm7.hpp"
 #include "menus/menu.hpp"
+#include "otp/gsm7.hpp"
 
 namespace ussd_otp {
 namespace {
@@ -104,6 +104,28 @@ TEST_CASE("menu: minutes left round up", "[menu]") {
   Fixture f;
   f.codes.add("233241234567", "otp_1", "ACME", "482910", kNow + 4 * 60 + 1);
   CHECK(f.step(f.begin(), "0241234567").text == "Your ACME code is 482910. It expires in 5 min.");
+}
+
+TEST_CASE("menu: a long expiry reads in hours and minutes, not 1360 min", "[menu]") {
+  Fixture f;
+  // A 24-hour code looked up 80 minutes after it was issued.
+  f.codes.add("233241234567", "otp_1", "ACME", "482910", kNow + 24 * 3600 - 80 * 60);
+  CHECK(f.step(f.begin(), "0241234567").text ==
+        "Your ACME code is 482910. It expires in 22 h 40 min.");
+  f.language = "fr";
+  CHECK(f.step(f.begin(), "0241234567").text ==
+        "Votre code ACME est 482910. Il expire dans 22 h 40 min.");
+}
+
+TEST_CASE("menu: time left is rounded up to the minute and shown in hours past 59 min", "[menu]") {
+  CHECK(format_time_left(1) == "1 min");
+  CHECK(format_time_left(60) == "1 min");
+  CHECK(format_time_left(61) == "2 min");
+  CHECK(format_time_left(59 * 60) == "59 min");
+  CHECK(format_time_left(59 * 60 + 1) == "1 h");
+  CHECK(format_time_left(3600) == "1 h");
+  CHECK(format_time_left(3601) == "1 h 1 min");
+  CHECK(format_time_left(1440 * 60) == "24 h");
 }
 
 TEST_CASE("menu: another number and no code give the same neutral answer", "[menu]") {
@@ -272,6 +294,7 @@ TEST_CASE("menu: every screen of every language fits 120 GSM-7 characters", "[me
   longest.code = std::string(12, 'W');    // the longest pin
   longest.phone = "+999 9999 9999 9999";  // display of a 15-digit foreign number
   longest.minutes = 1440;                 // the longest expiry
+  longest.time_left = format_time_left(1440 * 60 - 1);  // "23 h 59 min", the longest text
   for (const std::string& language : catalog.languages()) {
     const Messages& messages = catalog.language(language);
     for (std::size_t i = 0; i < kMessageCount; ++i) {
