@@ -1,5 +1,5 @@
 // GSM 03.38 default alphabet and extension table, as Unicode code points.
-#include "menus/gsm7.hpp"
+#include "otp/gsm7.hpp"
 
 #include <algorithm>
 #include <array>
@@ -121,6 +121,19 @@ std::string to_gsm7(std::string_view text) {
 bool fits_screen(std::string_view text, std::size_t limit) {
   const ScreenMeasure m = measure_screen(text);
   return m.valid_utf8 && m.gsm7 && m.septets <= limit;
+}
+
+SmsSegments sms_segments(std::string_view text) {
+  const ScreenMeasure m = measure_screen(text);
+  auto parts = [](std::size_t units, std::size_t single, std::size_t per_part) {
+    return units <= single ? std::size_t{1} : (units + per_part - 1) / per_part;
+  };
+  if (m.gsm7 && m.valid_utf8) return {parts(m.septets, 160, 153), true};
+  // Characters outside the Basic Multilingual Plane (emoji) take two UTF-16 units.
+  const auto astral = static_cast<std::size_t>(std::count_if(text.begin(), text.end(), [](char c) {
+    return (static_cast<unsigned char>(c) & 0xF8) == 0xF0;
+  }));
+  return {parts(m.characters + astral, 70, 67), false};
 }
 
 }  // namespace ussd_otp

@@ -25,4 +25,12 @@ std::string to_gsm7(std::string_view text);
 // characters (septets) on the handset.
 bool fits_screen(std::string_view text, std::size_t limit);
 
+// What an SMS of `text` costs: GSM-7 fits 160 septets in one message and 153 per part when
+// concatenated; anything else goes as UCS-2, 70 UTF-16 units in one, 67 per part.
+struct SmsSegments {
+  std::size_t segments = 1;
+  bool gsm7 = true;
+};
+SmsSegments sms_segments(std::string_view text);
+
 }  // namespace ussd_otp

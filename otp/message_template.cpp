@@ -34,15 +34,20 @@ void scan_template(std::string_view tmpl, OnText on_text, OnPlaceholder on_place
       ++i;
       continue;
     }
-    std::size_t end = i + 1;
+    // "{{code}}" (the mustache form seed 001's examples use) means the same as "{code}";
+    // rendered as "{" + code + "}" it would put braces around the code in the SMS.
+    const bool doubled = i + 1 < tmpl.size() && tmpl[i + 1] == '{';
+    const std::size_t name_start = doubled ? i + 2 : i + 1;
+    std::size_t end = name_start;
     while (end < tmpl.size() && is_identifier_char(tmpl[end])) ++end;
-    if (end == i + 1 || end >= tmpl.size() || tmpl[end] != '}') {
+    const std::string_view closing = doubled ? "}}" : "}";
+    if (end == name_start || tmpl.substr(end, closing.size()) != closing) {
       ++i;  // a literal '{'; the next '{' may still start a placeholder ("{{code}")
       continue;
     }
     on_text(tmpl.substr(literal_start, i - literal_start));
-    on_placeholder(tmpl.substr(i + 1, end - i - 1));
-    i = end + 1;
+    on_placeholder(tmpl.substr(name_start, end - name_start));
+    i = end + closing.size();
     literal_start = i;
   }
   on_text(tmpl.substr(literal_start));
@@ -89,6 +94,14 @@ std::optional<std::string> validate_message_template(std::string_view tmpl,
   if (unknown) return unknown;
   if (!has_code) return std::string("must contain {code}");
   return std::nullopt;
+}
+
+ValidityText validity_left(std::int64_t seconds_left, std::string_view unit_asked) {
+  constexpr std::int64_t kQueueGraceSeconds = 5;
+  const std::int64_t minutes = (seconds_left + kQueueGraceSeconds) / 60;
+  if (minutes < 1) return {static_cast<int>(std::max<std::int64_t>(1, seconds_left)), "seconds"};
+  if (unit_asked == "hours" && minutes >= 60) return {static_cast<int>(minutes / 60), "hours"};
+  return {static_cast<int>(minutes), "minutes"};
 }
 
 std::string render_message(std::string_view tmpl, std::string_view code, int amount,

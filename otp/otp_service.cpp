@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "otp/codes.hpp"
+#include "otp/gsm7.hpp"
 #include "otp/message_template.hpp"
 #include "otp/webhook_events.hpp"
 
@@ -93,7 +94,7 @@ Result<ValidRequest> validate(const OtpRequestInput& input, const OtpPolicy& pol
     phone = PhoneNumber::parse(input.phone, policy.phone_rules);
   }
 
-  std::string sender = input.sender.value_or("");
+  std::string sender = input.sender.value_or(policy.default_sender);
   if (input.sender) {
     if (sender.empty() || sender.size() > policy.max_sender_length || !printable_ascii(sender)) {
       fields["from"] =
@@ -139,6 +140,19 @@ Result<ValidRequest> validate(const OtpRequestInput& input, const OtpPolicy& pol
   const int max_attempts = input.max_attempts.value_or(policy.default_max_attempts);
   if (max_attempts < 1 || max_attempts > policy.max_max_attempts) {
     fields["maxAttempts"] = "must be 1-" + std::to_string(policy.max_max_attempts);
+  }
+
+  // What the first SMS costs, with the longest code and validity text it can carry.
+  if (!fields.contains("message") && !fields.contains("pinLength") &&
+      !fields.contains("expiry.amount") && !fields.contains("expiry.duration")) {
+    const std::string rendered =
+        render_message(tmpl, std::string(static_cast<std::size_t>(pin_length), 'W'), amount, unit);
+    const SmsSegments cost = sms_segments(rendered);
+    if (cost.segments > policy.max_sms_segments) {
+      fields["message"] = "renders to " + std::to_string(cost.segments) + " SMS parts (" +
+                          (cost.gsm7 ? "GSM-7" : "UCS-2: a character outside GSM-7") +
+                          "); at most " + std::to_string(policy.max_sms_segments) + " are allowed";
+    }
   }
 
   const std::string metadata = input.metadata_json.value_or("");
@@ -535,6 +549,16 @@ Result<OtpView> OtpService::cancel(std::int64_t api_key_id, std::string_view otp
   return std::move(*outcome);
 }
 
+std::size_t OtpService::unreadable_pending_codes(std::size_t sample) {
+  std::size_t unreadable = 0;
+  store_.read([&](OtpStoreTransaction& tx) {
+    for (const OtpRecord& otp : tx.newest_pending_otps(clock_.now(), sample)) {
+      if (!vault_.open(otp.id, otp.code_ciphertext)) ++unreadable;
+    }
+  });
+  return unreadable;
+}
+
 SweepReport OtpService::sweep() {
   SweepReport report;
   const UnixSeconds now = clock_.now();
@@ -575,11 +599,12 @@ std::optional<OutgoingMessage> OtpService::render_delivery(const OtpRecord& otp,
   if (effective_status(otp, now) != OtpStatus::Pending) return std::nullopt;
   std::optional<std::string> code = vault_.open(otp.id, otp.code_ciphertext);
   if (!code) return std::nullopt;
+  const ValidityText validity = validity_left(otp.expires_at - now, otp.expiry_unit);
   return OutgoingMessage{
       otp.id,
       otp.phone,
       otp.sender,
-      render_message(otp.message_template, *code, otp.expiry_amount, otp.expiry_unit),
+      render_message(otp.message_template, *code, validity.amount, validity.unit),
       std::string(reason),
       now};
 }

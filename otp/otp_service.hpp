@@ -37,6 +37,11 @@ struct OtpPolicy {
   std::size_t max_metadata_bytes = 2048;
   std::size_t max_message_length = 480;
   std::size_t max_sender_length = 11;
+  // The sender an OTP takes when the request names none; empty: the gateway's own sender.
+  std::string default_sender;
+  // The most SMS parts one rendered message may cost (GSM-7: 160 characters in one, 153 per
+  // part; UCS-2: 70 and 67), so a template in another alphabet cannot multiply the bill.
+  std::size_t max_sms_segments = 4;
   std::int64_t retention_seconds = 30LL * 24 * 3600;
   // The longest window of any other limit sharing the rate counter table (the USSD lookup
   // limit): counters are kept for two of the longest windows.
@@ -136,6 +141,10 @@ class OtpService {
   Result<OtpResent> resend(std::int64_t api_key_id, std::string_view otp_id);
   Result<OtpView> get(std::int64_t api_key_id, std::string_view otp_id);
   Result<OtpView> cancel(std::int64_t api_key_id, std::string_view otp_id);
+
+  // How many of the newest pending codes (at most `sample`) the server key cannot open: sealed
+  // under another key, so they can neither be verified nor shown on USSD. Checked at startup.
+  std::size_t unreadable_pending_codes(std::size_t sample = 20);
 
   // Expires due OTPs and deletes what is past retention, in bounded batches.
   SweepReport sweep();

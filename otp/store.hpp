@@ -25,6 +25,9 @@ class OtpStoreTransaction {
                                                    UnixSeconds now) = 0;
   // Every pending, unexpired OTP for this phone, any API key, newest first (USSD lookup).
   virtual std::vector<OtpRecord> active_otps_for_phone(std::string_view phone, UnixSeconds now) = 0;
+  // Pending, unexpired OTPs of any phone and key, newest first, at most `limit` (the startup
+  // check that the server key still opens the codes).
+  virtual std::vector<OtpRecord> newest_pending_otps(UnixSeconds now, std::size_t limit) = 0;
   // The newest OTP for this phone under this API key, whatever its status (Arkesel verify).
   virtual std::optional<OtpRecord> find_latest_otp(std::int64_t api_key_id,
                                                    std::string_view phone) = 0;

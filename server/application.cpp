@@ -83,16 +83,10 @@ ServerKey load_server_key(const Config& config) {
   }
   const std::filesystem::path file = config.effective_server_key_file();
   std::error_code ignored;
-  const bool key_existed = std::filesystem::exists(file, ignored);
-  const bool database_existed = std::filesystem::exists(config.db, ignored);
   ServerKey key = ServerKey::load_or_create(file);
-  if (!key_existed && database_existed) {
-    log_event(spdlog::level::warn, "server_key.generated_for_existing_database",
-              {{"file", file.string()},
-               {"message",
-                "a new server key was generated, but the database already existed: "
-                "codes issued under the old key can no longer be verified"}});
-  }
+  // Whether codes were lost to a new key is decided from the stored codes once the store is open
+  // (Application's constructor), not from which files existed: `keys create` before the first
+  // `serve` creates the database without issuing a single code.
   const auto permissions = std::filesystem::status(file, ignored).permissions();
   using std::filesystem::perms;
   if ((permissions & (perms::group_all | perms::others_all)) != perms::none) {
@@ -160,6 +154,13 @@ std::unique_ptr<SmsSender> make_sms_sender(const Config& config, OtpStore& store
     }
     ProviderSettings provider_settings = provider_config.settings;
     provider_settings.name = name;
+    if (provider_settings.sender.empty()) provider_settings.sender = config.policy.default_sender;
+    // Hubtel and Twilio refuse a message without From: with no sender anywhere, every OTP sent
+    // without `from` would fail at the gateway, so refuse to start instead.
+    if ((name == "hubtel" || name == "twilio") && provider_settings.sender.empty()) {
+      throw ConfigError("sms-" + name + "-sender: required (or set default-sender): " + name +
+                        " refuses a message without a sender");
+    }
     if (name == "twilio" && !d.public_url.empty()) {
       // Twilio refuses a StatusCallback whose hostname holds an underscore (error 21609), so
       // every send would fail: refuse to start instead.
@@ -241,7 +242,6 @@ Application::Application(Config config, std::shared_ptr<AdjustableClock> clock)
     : config_(std::move(config)),
       clock_(clock ? std::move(clock) : std::make_shared<OffsetClock>()) {
   ensure_sodium_initialized();
-  // The key first: it can tell whether it is new while the database file already existed.
   vault_ = std::make_unique<CodeVault>(load_server_key(config_));
   store_ = std::make_unique<SqliteStore>(sqlite_options(config_));
   OtpPolicy policy = config_.policy;
@@ -250,6 +250,13 @@ Application::Application(Config config, std::shared_ptr<AdjustableClock> clock)
   // Queued sends count against budgets only when a sender drains the queue.
   policy.reserve_queued_sends = !config_.delivery.routes.empty() || config_.dev;
   otp_ = std::make_unique<OtpService>(*store_, *clock_, *vault_, policy);
+  if (const std::size_t unreadable = otp_->unreadable_pending_codes(); unreadable > 0) {
+    log_event(spdlog::level::warn, "server_key.cannot_open_codes",
+              {{"unreadable_of_newest_pending", unreadable},
+               {"message",
+                "pending codes were sealed under another server key: they can no longer be "
+                "verified or shown on USSD (was the server key replaced?)"}});
+  }
   sms_sender_ = make_sms_sender(config_, *store_, *otp_, *clock_, dev_inbox_.get());
   webhook_sender_ = std::make_unique<WebhookSender>(
       *store_, *clock_, *vault_, webhook_sender_settings(config_),

@@ -606,6 +606,24 @@ std::vector<Setting> build_settings() {
                  if (prefixes.empty()) throw ConfigError("allowed-phone-prefixes: no prefix given");
                  c.policy.allowed_phone_prefixes = std::move(prefixes);
                }});
+  s.push_back({"default-sender",
+               "sender id an OTP takes when the request names none (from / sender_id), at most "
+               "11 printable ASCII characters; empty: each gateway's own sms-<provider>-sender",
+               "", false, [](Config& c, const std::string& v) {
+                 const bool printable = std::all_of(
+                     v.begin(), v.end(), [](char ch) { return ch >= 0x20 && ch < 0x7f; });
+                 if (v.size() > c.policy.max_sender_length || !printable) {
+                   throw ConfigError("default-sender: must be at most " +
+                                     std::to_string(c.policy.max_sender_length) +
+                                     " printable ASCII characters");
+                 }
+                 c.policy.default_sender = v;
+               }});
+  s.push_back(policy_int<std::size_t>(
+      "max-sms-segments",
+      "most SMS parts one rendered message may cost (GSM-7: 160 characters in one, 153 per "
+      "part; UCS-2: 70 and 67)",
+      p.max_sms_segments, 1, 10, [](OtpPolicy& o, std::size_t v) { o.max_sms_segments = v; }));
   s.push_back({"blocked-sender-ids",
                "comma-separated sender names (from / sender_id) refused, case-insensitively", "",
                false,

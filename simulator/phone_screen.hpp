@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "menus/gsm7.hpp"
+#include "otp/gsm7.hpp"
 
 namespace ussd_otp::sim {
 

@@ -7,7 +7,7 @@
 #include <ostream>
 #include <string>
 
-#include "menus/gsm7.hpp"
+#include "otp/gsm7.hpp"
 #include "simulator/http_connection.hpp"
 #include "simulator/wire_dialect.hpp"
 

@@ -101,6 +101,9 @@ const std::string kActiveOtpsForPhone =
     kSelectOtp +
     "WHERE phone = ?1 AND status = 'pending' AND expires_at > ?2 "
     "ORDER BY created_at DESC, rowid DESC";
+const std::string kNewestPendingOtps = kSelectOtp +
+                                       "WHERE status = 'pending' AND expires_at > ?1 "
+                                       "ORDER BY created_at DESC, rowid DESC LIMIT ?2";
 const std::string kFindLatestOtp = kSelectOtp +
                                    "WHERE api_key_id = ?1 AND phone = ?2 "
                                    "ORDER BY created_at DESC, rowid DESC LIMIT 1";
@@ -371,6 +374,15 @@ class SqliteStore::Transaction final : public OtpStoreTransaction {
     auto s = connection_.statement(kActiveOtpsForPhone);
     bind_text(*s, 1, phone);
     s->bind(2, now);
+    std::vector<OtpRecord> result;
+    while (s->executeStep()) result.push_back(read_otp(*s));
+    return result;
+  }
+
+  std::vector<OtpRecord> newest_pending_otps(UnixSeconds now, std::size_t limit) override {
+    auto s = connection_.statement(kNewestPendingOtps);
+    s->bind(1, now);
+    s->bind(2, static_cast<std::int64_t>(limit));
     std::vector<OtpRecord> result;
     while (s->executeStep()) result.push_back(read_otp(*s));
     return result;

@@ -96,6 +96,22 @@ TEST_CASE("an Arkesel route without sms-arkesel-sender is refused at startup",
   CHECK(result.err.find("sms-arkesel-sender") != std::string::npos);
 }
 
+TEST_CASE("a Hubtel or Twilio route with no sender anywhere is refused at startup",
+          "[binary][delivery]") {
+  TempDir dir;
+  const auto hubtel = run_server_command(
+      {"serve", "--db", dir.file("h.db").string(), "--listen", "127.0.0.1:0", "--sms-routes",
+       "233=hubtel", "--sms-hubtel-client-id", "id", "--sms-hubtel-client-secret", "secret"});
+  CHECK(hubtel.exit_code == 2);
+  CHECK(hubtel.err.find("sms-hubtel-sender") != std::string::npos);
+  CHECK(hubtel.err.find("default-sender") != std::string::npos);
+  const auto twilio = run_server_command(
+      {"serve", "--db", dir.file("t.db").string(), "--listen", "127.0.0.1:0", "--sms-routes",
+       "*=twilio", "--sms-twilio-account-sid", "AC123", "--sms-twilio-auth-token", "token"});
+  CHECK(twilio.exit_code == 2);
+  CHECK(twilio.err.find("sms-twilio-sender") != std::string::npos);
+}
+
 TEST_CASE("a delivery-public-url whose hostname has an underscore is refused when Twilio is routed",
           "[binary][delivery]") {
   TempDir dir;

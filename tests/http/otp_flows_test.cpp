@@ -410,3 +410,15 @@ TEST_CASE("concurrent requests: each gets its own OTP, and parallel wrong pins l
     CHECK(other == 0);
   }
 }
+
+TEST_CASE("a resend states the validity left, not the full expiry", "[http]") {
+  TestServer server;
+  HttpClient client = server.client();
+  const std::string id = new_otp(client, server);  // 5 minutes
+  CHECK(server.wait_for_message(kPhone).find("Valid for 5 minutes.") != std::string::npos);
+  server.clock().advance(240);
+  REQUIRE(resend(client, server, id).status == 200);
+  const std::string resent = server.wait_for_message(kPhone, 2);
+  INFO(resent);
+  CHECK(resent.find("Valid for 1 minute.") != std::string::npos);
+}

@@ -135,3 +135,39 @@ TEST_CASE("budget: USSD-only codes send nothing and charge nothing", "[http]") {
   CHECK(request_otp(client, server, {{"phone", "0201234568"}}).status == 201);
   CHECK(budget_of(server)->sent_today == 0);  // nothing reached a gateway
 }
+
+TEST_CASE("default-sender: an OTP without from goes out under it and USSD names it", "[http]") {
+  TestServer server([](ussd_otp::Config& c) { c.policy.default_sender = "MyBrand"; });
+  HttpClient client = server.client();
+  const std::string id = new_otp(client, server);
+  server.wait_for_message(kPhone);
+  const auto messages = server.app().dev_inbox()->messages_for(kPhone, server.clock().now());
+  REQUIRE(messages.size() == 1);
+  CHECK(messages[0].sender == "MyBrand");
+  CHECK(client.get("/v1/otp/" + id, {server.auth()}).json()["data"]["from"] == "MyBrand");
+  // A request's own from still wins.
+  REQUIRE(client.post_json("/v1/otp/" + id + "/cancel", json::object(), {server.auth()}).status ==
+          200);
+  const std::string own = new_otp(client, server, {{"from", "Shop"}});
+  CHECK(client.get("/v1/otp/" + own, {server.auth()}).json()["data"]["from"] == "Shop");
+}
+
+TEST_CASE("max-sms-segments: a template that costs too many SMS parts is refused", "[http]") {
+  TestServer server;
+  HttpClient client = server.client();
+  // 480 characters of GSM-7 with the code: 4 parts, within the default of 4.
+  const std::string gsm7 = "{code} " + std::string(473, 'a');
+  CHECK(request_otp(client, server, {{"message", gsm7}}).status == 201);
+  // One curly quote makes the same length UCS-2: 8 parts.
+  const std::string ucs2 = "{code} \u2019" + std::string(330, 'a');
+  const HttpResponse refused =
+      request_otp(client, server, {{"phone", "0241234568"}, {"message", ucs2}});
+  CHECK(refused.status == 400);
+  CHECK(error_code(refused) == "VALIDATION_ERROR");
+  const std::string problem = refused.json()["error"]["fields"]["message"];
+  CHECK(problem.find("6 SMS parts (UCS-2") != std::string::npos);
+  // 60 UCS-2 characters fit one SMS.
+  CHECK(request_otp(client, server,
+                    {{"phone", "0241234569"}, {"message", "{code} \u2019" + std::string(40, 'a')}})
+            .status == 201);
+}

@@ -66,7 +66,11 @@ TEST_CASE("render_message", "[template]") {
         "Your code is AB3K9Q. Valid for 2 hours.");
   CHECK(render_message("{code}-{code}", "42", 1, "minutes") == "42-42");
   CHECK(render_message("{amount}{duration}{amount}", "1", 10, "minutes") == "10minutes10");
-  CHECK(render_message("{{code}} {} { code }", "7", 1, "minutes") == "{7} {} { code }");
+  // "{{code}}" is the mustache spelling of "{code}" (seed 001's examples), not braces around it.
+  CHECK(render_message("{{code}} {} { code }", "7", 1, "minutes") == "7 {} { code }");
+  CHECK(render_message("Code {{code}}, {{amount}} {{duration}}", "7", 5, "minutes") ==
+        "Code 7, 5 minutes");
+  CHECK(render_message("{{{code}}}", "7", 1, "minutes") == "{7}");
   // A code that looks like a placeholder is not expanded again.
   CHECK(render_message("{code} {amount}", "{amount}", 3, "hours") == "{amount} 3");
   // Unknown placeholders (only possible without validation) are left as written.
@@ -74,8 +78,6 @@ TEST_CASE("render_message", "[template]") {
   CHECK(render_message("", "1", 1, "minutes").empty());
   CHECK(render_message("no placeholders", "1", 1, "minutes") == "no placeholders");
 }
-
-}  // namespace ussd_otp
 
 TEST_CASE("templates with control characters are refused, line breaks are fine", "[template]") {
   using ussd_otp::validate_message_template;
@@ -85,3 +87,31 @@ TEST_CASE("templates with control characters are refused, line breaks are fine",
   CHECK(validate_message_template("Code\t{code}", 480));
   CHECK(validate_message_template("Code \x1b[31m{code}", 480));
 }
+
+TEST_CASE("message template: {{code}} is accepted as {code}", "[template]") {
+  CHECK_FALSE(validate_message_template("Your code is {{code}}.", 480));
+  CHECK(validate_message_template("Your code is {{kode}}.", 480) ==
+        std::optional<std::string>("unknown placeholder {kode}"));
+}
+
+TEST_CASE("message template: the validity is the time left when the SMS leaves", "[template]") {
+  auto text = [](std::int64_t left, std::string_view unit) {
+    const ValidityText v = validity_left(left, unit);
+    return std::to_string(v.amount) + " " + v.unit;
+  };
+  CHECK(text(300, "minutes") == "5 minutes");  // the first send
+  CHECK(text(297, "minutes") == "5 minutes");  // a first send that waited in the queue
+  CHECK(text(290, "minutes") == "4 minutes");  // never more than is left
+  CHECK(text(60, "minutes") == "1 minutes");   // render_message makes it "1 minute"
+  CHECK(text(59, "minutes") == "1 minutes");  // within the grace
+  CHECK(text(54, "minutes") == "54 seconds");
+  CHECK(text(0, "minutes") == "1 seconds");
+  CHECK(text(24 * 3600, "hours") == "24 hours");
+  CHECK(text(24 * 3600 - 80 * 60, "hours") == "22 hours");
+  CHECK(text(50 * 60, "hours") == "50 minutes");
+  CHECK(text(120 * 60, "minutes") == "120 minutes");  // asked in minutes: stays in minutes
+  CHECK(render_message(kDefaultMessageTemplate, "1", validity_left(60, "minutes").amount,
+                       validity_left(60, "minutes").unit) == "Your code is 1. Valid for 1 minute.");
+}
+
+}  // namespace ussd_otp

@@ -2,10 +2,27 @@
 #include <catch2/catch.hpp>
 
 #include "menus/dial_string.hpp"
-#include "menus/gsm7.hpp"
+#include "otp/gsm7.hpp"
 #include "server/cidr.hpp"
 
 namespace ussd_otp {
+
+TEST_CASE("sms segments: 160 GSM-7 septets in one, 153 per part, UCS-2 70 and 67", "[gsm7]") {
+  CHECK(sms_segments(std::string(160, 'a')).segments == 1);
+  CHECK(sms_segments(std::string(161, 'a')).segments == 2);
+  CHECK(sms_segments(std::string(306, 'a')).segments == 2);
+  CHECK(sms_segments(std::string(307, 'a')).segments == 3);
+  CHECK(sms_segments(std::string(80, '{')).segments == 1);  // 160 septets
+  CHECK(sms_segments(std::string(81, '{')).segments == 2);
+  const SmsSegments ucs2 = sms_segments("\u2019" + std::string(69, 'a'));
+  CHECK_FALSE(ucs2.gsm7);
+  CHECK(ucs2.segments == 1);
+  CHECK(sms_segments("\u2019" + std::string(70, 'a')).segments == 2);
+  // Seed 001's worry: a 480-character template in UCS-2 is 8 paid parts, not 1.
+  CHECK(sms_segments("\u2019" + std::string(479, 'a')).segments == 8);
+  CHECK(sms_segments("\U0001F600" + std::string(68, 'a')).segments == 1);  // 70 units
+  CHECK(sms_segments("\U0001F600" + std::string(69, 'a')).segments == 2);
+}
 
 TEST_CASE("gsm7: ASCII and the GSM accents cost one septet each", "[gsm7]") {
   const ScreenMeasure plain = measure_screen("Your code is 482910.\n0 Back");
