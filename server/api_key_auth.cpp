@@ -1,6 +1,8 @@
 // Only hashes are kept in memory; last_used_at is written at most once a minute per key.
 #include "server/api_key_auth.hpp"
 
+#include <sodium.h>
+
 #include "otp/crypto.hpp"
 
 namespace ussd_otp {
@@ -9,10 +11,35 @@ namespace {
 constexpr std::int64_t kTouchIntervalSeconds = 60;
 constexpr std::size_t kMaxCachedKeys = 10'000;  // bounds memory if many distinct keys appear
 
+constexpr std::size_t kMaxKeyChars = 256;
+
 }  // namespace
 
+std::optional<std::string> api_key_from_basic_credentials(std::string_view credentials) {
+  if (credentials.empty() || credentials.size() > 2 * kMaxKeyChars) return std::nullopt;
+  std::string decoded(credentials.size(), '\0');
+  std::size_t length = 0;
+  // Padded first (what every HTTP client sends), then unpadded: some hand-built tokens drop '='.
+  const bool ok =
+      sodium_base642bin(reinterpret_cast<unsigned char*>(decoded.data()), decoded.size(),
+                        credentials.data(), credentials.size(), nullptr, &length, nullptr,
+                        sodium_base64_VARIANT_ORIGINAL) == 0 ||
+      sodium_base642bin(reinterpret_cast<unsigned char*>(decoded.data()), decoded.size(),
+                        credentials.data(), credentials.size(), nullptr, &length, nullptr,
+                        sodium_base64_VARIANT_ORIGINAL_NO_PADDING) == 0;
+  if (!ok) return std::nullopt;
+  decoded.resize(length);
+  // RFC 7617: the user id ends at the first colon. No colon: the whole token is the key.
+  const std::size_t colon = decoded.find(':');
+  if (colon == std::string::npos) return decoded.empty() ? std::nullopt : std::optional(decoded);
+  std::string password = decoded.substr(colon + 1);
+  std::string key = password.empty() ? decoded.substr(0, colon) : std::move(password);
+  if (key.empty()) return std::nullopt;
+  return key;
+}
+
 std::optional<AuthenticatedKey> ApiKeyAuthenticator::authenticate(std::string_view key) {
-  if (key.empty() || key.size() > 256) return std::nullopt;
+  if (key.empty() || key.size() > kMaxKeyChars) return std::nullopt;
   const Bytes hash = hash_api_key(key);
   const std::string cache_key(hash.begin(), hash.end());
   const auto steady_now = std::chrono::steady_clock::now();

@@ -20,6 +20,12 @@ struct AuthenticatedKey {
   std::string prefix;
 };
 
+// The API key carried by `Authorization: Basic <credentials>` (Sendexa sends its dashboard token
+// this way). `credentials` is standard base64 (RFC 4648 alphabet, padding optional) of one of:
+// "KEY", "KEY:" (the key as user name, empty password) or "ANYTHING:KEY" (the key as password).
+// nullopt when the base64 is invalid or decodes to nothing usable: the caller answers 401.
+std::optional<std::string> api_key_from_basic_credentials(std::string_view credentials);
+
 class ApiKeyAuthenticator {
  public:
   // A key found valid is trusted for `cache_ttl` (0: always ask the store), so a revocation made

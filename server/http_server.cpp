@@ -207,17 +207,29 @@ std::string trimmed(std::string_view text) {
   return std::string(text.substr(first, last - first + 1));
 }
 
-// "Authorization: Bearer KEY" (scheme case-insensitive), "api-key: KEY" or "X-API-Token: KEY"
-// (header names in any case).
+bool starts_with_ignoring_case(std::string_view text, std::string_view prefix) {
+  return text.size() > prefix.size() &&
+         std::equal(prefix.begin(), prefix.end(), text.begin(), [](char a, char b) {
+           return std::tolower(static_cast<unsigned char>(a)) ==
+                  std::tolower(static_cast<unsigned char>(b));
+         });
+}
+
+// "Authorization: Bearer KEY" or "Authorization: Basic base64(...)" (schemes case-insensitive;
+// see api_key_from_basic_credentials), "api-key: KEY" or "X-API-Token: KEY" (header names in
+// any case). Undecodable Basic credentials give an empty key: the same 401 as a wrong one.
 std::optional<std::string> api_key_from(const Http::Request& request) {
   // Pistache parses Authorization into a typed header, so it is not among the raw ones.
   if (auto authorization = request.headers().tryGet<Http::Header::Authorization>()) {
     const std::string value = trimmed(authorization->value());
     constexpr std::string_view kBearer = "Bearer ";
-    if (value.size() > kBearer.size() &&
-        std::equal(kBearer.begin(), kBearer.end(), value.begin(),
-                   [](char a, char b) { return std::tolower(a) == std::tolower(b); })) {
+    constexpr std::string_view kBasic = "Basic ";
+    if (starts_with_ignoring_case(value, kBearer)) {
       return trimmed(std::string_view(value).substr(kBearer.size()));
+    }
+    if (starts_with_ignoring_case(value, kBasic)) {
+      return api_key_from_basic_credentials(trimmed(std::string_view(value).substr(kBasic.size())))
+          .value_or("");
     }
   }
   if (auto raw = request.headers().tryGetRaw("api-key")) return trimmed(raw->value());
@@ -241,11 +253,23 @@ ApiResponse ApiResponse::json(int status, const nlohmann::json& data) {
           {}};
 }
 
+ApiResponse ApiResponse::json(int status, const nlohmann::json& data, std::string_view message) {
+  return {status,
+          R"({"success":true,"message":)" + nlohmann::json(message).dump() + R"(,"data":)" +
+              data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "}",
+          "application/json",
+          {}};
+}
+
 ApiResponse ApiResponse::error(const Error& error) {
   nlohmann::json detail = {{"code", to_string(error.code)}, {"message", error.message}};
   if (!error.fields.empty()) detail["fields"] = error.fields;
   if (error.attempts_remaining) detail["attemptsRemaining"] = *error.attempts_remaining;
   if (error.retry_after) detail["retryAfter"] = *error.retry_after;
+  // Sendexa's "show the remaining countdown": the active OTP's seconds left, by name.
+  if (error.code == ErrorCode::ActiveOtpExists && error.retry_after) {
+    detail["expiresIn"] = *error.retry_after;
+  }
   if (error.otp_id) detail["id"] = *error.otp_id;
   if (error.status) detail["status"] = *error.status;
   ApiResponse response{http_status_for(error.code),
@@ -267,6 +291,7 @@ int http_status_for(ErrorCode code) {
     case ErrorCode::InvalidPhone:
     case ErrorCode::InvalidPin:
     case ErrorCode::OtpExpired:
+    case ErrorCode::ActiveOtpExists:  // Sendexa's status for it
       return 400;
     case ErrorCode::Unauthorized:
       return 401;
@@ -284,7 +309,6 @@ int http_status_for(ErrorCode code) {
     case ErrorCode::CountryNotAllowed:
       return 403;
     case ErrorCode::OtpNotPending:
-    case ErrorCode::ActiveOtpExists:
     case ErrorCode::IdempotencyKeyReused:
       return 409;
     case ErrorCode::PayloadTooLarge:
@@ -367,8 +391,8 @@ std::optional<Error> HttpServer::reject_before_handler(const RouteSpec& route,
     std::optional<AuthenticatedKey> identity = key ? authenticate_(*key) : std::nullopt;
     if (!identity) {
       return Error::make(ErrorCode::Unauthorized,
-                         "A valid API key is required (Authorization: Bearer KEY, api-key: KEY or "
-                         "X-API-Token: KEY).");
+                         "A valid API key is required (Authorization: Bearer KEY, Authorization: "
+                         "Basic base64(KEY), api-key: KEY or X-API-Token: KEY).");
     }
     context.api_key_id = identity->id;
     context.api_key_prefix = identity->prefix;
