@@ -9,6 +9,7 @@
 #include <string_view>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include "otp/clock.hpp"
 #include "otp/store.hpp"
@@ -18,7 +19,14 @@ namespace ussd_otp {
 struct AuthenticatedKey {
   std::int64_t id = 0;
   std::string prefix;
+  std::string client_id;  // the key's public UUID
 };
+
+// The API keys an `Authorization: Basic` credential (the base64 part) may carry, to try in order:
+// "key", "key:" and ":key" give the key; "a:b" gives a then b, since clients put the key as the
+// user (GetOTP's "Basic with your API key") or as the password (Sendexa-style "id:key"). Empty
+// when the text is not base64 or decodes to nothing usable.
+std::vector<std::string> basic_auth_key_candidates(std::string_view credentials);
 
 class ApiKeyAuthenticator {
  public:
