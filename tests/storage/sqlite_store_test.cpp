@@ -513,7 +513,7 @@ TEST_CASE("rate counters count per scope, key and window", "[storage]") {
   });
 }
 
-TEST_CASE("the phone send log counts per key or across keys in (since, now]", "[storage]") {
+TEST_CASE("the phone send log counts per key or across keys, after since", "[storage]") {
   TempDir dir;
   SqliteStore store(options_in(dir));
   const std::string phone = "233241234567";
