@@ -208,3 +208,28 @@ TEST_CASE("delivery receipts: with delivery-public-url Arkesel messages carry ca
   const json body = json_of(one.fake.requests().at(0));
   CHECK(body["callback_url"] == "https://otp.example.com/delivery/arkesel/arkesel-receipt-token-1");
 }
+
+TEST_CASE(
+    "delivery receipts: more than rate-limit-unauthenticated-ip-per-minute from one address "
+    "answer 429 with Retry-After and record nothing",
+    "[http][delivery][limits]") {
+  One one("twilio", [](ussd_otp::Config& c) { c.rate_limit_unauthenticated_ip_per_minute = 2; });
+  // Refused for their signature, but counted: the limit comes before anything else is read.
+  for (int i = 0; i < 2; ++i) {
+    CHECK(post_form(one.client, "/delivery/twilio",
+                    {{"MessageSid", "msg-1"}, {"MessageStatus", "failed"}})
+              .status == 403);
+  }
+  HttpResponse limited =
+      post_twilio_receipt(one.server, one.client, "msg-1", "delivered", kTwilioToken);
+  CHECK(limited.status == 429);
+  CHECK(error_code(limited) == "RATE_LIMIT_EXCEEDED");
+  REQUIRE(!limited.header("retry-after").empty());
+  CHECK(one.nothing_recorded());
+  // The API itself is not limited by it, and the next window takes the receipt.
+  CHECK(otp_view(one.client, one.server, one.id)["id"] == one.id);
+  one.server.clock().advance(std::stoi(limited.header("retry-after")));
+  CHECK(post_twilio_receipt(one.server, one.client, "msg-1", "delivered", kTwilioToken).status ==
+        200);
+  CHECK(wait_for_event(one.client, one.server, one.id, "delivered")["id"] == one.id);
+}

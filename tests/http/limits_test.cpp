@@ -253,3 +253,22 @@ TEST_CASE("routes without an API key are limited per peer address, probes are ex
   server.clock().advance(std::stoi(retry_after));
   CHECK(client.post_raw("/ussd/africastalking", dial, form).status == 200);
 }
+
+TEST_CASE("per-IP limit on Arkesel's generate: a clientIp is counted, the peer is not",
+          "[http][limits][arkesel]") {
+  TestServer server([](ussd_otp::Config& config) { config.policy.per_client_ip.limit = 1; });
+  HttpClient client = server.client();
+  auto generate_for = [&](const std::string& phone, const std::string& ip) {
+    json body = {{"phone_number", phone}, {"sender_id", "MyApp"}, {"message", "Code %otp_code%"}};
+    if (!ip.empty()) body["clientIp"] = ip;
+    return client.post_json("/api/otp/generate", body, {"api-key: " + server.api_key()});
+  };
+  CHECK(generate_for("233201000001", "203.0.113.7").json()["code"] == "1000");
+  HttpResponse limited = generate_for("233201000002", "203.0.113.7");
+  CHECK(limited.json()["code"] == "1011");
+  CHECK(limited.json()["message"].get<std::string>().find("(client_ip limit)") !=
+        std::string::npos);
+  CHECK(!limited.header("retry-after").empty());
+  CHECK(generate_for("233201000003", "").json()["code"] == "1000");
+  CHECK(generate_for("233201000004", "").json()["code"] == "1000");
+}
