@@ -2,6 +2,7 @@
 #include "otp/codes.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdint>
 #include <ctime>
 
@@ -107,6 +108,33 @@ std::string random_token(std::size_t bytes) {
   out.resize(out.size() - 1);  // drop the NUL terminator sodium counts in ENCODED_LEN
   sodium_memzero(raw.data(), raw.size());
   return out;
+}
+
+std::string generate_uuid() {
+  ensure_sodium_initialized();
+  unsigned char raw[16];
+  randombytes_buf(raw, sizeof raw);
+  raw[6] = static_cast<unsigned char>((raw[6] & 0x0f) | 0x40);  // version 4
+  raw[8] = static_cast<unsigned char>((raw[8] & 0x3f) | 0x80);  // RFC 4122 variant
+  char hex[sizeof raw * 2 + 1];
+  sodium_bin2hex(hex, sizeof hex, raw, sizeof raw);
+  const std::string_view h(hex, sizeof raw * 2);
+  return std::string(h.substr(0, 8)) + "-" + std::string(h.substr(8, 4)) + "-" +
+         std::string(h.substr(12, 4)) + "-" + std::string(h.substr(16, 4)) + "-" +
+         std::string(h.substr(20));
+}
+
+bool is_uuid(std::string_view text) {
+  if (text.size() != 36) return false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (c != '-') return false;
+    } else if (!std::isxdigit(static_cast<unsigned char>(c))) {
+      return false;
+    }
+  }
+  return true;
 }
 
 }  // namespace ussd_otp

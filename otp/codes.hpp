@@ -41,4 +41,10 @@ std::string generate_otp_id();
 // URL-safe base64 (no padding) of `bytes` random bytes.
 std::string random_token(std::size_t bytes);
 
+// A random (version 4) UUID in lowercase: "6d16aa9d-bf19-4141-8169-48b46d972fc6". Public ids
+// (API keys' client ids, message templates), not secrets.
+std::string generate_uuid();
+// True for 8-4-4-4-12 hex digits in either case (any version).
+bool is_uuid(std::string_view text);
+
 }  // namespace ussd_otp

@@ -82,6 +82,8 @@ struct ValidRequest {
   std::int64_t expiry_seconds;
   int max_attempts;
   std::string metadata_json;
+  std::string code;  // the caller's code; empty: generate one
+  std::string payload;
 };
 
 Result<ValidRequest> validate(const OtpRequestInput& input, const OtpPolicy& policy) {
@@ -108,7 +110,20 @@ Result<ValidRequest> validate(const OtpRequestInput& input, const OtpPolicy& pol
   }
 
   PinType pin_type = PinType::Numeric;
-  if (input.pin_type) {
+  if (input.code) {
+    const PinLengthRange numeric = pin_length_range(PinType::Numeric);
+    const bool digits = std::all_of(input.code->begin(), input.code->end(),
+                                    [](char c) { return c >= '0' && c <= '9'; });
+    const auto size = static_cast<int>(input.code->size());
+    if (!digits || size < numeric.min || size > numeric.max) {
+      fields["code"] =
+          "must be " + std::to_string(numeric.min) + "-" + std::to_string(numeric.max) + " digits";
+    }
+    if (input.pin_type && input.pin_type != "NUMERIC") fields["pinType"] = "must be NUMERIC";
+    if (input.pin_length && *input.pin_length != size) {
+      fields["pinLength"] = "must match the code's length";
+    }
+  } else if (input.pin_type) {
     if (auto parsed = pin_type_from_string(*input.pin_type)) {
       pin_type = *parsed;
     } else {
@@ -116,8 +131,9 @@ Result<ValidRequest> validate(const OtpRequestInput& input, const OtpPolicy& pol
     }
   }
   const PinLengthRange range = pin_length_range(pin_type);
-  const int pin_length = input.pin_length.value_or(range.fallback);
-  if (pin_length < range.min || pin_length > range.max) {
+  const int pin_length =
+      input.code ? static_cast<int>(input.code->size()) : input.pin_length.value_or(range.fallback);
+  if (!input.code && (pin_length < range.min || pin_length > range.max)) {
     fields["pinLength"] = "must be " + std::to_string(range.min) + "-" + std::to_string(range.max) +
                           " for " + std::string(to_string(pin_type));
   }
@@ -161,6 +177,11 @@ Result<ValidRequest> validate(const OtpRequestInput& input, const OtpPolicy& pol
         "must be at most " + std::to_string(policy.max_metadata_bytes) + " bytes as compact JSON";
   }
 
+  const std::string payload = input.payload.value_or("");
+  if (payload.size() > policy.max_payload_bytes) {
+    fields["payload"] = "must be at most " + std::to_string(policy.max_payload_bytes) + " bytes";
+  }
+
   if (!fields.empty()) return validation_error(std::move(fields));
   if (input.sender && policy.sender_blocked(sender)) {
     return Error::make(ErrorCode::SenderBlocked,
@@ -175,8 +196,18 @@ Result<ValidRequest> validate(const OtpRequestInput& input, const OtpPolicy& pol
     return Error::make(ErrorCode::CountryNotAllowed,
                        "OTPs may not be sent to this country (see allowed-phone-prefixes).");
   }
-  return ValidRequest{*phone, sender, std::move(tmpl), pin_type,     pin_length,
-                      amount, unit,   expiry_seconds,  max_attempts, metadata};
+  return ValidRequest{*phone,
+                      sender,
+                      std::move(tmpl),
+                      pin_type,
+                      pin_length,
+                      amount,
+                      unit,
+                      expiry_seconds,
+                      max_attempts,
+                      metadata,
+                      input.code.value_or(""),
+                      payload};
 }
 
 bool equal_ignoring_case(std::string_view a, std::string_view b) {
@@ -282,8 +313,12 @@ Result<OtpCreated> OtpService::request(const OtpRequestInput& input,
           return;
         }
         if (auto otp = tx.find_otp(previous->otp_id)) {
-          outcome = OtpCreated{otp->id, otp->expires_at, otp->phone, true,
-                               route == DeliveryRoute::Sms ? "sms" : "ussd"};
+          outcome = OtpCreated{otp->id,
+                               otp->expires_at,
+                               otp->phone,
+                               true,
+                               route == DeliveryRoute::Sms ? "sms" : "ussd",
+                               otp->created_at};
           return;
         }
       }
@@ -342,7 +377,8 @@ Result<OtpCreated> OtpService::request(const OtpRequestInput& input,
     otp.pin_length = request.pin_length;
     otp.expiry_amount = request.expiry_amount;
     otp.expiry_unit = request.expiry_unit;
-    const std::string code = generate_code(request.pin_type, request.pin_length);
+    const std::string code =
+        request.code.empty() ? generate_code(request.pin_type, request.pin_length) : request.code;
     otp.code_hash = vault_.hash(otp.id, code);
     otp.code_ciphertext = vault_.seal(otp.id, code);
     otp.status = OtpStatus::Pending;
@@ -352,6 +388,7 @@ Result<OtpCreated> OtpService::request(const OtpRequestInput& input,
     otp.expires_at = now + request.expiry_seconds;
     otp.last_sent_at = now;
     otp.metadata_json = request.metadata_json;
+    otp.payload = request.payload;
     tx.insert_otp(otp);
     if (route == DeliveryRoute::Sms) {
       tx.enqueue_delivery(otp.id, "initial", now);
@@ -361,8 +398,12 @@ Result<OtpCreated> OtpService::request(const OtpRequestInput& input,
       tx.save_idempotency(
           {context.api_key_id, *context.idempotency_key, context.body_fingerprint, otp.id, now});
     }
-    outcome = OtpCreated{otp.id, otp.expires_at, otp.phone, false,
-                         route == DeliveryRoute::Sms ? "sms" : "ussd"};
+    outcome = OtpCreated{otp.id,
+                         otp.expires_at,
+                         otp.phone,
+                         false,
+                         route == DeliveryRoute::Sms ? "sms" : "ussd",
+                         otp.created_at};
   });
   if (queued) notify_delivery_queued();
   return std::move(*outcome);

@@ -35,6 +35,7 @@ struct OtpPolicy {
   RateLimitRule per_client_ip{30, 60};
   std::int64_t idempotency_ttl_seconds = 24 * 3600;
   std::size_t max_metadata_bytes = 2048;
+  std::size_t max_payload_bytes = 2048;  // GetOTP's `payload`, returned in webhooks
   std::size_t max_message_length = 480;
   std::size_t max_sender_length = 11;
   // The sender an OTP takes when the request names none; empty: the gateway's own sender.
@@ -70,6 +71,10 @@ struct OtpRequestInput {
   std::optional<std::string> expiry_duration;
   std::optional<int> max_attempts;
   std::optional<std::string> metadata_json;  // compact JSON object text
+  // A code chosen by the caller (GetOTP's `code`): digits only, a NUMERIC pin length (4-8); it
+  // sets pin_type and pin_length. Stored hashed and sealed like a generated one.
+  std::optional<std::string> code;
+  std::optional<std::string> payload;  // opaque text returned in the OTP's webhooks
   // What happens when this key already has an active OTP for the phone: false answers
   // ACTIVE_OTP_EXISTS; true cancels it (event "cancelled", detail "replaced") and issues a new
   // one, as Arkesel clients that "generate" twice expect.
@@ -89,6 +94,7 @@ struct OtpCreated {
   std::string phone;
   bool replayed = false;         // answered from an earlier request with the same Idempotency-Key
   std::string delivery = "sms";  // "sms" | "ussd" (no SMS channel; readable on USSD only)
+  UnixSeconds created_at = 0;
 };
 
 // How a code can reach a number: through an SMS chain, over USSD only (the operator declared

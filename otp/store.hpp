@@ -155,6 +155,8 @@ class ApiKeyStore {
   // Only keys that are not revoked.
   virtual std::optional<ApiKeyRecord> find_api_key_by_hash(const Bytes& hash) = 0;
   virtual std::optional<ApiKeyRecord> find_api_key_by_name(std::string_view name) = 0;
+  // Only keys that are not revoked; `client_id` is the key's public UUID.
+  virtual std::optional<ApiKeyRecord> find_api_key_by_client_id(std::string_view client_id) = 0;
   virtual std::vector<ApiKeyRecord> list_api_keys() = 0;  // oldest first, revoked included
   // False when no unrevoked key has that name.
   virtual bool revoke_api_key(std::string_view name, UnixSeconds now) = 0;
@@ -164,6 +166,18 @@ class ApiKeyStore {
   // Sets (or, with an empty url, removes) the key's app webhook. False when no key has that id.
   virtual bool set_api_key_webhook(std::int64_t id, std::string_view url,
                                    const Bytes& sealed_secret) = 0;
+};
+
+// Stored SMS templates, each owned by one API key (another key's template is as good as absent).
+class TemplateStore {
+ public:
+  virtual ~TemplateStore() = default;
+  virtual void create_template(const MessageTemplateRecord& record) = 0;
+  virtual std::optional<MessageTemplateRecord> find_template(std::int64_t api_key_id,
+                                                             std::string_view id) = 0;
+  virtual std::vector<MessageTemplateRecord> list_templates(std::int64_t api_key_id) = 0;
+  // False when this key has no template with that id.
+  virtual bool delete_template(std::int64_t api_key_id, std::string_view id) = 0;
 };
 
 }  // namespace ussd_otp

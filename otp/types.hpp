@@ -44,6 +44,8 @@ struct OtpRecord {
   UnixSeconds expires_at = 0;
   UnixSeconds last_sent_at = 0;
   std::string metadata_json;  // compact JSON object text, or empty
+  // The caller's opaque text (GetOTP's `payload`), returned in every webhook of this OTP.
+  std::string payload;
 };
 
 // Status as a client should see it at `now`.
@@ -126,6 +128,15 @@ struct ApiKeyRecord {
   std::optional<UnixSeconds> revoked_at;
   std::string webhook_url;  // where app events go; empty: none
   Bytes webhook_secret;     // the signing secret, sealed with the server key (never plaintext)
+  std::string client_id;    // public UUID naming the key (GetOTP account_id, /otp/verify client_id)
+};
+
+// A stored SMS template (GetOTP's `template` UUID), owned by one API key; `text` holds {code}.
+struct MessageTemplateRecord {
+  std::string id;  // a UUID
+  std::int64_t api_key_id = 0;
+  std::string text;
+  UnixSeconds created_at = 0;
 };
 
 // An app webhook waiting in webhook_outbox. The payload was built when the event happened.

@@ -61,6 +61,8 @@ std::string webhook_payload(const OtpRecord& otp, std::string_view name,
     if (metadata.is_discarded()) metadata = nullptr;
   }
   data["metadata"] = std::move(metadata);
+  // The caller's text exactly as given (GetOTP's `payload`, often a JSON string): never parsed.
+  if (!otp.payload.empty()) data["payload"] = otp.payload;
   const json body = {
       {"id", event_id}, {"type", name}, {"createdAt", iso8601_utc(at)}, {"data", std::move(data)}};
   return body.dump(-1, ' ', false, json::error_handler_t::replace);

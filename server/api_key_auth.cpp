@@ -11,31 +11,37 @@ namespace {
 constexpr std::int64_t kTouchIntervalSeconds = 60;
 constexpr std::size_t kMaxCachedKeys = 10'000;  // bounds memory if many distinct keys appear
 
-constexpr std::size_t kMaxKeyChars = 256;
+constexpr std::size_t kMaxBasicCredentials = 1024;
 
 }  // namespace
 
-std::optional<std::string> api_key_from_basic_credentials(std::string_view credentials) {
-  if (credentials.empty() || credentials.size() > 2 * kMaxKeyChars) return std::nullopt;
+std::vector<std::string> basic_auth_key_candidates(std::string_view credentials) {
+  if (credentials.empty() || credentials.size() > kMaxBasicCredentials) return {};
+  ensure_sodium_initialized();
   std::string decoded(credentials.size(), '\0');
   std::size_t length = 0;
-  // Padded first (what every HTTP client sends), then unpadded: some hand-built tokens drop '='.
-  const bool ok =
+  // Padding optional: some clients strip the trailing '='.
+  const std::string text(credentials);
+  if (sodium_base642bin(reinterpret_cast<unsigned char*>(decoded.data()), decoded.size(),
+                        text.c_str(), text.size(), nullptr, &length, nullptr,
+                        sodium_base64_VARIANT_ORIGINAL) != 0 &&
       sodium_base642bin(reinterpret_cast<unsigned char*>(decoded.data()), decoded.size(),
-                        credentials.data(), credentials.size(), nullptr, &length, nullptr,
-                        sodium_base64_VARIANT_ORIGINAL) == 0 ||
-      sodium_base642bin(reinterpret_cast<unsigned char*>(decoded.data()), decoded.size(),
-                        credentials.data(), credentials.size(), nullptr, &length, nullptr,
-                        sodium_base64_VARIANT_ORIGINAL_NO_PADDING) == 0;
-  if (!ok) return std::nullopt;
+                        text.c_str(), text.size(), nullptr, &length, nullptr,
+                        sodium_base64_VARIANT_ORIGINAL_NO_PADDING) != 0) {
+    return {};
+  }
   decoded.resize(length);
-  // RFC 7617: the user id ends at the first colon. No colon: the whole token is the key.
+  std::vector<std::string> candidates;
   const std::size_t colon = decoded.find(':');
-  if (colon == std::string::npos) return decoded.empty() ? std::nullopt : std::optional(decoded);
+  if (colon == std::string::npos) {
+    if (!decoded.empty()) candidates.push_back(decoded);
+    return candidates;
+  }
+  std::string user = decoded.substr(0, colon);
   std::string password = decoded.substr(colon + 1);
-  std::string key = password.empty() ? decoded.substr(0, colon) : std::move(password);
-  if (key.empty()) return std::nullopt;
-  return key;
+  if (!user.empty()) candidates.push_back(std::move(user));
+  if (!password.empty()) candidates.push_back(std::move(password));
+  return candidates;
 }
 
 std::optional<AuthenticatedKey> ApiKeyAuthenticator::authenticate(std::string_view key) {
@@ -62,7 +68,7 @@ std::optional<AuthenticatedKey> ApiKeyAuthenticator::authenticate(std::string_vi
       // Informational only: a busy database must not turn a valid key into a failed request.
     }
   }
-  AuthenticatedKey authenticated{record->id, record->prefix};
+  AuthenticatedKey authenticated{record->id, record->prefix, record->client_id};
   if (cache_ttl_.count() > 0) {
     std::lock_guard lock(mutex_);
     if (cache_.size() >= kMaxCachedKeys) cache_.clear();

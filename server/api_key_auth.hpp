@@ -9,6 +9,7 @@
 #include <string_view>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include "otp/clock.hpp"
 #include "otp/store.hpp"
@@ -18,13 +19,14 @@ namespace ussd_otp {
 struct AuthenticatedKey {
   std::int64_t id = 0;
   std::string prefix;
+  std::string client_id;  // the key's public UUID
 };
 
-// The API key carried by `Authorization: Basic <credentials>` (Sendexa sends its dashboard token
-// this way). `credentials` is standard base64 (RFC 4648 alphabet, padding optional) of one of:
-// "KEY", "KEY:" (the key as user name, empty password) or "ANYTHING:KEY" (the key as password).
-// nullopt when the base64 is invalid or decodes to nothing usable: the caller answers 401.
-std::optional<std::string> api_key_from_basic_credentials(std::string_view credentials);
+// The API keys an `Authorization: Basic` credential (the base64 part) may carry, to try in order:
+// "key", "key:" and ":key" give the key; "a:b" gives a then b, since clients put the key as the
+// user (GetOTP's "Basic with your API key") or as the password (Sendexa-style "id:key"). Empty
+// when the text is not base64 or decodes to nothing usable.
+std::vector<std::string> basic_auth_key_candidates(std::string_view credentials);
 
 class ApiKeyAuthenticator {
  public:

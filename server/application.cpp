@@ -7,7 +7,9 @@
 #include "server/api_routes.hpp"
 #include "server/arkesel_api.hpp"
 #include "server/delivery_routes.hpp"
+#include "server/getotp_api.hpp"
 #include "server/logging.hpp"
+#include "server/user_verify_api.hpp"
 
 namespace ussd_otp {
 namespace {
@@ -291,6 +293,8 @@ Application::Application(Config config, std::shared_ptr<AdjustableClock> clock)
   add_api_routes(*http_, ApiDependencies{*otp_, *store_, *clock_, dev_inbox_.get(),
                                          config_.dev ? clock_.get() : nullptr});
   add_arkesel_routes(*http_, ArkeselDependencies{*otp_, /*voice_delivery=*/false});
+  add_getotp_routes(*http_, GetOtpDependencies{*otp_, *store_, *clock_});
+  add_user_verify_routes(*http_, UserVerifyDependencies{*otp_, *store_});
   if (sms_sender_) add_delivery_routes(*http_, *sms_sender_, config_.delivery, config_.dev);
 
   try {

@@ -580,6 +580,9 @@ std::vector<Setting> build_settings() {
       "max-metadata-bytes", "largest `metadata` object (compact JSON)", p.max_metadata_bytes, 0,
       65536, [](OtpPolicy& o, std::size_t v) { o.max_metadata_bytes = v; }));
   s.push_back(policy_int<std::size_t>(
+      "max-payload-bytes", "largest GetOTP `payload` string, returned in webhooks",
+      p.max_payload_bytes, 0, 65536, [](OtpPolicy& o, std::size_t v) { o.max_payload_bytes = v; }));
+  s.push_back(policy_int<std::size_t>(
       "max-message-length", "longest `message` template, characters", p.max_message_length, 16,
       2000, [](OtpPolicy& o, std::size_t v) { o.max_message_length = v; }));
   s.push_back({"allowed-phone-prefixes",

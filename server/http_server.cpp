@@ -215,26 +215,27 @@ bool starts_with_ignoring_case(std::string_view text, std::string_view prefix) {
          });
 }
 
-// "Authorization: Bearer KEY" or "Authorization: Basic base64(...)" (schemes case-insensitive;
-// see api_key_from_basic_credentials), "api-key: KEY" or "X-API-Token: KEY" (header names in
-// any case). Undecodable Basic credentials give an empty key: the same 401 as a wrong one.
-std::optional<std::string> api_key_from(const Http::Request& request) {
+// The keys a request may be carrying, to try in order: "Authorization: Bearer KEY" or
+// "Authorization: Basic base64(...)" (schemes case-insensitive; see basic_auth_key_candidates),
+// "api-key: KEY", "X-API-Token: KEY" or "X-OTP-Key: KEY" (GetOTP; header names in any case).
+// Undecodable Basic credentials give no key: the same 401 as a wrong one.
+std::vector<std::string> api_key_candidates(const Http::Request& request) {
+  std::vector<std::string> keys;
   // Pistache parses Authorization into a typed header, so it is not among the raw ones.
   if (auto authorization = request.headers().tryGet<Http::Header::Authorization>()) {
     const std::string value = trimmed(authorization->value());
     constexpr std::string_view kBearer = "Bearer ";
     constexpr std::string_view kBasic = "Basic ";
     if (starts_with_ignoring_case(value, kBearer)) {
-      return trimmed(std::string_view(value).substr(kBearer.size()));
-    }
-    if (starts_with_ignoring_case(value, kBasic)) {
-      return api_key_from_basic_credentials(trimmed(std::string_view(value).substr(kBasic.size())))
-          .value_or("");
+      keys.push_back(trimmed(std::string_view(value).substr(kBearer.size())));
+    } else if (starts_with_ignoring_case(value, kBasic)) {
+      keys = basic_auth_key_candidates(trimmed(std::string_view(value).substr(kBasic.size())));
     }
   }
-  if (auto raw = request.headers().tryGetRaw("api-key")) return trimmed(raw->value());
-  if (auto raw = request.headers().tryGetRaw("X-API-Token")) return trimmed(raw->value());
-  return std::nullopt;
+  for (const char* header : {"api-key", "X-API-Token", "X-OTP-Key"}) {
+    if (auto raw = request.headers().tryGetRaw(header)) keys.push_back(trimmed(raw->value()));
+  }
+  return keys;
 }
 
 bool is_json_content_type(const Http::Request& request) {
@@ -387,15 +388,18 @@ std::optional<Error> HttpServer::reject_before_handler(const RouteSpec& route,
         "The body is larger than " + std::to_string(options_.max_body_bytes) + " bytes.");
   }
   if (route.requires_api_key) {
-    std::optional<std::string> key = api_key_from(request);
-    std::optional<AuthenticatedKey> identity = key ? authenticate_(*key) : std::nullopt;
+    std::optional<AuthenticatedKey> identity;
+    for (const std::string& key : api_key_candidates(request)) {
+      if ((identity = authenticate_(key))) break;
+    }
     if (!identity) {
       return Error::make(ErrorCode::Unauthorized,
-                         "A valid API key is required (Authorization: Bearer KEY, Authorization: "
-                         "Basic base64(KEY), api-key: KEY or X-API-Token: KEY).");
+                         "A valid API key is required (Authorization: Bearer KEY or Basic "
+                         "base64(KEY), api-key: KEY, X-API-Token: KEY or X-OTP-Key: KEY).");
     }
     context.api_key_id = identity->id;
     context.api_key_prefix = identity->prefix;
+    context.api_client_id = identity->client_id;
   }
   if (route.requires_json_body && !route.any_content_type && !is_json_content_type(request)) {
     return Error::make(ErrorCode::UnsupportedMediaType,
@@ -408,7 +412,7 @@ void HttpServer::dispatch(const RouteSpec& route, const Rest::Request& request,
                           Http::ResponseWriter writer) {
   const auto started = std::chrono::steady_clock::now();
   in_flight_.fetch_add(1);
-  HttpContext context{request_id_from(request), client_ip(request), 0, "", current_raw_target};
+  HttpContext context{request_id_from(request), client_ip(request), 0, "", current_raw_target, ""};
   ApiResponse response;
   try {
     if (std::optional<Error> rejected = reject_before_handler(route, request, context)) {

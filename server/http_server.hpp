@@ -46,6 +46,7 @@ struct HttpContext {
   // order): Pistache keeps only a decoded path and an unordered query map, and a signature over
   // the called URL (Twilio's) needs the original.
   std::string raw_target;
+  std::string api_client_id;  // the key's public UUID, with api_key_id
 };
 
 using RouteHandler = std::function<ApiResponse(const Pistache::Rest::Request&, HttpContext&)>;

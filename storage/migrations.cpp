@@ -214,13 +214,37 @@ constexpr std::string_view kDeliveryPolls = R"sql(
 ALTER TABLE delivery_attempts ADD COLUMN polls INTEGER NOT NULL DEFAULT 0;
 )sql";
 
-constexpr std::array<SqliteMigration, 6> kMigrations{{
+// GetOTP and verify-by-user: each API key gets a public client id (a random v4 UUID, generated
+// here for existing keys and by the INSERT for new ones), stored SMS templates per key, and the
+// caller's payload on each OTP (returned in its webhooks).
+constexpr std::string_view kClientIdsTemplatesPayload = R"sql(
+ALTER TABLE api_keys ADD COLUMN client_id TEXT;
+UPDATE api_keys SET client_id = lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) ||
+  '-4' || substr(lower(hex(randomblob(2))), 2) || '-' ||
+  substr('89ab', 1 + (abs(random()) % 4), 1) || substr(lower(hex(randomblob(2))), 2) || '-' ||
+  lower(hex(randomblob(6)))
+  WHERE client_id IS NULL;
+CREATE UNIQUE INDEX api_keys_by_client_id ON api_keys (client_id);
+
+CREATE TABLE message_templates (
+  id         TEXT    PRIMARY KEY NOT NULL,
+  api_key_id INTEGER NOT NULL,
+  text       TEXT    NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX message_templates_by_key ON message_templates (api_key_id, created_at);
+
+ALTER TABLE otps ADD COLUMN payload TEXT NOT NULL DEFAULT '';
+)sql";
+
+constexpr std::array<SqliteMigration, 7> kMigrations{{
     {1, "initial schema", kSchemaV1},
     {2, "send budgets; newest OTP per key and phone", kSchemaSendBudgets},
     {3, "USSD sessions", kUssdSessions},
     {4, "SMS delivery: outbox leases and states, delivery attempts", kDeliveryAttempts},
     {5, "app webhooks: per-key URL and sealed secret, webhook outbox, attempts", kWebhooks},
     {6, "SMS delivery: status polls per attempt", kDeliveryPolls},
+    {7, "API key client ids, message templates, OTP payloads", kClientIdsTemplatesPayload},
 }};
 
 int user_version(SQLite::Database& db) {

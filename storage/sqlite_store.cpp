@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "otp/codes.hpp"
 #include "storage/migrations.hpp"
 
 namespace ussd_otp {
@@ -88,7 +89,7 @@ std::optional<std::int64_t> optional_int64_at(const SQLite::Statement& s, int in
 const std::string kOtpColumns =
     "id, api_key_id, phone, sender, message_template, pin_type, pin_length, expiry_amount, "
     "expiry_unit, code_hash, code_ciphertext, status, max_attempts, failed_attempts, send_count, "
-    "created_at, expires_at, last_sent_at, metadata";
+    "created_at, expires_at, last_sent_at, metadata, payload";
 
 const std::string kSelectOtp = "SELECT " + kOtpColumns + " FROM otps ";
 const std::string kFindOtp = kSelectOtp + "WHERE id = ?";
@@ -107,8 +108,9 @@ const std::string kNewestPendingOtps = kSelectOtp +
 const std::string kFindLatestOtp = kSelectOtp +
                                    "WHERE api_key_id = ?1 AND phone = ?2 "
                                    "ORDER BY created_at DESC, rowid DESC LIMIT 1";
-const std::string kInsertOtp = "INSERT INTO otps (" + kOtpColumns +
-                               ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+const std::string kInsertOtp =
+    "INSERT INTO otps (" + kOtpColumns +
+    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
 void bind_otp(SQLite::Statement& s, const OtpRecord& otp) {
   bind_text(s, 1, otp.id);
@@ -130,6 +132,7 @@ void bind_otp(SQLite::Statement& s, const OtpRecord& otp) {
   s.bind(17, otp.expires_at);
   s.bind(18, otp.last_sent_at);
   bind_text(s, 19, otp.metadata_json);
+  bind_text(s, 20, otp.payload);
 }
 
 OtpRecord read_otp(const SQLite::Statement& s) {
@@ -160,6 +163,7 @@ OtpRecord read_otp(const SQLite::Statement& s) {
   otp.expires_at = int64_at(s, 16);
   otp.last_sent_at = int64_at(s, 17);
   otp.metadata_json = text_at(s, 18);
+  otp.payload = text_at(s, 19);
   return otp;
 }
 
@@ -168,10 +172,12 @@ OtpRecord read_otp(const SQLite::Statement& s) {
 
 constexpr std::string_view kApiKeyColumns =
     "SELECT id, name, prefix, hash, created_at, last_used_at, revoked_at, webhook_url, "
-    "webhook_secret FROM api_keys ";
+    "webhook_secret, client_id FROM api_keys ";
 const std::string kFindApiKeyByHash =
     std::string(kApiKeyColumns) + "WHERE hash = ? AND revoked_at IS NULL";
 const std::string kFindApiKeyByName = std::string(kApiKeyColumns) + "WHERE name = ?";
+const std::string kFindApiKeyByClientId =
+    std::string(kApiKeyColumns) + "WHERE client_id = ? AND revoked_at IS NULL";
 const std::string kListApiKeys = std::string(kApiKeyColumns) + "ORDER BY created_at, id";
 
 ApiKeyRecord read_api_key(const SQLite::Statement& s) {
@@ -185,6 +191,7 @@ ApiKeyRecord read_api_key(const SQLite::Statement& s) {
   key.revoked_at = optional_int64_at(s, 6);
   if (!s.isColumnNull(7)) key.webhook_url = text_at(s, 7);
   key.webhook_secret = blob_at(s, 8);
+  if (!s.isColumnNull(9)) key.client_id = text_at(s, 9);
   return key;
 }
 
@@ -1196,12 +1203,13 @@ std::optional<std::int64_t> SqliteStore::create_api_key(std::string_view name,
   run_locked(*writer_, true, [&] {
     // DO NOTHING only on a name clash; a hash clash is a real bug and still throws.
     auto s = writer_->statement(
-        "INSERT INTO api_keys (name, prefix, hash, created_at) VALUES (?, ?, ?, ?) "
+        "INSERT INTO api_keys (name, prefix, hash, created_at, client_id) VALUES (?, ?, ?, ?, ?) "
         "ON CONFLICT (name) DO NOTHING");
     bind_text(*s, 1, name);
     bind_text(*s, 2, prefix);
     bind_blob(*s, 3, hash);
     s->bind(4, now);
+    bind_text(*s, 5, generate_uuid());
     if (s->exec() == 1) id = writer_->db->getLastInsertRowid();
   });
   return id;
@@ -1224,6 +1232,17 @@ std::optional<ApiKeyRecord> SqliteStore::find_api_key_by_name(std::string_view n
   run_locked(reader, false, [&] {
     auto s = reader.statement(kFindApiKeyByName);
     bind_text(*s, 1, name);
+    if (s->executeStep()) key = read_api_key(*s);
+  });
+  return key;
+}
+
+std::optional<ApiKeyRecord> SqliteStore::find_api_key_by_client_id(std::string_view client_id) {
+  std::optional<ApiKeyRecord> key;
+  Connection& reader = next_reader();
+  run_locked(reader, false, [&] {
+    auto s = reader.statement(kFindApiKeyByClientId);
+    bind_text(*s, 1, client_id);
     if (s->executeStep()) key = read_api_key(*s);
   });
   return key;
@@ -1287,6 +1306,68 @@ void SqliteStore::touch_api_key(std::int64_t id, UnixSeconds now) {
     s->bind(2, id);
     s->exec();
   });
+}
+
+// --- TemplateStore
+// --------------------------------------------------------------------------------
+
+namespace {
+
+MessageTemplateRecord read_template(const SQLite::Statement& s) {
+  return {text_at(s, 0), int64_at(s, 1), text_at(s, 2), int64_at(s, 3)};
+}
+
+}  // namespace
+
+void SqliteStore::create_template(const MessageTemplateRecord& record) {
+  run_locked(*writer_, true, [&] {
+    auto s = writer_->statement(
+        "INSERT INTO message_templates (id, api_key_id, text, created_at) VALUES (?, ?, ?, ?)");
+    bind_text(*s, 1, record.id);
+    s->bind(2, record.api_key_id);
+    bind_text(*s, 3, record.text);
+    s->bind(4, record.created_at);
+    s->exec();
+  });
+}
+
+std::optional<MessageTemplateRecord> SqliteStore::find_template(std::int64_t api_key_id,
+                                                                std::string_view id) {
+  std::optional<MessageTemplateRecord> found;
+  Connection& reader = next_reader();
+  run_locked(reader, false, [&] {
+    auto s = reader.statement(
+        "SELECT id, api_key_id, text, created_at FROM message_templates "
+        "WHERE api_key_id = ? AND id = ?");
+    s->bind(1, api_key_id);
+    bind_text(*s, 2, id);
+    if (s->executeStep()) found = read_template(*s);
+  });
+  return found;
+}
+
+std::vector<MessageTemplateRecord> SqliteStore::list_templates(std::int64_t api_key_id) {
+  std::vector<MessageTemplateRecord> templates;
+  Connection& reader = next_reader();
+  run_locked(reader, false, [&] {
+    auto s = reader.statement(
+        "SELECT id, api_key_id, text, created_at FROM message_templates "
+        "WHERE api_key_id = ? ORDER BY created_at, id");
+    s->bind(1, api_key_id);
+    while (s->executeStep()) templates.push_back(read_template(*s));
+  });
+  return templates;
+}
+
+bool SqliteStore::delete_template(std::int64_t api_key_id, std::string_view id) {
+  bool deleted = false;
+  run_locked(*writer_, true, [&] {
+    auto s = writer_->statement("DELETE FROM message_templates WHERE api_key_id = ? AND id = ?");
+    s->bind(1, api_key_id);
+    bind_text(*s, 2, id);
+    deleted = s->exec() > 0;
+  });
+  return deleted;
 }
 
 }  // namespace ussd_otp

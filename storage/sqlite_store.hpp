@@ -53,7 +53,7 @@ struct SqliteConnectionMemory {
 // replaces an existing (api_key_id, key) record (callers check find_idempotency first, inside the
 // same write transaction, and save only over an expired one). update_otp on an unknown id throws
 // std::runtime_error. Mutating methods called inside read() throw std::logic_error.
-class SqliteStore final : public OtpStore, public ApiKeyStore {
+class SqliteStore final : public OtpStore, public ApiKeyStore, public TemplateStore {
  public:
   // Creates parent directories, opens (or creates) the file, configures it and migrates the
   // schema. Throws std::invalid_argument for a bad option, std::runtime_error (or
@@ -72,12 +72,19 @@ class SqliteStore final : public OtpStore, public ApiKeyStore {
                                              const Bytes& hash, UnixSeconds now) override;
   std::optional<ApiKeyRecord> find_api_key_by_hash(const Bytes& hash) override;
   std::optional<ApiKeyRecord> find_api_key_by_name(std::string_view name) override;
+  std::optional<ApiKeyRecord> find_api_key_by_client_id(std::string_view client_id) override;
   std::vector<ApiKeyRecord> list_api_keys() override;
   bool revoke_api_key(std::string_view name, UnixSeconds now) override;
   bool delete_api_key(std::string_view name) override;
   void touch_api_key(std::int64_t id, UnixSeconds now) override;
   bool set_api_key_webhook(std::int64_t id, std::string_view url,
                            const Bytes& sealed_secret) override;
+
+  void create_template(const MessageTemplateRecord& record) override;
+  std::optional<MessageTemplateRecord> find_template(std::int64_t api_key_id,
+                                                     std::string_view id) override;
+  std::vector<MessageTemplateRecord> list_templates(std::int64_t api_key_id) override;
+  bool delete_template(std::int64_t api_key_id, std::string_view id) override;
 
   // PRAGMA user_version of the open database.
   int schema_version() const;

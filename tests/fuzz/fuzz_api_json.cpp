@@ -1,5 +1,6 @@
 // Fuzzes the JSON request validation of every OTP API: the native /v1/otp/request, verify and
-// resend bodies and Arkesel's /api/otp/generate and verify, each body through all five parsers.
+// resend bodies, Arkesel's /api/otp/generate and verify, GetOTP's /api/verify/ and verify by
+// user's /otp/verify, each body through every parser.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -7,6 +8,8 @@
 
 #include "server/api_routes.hpp"
 #include "server/arkesel_api.hpp"
+#include "server/getotp_api.hpp"
+#include "server/user_verify_api.hpp"
 #include "tests/fuzz/fuzz_support.hpp"
 
 using namespace ussd_otp;
@@ -64,6 +67,32 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   } else {
     const ArkeselVerifyInput& input = std::get<ArkeselVerifyInput>(verify);
     FUZZ_CHECK(!input.phone.empty() && !input.code.empty() && input.code.size() <= 64);
+  }
+
+  const auto getotp = parse_getotp_request(body, 2048);
+  if (const auto* refusal = std::get_if<GetOtpRefusal>(&getotp)) {
+    bool known = false;
+    for (const GetOtpCode& code : kGetOtpCodes) known = known || code.code == refusal->code;
+    FUZZ_CHECK(known);
+  } else {
+    // Exactly one of the two, in range; a template is a UUID or text with {code}.
+    const GetOtpRequest& input = std::get<GetOtpRequest>(getotp);
+    FUZZ_CHECK(input.code.has_value() != input.code_length.has_value());
+    FUZZ_CHECK(!input.code || (input.code->size() >= 4 && input.code->size() <= 8));
+    FUZZ_CHECK(!input.code_length || (*input.code_length >= 4 && *input.code_length <= 8));
+    FUZZ_CHECK(input.template_ref.uuid.empty() !=
+               (input.template_ref.text.find("{code}") == std::string::npos));
+    FUZZ_CHECK(!input.payload || input.payload->size() <= 2048);
+    FUZZ_CHECK(!input.phone.empty() && !input.sender.empty());
+  }
+
+  const auto user_verify = parse_user_verify(body, PhoneRules{});
+  if (const auto* refusal = std::get_if<ApiResponse>(&user_verify)) {
+    FUZZ_CHECK(refusal->status == 400 || refusal->status == 403 || refusal->status == 422);
+    FUZZ_CHECK(!refusal->body.empty());
+  } else {
+    const UserVerifyInput& input = std::get<UserVerifyInput>(user_verify);
+    FUZZ_CHECK(!input.client_id.empty() && !input.user_id.empty() && !input.code.empty());
   }
   return 0;
 }

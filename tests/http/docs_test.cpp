@@ -14,6 +14,7 @@
 #include "otp/errors.hpp"
 #include "server/arkesel_api.hpp"
 #include "server/config.hpp"
+#include "server/getotp_api.hpp"
 #include "server/ussd_dialect.hpp"
 #include "support/test_server.hpp"
 
@@ -131,6 +132,21 @@ TEST_CASE("docs: every Arkesel result code is documented and asserted by a black
   const std::string tests = read_doc("tests/http/arkesel_api_test.cpp");
   for (const ussd_otp::ArkeselCode& code : ussd_otp::kArkeselCodes) {
     const std::string row = "| " + std::string(code.code) + " | " + std::string(code.message);
+    INFO("docs/api.md has no table row starting " << row);
+    CHECK(api.find(row) != std::string::npos);
+    const std::string quoted = "\"" + std::string(code.code) + "\"";
+    INFO("no black-box test asserts " << quoted);
+    CHECK(tests.find(quoted) != std::string::npos);
+  }
+}
+
+TEST_CASE("docs: every GetOTP error code is documented and asserted by a black-box test",
+          "[docs]") {
+  const std::string api = read_doc("docs/api.md");
+  const std::string tests = read_doc("tests/http/getotp_api_test.cpp");
+  for (const ussd_otp::GetOtpCode& code : ussd_otp::kGetOtpCodes) {
+    const std::string row = "| " + std::string(code.code) + " | " + std::to_string(code.status) +
+                            " | " + std::string(code.message) + " |";
     INFO("docs/api.md has no table row starting " << row);
     CHECK(api.find(row) != std::string::npos);
     const std::string quoted = "\"" + std::string(code.code) + "\"";

@@ -1,28 +1,34 @@
-// The API key inside `Authorization: Basic` credentials (Sendexa's form), decoded without HTTP.
+// The API keys inside `Authorization: Basic` credentials (Sendexa's and GetOTP's forms), decoded
+// without HTTP. The server tries each candidate in order; only a real key authenticates.
 #include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
 
 #include "server/api_key_auth.hpp"
 
-using ussd_otp::api_key_from_basic_credentials;
+using ussd_otp::basic_auth_key_candidates;
+using Keys = std::vector<std::string>;
 
-TEST_CASE("Basic credentials: KEY, KEY: and ANYTHING:KEY all give the key", "[auth]") {
+TEST_CASE("Basic credentials: KEY, KEY:, :KEY and ANYTHING:KEY all carry the key", "[auth]") {
   // base64("uok_abc"), base64("uok_abc:"), base64("user:uok_abc"), base64(":uok_abc")
-  CHECK(api_key_from_basic_credentials("dW9rX2FiYw==") == "uok_abc");
-  CHECK(api_key_from_basic_credentials("dW9rX2FiYzo=") == "uok_abc");
-  CHECK(api_key_from_basic_credentials("dXNlcjp1b2tfYWJj") == "uok_abc");
-  CHECK(api_key_from_basic_credentials("OnVva19hYmM=") == "uok_abc");
+  CHECK(basic_auth_key_candidates("dW9rX2FiYw==") == Keys{"uok_abc"});
+  CHECK(basic_auth_key_candidates("dW9rX2FiYzo=") == Keys{"uok_abc"});
+  CHECK(basic_auth_key_candidates("dXNlcjp1b2tfYWJj") == Keys{"user", "uok_abc"});
+  CHECK(basic_auth_key_candidates("OnVva19hYmM=") == Keys{"uok_abc"});
   // Padding may be left off.
-  CHECK(api_key_from_basic_credentials("dW9rX2FiYw") == "uok_abc");
-  // The password wins over the user name; only the first colon splits (RFC 7617).
-  CHECK(api_key_from_basic_credentials("dW9rX2FiYzp3cm9uZw==") == "wrong");  // uok_abc:wrong
-  CHECK(api_key_from_basic_credentials("dTphOmI=") == "a:b");                // u:a:b
+  CHECK(basic_auth_key_candidates("dW9rX2FiYw") == Keys{"uok_abc"});
+  // KEY:secret (GetOTP's key as the user name) tries the user first; only the first colon
+  // splits (RFC 7617), so a password may hold colons.
+  CHECK(basic_auth_key_candidates("dW9rX2FiYzp3cm9uZw==") == Keys{"uok_abc", "wrong"});
+  CHECK(basic_auth_key_candidates("dTphOmI=") == Keys{"u", "a:b"});
 }
 
 TEST_CASE("Basic credentials: invalid base64 or nothing usable gives no key", "[auth]") {
-  CHECK_FALSE(api_key_from_basic_credentials(""));
-  CHECK_FALSE(api_key_from_basic_credentials("Og=="));  // ":"
-  CHECK_FALSE(api_key_from_basic_credentials("!!not-base64"));
-  CHECK_FALSE(api_key_from_basic_credentials("dW9rX2FiYw===="));       // too much padding
-  CHECK_FALSE(api_key_from_basic_credentials("dW9r_2FiYw=="));         // URL-safe alphabet
-  CHECK_FALSE(api_key_from_basic_credentials(std::string(600, 'A')));  // longer than any key
+  CHECK(basic_auth_key_candidates("").empty());
+  CHECK(basic_auth_key_candidates("Og==").empty());  // ":"
+  CHECK(basic_auth_key_candidates("!!not-base64").empty());
+  CHECK(basic_auth_key_candidates("dW9rX2FiYw====").empty());        // too much padding
+  CHECK(basic_auth_key_candidates("dW9r_2FiYw==").empty());          // URL-safe alphabet
+  CHECK(basic_auth_key_candidates(std::string(1500, 'A')).empty());  // longer than any key
 }
