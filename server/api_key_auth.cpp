@@ -11,6 +11,7 @@ namespace {
 constexpr std::int64_t kTouchIntervalSeconds = 60;
 constexpr std::size_t kMaxCachedKeys = 10'000;  // bounds memory if many distinct keys appear
 
+constexpr std::size_t kMaxKeyChars = 256;  // real keys are 47; longer is not worth hashing
 constexpr std::size_t kMaxBasicCredentials = 1024;
 
 }  // namespace
