@@ -210,6 +210,32 @@ Result<ValidRequest> validate(const OtpRequestInput& input, const OtpPolicy& pol
                       payload};
 }
 
+// RATE_LIMIT_EXCEEDED when the phone's sends (under `api_key_id`, or every key) in the rolling
+// window (now - window, now] already reach the rule's limit; Retry-After is exact: when enough
+// of them have left the window for one more to fit.
+std::optional<Error> phone_window_error(OtpStoreTransaction& tx,
+                                        std::optional<std::int64_t> api_key_id,
+                                        std::string_view phone, const RateLimitRule& rule,
+                                        UnixSeconds now, std::string_view scope) {
+  if (rule.limit <= 0) return std::nullopt;
+  const UnixSeconds since = now - rule.window_seconds;
+  const std::int64_t sent = tx.count_phone_sends(api_key_id, phone, since);
+  if (sent < rule.limit) return std::nullopt;
+  const std::optional<UnixSeconds> freeing =
+      tx.phone_send_at(api_key_id, phone, since, sent - rule.limit);
+  Error error = Error::make(ErrorCode::RateLimitExceeded,
+                            "Too many requests (" + std::string(scope) + " limit).");
+  error.retry_after = std::max<std::int64_t>(1, freeing.value_or(now) + rule.window_seconds - now);
+  return error;
+}
+
+Error verify_attempts_exceeded(std::int64_t seconds_left) {
+  Error error = Error::make(ErrorCode::VerifyAttemptsExceeded,
+                            "Too many verification attempts for this phone; try again later.");
+  error.retry_after = std::max<std::int64_t>(1, seconds_left);
+  return error;
+}
+
 bool equal_ignoring_case(std::string_view a, std::string_view b) {
   return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
     return std::tolower(static_cast<unsigned char>(x)) ==
@@ -261,6 +287,37 @@ std::optional<Error> OtpService::check_rate(OtpStoreTransaction& tx, std::string
     return error;
   }
   if (count) tx.rate_increment(scope, key, windows.current_start);
+  return std::nullopt;
+}
+
+std::optional<Error> OtpService::count_phone_send(OtpStoreTransaction& tx, std::int64_t api_key_id,
+                                                  std::string_view phone, UnixSeconds now) const {
+  if (auto limited = phone_window_error(tx, api_key_id, phone, policy_.per_phone, now, "phone")) {
+    return limited;
+  }
+  if (auto limited = phone_window_error(tx, std::nullopt, phone, policy_.per_phone_global, now,
+                                        "phone_global")) {
+    return limited;
+  }
+  tx.log_phone_send(api_key_id, phone, now);
+  return std::nullopt;
+}
+
+std::optional<Error> OtpService::count_verify_attempt(OtpStoreTransaction& tx,
+                                                      std::int64_t api_key_id,
+                                                      std::string_view phone,
+                                                      UnixSeconds now) const {
+  const OtpPolicy::VerifyThrottle& throttle = policy_.verify_throttle;
+  if (throttle.attempts <= 0) return std::nullopt;
+  if (auto until = tx.verify_blocked_until(api_key_id, phone); until && *until > now) {
+    return verify_attempts_exceeded(*until - now);
+  }
+  if (tx.count_verify_attempts(api_key_id, phone, now - throttle.window_seconds) >=
+      throttle.attempts) {
+    tx.block_verifies(api_key_id, phone, now + throttle.block_seconds);
+    return verify_attempts_exceeded(throttle.block_seconds);
+  }
+  tx.log_verify_attempt(api_key_id, phone, now);
   return std::nullopt;
 }
 
@@ -328,10 +385,12 @@ Result<OtpCreated> OtpService::request(const OtpRequestInput& input,
       outcome = std::move(*limited);
       return;
     }
-    if (auto limited =
-            check_rate(tx, "client_ip", context.client_ip, policy_.per_client_ip, true)) {
-      outcome = std::move(*limited);
-      return;
+    if (!context.client_ip.empty()) {
+      if (auto limited =
+              check_rate(tx, "client_ip", context.client_ip, policy_.per_client_ip, true)) {
+        outcome = std::move(*limited);
+        return;
+      }
     }
     if (!valid) {
       outcome = valid.error();
@@ -354,12 +413,11 @@ Result<OtpCreated> OtpService::request(const OtpRequestInput& input,
       outcome = std::move(*spent);
       return;
     }
-    // Counted only when a code is actually created: this is the SMS-pumping guard.
-    if (auto limited = check_rate(tx, "phone", phone, policy_.per_phone, false)) {
+    // Counted only when a code is actually created (and on each resend): the SMS-pumping guard.
+    if (auto limited = count_phone_send(tx, context.api_key_id, phone, now)) {
       outcome = std::move(*limited);
       return;
     }
-    tx.rate_increment("phone", phone, rate_windows(policy_.per_phone, now).current_start);
     // Replaced only once the new OTP is certain, so a refused request leaves the old one usable.
     if (active) {
       active->status = OtpStatus::Cancelled;
@@ -464,6 +522,10 @@ Result<OtpVerified> OtpService::verify(std::int64_t api_key_id, std::string_view
       outcome = otp_not_found();
       return;
     }
+    if (auto throttled = count_verify_attempt(tx, api_key_id, found->phone, now)) {
+      outcome = std::move(*throttled);
+      return;
+    }
     outcome = check_pin(tx, *found, pin, now, otp_not_found());
   });
   return std::move(*outcome);
@@ -476,6 +538,11 @@ Result<OtpVerified> OtpService::verify_latest(std::int64_t api_key_id, std::stri
   std::optional<Result<OtpVerified>> outcome;
   store_.write([&](OtpStoreTransaction& tx) {
     const UnixSeconds now = clock_.now();
+    // Counted before the lookup: guessing for a phone with no code is an attempt too.
+    if (auto throttled = count_verify_attempt(tx, api_key_id, parsed->e164_digits(), now)) {
+      outcome = std::move(*throttled);
+      return;
+    }
     std::optional<OtpRecord> latest = tx.find_latest_otp(api_key_id, parsed->e164_digits());
     if (!latest) {
       outcome = Error::make(ErrorCode::OtpNotFound,
@@ -550,6 +617,10 @@ Result<OtpResent> OtpService::resend(std::int64_t api_key_id, std::string_view o
     if (delivery_route(otp.phone) != DeliveryRoute::Sms) {
       outcome = Error::make(ErrorCode::NoDeliveryChannel,
                             "No delivery channel can carry an SMS to this number.");
+      return;
+    }
+    if (auto limited = count_phone_send(tx, api_key_id, otp.phone, now)) {
+      outcome = std::move(*limited);
       return;
     }
     // Same code, same expiry, same attempt counter: a resend is delivery, not a new OTP.
@@ -662,9 +733,14 @@ SweepReport OtpService::sweep() {
   store_.write([&](OtpStoreTransaction& tx) {
     report.purged_idempotency = tx.purge_idempotency_before(now - policy_.idempotency_ttl_seconds);
     const std::int64_t longest_window =
-        std::max({policy_.per_phone.window_seconds, policy_.per_api_key.window_seconds,
-                  policy_.per_client_ip.window_seconds, policy_.other_rate_window_seconds});
+        std::max({policy_.per_api_key.window_seconds, policy_.per_client_ip.window_seconds,
+                  policy_.other_rate_window_seconds});
     report.purged_rate_windows = tx.purge_rate_windows_before(now - 2 * longest_window);
+    // Rows outside every window no longer count (windows are (now - window, now]).
+    report.purged_phone_sends = tx.purge_phone_sends_until(
+        now - std::max(policy_.per_phone.window_seconds, policy_.per_phone_global.window_seconds));
+    report.purged_verify_throttle =
+        tx.purge_verify_throttle(now - policy_.verify_throttle.window_seconds, now);
   });
   return report;
 }

@@ -30,9 +30,19 @@ struct OtpPolicy {
   int max_max_attempts = 10;
   std::int64_t resend_cooldown_seconds = 60;
   int max_sends_per_otp = 5;  // the first send included
+  // SMS sends (first sends and resends) to one phone under one API key, counted exactly over a
+  // rolling window; per_phone_global counts the phone's sends under every key (pumping guard).
   RateLimitRule per_phone{3, 3600};
+  RateLimitRule per_phone_global{10, 3600};
   RateLimitRule per_api_key{60, 60};
-  RateLimitRule per_client_ip{30, 60};
+  RateLimitRule per_client_ip{30, 60};  // skipped when RequestContext::client_ip is empty
+  // Verifies of one phone's codes under one API key: `attempts` within `window_seconds`
+  // (successful or not) pass; the next one blocks that phone's verifies for `block_seconds`.
+  struct VerifyThrottle {
+    std::int64_t attempts = 5;  // 0 disables the throttle
+    std::int64_t window_seconds = 60;
+    std::int64_t block_seconds = 300;
+  } verify_throttle;
   std::int64_t idempotency_ttl_seconds = 24 * 3600;
   std::size_t max_metadata_bytes = 2048;
   std::size_t max_payload_bytes = 2048;  // GetOTP's `payload`, returned in webhooks
@@ -83,6 +93,7 @@ struct OtpRequestInput {
 
 struct RequestContext {
   std::int64_t api_key_id = 0;
+  // The address the per-IP limit counts (the end user's, or the peer's); empty: not counted.
   std::string client_ip;
   std::optional<std::string> idempotency_key;
   std::string body_fingerprint;  // identifies "the same body" for idempotency
@@ -128,6 +139,8 @@ struct SweepReport {
   std::size_t purged_otps = 0;
   std::size_t purged_idempotency = 0;
   std::size_t purged_rate_windows = 0;
+  std::size_t purged_phone_sends = 0;
+  std::size_t purged_verify_throttle = 0;  // attempt rows and ended blocks
 };
 
 class OtpService {
@@ -186,6 +199,14 @@ class OtpService {
  private:
   std::optional<Error> check_rate(OtpStoreTransaction& tx, std::string_view scope,
                                   std::string_view key, const RateLimitRule& rule, bool count);
+  // RATE_LIMIT_EXCEEDED when another SMS to `phone` would pass the per-key or the global
+  // per-phone limit; otherwise logs the send.
+  std::optional<Error> count_phone_send(OtpStoreTransaction& tx, std::int64_t api_key_id,
+                                        std::string_view phone, UnixSeconds now) const;
+  // VERIFY_ATTEMPTS_EXCEEDED while the phone's verifies are blocked, or when this attempt is one
+  // too many (then the block starts); otherwise logs the attempt.
+  std::optional<Error> count_verify_attempt(OtpStoreTransaction& tx, std::int64_t api_key_id,
+                                            std::string_view phone, UnixSeconds now) const;
   // BUDGET_EXHAUSTED / BUDGET_DISABLED when the key may not queue another send now.
   std::optional<Error> budget_error(OtpStoreTransaction& tx, std::int64_t api_key_id,
                                     UnixSeconds now) const;

@@ -104,6 +104,28 @@ class OtpStoreTransaction {
   virtual std::vector<RateWindowCount> rate_counts_since(std::string_view scope,
                                                          UnixSeconds since) = 0;
 
+  // The exact per-phone send log (every SMS send of an OTP, first and resends). Counts are over
+  // sends strictly after `since`; `api_key_id` nullopt counts the phone's sends under every key.
+  virtual void log_phone_send(std::int64_t api_key_id, std::string_view phone, UnixSeconds at) = 0;
+  virtual std::int64_t count_phone_sends(std::optional<std::int64_t> api_key_id,
+                                         std::string_view phone, UnixSeconds since) = 0;
+  // The time of the send `index` places after the oldest one counted as above (0: the oldest),
+  // nullopt when there are not that many: when a full window frees its next slot.
+  virtual std::optional<UnixSeconds> phone_send_at(std::optional<std::int64_t> api_key_id,
+                                                   std::string_view phone, UnixSeconds since,
+                                                   std::int64_t index) = 0;
+
+  // The verify attempt throttle, per (API key, phone): every attempt's time, and a block's end.
+  virtual void log_verify_attempt(std::int64_t api_key_id, std::string_view phone,
+                                  UnixSeconds at) = 0;
+  virtual std::int64_t count_verify_attempts(std::int64_t api_key_id, std::string_view phone,
+                                             UnixSeconds since) = 0;  // attempts after `since`
+  // When the phone's block ends (possibly in the past), nullopt when it was never blocked.
+  virtual std::optional<UnixSeconds> verify_blocked_until(std::int64_t api_key_id,
+                                                          std::string_view phone) = 0;
+  virtual void block_verifies(std::int64_t api_key_id, std::string_view phone,
+                              UnixSeconds until) = 0;  // insert or replace
+
   // nullopt: the key has no budget (it may send without limit).
   virtual std::optional<SendBudget> find_send_budget(std::int64_t api_key_id) = 0;
   virtual void save_send_budget(std::int64_t api_key_id, const SendBudget& budget) = 0;
@@ -127,6 +149,11 @@ class OtpStoreTransaction {
   virtual std::size_t purge_otps_created_before(UnixSeconds cutoff, std::size_t limit) = 0;
   virtual std::size_t purge_idempotency_before(UnixSeconds cutoff) = 0;
   virtual std::size_t purge_rate_windows_before(UnixSeconds cutoff) = 0;
+  // Deletes send log rows with sent_at <= cutoff; returns the count.
+  virtual std::size_t purge_phone_sends_until(UnixSeconds cutoff) = 0;
+  // Deletes verify attempts at or before `attempt_cutoff` and blocks that ended at or before
+  // `now`; returns the rows deleted.
+  virtual std::size_t purge_verify_throttle(UnixSeconds attempt_cutoff, UnixSeconds now) = 0;
   // Ends open USSD sessions last seen before `idle_cutoff` (reason "idle"); returns the count.
   virtual std::size_t end_idle_ussd_sessions(UnixSeconds idle_cutoff, UnixSeconds now,
                                              std::size_t limit) = 0;

@@ -4,6 +4,7 @@
 
 #include "otp/codes.hpp"
 #include "otp/crypto.hpp"
+#include "server/cidr.hpp"
 #include "server/json_body.hpp"
 #include "server/logging.hpp"
 #include "server/url_encoding.hpp"
@@ -87,7 +88,8 @@ json view_json(const OtpView& view) {
   return body;
 }
 
-ApiResponse handle_request(OtpService& otp, const Request& request, HttpContext& context) {
+ApiResponse handle_request(OtpService& otp, const Request& request, HttpContext& context,
+                           bool count_peer_ip) {
   Result<OtpRequestBody> parsed = parse_otp_request_body(request.body());
   if (!parsed) return ApiResponse::error(parsed.error());
   const json& body = parsed->json;
@@ -103,7 +105,9 @@ ApiResponse handle_request(OtpService& otp, const Request& request, HttpContext&
 
   RequestContext request_context;
   request_context.api_key_id = context.api_key_id;
-  request_context.client_ip = context.client_ip;
+  // The per-IP limit counts the end user's address when the caller names it; a backend's own
+  // address only when the operator asks (rate-limit-ip-count-peer): it speaks for many users.
+  request_context.client_ip = parsed->end_user_ip.value_or(count_peer_ip ? context.client_ip : "");
   if (auto bad = apply_idempotency_key(idempotency_header(request), "", body, request_context)) {
     return ApiResponse::error(*bad);
   }
@@ -282,8 +286,8 @@ Result<OtpRequestBody> parse_otp_request_body(std::string_view text) {
   const json& body = out.json;
 
   FieldReader fields(body);
-  fields.reject_unknown(
-      {"phone", "from", "message", "pinLength", "pinType", "expiry", "maxAttempts", "metadata"});
+  fields.reject_unknown({"phone", "from", "message", "pinLength", "pinType", "expiry",
+                         "maxAttempts", "metadata", "clientIp"});
   OtpRequestInput& input = out.input;
   input.phone = fields.string("phone", true).value_or("");
   input.sender = fields.string("from");
@@ -299,7 +303,31 @@ Result<OtpRequestBody> parse_otp_request_body(std::string_view text) {
     fields.absorb(nested);
   }
   if (const json* metadata = fields.object("metadata")) input.metadata_json = metadata->dump();
+  // The end user's address, for the per-IP limit: `clientIp`, else `metadata.ip` (which stays in
+  // the metadata as given). Both are checked when both are present; `clientIp` wins.
+  std::map<std::string, std::string> ip_problems;
+  auto ip_from = [&](const json& holder, const std::string& key,
+                     const std::string& name) -> std::optional<std::string> {
+    const auto found = holder.find(key);
+    if (found == holder.end()) return std::nullopt;
+    if (found->is_string() && is_ip_address(found->get<std::string>())) {
+      return found->get<std::string>();
+    }
+    ip_problems[name] = "must be an IPv4 or IPv6 address, e.g. \"203.0.113.7\"";
+    return std::nullopt;
+  };
+  std::optional<std::string> metadata_ip;
+  if (const auto metadata = body.find("metadata"); metadata != body.end() && metadata->is_object())
+    metadata_ip = ip_from(*metadata, "ip", "metadata.ip");
+  std::optional<std::string> client_ip = ip_from(body, "clientIp", "clientIp");
+  out.end_user_ip = client_ip ? client_ip : metadata_ip;
   if (!fields.ok()) out.problems = fields.error();
+  if (!ip_problems.empty()) {
+    if (!out.problems) {
+      out.problems = Error::make(ErrorCode::ValidationError, "The request has invalid fields.");
+    }
+    out.problems->fields.merge(ip_problems);
+  }
   return out;
 }
 
@@ -355,19 +383,25 @@ void add_api_routes(HttpServer& server, const ApiDependencies& deps) {
   OtpService& otp = deps.otp;
   OtpStore& store = deps.store;
 
-  server.add_route({Method::Get, "/healthz", false, false, [](const Request&, HttpContext&) {
+  // Probes are never rate limited: a load balancer polling them must not take the server out.
+  RouteSpec healthz{Method::Get, "/healthz", false, false, [](const Request&, HttpContext&) {
                       return ApiResponse::json(200, {{"status", "ok"}});
+                    }};
+  healthz.ip_limit_exempt = true;
+  server.add_route(std::move(healthz));
+  RouteSpec readyz{Method::Get, "/readyz", false, false, [&store](const Request&, HttpContext&) {
+                     if (store.writable()) return ApiResponse::json(200, {{"status", "ready"}});
+                     Error error = Error::make(ErrorCode::ServiceUnavailable,
+                                               "The database is not writable.");
+                     error.retry_after = 1;
+                     return ApiResponse::error(error);
+                   }};
+  readyz.ip_limit_exempt = true;
+  server.add_route(std::move(readyz));
+  server.add_route({Method::Post, "/v1/otp/request", true, true,
+                    [&otp, count_peer = deps.count_peer_ip](const Request& r, HttpContext& c) {
+                      return handle_request(otp, r, c, count_peer);
                     }});
-  server.add_route({Method::Get, "/readyz", false, false, [&store](const Request&, HttpContext&) {
-                      if (store.writable()) return ApiResponse::json(200, {{"status", "ready"}});
-                      Error error = Error::make(ErrorCode::ServiceUnavailable,
-                                                "The database is not writable.");
-                      error.retry_after = 1;
-                      return ApiResponse::error(error);
-                    }});
-  server.add_route(
-      {Method::Post, "/v1/otp/request", true, true,
-       [&otp](const Request& r, HttpContext& c) { return handle_request(otp, r, c); }});
   server.add_route({Method::Post, "/v1/otp/verify", true, true,
                     [&otp](const Request& r, HttpContext& c) { return handle_verify(otp, r, c); }});
   server.add_route({Method::Post, "/v1/otp/resend", true, true,

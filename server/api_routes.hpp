@@ -15,6 +15,8 @@ struct ApiDependencies {
   const Clock& clock;
   DevInbox* dev_inbox = nullptr;  // set only in --dev mode: enables /dev/inbox, /dev/delivery
   AdjustableClock* dev_clock = nullptr;  // set only in --dev mode: enables GET/POST /dev/clock
+  // Whether the per-IP limit counts the peer's address when a request names no end-user IP.
+  bool count_peer_ip = false;
 };
 
 void add_api_routes(HttpServer& server, const ApiDependencies& deps);
@@ -29,6 +31,7 @@ struct OtpRequestBody {
   nlohmann::json json;  // as parsed; its canonical dump is the idempotency fingerprint
   OtpRequestInput input;
   std::optional<Error> problems;
+  std::optional<std::string> end_user_ip;  // `clientIp` or `metadata.ip`, checked
 };
 Result<OtpRequestBody> parse_otp_request_body(std::string_view body);
 

@@ -285,14 +285,18 @@ Application::Application(Config config, std::shared_ptr<AdjustableClock> clock)
   options.body_timeout = std::chrono::seconds(config_.body_timeout_seconds);
   options.keepalive_timeout = std::chrono::seconds(config_.keepalive_timeout_seconds);
   options.trusted_proxy_header = config_.trusted_proxy_header;
+  options.unauthenticated_ip_per_minute = config_.rate_limit_unauthenticated_ip_per_minute;
+  options.clock = clock_.get();
   authenticator_ = std::make_unique<ApiKeyAuthenticator>(
       *store_, *clock_, std::chrono::seconds(config_.api_key_cache_seconds));
   ApiKeyAuthenticator& authenticator = *authenticator_;
   http_ = std::make_unique<HttpServer>(
       options, [&authenticator](std::string_view key) { return authenticator.authenticate(key); });
   add_api_routes(*http_, ApiDependencies{*otp_, *store_, *clock_, dev_inbox_.get(),
-                                         config_.dev ? clock_.get() : nullptr});
-  add_arkesel_routes(*http_, ArkeselDependencies{*otp_, /*voice_delivery=*/false});
+                                         config_.dev ? clock_.get() : nullptr,
+                                         config_.rate_limit_ip_count_peer});
+  add_arkesel_routes(*http_, ArkeselDependencies{*otp_, /*voice_delivery=*/false,
+                                                 config_.rate_limit_ip_count_peer});
   add_getotp_routes(*http_, GetOtpDependencies{*otp_, *store_, *clock_});
   add_user_verify_routes(*http_, UserVerifyDependencies{*otp_, *store_});
   if (sms_sender_) add_delivery_routes(*http_, *sms_sender_, config_.delivery, config_.dev);

@@ -8,6 +8,7 @@
 #include "otp/codes.hpp"
 #include "otp/strict_json.hpp"
 #include "server/api_routes.hpp"
+#include "server/cidr.hpp"
 #include "server/json_body.hpp"
 #include "server/logging.hpp"
 
@@ -206,6 +207,16 @@ ApiResponse verify_error(const Error& error, const HttpContext& context) {
       return app_code("1104");
     case ErrorCode::OtpExpired:
       return app_code("1105");
+    case ErrorCode::VerifyAttemptsExceeded:
+      // Arkesel documents no rate-limit code for verify (1101-1106). 1104 would tell the app
+      // "wrong code, let the user retype", which only spends the block; 1106 ("internal error")
+      // is the documented code clients already treat as "retry later". HTTP 429 and
+      // Retry-After carry the rest for clients and proxies that read the status.
+      return with_retry_after(
+          reply(429, "1106",
+                "Too many verification attempts for this phone. Retry after " +
+                    std::to_string(error.retry_after.value_or(1)) + " seconds."),
+          error.retry_after);
     default:
       return transport_error(error, context, "1106");
   }
@@ -216,10 +227,14 @@ ApiResponse handle_generate(const ArkeselDependencies& deps, const Request& requ
   auto parsed = parse_arkesel_generate(request.body(), deps.voice_delivery);
   if (auto* refusal = std::get_if<ApiResponse>(&parsed)) return std::move(*refusal);
   const OtpRequestInput& input = std::get<OtpRequestInput>(parsed);
+  auto end_user_ip = parse_arkesel_client_ip(request.body());
+  if (auto* refusal = std::get_if<ApiResponse>(&end_user_ip)) return std::move(*refusal);
 
   RequestContext request_context;
   request_context.api_key_id = context.api_key_id;
-  request_context.client_ip = context.client_ip;
+  // As on /v1/otp/request: the end user's address if named, the peer's only when configured.
+  request_context.client_ip = std::get<std::optional<std::string>>(end_user_ip)
+                                  .value_or(deps.count_peer_ip ? context.client_ip : "");
   // A retried generate with the same Idempotency-Key answers as the first did and does not
   // replace the code the user already has (issue 13 bug 6). The parser accepted the body.
   if (auto bad = apply_idempotency_key(idempotency_header(request), "arkesel-generate",
@@ -299,6 +314,18 @@ std::variant<OtpRequestInput, ApiResponse> parse_arkesel_generate(std::string_vi
   input.expiry_duration = "minutes";
   input.replace_active = true;  // "generate" twice must work for Arkesel clients
   return input;
+}
+
+std::variant<std::optional<std::string>, ApiResponse> parse_arkesel_client_ip(
+    std::string_view text) {
+  const StrictJson parsed = parse_json_strict(text);
+  if (!parsed.ok() || !parsed.value.is_object()) return unusable_body(parsed);
+  const auto found = parsed.value.find("clientIp");
+  if (found == parsed.value.end()) return std::optional<std::string>{};
+  if (!found->is_string() || !is_ip_address(found->get<std::string>())) {
+    return app_code("1001", "Validation error (clientIp must be an IPv4 or IPv6 address)");
+  }
+  return std::optional<std::string>{found->get<std::string>()};
 }
 
 std::variant<ArkeselVerifyInput, ApiResponse> parse_arkesel_verify(std::string_view text) {

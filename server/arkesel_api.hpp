@@ -2,6 +2,7 @@
 #pragma once
 
 #include <array>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -17,6 +18,8 @@ struct ArkeselDependencies {
   bool voice_delivery = false;
   // "medium": "sms" to a number no SMS route covers answers 1004 (NO_DELIVERY_CHANNEL from the
   // policy) instead of creating a code nobody will receive.
+  // Whether the per-IP limit counts the peer's address when the body names no `clientIp`.
+  bool count_peer_ip = false;
 };
 
 struct ArkeselCode {
@@ -50,6 +53,10 @@ inline constexpr std::array<ArkeselCode, 18> kArkeselCodes{{
 // the handlers and the fuzzer (tests/fuzz/fuzz_api_json.cpp) run the same code. A refusal is the
 // complete Arkesel answer (the 422 for a missing or malformed body, 1001, 1002, 1004, 1009,
 // 1101, 1104).
+// The optional top-level `clientIp` of a generate body (the end user's address, for the per-IP
+// limit); 1001 when it is not an IP address.
+std::variant<std::optional<std::string>, ApiResponse> parse_arkesel_client_ip(
+    std::string_view body);
 std::variant<OtpRequestInput, ApiResponse> parse_arkesel_generate(std::string_view body,
                                                                   bool voice_delivery);
 struct ArkeselVerifyInput {

@@ -45,6 +45,15 @@ bool prefix_equal(const std::array<unsigned char, 16>& a, const std::array<unsig
 
 }  // namespace
 
+bool is_ip_address(std::string_view text) {
+  // inet_pton stops at a NUL; the longest textual IPv6 address is 45 characters.
+  if (text.empty() || text.size() > 45 || text.find('\0') != std::string_view::npos) return false;
+  const std::string s(text);
+  std::array<unsigned char, 16> bytes{};
+  return inet_pton(AF_INET, s.c_str(), bytes.data()) == 1 ||
+         inet_pton(AF_INET6, s.c_str(), bytes.data()) == 1;
+}
+
 std::optional<CidrBlock> CidrBlock::parse(std::string_view text) {
   const std::size_t slash = text.find('/');
   const auto address = parse_address(text.substr(0, slash));

@@ -22,6 +22,9 @@ class CidrBlock {
   int prefix_bits_ = 0;
 };
 
+// A plain IPv4 ("203.0.113.7") or IPv6 ("2001:db8::1") address, as inet_pton reads them.
+bool is_ip_address(std::string_view text);
+
 // Comma- or space-separated blocks; throws std::invalid_argument naming the bad one.
 std::vector<CidrBlock> parse_cidr_list(std::string_view text);
 

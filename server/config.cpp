@@ -561,8 +561,29 @@ std::vector<Setting> build_settings() {
                               p.max_sends_per_otp, 1, 20,
                               [](OtpPolicy& o, int v) { o.max_sends_per_otp = v; }));
   s.push_back(policy_int<I64>(
-      "rate-limit-phone-per-hour", "OTPs created per phone number per hour (0: no limit)",
+      "rate-limit-phone-per-hour",
+      "SMS sends (new codes and resends) to one phone number per API key in any rolling hour "
+      "(0: no limit)",
       p.per_phone.limit, 0, 1'000'000, [](OtpPolicy& o, I64 v) { o.per_phone.limit = v; }));
+  s.push_back(policy_int<I64>("rate-limit-phone-global-per-hour",
+                              "SMS sends to one phone number across all API keys in any rolling "
+                              "hour, the SMS-pumping ceiling (0: no limit)",
+                              p.per_phone_global.limit, 0, 1'000'000,
+                              [](OtpPolicy& o, I64 v) { o.per_phone_global.limit = v; }));
+  s.push_back(policy_int<I64>(
+      "verify-attempts-per-phone",
+      "verify attempts (right or wrong) for one phone per API key within "
+      "verify-attempts-window-seconds; one more blocks that phone's verifies (0: no throttle)",
+      p.verify_throttle.attempts, 0, 1'000'000,
+      [](OtpPolicy& o, I64 v) { o.verify_throttle.attempts = v; }));
+  s.push_back(policy_int<I64>("verify-attempts-window-seconds",
+                              "the rolling window verify-attempts-per-phone counts over",
+                              p.verify_throttle.window_seconds, 1, 86'400,
+                              [](OtpPolicy& o, I64 v) { o.verify_throttle.window_seconds = v; }));
+  s.push_back(policy_int<I64>("verify-block-seconds",
+                              "how long a phone's verifies stay refused once it made too many",
+                              p.verify_throttle.block_seconds, 1, 86'400,
+                              [](OtpPolicy& o, I64 v) { o.verify_throttle.block_seconds = v; }));
   s.push_back(policy_int<I64>(
       "rate-limit-api-key-per-minute", "OTP requests per API key per minute (0: no limit)",
       p.per_api_key.limit, 0, 100'000'000, [](OtpPolicy& o, I64 v) { o.per_api_key.limit = v; }));
@@ -570,6 +591,17 @@ std::vector<Setting> build_settings() {
                               "OTP requests per client IP per minute (0: no limit)",
                               p.per_client_ip.limit, 0, 100'000'000,
                               [](OtpPolicy& o, I64 v) { o.per_client_ip.limit = v; }));
+  s.push_back({"rate-limit-ip-count-peer",
+               "count the connecting address under rate-limit-ip-per-minute when a request names "
+               "no end-user IP (clientIp or metadata.ip)",
+               "false", true, [](Config& c, const std::string& v) {
+                 c.rate_limit_ip_count_peer = parse_bool("rate-limit-ip-count-peer", v);
+               }});
+  s.push_back(int_setting<I64>(
+      "rate-limit-unauthenticated-ip-per-minute",
+      "requests per client IP per minute on routes without an API key (USSD callbacks, delivery "
+      "receipts; not /healthz, /readyz), counted in memory (0: no limit)",
+      &Config::rate_limit_unauthenticated_ip_per_minute, 0, 100'000'000));
   s.push_back(policy_int<I64>("idempotency-ttl-hours", "how long an Idempotency-Key is remembered",
                               p.idempotency_ttl_seconds / 3600, 1, 24 * 30,
                               [](OtpPolicy& o, I64 v) { o.idempotency_ttl_seconds = v * 3600; }));

@@ -95,6 +95,10 @@ struct Config {
   int keepalive_timeout_seconds = 15;
   int shutdown_grace_seconds = 10;
   std::string trusted_proxy_header;  // e.g. "X-Forwarded-For"; empty: use the peer address
+  // Whether the per-IP limit of authenticated routes counts the peer's address when a request
+  // names no end-user IP (clientIp / metadata.ip): off, since one backend speaks for many users.
+  bool rate_limit_ip_count_peer = false;
+  std::int64_t rate_limit_unauthenticated_ip_per_minute = 1200;  // USSD, receipts; 0: off
   std::string sqlite_synchronous = "NORMAL";
   int sqlite_busy_timeout_ms = 2000;
   int sqlite_cache_mib = 16;  // page cache per connection (5 connections: a writer, 4 readers)

@@ -347,7 +347,12 @@ Async::Promise<ssize_t> send_response(Http::ResponseWriter& writer, const ApiRes
 HttpServer::HttpServer(HttpServerOptions options, Authenticator authenticate)
     : options_(std::move(options)),
       authenticate_(std::move(authenticate)),
-      router_(std::make_shared<Rest::Router>()) {}
+      router_(std::make_shared<Rest::Router>()) {
+  if (options_.unauthenticated_ip_per_minute > 0) {
+    unauthenticated_limiter_ =
+        std::make_unique<IpLimiter>(RateLimitRule{options_.unauthenticated_ip_per_minute, 60});
+  }
+}
 
 HttpServer::~HttpServer() {
   if (endpoint_ && !stopped_) endpoint_->shutdown();
@@ -386,6 +391,15 @@ std::optional<Error> HttpServer::reject_before_handler(const RouteSpec& route,
     return Error::make(
         ErrorCode::PayloadTooLarge,
         "The body is larger than " + std::to_string(options_.max_body_bytes) + " bytes.");
+  }
+  if (!route.requires_api_key && !route.ip_limit_exempt && unauthenticated_limiter_) {
+    const Clock& clock = options_.clock ? *options_.clock : system_clock_;
+    if (auto wait = unauthenticated_limiter_->admit(context.client_ip, clock.now())) {
+      Error error = Error::make(ErrorCode::RateLimitExceeded,
+                                "Too many requests from this address (unauthenticated_ip limit).");
+      error.retry_after = *wait;
+      return error;
+    }
   }
   if (route.requires_api_key) {
     std::optional<AuthenticatedKey> identity;

@@ -16,8 +16,10 @@
 #include <pistache/router.h>
 #include <nlohmann/json.hpp>
 
+#include "otp/clock.hpp"
 #include "otp/errors.hpp"
 #include "server/api_key_auth.hpp"
+#include "server/ip_limiter.hpp"
 
 namespace ussd_otp {
 
@@ -67,6 +69,9 @@ struct RouteSpec {
   bool any_content_type = false;
   // Logged instead of the request's path, when that carries a secret (USSD path tokens).
   std::string log_path = {};
+  // Without an API key a route is under the per-peer-IP limit
+  // (rate-limit-unauthenticated-ip-per-minute) unless exempt (health probes).
+  bool ip_limit_exempt = false;
 };
 
 struct HttpServerOptions {
@@ -79,6 +84,9 @@ struct HttpServerOptions {
   std::chrono::seconds body_timeout{10};
   std::chrono::seconds keepalive_timeout{15};
   std::string trusted_proxy_header;
+  // Requests per client IP per minute on routes that need no API key; 0: no limit.
+  std::int64_t unauthenticated_ip_per_minute = 0;
+  const Clock* clock = nullptr;  // for that limit's windows; nullptr: the system clock
 };
 
 class HttpServer {
@@ -118,6 +126,8 @@ class HttpServer {
   std::atomic<bool> draining_{false};
   bool stopped_ = false;
   std::uint16_t port_ = 0;  // the bound port, kept after stop for messages
+  SystemClock system_clock_;
+  std::unique_ptr<IpLimiter> unauthenticated_limiter_;
 };
 
 // Writes `response` with the request id; used by the server and its transport-level errors.

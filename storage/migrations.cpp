@@ -237,7 +237,33 @@ CREATE INDEX message_templates_by_key ON message_templates (api_key_id, created_
 ALTER TABLE otps ADD COLUMN payload TEXT NOT NULL DEFAULT '';
 )sql";
 
-constexpr std::array<SqliteMigration, 7> kMigrations{{
+// Exact limits: a log of every SMS send per (key, phone) for the rolling per-phone limits, and
+// the verify attempt throttle (attempt times and blocks per key and phone). Rows live one
+// window long; the sweep deletes them.
+constexpr std::string_view kExactLimits = R"sql(
+CREATE TABLE phone_sends (
+  api_key_id INTEGER NOT NULL,
+  phone      TEXT    NOT NULL,
+  sent_at    INTEGER NOT NULL
+);
+CREATE INDEX phone_sends_by_phone ON phone_sends (phone, api_key_id, sent_at);
+CREATE INDEX phone_sends_by_time  ON phone_sends (sent_at);
+CREATE TABLE verify_attempts (
+  api_key_id INTEGER NOT NULL,
+  phone      TEXT    NOT NULL,
+  at         INTEGER NOT NULL
+);
+CREATE INDEX verify_attempts_by_phone ON verify_attempts (api_key_id, phone, at);
+CREATE INDEX verify_attempts_by_time  ON verify_attempts (at);
+CREATE TABLE verify_blocks (
+  api_key_id INTEGER NOT NULL,
+  phone      TEXT    NOT NULL,
+  until      INTEGER NOT NULL,
+  PRIMARY KEY (api_key_id, phone)
+) WITHOUT ROWID;
+)sql";
+
+constexpr std::array<SqliteMigration, 8> kMigrations{{
     {1, "initial schema", kSchemaV1},
     {2, "send budgets; newest OTP per key and phone", kSchemaSendBudgets},
     {3, "USSD sessions", kUssdSessions},
@@ -245,6 +271,7 @@ constexpr std::array<SqliteMigration, 7> kMigrations{{
     {5, "app webhooks: per-key URL and sealed secret, webhook outbox, attempts", kWebhooks},
     {6, "SMS delivery: status polls per attempt", kDeliveryPolls},
     {7, "API key client ids, message templates, OTP payloads", kClientIdsTemplatesPayload},
+    {8, "exact limits: per-phone send log, verify attempt throttle", kExactLimits},
 }};
 
 int user_version(SQLite::Database& db) {

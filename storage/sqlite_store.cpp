@@ -760,6 +760,84 @@ class SqliteStore::Transaction final : public OtpStoreTransaction {
     s->exec();
   }
 
+  void log_phone_send(std::int64_t api_key_id, std::string_view phone, UnixSeconds at) override {
+    require_writable("log_phone_send");
+    auto s = connection_.statement(
+        "INSERT INTO phone_sends (api_key_id, phone, sent_at) VALUES (?, ?, ?)");
+    s->bind(1, api_key_id);
+    bind_text(*s, 2, phone);
+    s->bind(3, at);
+    s->exec();
+  }
+
+  std::int64_t count_phone_sends(std::optional<std::int64_t> api_key_id, std::string_view phone,
+                                 UnixSeconds since) override {
+    // `? IS NULL OR` lets one statement serve both the per-key and the all-keys count.
+    auto s = connection_.statement(
+        "SELECT COUNT(*) FROM phone_sends WHERE phone = ?1 AND (?2 IS NULL OR api_key_id = ?2) "
+        "AND sent_at > ?3");
+    bind_phone_key(*s, api_key_id, phone);
+    s->bind(3, since);
+    s->executeStep();
+    return int64_at(*s, 0);
+  }
+
+  std::optional<UnixSeconds> phone_send_at(std::optional<std::int64_t> api_key_id,
+                                           std::string_view phone, UnixSeconds since,
+                                           std::int64_t index) override {
+    auto s = connection_.statement(
+        "SELECT sent_at FROM phone_sends WHERE phone = ?1 AND (?2 IS NULL OR api_key_id = ?2) "
+        "AND sent_at > ?3 ORDER BY sent_at LIMIT 1 OFFSET ?4");
+    bind_phone_key(*s, api_key_id, phone);
+    s->bind(3, since);
+    s->bind(4, std::max<std::int64_t>(0, index));
+    if (!s->executeStep()) return std::nullopt;
+    return int64_at(*s, 0);
+  }
+
+  void log_verify_attempt(std::int64_t api_key_id, std::string_view phone,
+                          UnixSeconds at) override {
+    require_writable("log_verify_attempt");
+    auto s = connection_.statement(
+        "INSERT INTO verify_attempts (api_key_id, phone, at) VALUES (?, ?, ?)");
+    s->bind(1, api_key_id);
+    bind_text(*s, 2, phone);
+    s->bind(3, at);
+    s->exec();
+  }
+
+  std::int64_t count_verify_attempts(std::int64_t api_key_id, std::string_view phone,
+                                     UnixSeconds since) override {
+    auto s = connection_.statement(
+        "SELECT COUNT(*) FROM verify_attempts WHERE api_key_id = ? AND phone = ? AND at > ?");
+    s->bind(1, api_key_id);
+    bind_text(*s, 2, phone);
+    s->bind(3, since);
+    s->executeStep();
+    return int64_at(*s, 0);
+  }
+
+  std::optional<UnixSeconds> verify_blocked_until(std::int64_t api_key_id,
+                                                  std::string_view phone) override {
+    auto s =
+        connection_.statement("SELECT until FROM verify_blocks WHERE api_key_id = ? AND phone = ?");
+    s->bind(1, api_key_id);
+    bind_text(*s, 2, phone);
+    if (!s->executeStep()) return std::nullopt;
+    return int64_at(*s, 0);
+  }
+
+  void block_verifies(std::int64_t api_key_id, std::string_view phone, UnixSeconds until) override {
+    require_writable("block_verifies");
+    auto s = connection_.statement(
+        "INSERT INTO verify_blocks (api_key_id, phone, until) VALUES (?, ?, ?) "
+        "ON CONFLICT (api_key_id, phone) DO UPDATE SET until = excluded.until");
+    s->bind(1, api_key_id);
+    bind_text(*s, 2, phone);
+    s->bind(3, until);
+    s->exec();
+  }
+
   std::optional<SendBudget> find_send_budget(std::int64_t api_key_id) override {
     auto s = connection_.statement(
         "SELECT daily_limit, balance, balance_granted, day, sent_today, sent_total "
@@ -956,6 +1034,23 @@ class SqliteStore::Transaction final : public OtpStoreTransaction {
     return static_cast<std::size_t>(s->exec());
   }
 
+  std::size_t purge_phone_sends_until(UnixSeconds cutoff) override {
+    require_writable("purge_phone_sends_until");
+    auto s = connection_.statement("DELETE FROM phone_sends WHERE sent_at <= ?");
+    s->bind(1, cutoff);
+    return static_cast<std::size_t>(s->exec());
+  }
+
+  std::size_t purge_verify_throttle(UnixSeconds attempt_cutoff, UnixSeconds now) override {
+    require_writable("purge_verify_throttle");
+    auto attempts = connection_.statement("DELETE FROM verify_attempts WHERE at <= ?");
+    attempts->bind(1, attempt_cutoff);
+    std::size_t deleted = static_cast<std::size_t>(attempts->exec());
+    auto blocks = connection_.statement("DELETE FROM verify_blocks WHERE until <= ?");
+    blocks->bind(1, now);
+    return deleted + static_cast<std::size_t>(blocks->exec());
+  }
+
   std::size_t purge_rate_windows_before(UnixSeconds cutoff) override {
     require_writable("purge_rate_windows_before");
     auto s = connection_.statement("DELETE FROM rate_counters WHERE window_start < ?");
@@ -964,6 +1059,17 @@ class SqliteStore::Transaction final : public OtpStoreTransaction {
   }
 
  private:
+  // Binds ?1 (phone) and ?2 (the key, or NULL for every key).
+  static void bind_phone_key(SQLite::Statement& s, std::optional<std::int64_t> api_key_id,
+                             std::string_view phone) {
+    bind_text(s, 1, phone);
+    if (api_key_id) {
+      s.bind(2, *api_key_id);
+    } else {
+      s.bind(2);
+    }
+  }
+
   void require_writable(const char* operation) const {
     if (!writable_) {
       throw std::logic_error(std::string("SqliteStore: ") + operation + " inside read()");

@@ -119,3 +119,36 @@ TEST_CASE("SQLite memory settings reach the page cache and memory map of every c
     CHECK(memory.mmap_bytes == 0);
   }
 }
+
+TEST_CASE("the exact limits and the per-IP settings: defaults, layers and ranges", "[config]") {
+  const Config defaults = resolve_config({}, env_of({}), std::nullopt);
+  CHECK(defaults.policy.per_phone.limit == 3);
+  CHECK(defaults.policy.per_phone.window_seconds == 3600);
+  CHECK(defaults.policy.per_phone_global.limit == 10);
+  CHECK(defaults.policy.per_phone_global.window_seconds == 3600);
+  CHECK(defaults.policy.verify_throttle.attempts == 5);
+  CHECK(defaults.policy.verify_throttle.window_seconds == 60);
+  CHECK(defaults.policy.verify_throttle.block_seconds == 300);
+  CHECK_FALSE(defaults.rate_limit_ip_count_peer);
+  CHECK(defaults.rate_limit_unauthenticated_ip_per_minute == 1200);
+
+  const Config set =
+      resolve_config({{"rate-limit-phone-global-per-hour", "4"},
+                      {"verify-attempts-per-phone", "2"},
+                      {"verify-attempts-window-seconds", "30"},
+                      {"verify-block-seconds", "90"},
+                      {"rate-limit-unauthenticated-ip-per-minute", "0"}},
+                     env_of({{"USSD_OTP_RATE_LIMIT_IP_COUNT_PEER", "true"}}), std::nullopt);
+  CHECK(set.policy.per_phone_global.limit == 4);
+  CHECK(set.policy.verify_throttle.attempts == 2);
+  CHECK(set.policy.verify_throttle.window_seconds == 30);
+  CHECK(set.policy.verify_throttle.block_seconds == 90);
+  CHECK(set.rate_limit_ip_count_peer);
+  CHECK(set.rate_limit_unauthenticated_ip_per_minute == 0);
+
+  CHECK_THROWS_WITH(resolve_config({{"verify-block-seconds", "0"}}, env_of({}), std::nullopt),
+                    Catch::Contains("verify-block-seconds"));
+  CHECK_THROWS_WITH(
+      resolve_config({}, env_of({{"USSD_OTP_RATE_LIMIT_IP_COUNT_PEER", "maybe"}}), std::nullopt),
+      Catch::Contains("rate-limit-ip-count-peer"));
+}

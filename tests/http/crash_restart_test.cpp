@@ -73,6 +73,9 @@ std::vector<std::string> server_args(const std::string& db) {
           "0",     "--rate-limit-ip-per-minute",
           "0",     "--rate-limit-phone-per-hour",
           "0",     "--ussd-lookups-per-window",
+          "0",     "--rate-limit-phone-global-per-hour",
+          "0",     "--verify-attempts-per-phone",
+          "0",     "--rate-limit-unauthenticated-ip-per-minute",
           "0"};
 }
 

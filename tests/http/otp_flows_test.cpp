@@ -234,6 +234,7 @@ TEST_CASE("client IP limit, taken from a trusted proxy header when configured", 
   TestServer server([](ussd_otp::Config& config) {
     config.policy.per_client_ip.limit = 2;
     config.trusted_proxy_header = "X-Forwarded-For";
+    config.rate_limit_ip_count_peer = true;  // requests name no clientIp: count the address
   });
   HttpClient client = server.client();
   // The proxy appends the address it saw; what the client wrote to its left is ignored.

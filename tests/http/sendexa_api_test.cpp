@@ -139,8 +139,9 @@ TEST_CASE("sendexa: Authorization Basic carries the key as KEY, KEY:, ANYTHING:K
   };
   for (const std::string& header :
        {basic(key), basic(key + ":"), basic("anything:" + key), basic(":" + key),
-        basic(key + ":anything"), "Authorization: basic " + padded,
-        "Authorization: BASIC  " + padded + " ", "Authorization: Basic " + unpadded}) {
+        basic(key + ":secret"),  // GetOTP's reading: the key as the user name
+        "Authorization: basic " + padded, "Authorization: BASIC  " + padded + " ",
+        "Authorization: Basic " + unpadded}) {
     INFO(header);
     HttpResponse created = request_with(header);
     CHECK(created.status == 201);
@@ -151,8 +152,9 @@ TEST_CASE("sendexa: Authorization Basic carries the key as KEY, KEY:, ANYTHING:K
     }
   }
   for (const std::string& header :
-       {basic("uok_wrong"), basic("anything:uok_wrong"), basic(":"), basic(""),
-        std::string("Authorization: Basic"), std::string("Authorization: Basic !!not-base64!!"),
+       {basic("uok_wrong"), basic("uok_wrong:uok_wrong2"), basic("anything:uok_wrong"), basic(":"),
+        basic(""), std::string("Authorization: Basic"),
+        std::string("Authorization: Basic !!not-base64!!"),
         "Authorization: Basic " + padded + "==", "Authorization: Basic " + key}) {
     INFO(header);
     HttpResponse refused = request_with(header);

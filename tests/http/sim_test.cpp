@@ -251,7 +251,10 @@ TEST_CASE("sim: a small load run's counts add up", "[sim][http]") {
 
 TEST_CASE("sim: load seeds refused by the server's rate limits say which settings to change",
           "[sim][http]") {
-  TestServer server([](ussd_otp::Config& config) { config.policy.per_client_ip.limit = 3; });
+  TestServer server([](ussd_otp::Config& config) {
+    config.policy.per_client_ip.limit = 3;
+    config.rate_limit_ip_count_peer = true;  // the sim names no clientIp: count its address
+  });
   const CommandResult run = run_sim(server, {"load", "--sessions", "5", "--concurrency", "1",
                                              "--seed-otps", "--first-msisdn", "233200000300"});
   INFO(run.out << run.err);

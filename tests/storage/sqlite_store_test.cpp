@@ -106,8 +106,9 @@ TEST_CASE("migrations from an empty file reach the latest version", "[storage]")
     CHECK(SqliteStore::latest_schema_version() == sqlite_migrations().back().version);
   }
   const auto tables = schema_names(options.path, "table");
-  for (const char* table : {"api_keys", "otps", "otp_events", "outbox", "rate_counters",
-                            "idempotency", "send_budgets"}) {
+  for (const char* table :
+       {"api_keys", "otps", "otp_events", "outbox", "rate_counters", "idempotency", "send_budgets",
+        "phone_sends", "verify_attempts", "verify_blocks"}) {
     INFO(table);
     CHECK(tables.count(table) == 1);
   }
@@ -509,6 +510,73 @@ TEST_CASE("rate counters count per scope, key and window", "[storage]") {
     CHECK(tx.rate_count("api_key", "233241234567", kNow) == 1);
     CHECK(tx.rate_count("phone", "233200000000", kNow) == 1);
     CHECK(tx.rate_count("phone", "233200000000", kNow + 60) == 0);
+  });
+}
+
+TEST_CASE("the phone send log counts per key or across keys, after since", "[storage]") {
+  TempDir dir;
+  SqliteStore store(options_in(dir));
+  const std::string phone = "233241234567";
+  store.write([&](OtpStoreTransaction& tx) {
+    CHECK(tx.count_phone_sends(1, phone, kNow - 3600) == 0);
+    CHECK_FALSE(tx.phone_send_at(std::nullopt, phone, kNow - 3600, 0));
+    tx.log_phone_send(1, phone, kNow - 3600);  // exactly at `since`: outside the window
+    tx.log_phone_send(1, phone, kNow - 30);
+    tx.log_phone_send(1, phone, kNow - 20);
+    tx.log_phone_send(2, phone, kNow - 25);
+    tx.log_phone_send(1, "233200000000", kNow - 10);
+  });
+  store.read([&](OtpStoreTransaction& tx) {
+    CHECK(tx.count_phone_sends(1, phone, kNow - 3600) == 2);
+    CHECK(tx.count_phone_sends(2, phone, kNow - 3600) == 1);
+    CHECK(tx.count_phone_sends(3, phone, kNow - 3600) == 0);
+    CHECK(tx.count_phone_sends(std::nullopt, phone, kNow - 3600) == 3);
+    CHECK(tx.count_phone_sends(std::nullopt, phone, kNow - 3601) == 4);
+    CHECK(tx.phone_send_at(1, phone, kNow - 3600, 0) == kNow - 30);
+    CHECK(tx.phone_send_at(1, phone, kNow - 3600, 1) == kNow - 20);
+    CHECK_FALSE(tx.phone_send_at(1, phone, kNow - 3600, 2));
+    CHECK(tx.phone_send_at(std::nullopt, phone, kNow - 3600, 1) == kNow - 25);
+  });
+  store.write([&](OtpStoreTransaction& tx) { CHECK(tx.purge_phone_sends_until(kNow - 25) == 3); });
+  store.read([&](OtpStoreTransaction& tx) {
+    CHECK(tx.count_phone_sends(std::nullopt, phone, 0) == 1);
+    CHECK(tx.count_phone_sends(std::nullopt, "233200000000", 0) == 1);
+  });
+}
+
+TEST_CASE("verify attempts and blocks are kept per key and phone", "[storage]") {
+  TempDir dir;
+  const auto options = options_in(dir);
+  const std::string phone = "233241234567";
+  {
+    SqliteStore store(options);
+    store.write([&](OtpStoreTransaction& tx) {
+      CHECK_FALSE(tx.verify_blocked_until(1, phone));
+      tx.log_verify_attempt(1, phone, kNow - 60);
+      tx.log_verify_attempt(1, phone, kNow - 59);
+      tx.log_verify_attempt(1, phone, kNow);
+      tx.log_verify_attempt(2, phone, kNow);
+      tx.block_verifies(1, phone, kNow + 100);
+      tx.block_verifies(1, phone, kNow + 300);  // replaces
+      tx.block_verifies(2, phone, kNow);
+    });
+  }
+  SqliteStore store(options);  // the throttle survives a restart
+  store.read([&](OtpStoreTransaction& tx) {
+    CHECK(tx.count_verify_attempts(1, phone, kNow - 60) == 2);
+    CHECK(tx.count_verify_attempts(2, phone, kNow - 60) == 1);
+    CHECK(tx.count_verify_attempts(1, "233200000000", kNow - 60) == 0);
+    CHECK(tx.verify_blocked_until(1, phone) == kNow + 300);
+    CHECK(tx.verify_blocked_until(2, phone) == kNow);
+    CHECK_FALSE(tx.verify_blocked_until(3, phone));
+  });
+  // Attempts at or before the cutoff (2) and blocks that have ended (1) go.
+  store.write(
+      [&](OtpStoreTransaction& tx) { CHECK(tx.purge_verify_throttle(kNow - 59, kNow) == 3); });
+  store.read([&](OtpStoreTransaction& tx) {
+    CHECK(tx.count_verify_attempts(1, phone, 0) == 1);
+    CHECK(tx.verify_blocked_until(1, phone) == kNow + 300);
+    CHECK_FALSE(tx.verify_blocked_until(2, phone));
   });
 }
 

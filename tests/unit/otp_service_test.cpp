@@ -703,7 +703,9 @@ TEST_CASE("resend", "[policy]") {
 }
 
 TEST_CASE("resend stops at max_sends_per_otp", "[policy]") {
-  Harness h;
+  OtpPolicy policy;
+  policy.per_phone = {10, 3600};  // resends count against the per-phone limit (3 by default)
+  Harness h(policy);
   OtpRequestInput input = input_for();
   input.expiry_amount = 30;
   const auto issued = h.issue(input);
@@ -829,11 +831,12 @@ TEST_CASE("per-phone rate limit", "[policy]") {
     REQUIRE(h.service->cancel(kKey, created->id));
     h.clock.advance(1);
   }
-  auto fourth = h.service->request(input_for("+233241234567"), context_for(kOtherKey, "10.0.0.9"));
+  auto fourth = h.service->request(input_for("+233241234567"), context_for(kKey, "10.0.0.9"));
   REQUIRE_FALSE(fourth);
   CHECK(fourth.error().code == ErrorCode::RateLimitExceeded);
-  CHECK(fourth.error().retry_after > 0);
-  CHECK(fourth.error().retry_after <= 2 * 3600);
+  CHECK(fourth.error().retry_after == 3600 - 3);  // exact: the first send leaves the hour
+  // The limit is per API key: another key may still send to the phone.
+  CHECK(h.service->request(input_for("+233241234567"), context_for(kOtherKey, "10.0.0.9")));
 
   // Another phone is unaffected.
   CHECK(h.service->request(input_for(phone_number(0)), context_for()));
@@ -887,6 +890,167 @@ TEST_CASE("per-client-IP rate limit", "[policy]") {
 
   h.clock.advance(120);
   CHECK(h.service->request(input_for(phone_number(5)), context_for(kKey, "203.0.113.5")));
+}
+
+// The start of the hour after the harness clock's start, so the sends below sit at 0:40-0:59.
+UnixSeconds next_hour(const ManualClock& clock) {
+  return (clock.now() / 3600 + 1) * 3600;
+}
+
+OtpRequestInput replacing(std::string_view phone = kLocalPhone) {
+  OtpRequestInput input = input_for(phone);
+  input.replace_active = true;  // like Arkesel's generate: each request is a new send
+  return input;
+}
+
+TEST_CASE("the per-phone limit is exact over a rolling hour, across the hour boundary",
+          "[policy][limits]") {
+  OtpPolicy policy = rate_policy({3, 3600}, {0, 60}, {0, 60});
+  policy.per_phone_global = {0, 3600};
+  Harness h(policy);
+  const UnixSeconds hour = next_hour(h.clock);
+  for (const int minute : {40, 50, 59}) {
+    h.clock.set(hour + minute * 60);
+    REQUIRE(h.service->request(replacing(), context_for()));
+  }
+  // 1:01: a new fixed window has started, and the two-window estimate (3 x 59/60 < 3) would let
+  // a fourth SMS through, and more after it. Exactly, three were sent in the last hour.
+  h.clock.set(hour + 61 * 60);
+  auto fourth = h.service->request(replacing(), context_for());
+  REQUIRE_FALSE(fourth);
+  CHECK(fourth.error().code == ErrorCode::RateLimitExceeded);
+  CHECK(fourth.error().message == "Too many requests (phone limit).");
+  CHECK(fourth.error().retry_after == 39 * 60);  // until 1:40, an hour after the first send
+  // One second before the first send leaves the window: still refused.
+  h.clock.set(hour + 100 * 60 - 1);
+  auto early = h.service->request(replacing(), context_for());
+  REQUIRE_FALSE(early);
+  CHECK(early.error().retry_after == 1);
+  // 1:40: the 0:40 send is an hour old; one slot, and only one, is free.
+  h.clock.set(hour + 100 * 60);
+  REQUIRE(h.service->request(replacing(), context_for()));
+  auto fifth = h.service->request(replacing(), context_for());
+  REQUIRE_FALSE(fifth);
+  CHECK(fifth.error().retry_after == 10 * 60);  // the 0:50 send leaves at 1:50
+}
+
+TEST_CASE("resends count against the per-phone limit", "[policy][limits]") {
+  OtpPolicy policy = rate_policy({3, 3600}, {0, 60}, {0, 60});
+  policy.resend_cooldown_seconds = 60;
+  Harness h(policy);
+  const auto issued = h.issue();
+  for (int i = 0; i < 2; ++i) {
+    h.clock.advance(60);
+    REQUIRE(h.service->resend(kKey, issued.id));
+  }
+  h.clock.advance(60);
+  auto third = h.service->resend(kKey, issued.id);
+  REQUIRE_FALSE(third);
+  CHECK(third.error().code == ErrorCode::RateLimitExceeded);
+  CHECK(third.error().retry_after == 3600 - 3 * 60);
+  CHECK(h.view(issued.id).record.send_count == 3);  // the refused resend sent nothing
+}
+
+TEST_CASE("the per-phone limit is per API key, under a global ceiling across keys",
+          "[policy][limits]") {
+  OtpPolicy policy = rate_policy({3, 3600}, {0, 60}, {0, 60});
+  policy.per_phone_global = {5, 3600};
+  Harness h(policy);
+  for (int i = 0; i < 3; ++i) {
+    REQUIRE(h.service->request(replacing(), context_for(kKey)));
+    h.clock.advance(10);
+  }
+  auto exhausted = h.service->request(replacing(), context_for(kKey));
+  REQUIRE_FALSE(exhausted);
+  CHECK(exhausted.error().code == ErrorCode::RateLimitExceeded);
+  CHECK(exhausted.error().message == "Too many requests (phone limit).");
+
+  // Key A's abuse does not block key B's codes to the same phone...
+  REQUIRE(h.service->request(replacing(), context_for(kOtherKey)));
+  h.clock.advance(10);
+  REQUIRE(h.service->request(replacing(), context_for(kOtherKey)));
+  // ... until the phone's sends under every key reach the global ceiling.
+  auto ceiling = h.service->request(replacing(), context_for(kOtherKey));
+  REQUIRE_FALSE(ceiling);
+  CHECK(ceiling.error().code == ErrorCode::RateLimitExceeded);
+  CHECK(ceiling.error().message == "Too many requests (phone_global limit).");
+  CHECK(ceiling.error().retry_after == 3600 - 40);  // the first of the five left at t0+3600
+  // Refusals are not sends: a third key is refused too, and nothing more was logged.
+  auto third_key = h.service->request(replacing(), context_for(3));
+  REQUIRE_FALSE(third_key);
+  CHECK(third_key.error().message == "Too many requests (phone_global limit).");
+  // Other phones are unaffected.
+  CHECK(h.service->request(replacing(phone_number(1)), context_for(kOtherKey)));
+}
+
+TEST_CASE("the sweep deletes send-log and verify-throttle rows outside their windows",
+          "[policy][limits]") {
+  Harness h;
+  h.issue();
+  const auto issued = h.issue(input_for(phone_number(1)));
+  REQUIRE_FALSE(h.service->verify(kKey, issued.id, wrong_code(issued.code)));
+  SweepReport early = h.service->sweep();
+  CHECK(early.purged_phone_sends == 0);
+  CHECK(early.purged_verify_throttle == 0);
+  h.clock.advance(3600);
+  SweepReport late = h.service->sweep();
+  CHECK(late.purged_phone_sends == 2);
+  CHECK(late.purged_verify_throttle == 1);
+}
+
+TEST_CASE("verify attempts per phone are throttled, right or wrong", "[policy][limits]") {
+  Harness h;  // the defaults: 5 attempts in 60 s, then a 300 s block
+  OtpRequestInput input = input_for();
+  input.max_attempts = 10;
+  input.expiry_amount = 10;  // still valid when the block ends
+  const auto issued = h.issue(input);
+  for (int i = 0; i < 5; ++i) {
+    auto wrong = h.service->verify(kKey, issued.id, wrong_code(issued.code));
+    REQUIRE_FALSE(wrong);
+    CHECK(wrong.error().code == ErrorCode::InvalidPin);
+    h.clock.advance(5);
+  }
+  // The sixth within the minute is refused before the pin is checked: the right code too.
+  auto sixth = h.service->verify(kKey, issued.id, issued.code);
+  REQUIRE_FALSE(sixth);
+  CHECK(sixth.error().code == ErrorCode::VerifyAttemptsExceeded);
+  CHECK(sixth.error().retry_after == 300);
+  CHECK(h.view(issued.id).record.failed_attempts == 5);
+  // The Arkesel-style verify of the same phone under the same key is blocked as well.
+  auto latest = h.service->verify_latest(kKey, kLocalPhone, issued.code);
+  REQUIRE_FALSE(latest);
+  CHECK(latest.error().code == ErrorCode::VerifyAttemptsExceeded);
+  // Another key's verifies of that phone are its own.
+  auto other = h.service->verify_latest(kOtherKey, kLocalPhone, issued.code);
+  REQUIRE_FALSE(other);
+  CHECK(other.error().code == ErrorCode::OtpNotFound);
+
+  h.clock.advance(299);
+  auto still = h.service->verify(kKey, issued.id, issued.code);
+  REQUIRE_FALSE(still);
+  CHECK(still.error().code == ErrorCode::VerifyAttemptsExceeded);
+  CHECK(still.error().retry_after == 1);
+  h.clock.advance(1);
+  CHECK(h.service->verify(kKey, issued.id, issued.code));
+}
+
+TEST_CASE("verify attempts are counted over a rolling window", "[policy][limits]") {
+  OtpPolicy policy;
+  policy.verify_throttle = {3, 60, 120};
+  Harness h(policy);
+  const UnixSeconds t0 = h.clock.now();
+  for (int i = 0; i < 3; ++i) {
+    h.clock.set(t0 + 20 * i);  // 0, 20, 40
+    CHECK(h.service->verify_latest(kKey, kLocalPhone, "123456").error().code ==
+          ErrorCode::OtpNotFound);
+  }
+  // At 60 the attempt at 0 has left the window (now - 60, now]: one more is allowed.
+  h.clock.set(t0 + 60);
+  CHECK(h.service->verify_latest(kKey, kLocalPhone, "123456").error().code ==
+        ErrorCode::OtpNotFound);
+  auto blocked = h.service->verify_latest(kKey, kLocalPhone, "123456");
+  CHECK(blocked.error().code == ErrorCode::VerifyAttemptsExceeded);
+  CHECK(blocked.error().retry_after == 120);
 }
 
 TEST_CASE("rate limits survive a restart on the same file", "[policy]") {
