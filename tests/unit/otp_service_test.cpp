@@ -1543,7 +1543,7 @@ TEST_CASE("verify_latest puts back the leading zeros an integer code lost (issue
 
 TEST_CASE("resend with an Idempotency-Key answers a retry from the first send (issue 13 bug 6)",
           "[policy]") {
-  Harness h;
+  Harness h(rate_policy({0, 3600}, {0, 60}, {0, 60}));  // four sends to one phone below
   const auto issued = h.issue();
   h.clock.advance(61);
   const RequestContext keyed = idempotent("resend-1", "fp-a");
