@@ -26,6 +26,11 @@ Error validation_error(std::map<std::string, std::string> fields) {
   return error;
 }
 
+// An empty or whitespace-only pin (issue 13 bug 5): refused before any counting.
+Error blank_pin_error() {
+  return validation_error({{"pin", "must not be empty or blank"}});
+}
+
 // The OTP with this id if it belongs to this API key: another key's OTP is as good as unknown.
 std::optional<OtpRecord> find_owned(OtpStoreTransaction& tx, std::int64_t api_key_id,
                                     std::string_view otp_id) {
@@ -471,7 +476,7 @@ Result<OtpVerified> OtpService::check_pin(OtpStoreTransaction& tx, OtpRecord& ot
                                           std::string_view pin, UnixSeconds now,
                                           const Error& finished) const {
   // Before anything is counted: only spaces is no pin at all, like "" (issue 13 bug 5).
-  if (is_blank_pin_input(pin)) return validation_error({{"pin", "must not be empty or blank"}});
+  if (is_blank_pin_input(pin)) return blank_pin_error();
   const std::string candidate = normalize_pin_input(pin, otp.pin_type);
   const bool correct = vault_.matches(otp.id, candidate, otp.code_hash);
   const OtpStatus status = effective_status(otp, now);
@@ -512,6 +517,8 @@ Result<OtpVerified> OtpService::check_pin(OtpStoreTransaction& tx, OtpRecord& ot
 
 Result<OtpVerified> OtpService::verify(std::int64_t api_key_id, std::string_view otp_id,
                                        std::string_view pin) {
+  // No pin at all is not an attempt: it spends nothing, not even the verify throttle.
+  if (is_blank_pin_input(pin)) return blank_pin_error();
   std::optional<Result<OtpVerified>> outcome;
   store_.write([&](OtpStoreTransaction& tx) {
     const UnixSeconds now = clock_.now();
@@ -535,6 +542,7 @@ Result<OtpVerified> OtpService::verify_latest(std::int64_t api_key_id, std::stri
                                               std::string_view pin, bool pin_was_integer) {
   std::optional<PhoneNumber> parsed = PhoneNumber::parse(phone, policy_.phone_rules);
   if (!parsed) return Error::make(ErrorCode::InvalidPhone, "phone is not a valid number.");
+  if (is_blank_pin_input(pin)) return blank_pin_error();  // as in verify
   std::optional<Result<OtpVerified>> outcome;
   store_.write([&](OtpStoreTransaction& tx) {
     const UnixSeconds now = clock_.now();

@@ -8,6 +8,7 @@
 #include "otp/codes.hpp"
 #include "otp/message_template.hpp"
 #include "otp/strict_json.hpp"
+#include "server/api_routes.hpp"
 #include "server/logging.hpp"
 
 namespace ussd_otp {
@@ -205,6 +206,12 @@ ApiResponse handle_request(const GetOtpDependencies& deps, const Request& reques
   RequestContext request_context;
   request_context.api_key_id = context.api_key_id;
   request_context.client_ip = context.client_ip;
+  // A retry with the same Idempotency-Key answers the first OTP instead of replacing it (issue 13
+  // bug 6); a bad header is 1705, a reused one 409 IDEMPOTENCY_KEY_REUSED (core_error).
+  if (auto bad = apply_idempotency_key(idempotency_header(request), "getotp-verify",
+                                       parse_json_strict(request.body()).value, request_context)) {
+    return core_error(*bad, context, deps.clock);
+  }
   Result<OtpCreated> created = deps.otp.request(input, request_context);
   if (!created) return core_error(created.error(), context, deps.clock);
 

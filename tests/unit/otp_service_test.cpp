@@ -1522,4 +1522,64 @@ TEST_CASE("verify_latest locks like verify and stays locked", "[policy]") {
   CHECK(h.view(issued.id).status == OtpStatus::Locked);
 }
 
+TEST_CASE("verify_latest puts back the leading zeros an integer code lost (issue 13 bug 1)",
+          "[policy]") {
+  Harness h(rate_policy({0, 3600}, {0, 60}, {0, 60}));  // up to 300 codes for one phone
+  OtpRequestInput input = input_for();
+  input.replace_active = true;  // as Arkesel's generate: each issue replaces the last
+  Harness::Issued issued;
+  for (int i = 0; i < 300 && (issued.code.empty() || issued.code[0] != '0'); ++i) {
+    issued = h.issue(input);
+  }
+  REQUIRE(issued.code[0] == '0');
+  const std::string stripped = issued.code.substr(issued.code.find_first_not_of('0'));
+  // Typed as a string, the short code is taken as typed: wrong, and it counts.
+  CHECK(h.service->verify_latest(kKey, kPhone, stripped).error().code == ErrorCode::InvalidPin);
+  CHECK(h.view(issued.id).attempts_remaining == 2);
+  // Sent as a number, it is padded to the OTP's length.
+  CHECK(h.service->verify_latest(kKey, kPhone, stripped, true));
+  CHECK(h.view(issued.id).status == OtpStatus::Verified);
+}
+
+TEST_CASE("resend with an Idempotency-Key answers a retry from the first send (issue 13 bug 6)",
+          "[policy]") {
+  Harness h(rate_policy({0, 3600}, {0, 60}, {0, 60}));  // four sends to one phone below
+  const auto issued = h.issue();
+  h.clock.advance(61);
+  const RequestContext keyed = idempotent("resend-1", "fp-a");
+  auto first = h.service->resend(kKey, issued.id, keyed);
+  REQUIRE(first);
+  CHECK(first->send_count == 2);
+  CHECK_FALSE(first->replayed);
+  CHECK(h.deliver().size() == 1);
+
+  h.clock.advance(61);  // past the cooldown: only the key stops a second send
+  auto retried = h.service->resend(kKey, issued.id, keyed);
+  REQUIRE(retried);
+  CHECK(retried->replayed);
+  CHECK(retried->send_count == 2);
+  CHECK(retried->expires_at == first->expires_at);
+  CHECK(retried->next_resend_at == first->next_resend_at);
+  CHECK(h.deliver().empty());
+
+  auto other_body = h.service->resend(kKey, issued.id, idempotent("resend-1", "fp-b"));
+  REQUIRE_FALSE(other_body);
+  CHECK(other_body.error().code == ErrorCode::IdempotencyKeyReused);
+  // Another key's namespace is its own: the same Idempotency-Key there sees nothing.
+  CHECK(h.service->resend(kOtherKey, issued.id, idempotent("resend-1", "fp-a", kOtherKey))
+            .error()
+            .code == ErrorCode::OtpNotFound);
+  // Without a key nothing is deduplicated.
+  REQUIRE(h.service->resend(kKey, issued.id));
+  CHECK(h.deliver().size() == 1);
+  // A failed resend is not remembered: a retry after the cooldown is evaluated afresh.
+  const RequestContext early = idempotent("resend-2", "fp-a");
+  CHECK(h.service->resend(kKey, issued.id, early).error().code == ErrorCode::ResendCooldown);
+  h.clock.advance(61);
+  auto later = h.service->resend(kKey, issued.id, early);
+  REQUIRE(later);
+  CHECK_FALSE(later->replayed);
+  CHECK(later->send_count == 4);
+}
+
 }  // namespace ussd_otp
