@@ -278,13 +278,17 @@ TEST_CASE("getotp: a generated code is readable on USSD and verifiable with mess
   CHECK(verify(client, server, sent.json()["message_id"], code).status == 200);
 }
 
-TEST_CASE("getotp: an inline template text is accepted as well as a template id",
+TEST_CASE("getotp: an inline template text is accepted as well as a template id, and a flat body",
           "[http][getotp]") {
   TestServer server;
   auto client = server.client();
   const json body = with_data(documented(add_template(server)), "template", "Code: {code}");
   REQUIRE(send(client, server, body).status == 200);
   CHECK(std::regex_match(server.wait_for_message(kPhone), std::regex("Code: [0-9]{4}")));
+  // A flat body (the fields without the "data" wrapper) is taken too.
+  server.clock().advance(1);
+  REQUIRE(send(client, server, body["data"]).status == 200);
+  CHECK(server.app().dev_inbox()->messages_for(kPhone, server.clock().now()).size() == 2);
 }
 
 TEST_CASE("getotp: the payload comes back in every webhook of the OTP", "[http][getotp]") {
