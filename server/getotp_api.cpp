@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "otp/codes.hpp"
+#include "otp/crypto.hpp"
 #include "otp/message_template.hpp"
 #include "otp/strict_json.hpp"
 #include "server/logging.hpp"
@@ -205,6 +206,16 @@ ApiResponse handle_request(const GetOtpDependencies& deps, const Request& reques
   RequestContext request_context;
   request_context.api_key_id = context.api_key_id;
   request_context.client_ip = context.client_ip;
+  // A retried request (after a timeout) must not replace the code the user already has.
+  if (auto key = request.headers().tryGetRaw("Idempotency-Key")) {
+    if (key->value().empty() || key->value().size() > 255) {
+      return table_error("1705", "Invalid payload: Idempotency-Key must be 1-255 characters",
+                         context, deps.clock);
+    }
+    request_context.idempotency_key = key->value();
+    // The body parsed above, dumped with sorted keys: the same request in any spacing or order.
+    request_context.body_fingerprint = fingerprint(json::parse(request.body()).dump());
+  }
   Result<OtpCreated> created = deps.otp.request(input, request_context);
   if (!created) return core_error(created.error(), context, deps.clock);
 
