@@ -1,6 +1,7 @@
 // One-time codes, OTP ids and random tokens drawn from libsodium's CSPRNG.
 #include "otp/codes.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdint>
 #include <ctime>
@@ -76,6 +77,10 @@ std::string normalize_pin_input(std::string_view input, PinType type) {
     out.push_back(fold_case ? ascii_upper(c) : c);
   }
   return out;
+}
+
+bool is_blank_pin_input(std::string_view input) {
+  return std::all_of(input.begin(), input.end(), is_ascii_space);
 }
 
 std::string generate_otp_id() {

@@ -31,6 +31,10 @@ std::string generate_code(PinType type, int length);
 // the letter alphabets. Numeric codes keep only what was typed (no case folding needed).
 std::string normalize_pin_input(std::string_view input, PinType type);
 
+// True when `input` has nothing but the spaces normalize_pin_input drops (or is empty): such a
+// pin is a validation error on every verify route and never spends an attempt.
+bool is_blank_pin_input(std::string_view input);
+
 // "otp_" + 32 lowercase hex characters: 32 bits of creation time, then 96 random bits.
 std::string generate_otp_id();
 

@@ -412,6 +412,8 @@ Result<OtpCreated> OtpService::request(const OtpRequestInput& input,
 Result<OtpVerified> OtpService::check_pin(OtpStoreTransaction& tx, OtpRecord& otp,
                                           std::string_view pin, UnixSeconds now,
                                           const Error& finished) const {
+  // Before anything is counted: only spaces is no pin at all, like "" (issue 13 bug 5).
+  if (is_blank_pin_input(pin)) return validation_error({{"pin", "must not be empty or blank"}});
   const std::string candidate = normalize_pin_input(pin, otp.pin_type);
   const bool correct = vault_.matches(otp.id, candidate, otp.code_hash);
   const OtpStatus status = effective_status(otp, now);
@@ -437,7 +439,12 @@ Result<OtpVerified> OtpService::check_pin(OtpStoreTransaction& tx, OtpRecord& ot
     tx.update_otp(otp);
     tx.add_event(otp.id, event::kLocked, now);
     queue_webhook_event(tx, otp, event::kLocked, now);
-    return *not_pending_error(OtpStatus::Locked);
+    // The try that used the last attempt is still a wrong pin (Sendexa: INVALID_PIN with
+    // attemptsRemaining 0); only later tries answer OTP_LOCKED.
+    Error error = Error::make(ErrorCode::InvalidPin,
+                              "The code is not correct; no attempts remain, request a new OTP.");
+    error.attempts_remaining = 0;
+    return error;
   }
   tx.update_otp(otp);
   Error error = Error::make(ErrorCode::InvalidPin, "The code is not correct.");
@@ -463,7 +470,7 @@ Result<OtpVerified> OtpService::verify(std::int64_t api_key_id, std::string_view
 }
 
 Result<OtpVerified> OtpService::verify_latest(std::int64_t api_key_id, std::string_view phone,
-                                              std::string_view pin) {
+                                              std::string_view pin, bool pin_was_integer) {
   std::optional<PhoneNumber> parsed = PhoneNumber::parse(phone, policy_.phone_rules);
   if (!parsed) return Error::make(ErrorCode::InvalidPhone, "phone is not a valid number.");
   std::optional<Result<OtpVerified>> outcome;
@@ -479,16 +486,40 @@ Result<OtpVerified> OtpService::verify_latest(std::int64_t api_key_id, std::stri
     // Arkesel clients see as an invalid code, not as a missing OTP.
     Error finished = Error::make(ErrorCode::OtpNotPending, "This code was already used.");
     finished.status = std::string(to_string(effective_status(*latest, now)));
-    outcome = check_pin(tx, *latest, pin, now, finished);
+    // A JSON number loses its leading zeros (054520 arrives as 54520): restore them up to the
+    // code's length. A typed string is taken as typed.
+    std::string padded(pin);
+    if (pin_was_integer && padded.size() < static_cast<std::size_t>(latest->pin_length) &&
+        std::all_of(padded.begin(), padded.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      padded.insert(0, static_cast<std::size_t>(latest->pin_length) - padded.size(), '0');
+    }
+    outcome = check_pin(tx, *latest, padded, now, finished);
   });
   return std::move(*outcome);
 }
 
-Result<OtpResent> OtpService::resend(std::int64_t api_key_id, std::string_view otp_id) {
+Result<OtpResent> OtpService::resend(std::int64_t api_key_id, std::string_view otp_id,
+                                     const RequestContext& context) {
   std::optional<Result<OtpResent>> outcome;
   bool queued = false;
   store_.write([&](OtpStoreTransaction& tx) {
     const UnixSeconds now = clock_.now();
+    // A retried resend answers what the first one did and sends nothing more.
+    if (context.idempotency_key) {
+      if (auto previous = tx.find_idempotency(api_key_id, *context.idempotency_key);
+          previous && previous->created_at + policy_.idempotency_ttl_seconds > now) {
+        if (previous->fingerprint != context.body_fingerprint) {
+          outcome = Error::make(ErrorCode::IdempotencyKeyReused,
+                                "This Idempotency-Key was used with a different body.");
+          return;
+        }
+        if (auto otp = tx.find_otp(previous->otp_id); otp && otp->api_key_id == api_key_id) {
+          outcome = OtpResent{otp->id, otp->send_count, otp->expires_at,
+                              otp->last_sent_at + policy_.resend_cooldown_seconds, true};
+          return;
+        }
+      }
+    }
     std::optional<OtpRecord> found = find_owned(tx, api_key_id, otp_id);
     if (!found) {
       outcome = otp_not_found();
@@ -528,6 +559,10 @@ Result<OtpResent> OtpService::resend(std::int64_t api_key_id, std::string_view o
     tx.add_event(otp.id, event::kResent, now);
     tx.enqueue_delivery(otp.id, "resend", now);
     queued = true;
+    if (context.idempotency_key) {
+      tx.save_idempotency(
+          {api_key_id, *context.idempotency_key, context.body_fingerprint, otp.id, now});
+    }
     outcome =
         OtpResent{otp.id, otp.send_count, otp.expires_at, now + policy_.resend_cooldown_seconds};
   });

@@ -111,6 +111,7 @@ struct OtpResent {
   int send_count = 0;
   UnixSeconds expires_at = 0;
   UnixSeconds next_resend_at = 0;
+  bool replayed = false;  // answered from an earlier resend with the same Idempotency-Key
 };
 
 struct OtpView {
@@ -142,9 +143,15 @@ class OtpService {
   // Arkesel-style verify: checks `pin` against the newest OTP this key issued for the phone.
   // Errors: INVALID_PHONE, OTP_NOT_FOUND (no OTP for the phone under this key), INVALID_PIN,
   // OTP_LOCKED, OTP_EXPIRED, and OTP_NOT_PENDING (already verified or cancelled; `status` set).
+  // `pin_was_integer`: the client sent a JSON number, so leading zeros it lost are put back up
+  // to the OTP's length (054520 arrives as 54520).
   Result<OtpVerified> verify_latest(std::int64_t api_key_id, std::string_view phone,
-                                    std::string_view pin);
-  Result<OtpResent> resend(std::int64_t api_key_id, std::string_view otp_id);
+                                    std::string_view pin, bool pin_was_integer = false);
+  // With `context.idempotency_key`, a repeat with the same body answers the first resend's
+  // result without sending again; another body under that key is IDEMPOTENCY_KEY_REUSED. The key
+  // space is shared with `request` (one table per API key), as a client's retry keys are.
+  Result<OtpResent> resend(std::int64_t api_key_id, std::string_view otp_id,
+                           const RequestContext& context = {});
   Result<OtpView> get(std::int64_t api_key_id, std::string_view otp_id);
   Result<OtpView> cancel(std::int64_t api_key_id, std::string_view otp_id);
 

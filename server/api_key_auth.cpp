@@ -11,6 +11,7 @@ namespace {
 constexpr std::int64_t kTouchIntervalSeconds = 60;
 constexpr std::size_t kMaxCachedKeys = 10'000;  // bounds memory if many distinct keys appear
 
+constexpr std::size_t kMaxKeyChars = 256;  // real keys are 47; longer is not worth hashing
 constexpr std::size_t kMaxBasicCredentials = 1024;
 
 }  // namespace
@@ -45,7 +46,7 @@ std::vector<std::string> basic_auth_key_candidates(std::string_view credentials)
 }
 
 std::optional<AuthenticatedKey> ApiKeyAuthenticator::authenticate(std::string_view key) {
-  if (key.empty() || key.size() > 256) return std::nullopt;
+  if (key.empty() || key.size() > kMaxKeyChars) return std::nullopt;
   const Bytes hash = hash_api_key(key);
   const std::string cache_key(hash.begin(), hash.end());
   const auto steady_now = std::chrono::steady_clock::now();

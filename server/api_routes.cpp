@@ -2,6 +2,7 @@
 // /dev/clock.
 #include "server/api_routes.hpp"
 
+#include "otp/codes.hpp"
 #include "otp/crypto.hpp"
 #include "server/json_body.hpp"
 #include "server/logging.hpp"
@@ -14,9 +15,10 @@ using nlohmann::json;
 using Pistache::Http::Method;
 using Pistache::Rest::Request;
 
+// Every timestamp /v1/otp/* answers carries milliseconds, as Sendexa's do.
 json created_json(const OtpCreated& created) {
   return {{"id", created.id},
-          {"expiresAt", iso8601(created.expires_at)},
+          {"expiresAt", iso8601_millis(created.expires_at)},
           {"phone", created.phone},
           {"delivery", created.delivery}};
 }
@@ -28,8 +30,8 @@ json deliveries_json(const std::vector<DeliveryAttempt>& attempts) {
     json item = {{"provider", a.provider},
                  {"reason", a.reason},
                  {"outcome", a.outcome},
-                 {"startedAt", iso8601(a.started_at)}};
-    if (a.finished_at != 0) item["finishedAt"] = iso8601(a.finished_at);
+                 {"startedAt", iso8601_millis(a.started_at)}};
+    if (a.finished_at != 0) item["finishedAt"] = iso8601_millis(a.finished_at);
     if (!a.gateway_message_id.empty()) item["messageId"] = a.gateway_message_id;
     if (!a.error.empty()) item["error"] = a.error;
     if (!a.gateway_status.empty()) item["gatewayStatus"] = a.gateway_status;
@@ -38,7 +40,7 @@ json deliveries_json(const std::vector<DeliveryAttempt>& attempts) {
     if (!a.cost.empty()) item["cost"] = a.cost;
     if (!a.receipt.empty()) {
       item["receipt"] = {
-          {"state", a.receipt}, {"status", a.receipt_status}, {"at", iso8601(a.receipt_at)}};
+          {"state", a.receipt}, {"status", a.receipt_status}, {"at", iso8601_millis(a.receipt_at)}};
     }
     list.push_back(std::move(item));
   }
@@ -49,7 +51,7 @@ json deliveries_json(const std::vector<DeliveryAttempt>& attempts) {
 json webhooks_json(const std::vector<WebhookAttempt>& attempts) {
   json list = json::array();
   for (const WebhookAttempt& a : attempts) {
-    json item = {{"event", a.event}, {"attemptedAt", iso8601(a.at)}};
+    json item = {{"event", a.event}, {"attemptedAt", iso8601_millis(a.at)}};
     item["httpStatus"] = a.http_status == 0 ? json(nullptr) : json(a.http_status);
     if (!a.error.empty()) item["error"] = a.error;
     item["latencyMs"] = a.latency_ms;
@@ -62,7 +64,7 @@ json view_json(const OtpView& view) {
   const OtpRecord& otp = view.record;
   json events = json::array();
   for (const OtpEvent& e : view.events) {
-    json item = {{"type", e.type}, {"at", iso8601(e.at)}};
+    json item = {{"type", e.type}, {"at", iso8601_millis(e.at)}};
     if (!e.detail.empty()) item["detail"] = e.detail;
     events.push_back(std::move(item));
   }
@@ -73,8 +75,8 @@ json view_json(const OtpView& view) {
       {"from", otp.sender},
       {"pinType", to_string(otp.pin_type)},
       {"pinLength", otp.pin_length},
-      {"createdAt", iso8601(otp.created_at)},
-      {"expiresAt", iso8601(otp.expires_at)},
+      {"createdAt", iso8601_millis(otp.created_at)},
+      {"expiresAt", iso8601_millis(otp.expires_at)},
       {"attemptsRemaining", view.attempts_remaining},
       {"maxAttempts", otp.max_attempts},
       {"sendCount", otp.send_count},
@@ -102,14 +104,8 @@ ApiResponse handle_request(OtpService& otp, const Request& request, HttpContext&
   RequestContext request_context;
   request_context.api_key_id = context.api_key_id;
   request_context.client_ip = context.client_ip;
-  if (auto key = request.headers().tryGetRaw("Idempotency-Key")) {
-    if (key->value().empty() || key->value().size() > 255) {
-      Error error = Error::make(ErrorCode::ValidationError, "The request has invalid fields.");
-      error.fields["Idempotency-Key"] = "must be 1-255 characters";
-      return ApiResponse::error(error);
-    }
-    request_context.idempotency_key = key->value();
-    request_context.body_fingerprint = fingerprint(body.dump());  // keys sorted: canonical
+  if (auto bad = apply_idempotency_key(idempotency_header(request), "", body, request_context)) {
+    return ApiResponse::error(*bad);
   }
   Result<OtpCreated> created = otp.request(input, request_context);
   if (!created) return ApiResponse::error(created.error());
@@ -123,18 +119,30 @@ ApiResponse handle_verify(OtpService& otp, const Request& request, HttpContext& 
   if (!parsed) return ApiResponse::error(parsed.error());
   Result<OtpVerified> verified = otp.verify(context.api_key_id, parsed->id, parsed->pin);
   if (!verified) return ApiResponse::error(verified.error());
-  return ApiResponse::json(200, {{"id", verified->id}, {"verified", true}});
+  // Sendexa's success shape: a top-level message, then data (id kept for our clients).
+  return ApiResponse::json(200, {{"id", verified->id}, {"verified", true}},
+                           "OTP verified successfully");
 }
 
 ApiResponse handle_resend(OtpService& otp, const Request& request, HttpContext& context) {
   Result<std::string> id = parse_otp_id_body(request.body());
   if (!id) return ApiResponse::error(id.error());
-  Result<OtpResent> resent = otp.resend(context.api_key_id, id.value());
+  RequestContext request_context;
+  request_context.api_key_id = context.api_key_id;
+  request_context.client_ip = context.client_ip;
+  if (auto bad = apply_idempotency_key(idempotency_header(request), "resend",
+                                       json{{"id", id.value()}}, request_context)) {
+    return ApiResponse::error(*bad);
+  }
+  Result<OtpResent> resent = otp.resend(context.api_key_id, id.value(), request_context);
   if (!resent) return ApiResponse::error(resent.error());
-  return ApiResponse::json(200, {{"id", resent->id},
-                                 {"sendCount", resent->send_count},
-                                 {"expiresAt", iso8601(resent->expires_at)},
-                                 {"nextResendAt", iso8601(resent->next_resend_at)}});
+  ApiResponse response =
+      ApiResponse::json(200, {{"id", resent->id},
+                              {"sendCount", resent->send_count},
+                              {"expiresAt", iso8601_millis(resent->expires_at)},
+                              {"nextResendAt", iso8601_millis(resent->next_resend_at)}});
+  if (resent->replayed) response.headers.emplace_back("Idempotent-Replayed", "true");
+  return response;
 }
 
 ApiResponse handle_get(OtpService& otp, const Request& request, HttpContext& context) {
@@ -295,6 +303,28 @@ Result<OtpRequestBody> parse_otp_request_body(std::string_view text) {
   return out;
 }
 
+std::optional<std::string> idempotency_header(const Request& request) {
+  if (auto key = request.headers().tryGetRaw("Idempotency-Key")) return key->value();
+  return std::nullopt;
+}
+
+std::optional<Error> apply_idempotency_key(const std::optional<std::string>& header,
+                                           std::string_view route, const json& body,
+                                           RequestContext& context) {
+  if (!header) return std::nullopt;
+  if (header->empty() || header->size() > 255) {
+    Error error = Error::make(ErrorCode::ValidationError, "The request has invalid fields.");
+    error.fields["Idempotency-Key"] = "must be 1-255 characters";
+    return error;
+  }
+  context.idempotency_key = *header;
+  // json::dump sorts keys, so the text is canonical. /v1/otp/request's fingerprint stays the
+  // bare body, as stored before other routes took the header; the others are prefixed.
+  context.body_fingerprint =
+      fingerprint(route.empty() ? body.dump() : std::string(route) + " " + body.dump());
+  return std::nullopt;
+}
+
 Result<OtpVerifyBody> parse_otp_verify_body(std::string_view text) {
   Result<json> parsed = parse_json_object(text);
   if (!parsed) return parsed.error();
@@ -303,7 +333,10 @@ Result<OtpVerifyBody> parse_otp_verify_body(std::string_view text) {
   std::optional<std::string> id = fields.string("id", true);
   std::optional<std::string> pin = fields.string("pin", true);
   Error error = fields.error();
-  if (pin && (pin->empty() || pin->size() > 64)) error.fields["pin"] = "must be 1-64 characters";
+  // Only spaces is no pin, like "" (issue 13 bug 5): refused before any attempt is spent.
+  if (pin && (is_blank_pin_input(*pin) || pin->size() > 64)) {
+    error.fields["pin"] = "must be 1-64 characters, not only spaces";
+  }
   if (!error.fields.empty()) return error;
   return OtpVerifyBody{*id, *pin};
 }

@@ -42,4 +42,13 @@ Result<OtpVerifyBody> parse_otp_verify_body(std::string_view body);
 // POST /v1/otp/resend: a body that holds only {"id": "..."}.
 Result<std::string> parse_otp_id_body(std::string_view body);
 
+// Reads an `Idempotency-Key` header value into `context` for a creating route: the key, and a
+// fingerprint of `route` plus the canonical body (so one key reused on another route, or with
+// another body, conflicts). VALIDATION_ERROR when the value is empty or over 255 characters.
+std::optional<Error> apply_idempotency_key(const std::optional<std::string>& header,
+                                           std::string_view route, const nlohmann::json& body,
+                                           RequestContext& context);
+// The request's `Idempotency-Key` header value, if any.
+std::optional<std::string> idempotency_header(const Pistache::Rest::Request& request);
+
 }  // namespace ussd_otp

@@ -5,7 +5,9 @@
 #include <map>
 #include <string>
 
+#include "otp/codes.hpp"
 #include "otp/strict_json.hpp"
+#include "server/api_routes.hpp"
 #include "server/json_body.hpp"
 #include "server/logging.hpp"
 
@@ -176,6 +178,9 @@ ApiResponse generate_error(const Error& error, const HttpContext& context) {
     case ErrorCode::NoDeliveryChannel:
       // "Message delivered" would be a lie: no SMS channel covers this number.
       return app_code("1004");
+    case ErrorCode::IdempotencyKeyReused:
+      // Arkesel has no such code: the native API's 409, in Arkesel's shape.
+      return reply(409, "409", error.message);
     case ErrorCode::RateLimitExceeded:
       // Arkesel has no rate-limit code; 1011 with the core's reason and a Retry-After.
       return with_retry_after(
@@ -191,6 +196,8 @@ ApiResponse verify_error(const Error& error, const HttpContext& context) {
   switch (error.code) {
     case ErrorCode::InvalidPhone:
       return app_code("1102");
+    case ErrorCode::ValidationError:  // a blank code, should one get past the parser
+      return app_code("1101");
     case ErrorCode::OtpNotFound:
       return app_code("1103");
     case ErrorCode::InvalidPin:
@@ -213,6 +220,12 @@ ApiResponse handle_generate(const ArkeselDependencies& deps, const Request& requ
   RequestContext request_context;
   request_context.api_key_id = context.api_key_id;
   request_context.client_ip = context.client_ip;
+  // A retried generate with the same Idempotency-Key answers as the first did and does not
+  // replace the code the user already has (issue 13 bug 6). The parser accepted the body.
+  if (auto bad = apply_idempotency_key(idempotency_header(request), "arkesel-generate",
+                                       parse_json_strict(request.body()).value, request_context)) {
+    return app_code("1001", "Validation error (Idempotency-Key must be 1-255 characters)");
+  }
   Result<OtpCreated> created = deps.otp.request(input, request_context);
   if (!created) return generate_error(created.error(), context);
   if (created->delivery == "ussd") {
@@ -228,8 +241,10 @@ ApiResponse handle_verify(const ArkeselDependencies& deps, const Request& reques
   if (auto* refusal = std::get_if<ApiResponse>(&parsed)) return std::move(*refusal);
   const std::string& phone = std::get<ArkeselVerifyInput>(parsed).phone;
   const std::string& code = std::get<ArkeselVerifyInput>(parsed).code;
+  const bool code_was_integer = std::get<ArkeselVerifyInput>(parsed).code_was_integer;
 
-  Result<OtpVerified> verified = deps.otp.verify_latest(context.api_key_id, phone, code);
+  Result<OtpVerified> verified =
+      deps.otp.verify_latest(context.api_key_id, phone, code, code_was_integer);
   if (!verified) return verify_error(verified.error(), context);
   return app_code("1100");
 }
@@ -296,10 +311,11 @@ std::variant<ArkeselVerifyInput, ApiResponse> parse_arkesel_verify(std::string_v
       text_field(body, "phone_number", bad_type, Accepts::StringOrInteger);
   if (!phone) phone = text_field(body, "number", bad_type, Accepts::StringOrInteger);
   std::optional<std::string> code = text_field(body, "code", bad_type, Accepts::StringOrInteger);
-  if (!phone || !code || bad_type) return app_code("1101");
+  // Only spaces is a missing code, like "" (issue 13 bug 5): no attempt is spent on it.
+  if (!phone || !code || bad_type || is_blank_pin_input(*code)) return app_code("1101");
   // Longer than any code can be: wrong without spending an attempt on it.
   if (code->size() > kMaxCodeInput) return app_code("1104");
-  return ArkeselVerifyInput{*phone, *code};
+  return ArkeselVerifyInput{*phone, *code, body["code"].is_number_integer()};
 }
 
 void add_arkesel_routes(HttpServer& server, const ArkeselDependencies& deps) {

@@ -55,6 +55,8 @@ std::variant<OtpRequestInput, ApiResponse> parse_arkesel_generate(std::string_vi
 struct ArkeselVerifyInput {
   std::string phone;
   std::string code;
+  // `code` came as a JSON number: its lost leading zeros are restored to the OTP's length.
+  bool code_was_integer = false;
 };
 std::variant<ArkeselVerifyInput, ApiResponse> parse_arkesel_verify(std::string_view body);
 

@@ -209,13 +209,16 @@ std::string trimmed(std::string_view text) {
 
 bool starts_with_ignoring_case(std::string_view text, std::string_view prefix) {
   return text.size() > prefix.size() &&
-         std::equal(prefix.begin(), prefix.end(), text.begin(),
-                    [](char a, char b) { return std::tolower(a) == std::tolower(b); });
+         std::equal(prefix.begin(), prefix.end(), text.begin(), [](char a, char b) {
+           return std::tolower(static_cast<unsigned char>(a)) ==
+                  std::tolower(static_cast<unsigned char>(b));
+         });
 }
 
 // The keys a request may be carrying, to try in order: "Authorization: Bearer KEY" or
 // "Authorization: Basic base64(...)" (schemes case-insensitive; see basic_auth_key_candidates),
 // "api-key: KEY", "X-API-Token: KEY" or "X-OTP-Key: KEY" (GetOTP; header names in any case).
+// Undecodable Basic credentials give no key: the same 401 as a wrong one.
 std::vector<std::string> api_key_candidates(const Http::Request& request) {
   std::vector<std::string> keys;
   // Pistache parses Authorization into a typed header, so it is not among the raw ones.
@@ -251,11 +254,23 @@ ApiResponse ApiResponse::json(int status, const nlohmann::json& data) {
           {}};
 }
 
+ApiResponse ApiResponse::json(int status, const nlohmann::json& data, std::string_view message) {
+  return {status,
+          R"({"success":true,"message":)" + nlohmann::json(message).dump() + R"(,"data":)" +
+              data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "}",
+          "application/json",
+          {}};
+}
+
 ApiResponse ApiResponse::error(const Error& error) {
   nlohmann::json detail = {{"code", to_string(error.code)}, {"message", error.message}};
   if (!error.fields.empty()) detail["fields"] = error.fields;
   if (error.attempts_remaining) detail["attemptsRemaining"] = *error.attempts_remaining;
   if (error.retry_after) detail["retryAfter"] = *error.retry_after;
+  // Sendexa's "show the remaining countdown": the active OTP's seconds left, by name.
+  if (error.code == ErrorCode::ActiveOtpExists && error.retry_after) {
+    detail["expiresIn"] = *error.retry_after;
+  }
   if (error.otp_id) detail["id"] = *error.otp_id;
   if (error.status) detail["status"] = *error.status;
   ApiResponse response{http_status_for(error.code),
@@ -277,6 +292,7 @@ int http_status_for(ErrorCode code) {
     case ErrorCode::InvalidPhone:
     case ErrorCode::InvalidPin:
     case ErrorCode::OtpExpired:
+    case ErrorCode::ActiveOtpExists:  // Sendexa's status for it
       return 400;
     case ErrorCode::Unauthorized:
       return 401;
@@ -294,7 +310,6 @@ int http_status_for(ErrorCode code) {
     case ErrorCode::CountryNotAllowed:
       return 403;
     case ErrorCode::OtpNotPending:
-    case ErrorCode::ActiveOtpExists:
     case ErrorCode::IdempotencyKeyReused:
       return 409;
     case ErrorCode::PayloadTooLarge:

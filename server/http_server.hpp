@@ -29,7 +29,9 @@ struct ApiResponse {
   std::vector<std::pair<std::string, std::string>> headers;
 
   static ApiResponse json(int status, const nlohmann::json& data);  // {"success":true,"data":..}
-  static ApiResponse error(const Error& error);                     // {"success":false,...}
+  // {"success":true,"message":"...","data":..}: Sendexa's shape where it shows a message.
+  static ApiResponse json(int status, const nlohmann::json& data, std::string_view message);
+  static ApiResponse error(const Error& error);  // {"success":false,...}
 };
 
 int http_status_for(ErrorCode code);

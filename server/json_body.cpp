@@ -100,4 +100,10 @@ std::string iso8601(UnixSeconds at) {
   return text;
 }
 
+std::string iso8601_millis(UnixSeconds at) {
+  std::string text = iso8601(at);
+  text.insert(text.size() - 1, ".000");  // times are whole seconds
+  return text;
+}
+
 }  // namespace ussd_otp

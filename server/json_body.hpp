@@ -45,5 +45,7 @@ class FieldReader {
 
 // "2026-11-21T23:46:05Z"
 std::string iso8601(UnixSeconds at);
+// "2026-11-21T23:46:05.000Z": with milliseconds, as Sendexa writes them (the /v1/otp/* answers).
+std::string iso8601_millis(UnixSeconds at);
 
 }  // namespace ussd_otp

@@ -413,8 +413,10 @@ bool run_session(const ScriptSession& session, std::size_t index, HttpConnection
       case StepAction::RequestOtp: {
         const HttpExchange created = api.request_otp(step.text, step.from);
         // A code already active for the number is what the step is for (a replayed recording).
-        const bool active = created.status == 201 ||
-                            (created.status == 409 && error_code(created) == "ACTIVE_OTP_EXISTS");
+        // 400 is Sendexa's status for it; servers before issue 13 answered 409.
+        const bool active =
+            created.status == 201 || ((created.status == 400 || created.status == 409) &&
+                                      error_code(created) == "ACTIVE_OTP_EXISTS");
         if (!active) {
           return fail(
               {created.status == 401 ? "an OTP (give the API key: --api-key or USSD_OTP_API_KEY)"

@@ -4,6 +4,7 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "otp/send_budget.hpp"
@@ -19,7 +20,7 @@ namespace {
 
 const std::string kPhone = "233241234567";
 
-// The body README.md's "Migrating from Arkesel" section sends.
+// The body README.md's "Switching from Arkesel" section sends.
 json documented_body() {
   return {{"expiry", 5},
           {"length", 6},
@@ -428,5 +429,81 @@ TEST_CASE("arkesel: generating again replaces the active OTP", "[http][arkesel]"
   REQUIRE(arkesel_code(generate(client, server, documented_body())) == "1000");
   HttpResponse native =
       client.post_json("/v1/otp/request", {{"phone", "0241234567"}}, {server.auth()});
-  CHECK(native.status == 409);
+  CHECK(native.status == 400);
+  CHECK(native.json()["error"]["code"] == "ACTIVE_OTP_EXISTS");
+}
+
+TEST_CASE("arkesel verify: an integer code gets its leading zeros back (issue 13 bug 1)",
+          "[http][arkesel]") {
+  TestServer server;
+  HttpClient client = server.client();
+  // Generate until the code starts with 0 (1 in 10 each time; 300 tries fail 1 in 10^13).
+  std::string code;
+  for (std::size_t sent = 1; sent <= 300 && (code.empty() || code[0] != '0'); ++sent) {
+    REQUIRE(arkesel_code(generate(client, server, documented_body())) == "1000");
+    code = code_in(server.wait_for_message(kPhone, sent));
+  }
+  REQUIRE(code[0] == '0');
+  const std::string id =
+      server.app().dev_inbox()->messages_for(kPhone, server.clock().now())[0].otp_id;
+  const json as_integer = {{"phone_number", kPhone}, {"code", std::stoll(code)}};
+  REQUIRE(as_integer.dump().find("\"code\":" + code) == std::string::npos);  // zeros gone
+  HttpResponse verified = client.post_json("/api/otp/verify", as_integer, key_header(server));
+  CHECK(arkesel_code(verified) == "1100");
+  HttpResponse view = client.get("/v1/otp/" + id, {server.auth()});
+  CHECK(view.json()["data"]["status"] == "verified");
+  CHECK(view.json()["data"]["attemptsRemaining"] == 3);  // nothing spent
+}
+
+TEST_CASE("arkesel verify: a code of only spaces is 1101 and spends no attempt (issue 13 bug 5)",
+          "[http][arkesel]") {
+  TestServer server;  // default-max-attempts: 3
+  HttpClient client = server.client();
+  REQUIRE(arkesel_code(generate(client, server, documented_body())) == "1000");
+  const std::string code = code_in(server.wait_for_message(kPhone));
+  for (const std::string blank : {" ", "      ", "\t", " \n ", ""}) {
+    INFO("code '" << blank << "'");
+    CHECK(arkesel_code(verify(client, server, kPhone, blank)) == "1101");
+  }
+  CHECK(arkesel_code(verify(client, server, kPhone, code)) == "1100");
+}
+
+TEST_CASE(
+    "arkesel generate: a retry with the same Idempotency-Key keeps the user's code (issue 13 "
+    "bug 6)",
+    "[http][arkesel]") {
+  TestServer server;
+  HttpClient client = server.client();
+  std::vector<std::string> headers = key_header(server);
+  headers.push_back("Idempotency-Key: signup-42");
+  const json body = documented_body();
+  HttpResponse first = client.post_json("/api/otp/generate", body, headers);
+  REQUIRE(arkesel_code(first) == "1000");
+  const std::string code = code_in(server.wait_for_message(kPhone));
+
+  // The client timed out and retries: same answer, no new code, no second SMS.
+  HttpResponse retried = client.post_json("/api/otp/generate", body, headers);
+  CHECK(retried.status == first.status);
+  CHECK(retried.json() == first.json());
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  const auto inbox = server.app().dev_inbox()->messages_for(kPhone, server.clock().now());
+  CHECK(inbox.size() == 1);
+  CHECK(client.get("/v1/otp/" + inbox[0].otp_id, {server.auth()}).json()["data"]["status"] ==
+        "pending");
+
+  // The same key with another body is a conflict, in Arkesel's shape.
+  json other = body;
+  other["length"] = 4;
+  HttpResponse conflict = client.post_json("/api/otp/generate", other, headers);
+  CHECK(conflict.status == 409);
+  CHECK(arkesel_code(conflict) == "409");
+  HttpResponse bad = client.post_json(
+      "/api/otp/generate", body,
+      {"api-key: " + server.api_key(), "Idempotency-Key: " + std::string(256, 'k')});
+  CHECK(arkesel_code(bad) == "1001");
+
+  CHECK(arkesel_code(verify(client, server, kPhone, code)) == "1100");
+  // Without the header, generate still replaces (Arkesel clients expect that).
+  REQUIRE(arkesel_code(generate(client, server, body)) == "1000");
+  CHECK(server.wait_for_message(kPhone, 2) != "");
 }

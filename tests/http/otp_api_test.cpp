@@ -8,6 +8,7 @@
 
 #include <fstream>
 #include <iterator>
+#include <regex>
 #include <thread>
 
 #include "http/api_calls.hpp"
@@ -33,7 +34,8 @@ TEST_CASE("request, read from the dev inbox, verify once", "[http]") {
   const json data = created.json()["data"];
   CHECK(created.json()["success"] == true);
   CHECK(data["phone"] == kPhone);
-  CHECK(data["expiresAt"].get<std::string>().size() == 20);
+  CHECK(std::regex_match(data["expiresAt"].get<std::string>(),
+                         std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z)")));
   const std::string id = data["id"];
 
   const std::string message = server.wait_for_message(kPhone);
@@ -51,6 +53,7 @@ TEST_CASE("request, read from the dev inbox, verify once", "[http]") {
   HttpResponse ok = verify(client, server, id, code);
   REQUIRE(ok.status == 200);
   CHECK(ok.json()["data"]["verified"] == true);
+  CHECK(ok.json()["message"] == "OTP verified successfully");
 
   HttpResponse again = verify(client, server, id, code);
   CHECK(again.status == 404);

@@ -45,11 +45,15 @@ TEST_CASE("wrong pins count down, then lock - resend keeps the counter", "[http]
 
   HttpResponse second = verify(client, server, id, wrong_pin_for(code));
   CHECK(second.json()["error"]["attemptsRemaining"] == 1);
+  // Sendexa: the wrong pin that uses the last attempt answers INVALID_PIN with 0 remaining;
+  // only later tries get OTP_LOCKED.
   HttpResponse third = verify(client, server, id, wrong_pin_for(code));
-  CHECK(third.status == 423);
-  CHECK(error_code(third) == "OTP_LOCKED");
+  CHECK(third.status == 400);
+  CHECK(error_code(third) == "INVALID_PIN");
+  CHECK(third.json()["error"]["attemptsRemaining"] == 0);
   HttpResponse correct_but_locked = verify(client, server, id, code);
   CHECK(correct_but_locked.status == 423);
+  CHECK(error_code(correct_but_locked) == "OTP_LOCKED");
   CHECK(resend(client, server, id).status == 423);
 
   HttpResponse status = client.get("/v1/otp/" + id, {server.auth()});
@@ -71,6 +75,7 @@ TEST_CASE("the wrong-pin counter survives a restart", "[http]") {
   server.restart();
   HttpClient client = server.client();
   CHECK(client.get("/v1/otp/" + id, {server.auth()}).json()["data"]["attemptsRemaining"] == 1);
+  CHECK(verify(client, server, id, wrong_pin_for(code)).json()["error"]["attemptsRemaining"] == 0);
   CHECK(verify(client, server, id, wrong_pin_for(code)).status == 423);
 }
 
@@ -173,18 +178,22 @@ TEST_CASE("cancel: pending becomes cancelled - verify then says not found", "[ht
   CHECK(error_code(after_verify) == "OTP_NOT_PENDING");
 }
 
-TEST_CASE("a second request while one is active: 409 ACTIVE_OTP_EXISTS with id and retryAfter",
-          "[http]") {
+TEST_CASE(
+    "a second request while one is active: 400 ACTIVE_OTP_EXISTS with id, retryAfter and "
+    "expiresIn",
+    "[http]") {
   TestServer server;
   HttpClient client = server.client();
   const std::string id = new_otp(client, server);
   server.clock().advance(100);
   HttpResponse again =
       client.post_json("/v1/otp/request", {{"phone", "+233241234567"}}, {server.auth()});
-  CHECK(again.status == 409);
+  CHECK(again.status == 400);  // Sendexa's status
   CHECK(error_code(again) == "ACTIVE_OTP_EXISTS");
   CHECK(again.json()["error"]["id"] == id);
   CHECK(again.json()["error"]["retryAfter"] == 200);
+  CHECK(again.json()["error"]["expiresIn"] == 200);  // the countdown to show the user
+  CHECK(again.header("retry-after") == "200");
 }
 
 TEST_CASE("rate limits answer 429 with Retry-After and survive a restart", "[http]") {
@@ -381,7 +390,8 @@ TEST_CASE("concurrent requests: each gets its own OTP, and parallel wrong pins l
   for (const auto& list : ids) unique.insert(list.begin(), list.end());
   CHECK(unique.size() == kClients * kEach);
 
-  // 30 wrong pins at once against maxAttempts 3: exactly two 400s, then locked for the rest.
+  // 30 wrong pins at once against maxAttempts 3: exactly three 400s (the last with 0 attempts
+  // remaining), then locked for the rest.
   HttpClient setup = server.client();
   const std::string id = new_otp(setup, server, {{"phone", "0209999999"}, {"maxAttempts", 3}});
   // Read the SMS first: a code locked before the outbox reaches it is never sent (by design).
@@ -405,8 +415,8 @@ TEST_CASE("concurrent requests: each gets its own OTP, and parallel wrong pins l
   for (auto& guesser : guessers) guesser.join();
   const bool code_was_guessed = code.rfind("00000", 0) == 0;  // 1 in 200,000: then it verifies
   if (!code_was_guessed) {
-    CHECK(invalid == 2);
-    CHECK(locked == 28);
+    CHECK(invalid == 3);
+    CHECK(locked == 27);
     CHECK(other == 0);
   }
 }

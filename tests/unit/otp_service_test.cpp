@@ -523,9 +523,19 @@ TEST_CASE("verify", "[policy]") {
     CHECK(second.error().code == ErrorCode::InvalidPin);
     CHECK(second.error().attempts_remaining == 1);
 
-    auto third = h.service->verify(kKey, issued.id, "");
+    // Empty or only spaces is no pin: refused without spending the last attempt.
+    for (const char* blank : {"", " ", "  \t "}) {
+      auto refused = h.service->verify(kKey, issued.id, blank);
+      REQUIRE_FALSE(refused);
+      CHECK(refused.error().code == ErrorCode::ValidationError);
+      CHECK(refused.error().fields.contains("pin"));
+    }
+    CHECK(h.view(issued.id).attempts_remaining == 1);
+
+    // The wrong pin that uses the last attempt is still INVALID_PIN (Sendexa), with 0 left.
+    auto third = h.service->verify(kKey, issued.id, wrong);
     REQUIRE_FALSE(third);
-    CHECK(third.error().code == ErrorCode::OtpLocked);
+    CHECK(third.error().code == ErrorCode::InvalidPin);
     CHECK(third.error().attempts_remaining == 0);
 
     auto after = h.service->verify(kKey, issued.id, issued.code);
@@ -1343,7 +1353,7 @@ TEST_CASE("verify_latest locks like verify and stays locked", "[policy]") {
           ErrorCode::InvalidPin);
   }
   CHECK(h.service->verify_latest(kKey, kPhone, wrong_code(issued.code)).error().code ==
-        ErrorCode::OtpLocked);
+        ErrorCode::InvalidPin);  // the last attempt: still a wrong pin, and now locked
   CHECK(h.service->verify_latest(kKey, kPhone, issued.code).error().code == ErrorCode::OtpLocked);
   CHECK(h.view(issued.id).status == OtpStatus::Locked);
 }
