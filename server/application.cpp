@@ -297,7 +297,8 @@ Application::Application(Config config, std::shared_ptr<AdjustableClock> clock)
                                          config_.rate_limit_ip_count_peer});
   add_arkesel_routes(*http_, ArkeselDependencies{*otp_, /*voice_delivery=*/false,
                                                  config_.rate_limit_ip_count_peer});
-  add_getotp_routes(*http_, GetOtpDependencies{*otp_, *store_, *clock_});
+  add_getotp_routes(*http_,
+                    GetOtpDependencies{*otp_, *store_, *clock_, config_.rate_limit_ip_count_peer});
   add_user_verify_routes(*http_, UserVerifyDependencies{*otp_, *store_});
   if (sms_sender_) add_delivery_routes(*http_, *sms_sender_, config_.delivery, config_.dev);
 

@@ -14,8 +14,10 @@
 
 #include <CLI/CLI.hpp>
 
+#include "otp/codes.hpp"
 #include "otp/webhook_events.hpp"
 #include "server/application.hpp"
+#include "server/getotp_api.hpp"
 #include "server/json_body.hpp"
 #include "server/logging.hpp"
 
@@ -186,7 +188,7 @@ constexpr const char* kSecretNotice =
 int run_cli(int argc, char** argv) {
   CLI::App app{"ussd-otp-server: one-time passwords over HTTP, readable over USSD"};
   app.require_subcommand(1);
-  SettingOptions serve_options, keys_options;
+  SettingOptions serve_options, keys_options, templates_options;
 
   CLI::App* serve_command = app.add_subcommand("serve", "run the HTTP server");
   add_setting_options(*serve_command, serve_options, true);
@@ -231,6 +233,26 @@ int run_cli(int argc, char** argv) {
   url_option->excludes(clear_option);
   set_webhook_command->fallthrough();
 
+  CLI::App* templates = app.add_subcommand(
+      "templates", "manage an API key's stored SMS templates (GetOTP's `template` UUIDs)");
+  add_setting_options(*templates, templates_options, false);
+  templates->require_subcommand(1);
+  std::string key_name;
+  std::string template_text;
+  std::string template_id;
+  CLI::App* template_create =
+      templates->add_subcommand("create", "store a template (must contain {code}); prints its id");
+  template_create->add_option("--key", key_name, "the API key's name")->required();
+  template_create->add_option("--text", template_text, "the SMS text, with {code}")->required();
+  template_create->fallthrough();
+  CLI::App* template_list = templates->add_subcommand("list", "list a key's templates");
+  template_list->add_option("--key", key_name, "the API key's name")->required();
+  template_list->fallthrough();
+  CLI::App* template_delete = templates->add_subcommand("delete", "delete a template by id");
+  template_delete->add_option("id", template_id, "the template's UUID")->required();
+  template_delete->add_option("--key", key_name, "the API key's name")->required();
+  template_delete->fallthrough();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -240,11 +262,43 @@ int run_cli(int argc, char** argv) {
   try {
     if (*serve_command) return serve(resolve(serve_options));
 
-    const Config config = resolve(keys_options);
+    const Config config = resolve(*templates ? templates_options : keys_options);
     configure_logging(LogFormat::Text, config.log_level);
     ensure_sodium_initialized();
     SqliteStore store(sqlite_options(config));
     const UnixSeconds now = SystemClock().now();
+    if (*templates) {
+      std::optional<ApiKeyRecord> key = store.find_api_key_by_name(key_name);
+      if (!key || key->revoked_at) {
+        std::cerr << "error: no active key named \"" << key_name << "\"\n";
+        return 1;
+      }
+      if (*template_create) {
+        if (auto problem =
+                getotp_template_problem(template_text, config.policy.max_message_length)) {
+          std::cerr << "error: --text " << *problem << "\n";
+          return 1;
+        }
+        const std::string id = generate_uuid();
+        store.create_template({id, key->id, template_text, now});
+        std::cout << id << "\n";
+        return 0;
+      }
+      if (*template_delete) {
+        if (!store.delete_template(key->id, template_id)) {
+          std::cerr << "error: key \"" << key_name << "\" has no template " << template_id << "\n";
+          return 1;
+        }
+        std::cout << "deleted " << template_id << "\n";
+        return 0;
+      }
+      std::printf("%-36s %-21s %s\n", "ID", "CREATED", "TEXT");
+      for (const MessageTemplateRecord& t : store.list_templates(key->id)) {
+        std::printf("%-36s %-21s %s\n", t.id.c_str(), format_time(t.created_at).c_str(),
+                    t.text.c_str());
+      }
+      return 0;
+    }
     if (*create) {
       const BudgetChange change = budget_change(daily_sends, budget);  // checked before creating
       if (!webhook_url.empty()) check_webhook_url("--webhook-url", webhook_url);
@@ -257,6 +311,10 @@ int run_cli(int argc, char** argv) {
       if (change.daily_limit || change.balance) update_send_budget(store, *id, change, now);
       std::cout << key.key << "\n";
       std::cerr << "Store this key now: it is shown only once (only its hash is kept).\n";
+      if (auto created = store.find_api_key_by_name(name)) {
+        // Public (not a secret): GetOTP's account_id, /otp/verify's client_id.
+        std::cerr << "client id: " << created->client_id << "\n";
+      }
       if (!webhook_url.empty()) {
         std::cout << set_webhook(store, config, *id, webhook_url) << "\n";
         std::cerr << kSecretNotice;
@@ -304,12 +362,12 @@ int run_cli(int argc, char** argv) {
       std::cerr << name << ": webhook set to " << webhook_url << "\n" << kSecretNotice;
       return 0;
     }
-    std::printf("%-24s %-14s %-21s %-21s %-21s %-34s %s\n", "NAME", "PREFIX", "CREATED",
-                "LAST USED", "REVOKED", "BUDGET", "WEBHOOK");
+    std::printf("%-24s %-14s %-36s %-21s %-21s %-21s %-34s %s\n", "NAME", "PREFIX", "CLIENT ID",
+                "CREATED", "LAST USED", "REVOKED", "BUDGET", "WEBHOOK");
     for (const ApiKeyRecord& key : store.list_api_keys()) {
-      std::printf("%-24s %-14s %-21s %-21s %-21s %-34s %s\n", key.name.c_str(), key.prefix.c_str(),
-                  format_time(key.created_at).c_str(), format_time(key.last_used_at).c_str(),
-                  format_time(key.revoked_at).c_str(),
+      std::printf("%-24s %-14s %-36s %-21s %-21s %-21s %-34s %s\n", key.name.c_str(),
+                  key.prefix.c_str(), key.client_id.c_str(), format_time(key.created_at).c_str(),
+                  format_time(key.last_used_at).c_str(), format_time(key.revoked_at).c_str(),
                   format_budget(read_send_budget(store, key.id), now).c_str(),
                   key.webhook_url.empty() ? "-" : key.webhook_url.c_str());
     }

@@ -205,7 +205,9 @@ ApiResponse handle_request(const GetOtpDependencies& deps, const Request& reques
 
   RequestContext request_context;
   request_context.api_key_id = context.api_key_id;
-  request_context.client_ip = context.client_ip;
+  // As on /v1/otp/request: a backend's own address counts for the per-IP limit only when the
+  // operator asks (rate-limit-ip-count-peer), since it speaks for many users.
+  request_context.client_ip = deps.count_peer_ip ? context.client_ip : "";
   // A retry with the same Idempotency-Key answers the first OTP instead of replacing it (issue 13
   // bug 6); a bad header is 1705, a reused one 409 IDEMPOTENCY_KEY_REUSED (core_error).
   if (auto bad = apply_idempotency_key(idempotency_header(request), "getotp-verify",

@@ -19,6 +19,7 @@ struct GetOtpDependencies {
   OtpService& otp;
   TemplateStore& templates;
   const Clock& clock;
+  bool count_peer_ip = false;  // rate-limit-ip-count-peer
 };
 
 struct GetOtpCode {

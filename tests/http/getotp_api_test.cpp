@@ -278,13 +278,17 @@ TEST_CASE("getotp: a generated code is readable on USSD and verifiable with mess
   CHECK(verify(client, server, sent.json()["message_id"], code).status == 200);
 }
 
-TEST_CASE("getotp: an inline template text is accepted as well as a template id",
+TEST_CASE("getotp: an inline template text is accepted as well as a template id, and a flat body",
           "[http][getotp]") {
   TestServer server;
   auto client = server.client();
   const json body = with_data(documented(add_template(server)), "template", "Code: {code}");
   REQUIRE(send(client, server, body).status == 200);
   CHECK(std::regex_match(server.wait_for_message(kPhone), std::regex("Code: [0-9]{4}")));
+  // A flat body (the fields without the "data" wrapper) is taken too.
+  server.clock().advance(1);
+  REQUIRE(send(client, server, body["data"]).status == 200);
+  CHECK(std::regex_match(server.wait_for_message(kPhone, 2), std::regex("Code: [0-9]{4}")));
 }
 
 TEST_CASE("getotp: the payload comes back in every webhook of the OTP", "[http][getotp]") {
@@ -310,4 +314,29 @@ TEST_CASE("getotp: the payload comes back in every webhook of the OTP", "[http][
   const ReceivedWebhook verified = receiver.wait_for_type("otp.verified");
   REQUIRE_FALSE(verified.body.empty());
   CHECK(verified.json()["data"]["payload"] == payload);
+}
+
+TEST_CASE("getotp: a retry with the same Idempotency-Key answers the same OTP and sends once",
+          "[http][getotp]") {
+  TestServer server;
+  auto client = server.client();
+  const json body = documented(add_template(server));
+  std::vector<std::string> headers = otp_key(server);
+  headers.push_back("Idempotency-Key: order-17");
+  const HttpResponse first = client.post_json(kPath, body, headers);
+  REQUIRE(first.status == 200);
+  server.wait_for_message(kPhone);
+  server.clock().advance(5);
+  const HttpResponse retry = client.post_json(kPath, body, headers);
+  REQUIRE(retry.status == 200);
+  CHECK(retry.json()["message_id"] == first.json()["message_id"]);
+  CHECK(retry.json()["create_date"] == first.json()["create_date"]);
+  CHECK(server.app().dev_inbox()->messages_for(kPhone, server.clock().now()).size() == 1);
+  // Not replaced by the retry: the first OTP is still the pending one.
+  const HttpResponse view =
+      client.get("/v1/otp/" + first.json()["message_id"].get<std::string>(), {server.auth()});
+  CHECK(view.json()["data"]["status"] == "pending");
+  // The same key with another body is refused in GetOTP's shape.
+  CHECK(getotp_code(client.post_json(kPath, with_data(body, "code_length", 6), headers), 409) ==
+        "IDEMPOTENCY_KEY_REUSED");
 }
