@@ -103,7 +103,7 @@ TEST_CASE("message template: the validity is the time left when the SMS leaves",
   CHECK(text(297, "minutes") == "5 minutes");  // a first send that waited in the queue
   CHECK(text(290, "minutes") == "4 minutes");  // never more than is left
   CHECK(text(60, "minutes") == "1 minutes");   // render_message makes it "1 minute"
-  CHECK(text(59, "minutes") == "1 minutes");  // within the grace
+  CHECK(text(59, "minutes") == "1 minutes");   // within the grace
   CHECK(text(54, "minutes") == "54 seconds");
   CHECK(text(0, "minutes") == "1 seconds");
   CHECK(text(24 * 3600, "hours") == "24 hours");
