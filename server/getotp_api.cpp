@@ -59,14 +59,16 @@ std::string called_path(const HttpContext& context) {
 
 ApiResponse errors_body(int status, std::string_view code, std::string_view message,
                         const HttpContext& context, const Clock& clock,
-                        const std::optional<std::int64_t>& retry_after = std::nullopt) {
+                        const std::optional<std::int64_t>& retry_after = std::nullopt,
+                        std::string_view detail = {}) {
   // In the order GetOTP's example shows.
-  const nlohmann::ordered_json entry = {{"timestamp", error_timestamp(clock.now())},
-                                        {"path", called_path(context)},
-                                        {"method", "POST"},
-                                        {"status", status},
-                                        {"message", message},
-                                        {"code", code}};
+  nlohmann::ordered_json entry = {{"timestamp", error_timestamp(clock.now())},
+                                  {"path", called_path(context)},
+                                  {"method", "POST"},
+                                  {"status", status},
+                                  {"message", message},
+                                  {"code", code}};
+  if (!detail.empty() && detail != message) entry["detail"] = detail;
   ApiResponse response{
       status,
       nlohmann::ordered_json{{"errors", nlohmann::ordered_json::array({entry})}}.dump(
@@ -77,11 +79,13 @@ ApiResponse errors_body(int status, std::string_view code, std::string_view mess
   return response;
 }
 
-ApiResponse table_error(std::string_view code, std::string_view message, const HttpContext& context,
+// A row of GetOTP's table: its status and its exact message (clients may compare it); what we
+// know more (which field, why) goes in an extra "detail".
+ApiResponse table_error(std::string_view code, std::string_view detail, const HttpContext& context,
                         const Clock& clock) {
   const GetOtpCode* known = find_code(code);
-  return errors_body(known ? known->status : 400, code,
-                     message.empty() && known ? known->message : message, context, clock);
+  if (!known) return errors_body(400, code, detail, context, clock);
+  return errors_body(known->status, code, known->message, context, clock, std::nullopt, detail);
 }
 
 // Errors of the core or the transport in GetOTP's shape. Codes GetOTP's table has no row for
@@ -95,7 +99,8 @@ ApiResponse core_error(const Error& error, const HttpContext& context, const Clo
       // "Invalid payload": the closest row for a body that is not a JSON object.
       return table_error("1705", error.message, context, clock);
     case ErrorCode::PayloadTooLarge:
-      return errors_body(413, "1705", error.message, context, clock);
+      return errors_body(413, "1705", "Invalid payload", context, clock, std::nullopt,
+                         error.message);
     case ErrorCode::InvalidPhone:
     case ErrorCode::CountryNotAllowed:
       return table_error("1523", error.message, context, clock);
@@ -108,8 +113,7 @@ ApiResponse core_error(const Error& error, const HttpContext& context, const Clo
           {"code", "1631"},  {"pinLength", "1623"}, {"payload", "1705"}};
       for (const auto& [field, code] : kFieldCodes) {
         if (auto found = error.fields.find(std::string(field)); found != error.fields.end()) {
-          return table_error(code, std::string(find_code(code)->message) + ": " + found->second,
-                             context, clock);
+          return table_error(code, std::string(field) + " " + found->second, context, clock);
         }
       }
       return table_error("1705", error.message, context, clock);
