@@ -60,7 +60,8 @@ std::string_view to_string(ErrorCode code) {
     case ErrorCode::NoDeliveryChannel:
       return "NO_DELIVERY_CHANNEL";
     case ErrorCode::VerifyAttemptsExceeded:
-      return "VERIFY_ATTEMPTS_EXCEEDED";
+      // Sendexa (whose paths /v1/otp/* are) documents one 429 code; the message says which limit.
+      return "RATE_LIMIT_EXCEEDED";
   }
   return "SERVICE_UNAVAILABLE";
 }

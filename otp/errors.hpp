@@ -41,7 +41,7 @@ enum class ErrorCode {
   ShuttingDown,
   ServiceUnavailable,
   NoDeliveryChannel,
-  VerifyAttemptsExceeded,
+  VerifyAttemptsExceeded,  // on the wire RATE_LIMIT_EXCEEDED, as Sendexa documents its 429
 };
 
 inline constexpr ErrorCode kAllErrorCodes[] = {

@@ -203,7 +203,7 @@ class OtpService {
   // per-phone limit; otherwise logs the send.
   std::optional<Error> count_phone_send(OtpStoreTransaction& tx, std::int64_t api_key_id,
                                         std::string_view phone, UnixSeconds now) const;
-  // VERIFY_ATTEMPTS_EXCEEDED while the phone's verifies are blocked, or when this attempt is one
+  // VerifyAttemptsExceeded while the phone's verifies are blocked, or when this attempt is one
   // too many (then the block starts); otherwise logs the attempt.
   std::optional<Error> count_verify_attempt(OtpStoreTransaction& tx, std::int64_t api_key_id,
                                             std::string_view phone, UnixSeconds now) const;

@@ -123,9 +123,9 @@ ApiResponse handle_verify(OtpService& otp, const Request& request, HttpContext& 
   if (!parsed) return ApiResponse::error(parsed.error());
   Result<OtpVerified> verified = otp.verify(context.api_key_id, parsed->id, parsed->pin);
   if (!verified) return ApiResponse::error(verified.error());
-  // Sendexa's success shape: a top-level message, then data (id kept for our clients).
-  return ApiResponse::json(200, {{"id", verified->id}, {"verified", true}},
-                           "OTP verified successfully");
+  // Sendexa's success shape exactly: a top-level message, then {"verified": true} (the caller
+  // already has the id it sent).
+  return ApiResponse::json(200, {{"verified", true}}, "OTP verified successfully");
 }
 
 ApiResponse handle_resend(OtpService& otp, const Request& request, HttpContext& context) {

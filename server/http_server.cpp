@@ -273,12 +273,21 @@ ApiResponse ApiResponse::error(const Error& error) {
   }
   if (error.otp_id) detail["id"] = *error.otp_id;
   if (error.status) detail["status"] = *error.status;
-  ApiResponse response{http_status_for(error.code),
-                       R"({"success":false,"error":)" +
-                           detail.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
-                           "}",
-                       "application/json",
-                       {}};
+  // Sendexa documents the fields ("use retryAfter from the response", "check attemptsRemaining")
+  // but not where they sit, so the code, message and numbers are also repeated at the top level:
+  // clients reading either `error.retryAfter` or `retryAfter` find them.
+  nlohmann::json top_level = nlohmann::json::object();
+  for (const char* name : {"code", "message", "attemptsRemaining", "retryAfter", "expiresIn"}) {
+    if (auto found = detail.find(name); found != detail.end()) top_level[name] = *found;
+  }
+  std::string body = R"({"success":false,"error":)" +
+                     detail.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  for (const auto& [name, value] : top_level.items()) {
+    body += "," + nlohmann::json(name).dump() + ":" +
+            value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  }
+  body += "}";
+  ApiResponse response{http_status_for(error.code), std::move(body), "application/json", {}};
   if (error.retry_after)
     response.headers.emplace_back("Retry-After", std::to_string(*error.retry_after));
   return response;

@@ -192,6 +192,10 @@ TEST_CASE("sendexa: each documented error with its status and fields", "[http][s
     CHECK(again.json()["error"]["expiresIn"] == 270);
     CHECK(again.json()["error"]["retryAfter"] == 270);
     CHECK(again.header("retry-after") == "270");
+    // The seed does not say where the fields sit: they are at the top level too.
+    CHECK(again.json()["code"] == "ACTIVE_OTP_EXISTS");
+    CHECK(again.json()["expiresIn"] == 270);
+    CHECK(again.json()["retryAfter"] == 270);
   }
   SECTION("400 OTP_EXPIRED past the expiry") {
     const std::string id = new_otp(client, server, {{"expiry", {{"amount", 1}}}});
@@ -213,6 +217,7 @@ TEST_CASE("sendexa: each documented error with its status and fields", "[http][s
     CHECK(last.status == 400);
     CHECK(error_code(last) == "INVALID_PIN");
     CHECK(last.json()["error"]["attemptsRemaining"] == 0);
+    CHECK(last.json()["attemptsRemaining"] == 0);
     HttpResponse locked = verify(client, server, id, code);
     CHECK(locked.status == 423);
     CHECK(error_code(locked) == "OTP_LOCKED");
@@ -240,6 +245,7 @@ TEST_CASE("sendexa: each documented error with its status and fields", "[http][s
     CHECK(limited.json()["error"]["retryAfter"].get<int>() > 0);
     CHECK(limited.header("retry-after") ==
           std::to_string(limited.json()["error"]["retryAfter"].get<int>()));
+    CHECK(limited.json()["retryAfter"] == limited.json()["error"]["retryAfter"]);
   }
 }
 
