@@ -9,6 +9,7 @@
 #include "otp/message_template.hpp"
 #include "otp/strict_json.hpp"
 #include "server/api_routes.hpp"
+#include "server/cidr.hpp"
 #include "server/logging.hpp"
 
 namespace ussd_otp {
@@ -211,7 +212,7 @@ ApiResponse handle_request(const GetOtpDependencies& deps, const Request& reques
   request_context.api_key_id = context.api_key_id;
   // As on /v1/otp/request: a backend's own address counts for the per-IP limit only when the
   // operator asks (rate-limit-ip-count-peer), since it speaks for many users.
-  request_context.client_ip = deps.count_peer_ip ? context.client_ip : "";
+  request_context.client_ip = body.client_ip.value_or(deps.count_peer_ip ? context.client_ip : "");
   // A retry with the same Idempotency-Key answers the first OTP instead of replacing it (issue 13
   // bug 6); a bad header is 1705, a reused one 409 IDEMPOTENCY_KEY_REUSED (core_error).
   if (auto bad = apply_idempotency_key(idempotency_header(request), "getotp-verify",
@@ -321,6 +322,12 @@ std::variant<GetOtpRequest, GetOtpRefusal> parse_getotp_request(std::string_view
                                        std::to_string(max_payload_bytes) + " bytes"};
     }
     if (!payload.empty()) request.payload = std::move(payload);
+  }
+  if (auto it = data->find("clientIp"); it != data->end() && !it->is_null()) {
+    if (!it->is_string() || !is_ip_address(it->get<std::string>())) {
+      return GetOtpRefusal{"1705", "Invalid payload: 'clientIp' must be an IPv4 or IPv6 address"};
+    }
+    request.client_ip = it->get<std::string>();
   }
 
   auto ref = template_ref(*tmpl);

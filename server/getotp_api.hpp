@@ -68,6 +68,8 @@ struct GetOtpRequest {
   std::optional<std::string> code;
   std::optional<int> code_length;
   std::optional<std::string> payload;
+  // Our extension: the end user's address for the per-IP limit ("clientIp", as on the other APIs).
+  std::optional<std::string> client_ip;
 };
 
 // Pure: the body's fields checked in the order GetOTP's table lists them (no Pistache types),

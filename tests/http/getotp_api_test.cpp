@@ -364,3 +364,23 @@ TEST_CASE("getotp: a retry with the same Idempotency-Key answers the same OTP an
   CHECK(getotp_code(client.post_json(kPath, with_data(body, "code_length", 6), headers), 409) ==
         "IDEMPOTENCY_KEY_REUSED");
 }
+
+TEST_CASE("getotp: data.clientIp names the end user for the per-IP limit; not an address is 1705",
+          "[http][getotp][limits]") {
+  TestServer server([](ussd_otp::Config& config) { config.policy.per_client_ip.limit = 1; });
+  auto client = server.client();
+  const std::string tmpl = add_template(server);
+  auto from = [&](const std::string& phone, const std::string& ip) {
+    return send(client, server,
+                with_data(with_data(documented(tmpl), "phone", phone), "clientIp", ip));
+  };
+  CHECK(from("233241000001", "203.0.113.7").status == 200);
+  const HttpResponse limited = from("233241000002", "203.0.113.7");
+  CHECK(limited.status == 429);
+  CHECK(!limited.header("retry-after").empty());
+  CHECK(from("233241000003", "2001:db8::1").status == 200);  // another user: a limit of its own
+  // Without clientIp the backend's own address (the peer) is not counted.
+  CHECK(send(client, server, with_data(documented(tmpl), "phone", "233241000004")).status == 200);
+  CHECK(send(client, server, with_data(documented(tmpl), "phone", "233241000005")).status == 200);
+  CHECK(getotp_code(from("233241000006", "not-an-ip"), 400) == "1705");
+}
