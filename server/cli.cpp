@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -244,6 +246,10 @@ int run_cli(int argc, char** argv) {
       templates->add_subcommand("create", "store a template (must contain {code}); prints its id");
   template_create->add_option("--key", key_name, "the API key's name")->required();
   template_create->add_option("--text", template_text, "the SMS text, with {code}")->required();
+  std::string chosen_template_id;
+  template_create->add_option("--id", chosen_template_id,
+                              "a UUID to store it under (e.g. the one your GetOTP code already "
+                              "sends); default: a new random one");
   template_create->fallthrough();
   CLI::App* template_list = templates->add_subcommand("list", "list a key's templates");
   template_list->add_option("--key", key_name, "the API key's name")->required();
@@ -279,8 +285,21 @@ int run_cli(int argc, char** argv) {
           std::cerr << "error: --text " << *problem << "\n";
           return 1;
         }
-        const std::string id = generate_uuid();
-        store.create_template({id, key->id, template_text, now});
+        std::string id = chosen_template_id.empty() ? generate_uuid() : chosen_template_id;
+        if (!is_uuid(id)) {
+          std::cerr << "error: --id must be a UUID (8-4-4-4-12 hex digits)\n";
+          return 1;
+        }
+        // Requests name templates in any case; they are stored in lower case.
+        std::transform(id.begin(), id.end(), id.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        try {
+          store.create_template({id, key->id, template_text, now});
+        } catch (const std::exception&) {
+          // The id is the table's primary key: another template (of any key) has it.
+          std::cerr << "error: a template with id " << id << " already exists\n";
+          return 1;
+        }
         std::cout << id << "\n";
         return 0;
       }

@@ -51,7 +51,23 @@ TEST_CASE("templates create, list and delete per key, and keys show the public c
   REQUIRE(made.exit_code == 0);
   const std::string id = made.out.substr(0, made.out.find('\n'));
   CHECK(std::regex_match(id, kUuid));
+  // --id stores it under a UUID the caller already uses (GetOTP's, any case); taken ids and
+  // non-UUIDs are refused.
+  const std::string seed_id = "6d16aa9d-bf19-4141-8169-48b46d972fc6";
+  const auto chosen =
+      run_server_command({"templates", "create", "--key", "shop", "--text", "Seed code: {code}",
+                          "--id", "6D16AA9D-BF19-4141-8169-48B46D972FC6", "--db", db});
+  CHECK(chosen.exit_code == 0);
+  CHECK(chosen.out == seed_id + "\n");
+  const auto taken = run_server_command({"templates", "create", "--key", "shop", "--text",
+                                         "Again {code}", "--id", seed_id, "--db", db});
+  CHECK(taken.exit_code == 1);
+  CHECK(taken.err.find("already exists") != std::string::npos);
+  CHECK(run_server_command({"templates", "create", "--key", "shop", "--text", "X {code}", "--id",
+                            "not-a-uuid", "--db", db})
+            .exit_code == 1);
   const auto templates = run_server_command({"templates", "list", "--key", "shop", "--db", db});
+  CHECK(templates.out.find(seed_id) != std::string::npos);
   CHECK(templates.out.find(id) != std::string::npos);
   CHECK(templates.out.find("Shop code: {code}") != std::string::npos);
 
