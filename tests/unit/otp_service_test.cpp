@@ -1524,7 +1524,9 @@ TEST_CASE("verify_latest locks like verify and stays locked", "[policy]") {
 
 TEST_CASE("verify_latest puts back the leading zeros an integer code lost (issue 13 bug 1)",
           "[policy]") {
-  Harness h(rate_policy({0, 3600}, {0, 60}, {0, 60}));  // up to 300 codes for one phone
+  OtpPolicy policy = rate_policy({0, 3600}, {0, 60}, {0, 60});
+  policy.per_phone_global = {0, 3600};  // up to 300 codes for one phone
+  Harness h(policy);
   OtpRequestInput input = input_for();
   input.replace_active = true;  // as Arkesel's generate: each issue replaces the last
   Harness::Issued issued;
