@@ -365,8 +365,9 @@ TEST_CASE("getotp: a retry with the same Idempotency-Key answers the same OTP an
         "IDEMPOTENCY_KEY_REUSED");
 }
 
-TEST_CASE("getotp: data.clientIp names the end user for the per-IP limit; not an address is 1705",
-          "[http][getotp][limits]") {
+TEST_CASE(
+    "getotp: data.clientIp names the end user for the per-IP limit, and a non-address is 1705",
+    "[http][getotp][limits]") {
   TestServer server([](ussd_otp::Config& config) { config.policy.per_client_ip.limit = 1; });
   auto client = server.client();
   const std::string tmpl = add_template(server);
