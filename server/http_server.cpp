@@ -158,6 +158,11 @@ class KeepAliveHandler final : public Http::Handler {
         onRequest(request, std::move(writer));
         current_raw_target.clear();
         parser->reset();
+        // Pistache 0.0.5 queues writes by file descriptor and drains the queue only after this
+        // read. If the client hangs up in the meantime, the descriptor is closed, can be reused
+        // by the next connection, and the queued answer would reach that stranger. We are on
+        // the queue's own (reactor) thread, so writing it out now is safe.
+        transport()->flush();
       } catch (const std::bad_alloc&) {
         return fail(ErrorCode::PayloadTooLarge, "The request is larger than the server accepts.");
       } catch (const Http::HttpError& e) {

@@ -293,6 +293,8 @@ TEST_CASE("clients that hang up before the answer do not disturb the server", "[
     raw_exchange(port_of(server.url()), request, std::chrono::milliseconds(0));
   }
   HttpClient client = server.client();
-  CHECK(client.get("/healthz").status == 200);
+  const HttpResponse health = client.get("/healthz");
+  INFO(health.body);
+  CHECK(health.status == 200);
   CHECK(request_otp(client, server).status == 201);
 }
