@@ -6,7 +6,7 @@ USSD_OTP_PACKAGES=(
   build-essential cmake pkg-config
   libpistache-dev libsqlitecpp-dev libsqlite3-dev nlohmann-json3-dev libspdlog-dev catch2
   libsodium-dev libcli11-dev libcurl4-openssl-dev libssl-dev libreadline-dev
-  curl sqlite3 wrk tmux
+  curl sqlite3 wrk tmux clang-format
 )
 
 ussd_otp_install_deps() {
