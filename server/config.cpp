@@ -684,7 +684,8 @@ const std::vector<Setting>& all_settings() {
 
 std::string env_var_name(const std::string& setting_name) {
   std::string name = "USSD_OTP_";
-  for (char c : setting_name) name += c == '-' ? '_' : static_cast<char>(std::toupper(c));
+  for (char c : setting_name)
+    name += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return name;
 }
 
