@@ -226,19 +226,18 @@ ApiResponse handle_generate(const ArkeselDependencies& deps, const Request& requ
                             HttpContext& context) {
   auto parsed = parse_arkesel_generate(request.body(), deps.voice_delivery);
   if (auto* refusal = std::get_if<ApiResponse>(&parsed)) return std::move(*refusal);
-  const OtpRequestInput& input = std::get<OtpRequestInput>(parsed);
-  auto end_user_ip = parse_arkesel_client_ip(request.body());
-  if (auto* refusal = std::get_if<ApiResponse>(&end_user_ip)) return std::move(*refusal);
+  const ArkeselGenerateRequest& generate = std::get<ArkeselGenerateRequest>(parsed);
+  const OtpRequestInput& input = generate.input;
 
   RequestContext request_context;
   request_context.api_key_id = context.api_key_id;
   // As on /v1/otp/request: the end user's address if named, the peer's only when configured.
-  request_context.client_ip = std::get<std::optional<std::string>>(end_user_ip)
-                                  .value_or(deps.count_peer_ip ? context.client_ip : "");
+  request_context.client_ip =
+      generate.end_user_ip.value_or(deps.count_peer_ip ? context.client_ip : "");
   // A retried generate with the same Idempotency-Key answers as the first did and does not
-  // replace the code the user already has (issue 13 bug 6). The parser accepted the body.
+  // replace the code the user already has (issue 13 bug 6).
   if (auto bad = apply_idempotency_key(idempotency_header(request), "arkesel-generate",
-                                       parse_json_strict(request.body()).value, request_context)) {
+                                       generate.body, request_context)) {
     return app_code("1001", "Validation error (Idempotency-Key must be 1-255 characters)");
   }
   Result<OtpCreated> created = deps.otp.request(input, request_context);
@@ -266,9 +265,9 @@ ApiResponse handle_verify(const ArkeselDependencies& deps, const Request& reques
 
 }  // namespace
 
-std::variant<OtpRequestInput, ApiResponse> parse_arkesel_generate(std::string_view text,
-                                                                  bool voice_delivery) {
-  const StrictJson parsed = parse_json_strict(text);
+std::variant<ArkeselGenerateRequest, ApiResponse> parse_arkesel_generate(std::string_view text,
+                                                                         bool voice_delivery) {
+  StrictJson parsed = parse_json_strict(text);
   if (!parsed.ok() || !parsed.value.is_object()) return unusable_body(parsed);
   const json& body = parsed.value;
 
@@ -313,19 +312,15 @@ std::variant<OtpRequestInput, ApiResponse> parse_arkesel_generate(std::string_vi
   input.expiry_amount = expiry;
   input.expiry_duration = "minutes";
   input.replace_active = true;  // "generate" twice must work for Arkesel clients
-  return input;
-}
 
-std::variant<std::optional<std::string>, ApiResponse> parse_arkesel_client_ip(
-    std::string_view text) {
-  const StrictJson parsed = parse_json_strict(text);
-  if (!parsed.ok() || !parsed.value.is_object()) return unusable_body(parsed);
-  const auto found = parsed.value.find("clientIp");
-  if (found == parsed.value.end()) return std::optional<std::string>{};
-  if (!found->is_string() || !is_ip_address(found->get<std::string>())) {
-    return app_code("1001", "Validation error (clientIp must be an IPv4 or IPv6 address)");
+  std::optional<std::string> end_user_ip;
+  if (const auto found = body.find("clientIp"); found != body.end()) {
+    if (!found->is_string() || !is_ip_address(found->get<std::string>())) {
+      return app_code("1001", "Validation error (clientIp must be an IPv4 or IPv6 address)");
+    }
+    end_user_ip = found->get<std::string>();
   }
-  return std::optional<std::string>{found->get<std::string>()};
+  return ArkeselGenerateRequest{std::move(input), std::move(end_user_ip), std::move(parsed.value)};
 }
 
 std::variant<ArkeselVerifyInput, ApiResponse> parse_arkesel_verify(std::string_view text) {

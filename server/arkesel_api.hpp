@@ -53,12 +53,15 @@ inline constexpr std::array<ArkeselCode, 18> kArkeselCodes{{
 // the handlers and the fuzzer (tests/fuzz/fuzz_api_json.cpp) run the same code. A refusal is the
 // complete Arkesel answer (the 422 for a missing or malformed body, 1001, 1002, 1004, 1009,
 // 1101, 1104).
-// The optional top-level `clientIp` of a generate body (the end user's address, for the per-IP
-// limit); 1001 when it is not an IP address.
-std::variant<std::optional<std::string>, ApiResponse> parse_arkesel_client_ip(
-    std::string_view body);
-std::variant<OtpRequestInput, ApiResponse> parse_arkesel_generate(std::string_view body,
-                                                                  bool voice_delivery);
+struct ArkeselGenerateRequest {
+  OtpRequestInput input;
+  // The optional top-level `clientIp` (the end user's address, for the per-IP limit); a value
+  // that is not an IP address is refused with 1001.
+  std::optional<std::string> end_user_ip;
+  nlohmann::json body;  // the parsed body, for the Idempotency-Key fingerprint
+};
+std::variant<ArkeselGenerateRequest, ApiResponse> parse_arkesel_generate(std::string_view body,
+                                                                         bool voice_delivery);
 struct ArkeselVerifyInput {
   std::string phone;
   std::string code;

@@ -215,8 +215,8 @@ ApiResponse handle_request(const GetOtpDependencies& deps, const Request& reques
   request_context.client_ip = body.client_ip.value_or(deps.count_peer_ip ? context.client_ip : "");
   // A retry with the same Idempotency-Key answers the first OTP instead of replacing it (issue 13
   // bug 6); a bad header is 1705, a reused one 409 IDEMPOTENCY_KEY_REUSED (core_error).
-  if (auto bad = apply_idempotency_key(idempotency_header(request), "getotp-verify",
-                                       parse_json_strict(request.body()).value, request_context)) {
+  if (auto bad = apply_idempotency_key(idempotency_header(request), "getotp-verify", body.body,
+                                       request_context)) {
     return core_error(*bad, context, deps.clock);
   }
   Result<OtpCreated> created = deps.otp.request(input, request_context);
@@ -234,7 +234,7 @@ ApiResponse handle_request(const GetOtpDependencies& deps, const Request& reques
 
 std::variant<GetOtpRequest, GetOtpRefusal> parse_getotp_request(std::string_view text,
                                                                 std::size_t max_payload_bytes) {
-  const StrictJson parsed = parse_json_strict(text);
+  StrictJson parsed = parse_json_strict(text);
   if (!parsed.ok() || !parsed.value.is_object()) {
     return GetOtpRefusal{"1705", parsed.duplicate_key.empty()
                                      ? "Invalid payload: the body must be a JSON object"
@@ -335,6 +335,7 @@ std::variant<GetOtpRequest, GetOtpRefusal> parse_getotp_request(std::string_view
   request.template_ref = std::get<GetOtpTemplateRef>(std::move(ref));
   request.sender = std::move(*sender);
   request.phone = std::move(*phone);
+  request.body = std::move(parsed.value);  // last: `data` points into it
   return request;
 }
 

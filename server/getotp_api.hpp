@@ -70,6 +70,7 @@ struct GetOtpRequest {
   std::optional<std::string> payload;
   // Our extension: the end user's address for the per-IP limit ("clientIp", as on the other APIs).
   std::optional<std::string> client_ip;
+  nlohmann::json body;  // the parsed body, for the Idempotency-Key fingerprint
 };
 
 // Pure: the body's fields checked in the order GetOTP's table lists them (no Pistache types),

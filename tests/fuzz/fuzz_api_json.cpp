@@ -55,7 +55,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       check_refusal(*refusal);
     } else {
       // The core's template placeholder replaced Arkesel's: every code is in the SMS.
-      const OtpRequestInput& input = std::get<OtpRequestInput>(generate);
+      const OtpRequestInput& input = std::get<ArkeselGenerateRequest>(generate).input;
       FUZZ_CHECK(input.message && input.message->find("{code}") != std::string::npos);
       FUZZ_CHECK(!input.phone.empty() && input.sender && !input.sender->empty());
     }
