@@ -6,10 +6,10 @@
 #include <string>
 #include <variant>
 
-#include "server/api_routes.hpp"
-#include "server/arkesel_api.hpp"
-#include "server/getotp_api.hpp"
-#include "server/user_verify_api.hpp"
+#include "server/api/arkesel_api.hpp"
+#include "server/api/getotp_api.hpp"
+#include "server/api/native_api.hpp"
+#include "server/api/user_verify_api.hpp"
 #include "tests/fuzz/fuzz_support.hpp"
 
 using namespace ussd_otp;

@@ -8,8 +8,8 @@
 
 #include "delivery/providers/wire.hpp"
 #include "menus/dial_string.hpp"
-#include "server/ussd_dialect.hpp"
-#include "server/ussd_gateway.hpp"
+#include "server/ussd/dialects/dialect.hpp"
+#include "server/ussd/gateway.hpp"
 #include "tests/fuzz/fuzz_support.hpp"
 #include "tests/fuzz/menu_fixture.hpp"
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <variant>
 
-#include "server/http_framer.hpp"
+#include "server/http/framer.hpp"
 #include "tests/fuzz/fuzz_support.hpp"
 
 using namespace ussd_otp;

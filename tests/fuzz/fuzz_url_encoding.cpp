@@ -5,7 +5,7 @@
 #include <string>
 
 #include "delivery/providers/wire.hpp"
-#include "server/url_encoding.hpp"
+#include "server/http/url_encoding.hpp"
 #include "tests/fuzz/fuzz_support.hpp"
 
 using namespace ussd_otp;

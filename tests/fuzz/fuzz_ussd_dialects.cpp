@@ -3,8 +3,8 @@
 #include <cstdint>
 #include <string>
 
-#include "server/url_encoding.hpp"
-#include "server/ussd_dialect.hpp"
+#include "server/http/url_encoding.hpp"
+#include "server/ussd/dialects/dialect.hpp"
 #include "tests/fuzz/fuzz_support.hpp"
 
 using namespace ussd_otp;

@@ -3,7 +3,7 @@
 
 #include <fstream>
 
-#include "server/config.hpp"
+#include "server/app/config.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_server.hpp"
 

@@ -6,7 +6,7 @@
 #include <thread>
 
 #include "http/ussd_calls.hpp"
-#include "server/json_body.hpp"
+#include "server/http/json_body.hpp"
 #include "support/server_process.hpp"
 #include "support/temp_dir.hpp"
 

@@ -12,10 +12,10 @@
 #include <pistache/http_defs.h>
 
 #include "otp/errors.hpp"
-#include "server/arkesel_api.hpp"
-#include "server/config.hpp"
-#include "server/getotp_api.hpp"
-#include "server/ussd_dialect.hpp"
+#include "server/api/arkesel_api.hpp"
+#include "server/api/getotp_api.hpp"
+#include "server/app/config.hpp"
+#include "server/ussd/dialects/dialect.hpp"
 #include "support/test_server.hpp"
 
 namespace {

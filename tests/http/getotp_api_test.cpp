@@ -13,7 +13,7 @@
 #include "http/webhook_receiver.hpp"
 #include "otp/codes.hpp"
 #include "otp/webhook_events.hpp"
-#include "server/json_body.hpp"
+#include "server/http/json_body.hpp"
 #include "support/test_server.hpp"
 
 using namespace ussd_otp::testing;

@@ -10,7 +10,7 @@
 #include <sstream>
 #include <thread>
 
-#include "server/config.hpp"
+#include "server/app/config.hpp"
 #include "support/http_client.hpp"
 #include "support/server_process.hpp"
 #include "support/temp_dir.hpp"

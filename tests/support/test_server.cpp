@@ -6,7 +6,7 @@
 #include <thread>
 
 #include "otp/crypto.hpp"
-#include "server/logging.hpp"
+#include "server/http/logging.hpp"
 
 namespace ussd_otp::testing {
 

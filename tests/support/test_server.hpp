@@ -5,7 +5,7 @@
 #include <string>
 
 #include "otp/clock.hpp"
-#include "server/application.hpp"
+#include "server/app/application.hpp"
 #include "support/http_client.hpp"
 #include "support/temp_dir.hpp"
 

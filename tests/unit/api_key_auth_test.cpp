@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "server/api_key_auth.hpp"
+#include "server/http/api_key_auth.hpp"
 
 using ussd_otp::basic_auth_key_candidates;
 using Keys = std::vector<std::string>;

@@ -5,7 +5,7 @@
 #include <variant>
 #include <vector>
 
-#include "server/http_framer.hpp"
+#include "server/http/framer.hpp"
 
 using ussd_otp::FramedRequest;
 using ussd_otp::FrameResult;

@@ -1,5 +1,5 @@
 // The in-memory per-IP limit of unauthenticated routes: windows per address, bounded memory.
-#include "server/ip_limiter.hpp"
+#include "server/http/ip_limiter.hpp"
 
 #include <catch2/catch.hpp>
 

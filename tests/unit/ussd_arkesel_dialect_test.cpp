@@ -1,7 +1,7 @@
 // Arkesel's request parsing without HTTP: a null userData and stringified booleans.
 #include <catch2/catch.hpp>
 
-#include "server/ussd_dialect.hpp"
+#include "server/ussd/dialects/dialect.hpp"
 
 using namespace ussd_otp;
 

@@ -1,7 +1,7 @@
 // Hubtel's request parsing without HTTP: Type in any case, Sequence as string or number.
 #include <catch2/catch.hpp>
 
-#include "server/ussd_dialect.hpp"
+#include "server/ussd/dialects/dialect.hpp"
 
 using namespace ussd_otp;
 

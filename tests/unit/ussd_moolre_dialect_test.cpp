@@ -2,7 +2,7 @@
 // string.
 #include <catch2/catch.hpp>
 
-#include "server/ussd_dialect.hpp"
+#include "server/ussd/dialects/dialect.hpp"
 
 using namespace ussd_otp;
 

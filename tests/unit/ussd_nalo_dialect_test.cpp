@@ -1,7 +1,7 @@
 // Nalo's request parsing without HTTP: MSGTYPE means "new" in the request, "continue" in the reply.
 #include <catch2/catch.hpp>
 
-#include "server/ussd_dialect.hpp"
+#include "server/ussd/dialects/dialect.hpp"
 
 using namespace ussd_otp;
 

@@ -3,7 +3,7 @@
 
 #include "menus/dial_string.hpp"
 #include "otp/gsm7.hpp"
-#include "server/cidr.hpp"
+#include "server/http/cidr.hpp"
 
 namespace ussd_otp {
 

@@ -1,0 +1,148 @@
+// Translates a delivery-report request into a ReceiptRequest, and the sender's report back.
+#include "server/api/delivery_receipts.hpp"
+
+#include <sodium.h>
+
+#include <cctype>
+#include <memory>
+
+#include "server/http/cidr.hpp"
+#include "server/http/logging.hpp"
+#include "server/http/url_encoding.hpp"
+
+namespace ussd_otp {
+namespace {
+
+using Pistache::Http::Method;
+
+struct ReceiptRoute {
+  std::string provider;
+  const SmsProvider& parser;
+  SmsSender& sender;
+  SmsProviderConfig config;
+  std::vector<CidrBlock> allowed;
+  std::string public_url;
+};
+
+bool token_matches(const std::string& expected, const std::string& given) {
+  return expected.size() == given.size() &&
+         sodium_memcmp(expected.data(), given.data(), expected.size()) == 0;
+}
+
+std::string lower(std::string text) {
+  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return text;
+}
+
+// The URL the gateway called, as it saw it: Twilio signs exactly that, query order included.
+std::string called_url(const ReceiptRoute& route, const Pistache::Rest::Request& request,
+                       const HttpContext& context) {
+  std::string base = route.public_url;
+  if (base.empty()) {
+    base = "http://";
+    if (auto host = request.headers().tryGet<Pistache::Http::Header::Host>()) {
+      base += host->host();
+      const std::string port = host->port().toString();
+      if (!port.empty() && port != "80" && port != "0") base += ":" + port;
+    }
+  }
+  if (!context.raw_target.empty()) return base + context.raw_target;
+  std::string url = base + request.resource();
+  const std::string query = request.query().as_str();
+  if (!query.empty()) url += (query.front() == '?' ? "" : "?") + query;
+  return url;
+}
+
+ReceiptRequest to_receipt_request(const ReceiptRoute& route, const Pistache::Rest::Request& request,
+                                  const HttpContext& context) {
+  ReceiptRequest receipt;
+  receipt.method = request.method() == Method::Get ? "GET" : "POST";
+  receipt.url = called_url(route, request, context);
+  receipt.body = request.body();
+  for (auto it = request.query().parameters_begin(); it != request.query().parameters_end(); ++it) {
+    auto value = form_decode(it->second);
+    receipt.query.emplace_back(it->first, value ? std::move(*value) : it->second);
+  }
+  for (const auto& [name, raw] : request.headers().rawList()) {
+    receipt.headers[lower(name)] = raw.value();
+  }
+  if (auto type = request.headers().tryGet<Pistache::Http::Header::ContentType>()) {
+    receipt.content_type = type->mime().toString();
+    receipt.headers["content-type"] = receipt.content_type;
+  }
+  return receipt;
+}
+
+ApiResponse handle(const ReceiptRoute& route, const Pistache::Rest::Request& request,
+                   const HttpContext& context) {
+  if (!route.config.receipt_path_token.empty() &&
+      !token_matches(route.config.receipt_path_token, request.param(":token").as<std::string>())) {
+    return ApiResponse::error(Error::make(ErrorCode::NotFound, "No such delivery-report URL."));
+  }
+  if (!route.allowed.empty() &&
+      std::none_of(route.allowed.begin(), route.allowed.end(),
+                   [&](const CidrBlock& block) { return block.contains(context.client_ip); })) {
+    log_event(spdlog::level::warn, "delivery.receipt_rejected",
+              {{"rid", context.request_id},
+               {"provider", route.provider},
+               {"ip", context.client_ip},
+               {"reason", "source address not allowed"}});
+    return ApiResponse::error(
+        Error::make(ErrorCode::Forbidden,
+                    "This address may not post " + route.provider + " delivery reports."));
+  }
+  if (request.method() == Method::Head) return ApiResponse{200, "", "application/json", {}};
+  Result<std::vector<Receipt>> parsed =
+      route.parser.parse_receipt(to_receipt_request(route, request, context));
+  if (!parsed) {
+    log_event(spdlog::level::warn, "delivery.receipt_rejected",
+              {{"rid", context.request_id},
+               {"provider", route.provider},
+               {"ip", context.client_ip},
+               {"reason", parsed.error().message}});
+    return ApiResponse::error(parsed.error());
+  }
+  const ReceiptReport report = route.sender.apply_receipts(route.provider, parsed.value());
+  log_event(spdlog::level::info, "delivery.receipt",
+            {{"rid", context.request_id},
+             {"provider", route.provider},
+             {"matched", report.matched},
+             {"unmatched", report.unmatched}});
+  return ApiResponse::json(200, {{"matched", report.matched}, {"unmatched", report.unmatched}});
+}
+
+}  // namespace
+
+void add_delivery_routes(HttpServer& server, SmsSender& sender, const DeliveryConfig& config,
+                         bool dev_mode) {
+  for (const auto& [name, provider_config] : config.providers) {
+    const SmsProvider* provider = sender.provider(name);
+    if (provider == nullptr || !provider->accepts_receipts()) continue;
+    const bool signed_by_gateway = name == "twilio" || name == "webhook";
+    if (!dev_mode && !signed_by_gateway && provider_config.receipt_path_token.empty() &&
+        provider_config.receipt_allowed_ips.empty()) {
+      log_event(spdlog::level::warn, "delivery.receipts_disabled",
+                {{"provider", name},
+                 {"hint", "set sms-" + name + "-receipt-path-token or sms-" + name +
+                              "-receipt-allowed-ips to accept its delivery reports"}});
+      continue;
+    }
+    auto route = std::make_shared<ReceiptRoute>(
+        ReceiptRoute{name, *provider, sender, provider_config,
+                     parse_cidr_list(provider_config.receipt_allowed_ips), config.public_url});
+    const std::string path =
+        "/delivery/" + name + (provider_config.receipt_path_token.empty() ? "" : "/:token");
+    // Gateways differ (Arkesel calls with GET, the others POST): both are accepted everywhere.
+    for (Method method : {Method::Post, Method::Get}) {
+      RouteSpec spec{method, path, false, /*requires_json_body=*/method == Method::Post,
+                     [route](const Pistache::Rest::Request& request, HttpContext& context) {
+                       return handle(*route, request, context);
+                     }};
+      spec.any_content_type = true;  // each gateway posts its own format
+      spec.log_path = path;          // never log the token
+      server.add_route(std::move(spec));
+    }
+  }
+}
+
+}  // namespace ussd_otp

@@ -1,0 +1,611 @@
+// Pistache wiring: keep-alive by default, JSON errors for every failure, request ids, drain.
+#include "server/http/server.hpp"
+
+#include <algorithm>
+#include <thread>
+
+#include <pistache/http.h>
+#include <pistache/peer.h>
+#include <sys/socket.h>
+
+#include <unordered_map>
+#include <variant>
+
+#include "otp/codes.hpp"
+#include "server/http/framer.hpp"
+#include "server/http/logging.hpp"
+
+namespace ussd_otp {
+namespace {
+
+using namespace Pistache;
+
+// Pistache 0.0.5 cannot serialise raw headers (upstream #92/#967) and its CUSTOM_HEADER macro
+// rejects dashes, so response headers with arbitrary names use this small typed header.
+class NamedHeader final : public Http::Header::Header {
+ public:
+  NamedHeader(std::string name, std::string value)
+      : name_(std::move(name)), value_(std::move(value)) {}
+  const char* name() const override { return name_.c_str(); }
+  void write(std::ostream& os) const override { os << value_; }
+  void parse(const std::string& data) override { value_ = data; }
+  std::size_t hash() const override { return Http::Header::detail::hash(name_.c_str()); }
+
+ private:
+  std::string name_;
+  std::string value_;
+};
+
+constexpr Http::Method kAllMethods[] = {
+    Http::Method::Options, Http::Method::Get,   Http::Method::Post,
+    Http::Method::Head,    Http::Method::Put,   Http::Method::Patch,
+    Http::Method::Delete,  Http::Method::Trace, Http::Method::Connect,
+};
+
+// The request-target of the request being handled on this reactor thread: Pistache's request
+// object has no room for it, and handlers run synchronously inside onInput on the same thread.
+thread_local std::string current_raw_target;
+
+std::string new_request_id() {
+  return random_token(12);
+}
+
+// A client-supplied id is kept when it is short and printable, so it can be logged safely.
+std::string request_id_from(const Http::Request& request) {
+  if (auto raw = request.headers().tryGetRaw("X-Request-Id")) {
+    const std::string& value = raw->value();
+    const bool usable = !value.empty() && value.size() <= 128 &&
+                        std::all_of(value.begin(), value.end(),
+                                    [](char c) { return c > 0x20 && c < 0x7f && c != '"'; });
+    if (usable) return value;
+  }
+  return new_request_id();
+}
+
+// Closes the connection once `sent` has been written (so the reply is not cut off).
+void close_after(Async::Promise<ssize_t> sent, const std::shared_ptr<Tcp::Peer>& peer) {
+  if (!peer) return;
+  const int fd = peer->fd();
+  sent.then([fd](ssize_t) { ::shutdown(fd, SHUT_RDWR); },
+            [fd](std::exception_ptr) { ::shutdown(fd, SHUT_RDWR); });
+}
+
+bool wants_close(const Http::Request& request) {
+  auto connection = request.headers().tryGet<Http::Header::Connection>();
+  if (connection) return connection->control() == Http::ConnectionControl::Close;
+  return request.version() == Http::Version::Http10;
+}
+
+// Replaces Rest::Router's handler: HTTP/1.1 connections stay open unless the client asks to
+// close (Pistache answers "Connection: Close" to requests without the header), requests are
+// framed strictly before Pistache parses them (http_framer.hpp: pipelining, smuggling, declared
+// sizes, garbage), and transport errors get our JSON envelope instead of Pistache's text or a
+// 500 carrying e.what().
+class KeepAliveHandler final : public Http::Handler {
+ public:
+  HTTP_PROTOTYPE(KeepAliveHandler)
+
+  KeepAliveHandler(std::shared_ptr<Rest::Router> router, FramingLimits limits)
+      : router_(std::move(router)), limits_(limits) {}
+
+  void onRequest(const Http::Request& request, Http::ResponseWriter writer) override {
+    if (!wants_close(request)) {
+      writer.headers().remove<Http::Header::Connection>();
+      writer.headers().add<Http::Header::Connection>(Http::ConnectionControl::KeepAlive);
+    }
+    router_->route(request, std::move(writer));
+  }
+
+  void onDisconnection(const std::shared_ptr<Tcp::Peer>& peer) override {
+    connections_.erase(peer.get());
+    router_->disconnectPeer(peer);
+  }
+
+  // Mirrors Http::Handler::onInput (private in 0.0.5), fed one framed request at a time.
+  void onInput(const char* buffer, size_t length, const std::shared_ptr<Tcp::Peer>& peer) override {
+    auto found = connections_.find(peer.get());
+    if (found == connections_.end()) {
+      found = connections_.emplace(peer.get(), Connection{RequestFramer(limits_)}).first;
+    }
+    Connection& connection = found->second;
+    // After a rejected request, or a request that asked to close, the rest of the stream is not
+    // read: it may be the unread part of a body, and the connection is closing.
+    if (connection.closing) return;
+    connection.framer.append(std::string_view(buffer, length));
+    auto parser = getParser(peer);
+    auto& request = parser->request;
+    auto fail = [&](ErrorCode code, std::string message) {
+      connection.closing = true;
+      connection.framer = RequestFramer(limits_);  // frees what was buffered
+      Http::ResponseWriter writer(request.version(), transport(), this, peer);
+      writer.headers().add<Http::Header::Connection>(Http::ConnectionControl::Close);
+      const std::string request_id = new_request_id();
+      log_event(spdlog::level::warn, "http.rejected",
+                {{"rid", request_id}, {"code", to_string(code)}, {"reason", message}});
+      close_after(send_response(writer, ApiResponse::error(Error::make(code, std::move(message))),
+                                request_id),
+                  peer);
+      parser->reset();
+    };
+    for (;;) {
+      FrameResult next = connection.framer.next();
+      if (std::holds_alternative<NeedMoreBytes>(next)) {
+        // A request has started: Pistache's header timeout counts from now (its clock is the
+        // parser's reset time), not from the last request on this connection.
+        if (connection.framer.has_partial_request() && !connection.timing_request) {
+          connection.timing_request = true;
+          parser->reset();
+          peer->setIdle(false);
+        }
+        return;
+      }
+      if (const auto* error = std::get_if<FramingError>(&next)) {
+        return fail(error->status == 413 ? ErrorCode::PayloadTooLarge : ErrorCode::MalformedRequest,
+                    error->reason);
+      }
+      const FramedRequest& framed = std::get<FramedRequest>(next);
+      connection.timing_request = false;
+      try {
+        parser->reset();
+        if (!parser->feed(framed.message.data(), framed.message.size()) ||
+            parser->parse() != Http::Private::State::Done) {
+          return fail(ErrorCode::MalformedRequest, "Malformed HTTP request.");
+        }
+        Http::ResponseWriter writer(request.version(), transport(), this, peer);
+        request.copyAddress(peer->address());
+        peer->setIdle(false);
+        current_raw_target = framed.target;
+        onRequest(request, std::move(writer));
+        current_raw_target.clear();
+        parser->reset();
+        // Pistache 0.0.5 queues writes by file descriptor and drains the queue only after this
+        // read. If the client hangs up in the meantime, the descriptor is closed, can be reused
+        // by the next connection, and the queued answer would reach that stranger. We are on
+        // the queue's own (reactor) thread, so writing it out now is safe.
+        transport()->flush();
+      } catch (const std::bad_alloc&) {
+        return fail(ErrorCode::PayloadTooLarge, "The request is larger than the server accepts.");
+      } catch (const Http::HttpError& e) {
+        return fail(e.code() == static_cast<int>(Http::Code::Request_Entity_Too_Large)
+                        ? ErrorCode::PayloadTooLarge
+                        : ErrorCode::MalformedRequest,
+                    "Malformed HTTP request: " + e.reason());
+      } catch (const std::exception&) {
+        return fail(ErrorCode::MalformedRequest, "Malformed HTTP request.");
+      }
+      if (framed.close_after) {
+        connection.closing = true;
+        connection.framer = RequestFramer(limits_);
+        return;
+      }
+    }
+  }
+
+ private:
+  struct Connection {
+    RequestFramer framer;
+    bool timing_request = false;  // the parser's clock was reset for the request in progress
+    bool closing = false;
+  };
+
+  std::shared_ptr<Rest::Router> router_;
+  FramingLimits limits_;
+  // Each reactor thread has its own handler clone, and a connection stays on one thread, so
+  // this needs no lock.
+  std::unordered_map<const Tcp::Peer*, Connection> connections_;
+};
+
+std::string allow_list(const std::vector<RouteSpec>& routes, const std::string& path) {
+  std::string allow;
+  for (const RouteSpec& route : routes) {
+    if (route.path != path) continue;
+    if (!allow.empty()) allow += ", ";
+    allow += Http::methodString(route.method);
+  }
+  return allow;
+}
+
+std::string trimmed(std::string_view text) {
+  const auto first = text.find_first_not_of(" \t");
+  if (first == std::string_view::npos) return {};
+  const auto last = text.find_last_not_of(" \t");
+  return std::string(text.substr(first, last - first + 1));
+}
+
+bool starts_with_ignoring_case(std::string_view text, std::string_view prefix) {
+  return text.size() > prefix.size() &&
+         std::equal(prefix.begin(), prefix.end(), text.begin(), [](char a, char b) {
+           return std::tolower(static_cast<unsigned char>(a)) ==
+                  std::tolower(static_cast<unsigned char>(b));
+         });
+}
+
+// The keys a request may be carrying, to try in order: "Authorization: Bearer KEY" or
+// "Authorization: Basic base64(...)" (schemes case-insensitive; see basic_auth_key_candidates),
+// "api-key: KEY", "X-API-Token: KEY" or "X-OTP-Key: KEY" (GetOTP; header names in any case).
+// Undecodable Basic credentials give no key: the same 401 as a wrong one.
+std::vector<std::string> api_key_candidates(const Http::Request& request) {
+  std::vector<std::string> keys;
+  // Pistache parses Authorization into a typed header, so it is not among the raw ones.
+  if (auto authorization = request.headers().tryGet<Http::Header::Authorization>()) {
+    const std::string value = trimmed(authorization->value());
+    constexpr std::string_view kBearer = "Bearer ";
+    constexpr std::string_view kBasic = "Basic ";
+    if (starts_with_ignoring_case(value, kBearer)) {
+      keys.push_back(trimmed(std::string_view(value).substr(kBearer.size())));
+    } else if (starts_with_ignoring_case(value, kBasic)) {
+      keys = basic_auth_key_candidates(trimmed(std::string_view(value).substr(kBasic.size())));
+    }
+  }
+  for (const char* header : {"api-key", "X-API-Token", "X-OTP-Key"}) {
+    if (auto raw = request.headers().tryGetRaw(header)) keys.push_back(trimmed(raw->value()));
+  }
+  return keys;
+}
+
+bool is_json_content_type(const Http::Request& request) {
+  auto type = request.headers().tryGet<Http::Header::ContentType>();
+  return type && type->mime() == MIME(Application, Json);
+}
+
+}  // namespace
+
+ApiResponse ApiResponse::json(int status, const nlohmann::json& data) {
+  // Written by hand so "success" comes first (nlohmann::json sorts keys).
+  return {status,
+          R"({"success":true,"data":)" +
+              data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "}",
+          "application/json",
+          {}};
+}
+
+ApiResponse ApiResponse::json(int status, const nlohmann::json& data, std::string_view message) {
+  return {status,
+          R"({"success":true,"message":)" + nlohmann::json(message).dump() + R"(,"data":)" +
+              data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "}",
+          "application/json",
+          {}};
+}
+
+ApiResponse ApiResponse::error(const Error& error) {
+  nlohmann::json detail = {{"code", to_string(error.code)}, {"message", error.message}};
+  if (!error.fields.empty()) detail["fields"] = error.fields;
+  if (error.attempts_remaining) detail["attemptsRemaining"] = *error.attempts_remaining;
+  if (error.retry_after) detail["retryAfter"] = *error.retry_after;
+  // Sendexa's "show the remaining countdown": the active OTP's seconds left, by name.
+  if (error.code == ErrorCode::ActiveOtpExists && error.retry_after) {
+    detail["expiresIn"] = *error.retry_after;
+  }
+  if (error.otp_id) detail["id"] = *error.otp_id;
+  if (error.status) detail["status"] = *error.status;
+  // Sendexa documents the fields ("use retryAfter from the response", "check attemptsRemaining")
+  // but not where they sit, so the code, message and numbers are also repeated at the top level:
+  // clients reading either `error.retryAfter` or `retryAfter` find them.
+  nlohmann::json top_level = nlohmann::json::object();
+  for (const char* name : {"code", "message", "attemptsRemaining", "retryAfter", "expiresIn"}) {
+    if (auto found = detail.find(name); found != detail.end()) top_level[name] = *found;
+  }
+  std::string body = R"({"success":false,"error":)" +
+                     detail.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  for (const auto& [name, value] : top_level.items()) {
+    body += "," + nlohmann::json(name).dump() + ":" +
+            value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  }
+  body += "}";
+  ApiResponse response{http_status_for(error.code), std::move(body), "application/json", {}};
+  if (error.retry_after)
+    response.headers.emplace_back("Retry-After", std::to_string(*error.retry_after));
+  return response;
+}
+
+int http_status_for(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::InvalidJson:
+    case ErrorCode::MalformedRequest:
+    case ErrorCode::ValidationError:
+    case ErrorCode::InvalidPhone:
+    case ErrorCode::InvalidPin:
+    case ErrorCode::OtpExpired:
+    case ErrorCode::ActiveOtpExists:  // Sendexa's status for it
+      return 400;
+    case ErrorCode::Unauthorized:
+      return 401;
+    case ErrorCode::Forbidden:
+      return 403;
+    case ErrorCode::NotFound:
+    case ErrorCode::OtpNotFound:
+      return 404;
+    case ErrorCode::MethodNotAllowed:
+      return 405;
+    case ErrorCode::BudgetExhausted:
+    case ErrorCode::BudgetDisabled:
+      return 402;
+    case ErrorCode::SenderBlocked:
+    case ErrorCode::CountryNotAllowed:
+      return 403;
+    case ErrorCode::OtpNotPending:
+    case ErrorCode::IdempotencyKeyReused:
+      return 409;
+    case ErrorCode::PayloadTooLarge:
+      return 413;
+    case ErrorCode::UnsupportedMediaType:
+      return 415;
+    case ErrorCode::OtpLocked:
+      return 423;
+    case ErrorCode::ResendCooldown:
+    case ErrorCode::ResendLimitReached:
+    case ErrorCode::RateLimitExceeded:
+    case ErrorCode::VerifyAttemptsExceeded:
+      return 429;
+    case ErrorCode::ShuttingDown:
+    case ErrorCode::ServiceUnavailable:
+    case ErrorCode::NoDeliveryChannel:
+      return 503;
+  }
+  return 503;
+}
+
+Async::Promise<ssize_t> send_response(Http::ResponseWriter& writer, const ApiResponse& response,
+                                      std::string_view request_id) {
+  auto& headers = writer.headers();
+  headers.add(std::make_shared<NamedHeader>("X-Request-Id", std::string(request_id)));
+  headers.add(std::make_shared<NamedHeader>("Cache-Control", "no-store"));
+  for (const auto& [name, value] : response.headers) {
+    if (name == "Allow") continue;  // typed below: Pistache serialises only typed headers
+    headers.add(std::make_shared<NamedHeader>(name, value));
+  }
+  auto mime = Http::Mime::MediaType::fromString(response.content_type);
+  return writer.send(static_cast<Http::Code>(response.status), response.body, mime);
+}
+
+HttpServer::HttpServer(HttpServerOptions options, Authenticator authenticate)
+    : options_(std::move(options)),
+      authenticate_(std::move(authenticate)),
+      router_(std::make_shared<Rest::Router>()) {
+  if (options_.unauthenticated_ip_per_minute > 0) {
+    unauthenticated_limiter_ =
+        std::make_unique<IpLimiter>(RateLimitRule{options_.unauthenticated_ip_per_minute, 60});
+  }
+}
+
+HttpServer::~HttpServer() {
+  if (endpoint_ && !stopped_) endpoint_->shutdown();
+}
+
+void HttpServer::add_route(RouteSpec route) {
+  routes_.push_back(std::move(route));
+}
+
+std::string HttpServer::client_ip(const Rest::Request& request) const {
+  if (!options_.trusted_proxy_header.empty()) {
+    if (auto raw = request.headers().tryGetRaw(options_.trusted_proxy_header)) {
+      // The right-most entry is the one our proxy appended; anything left of it came from the
+      // client and can be forged.
+      const std::string& value = raw->value();
+      const auto comma = value.rfind(',');
+      std::string last =
+          trimmed(comma == std::string::npos ? std::string_view(value)
+                                             : std::string_view(value).substr(comma + 1));
+      if (!last.empty() && last.size() <= 64) return last;
+    }
+  }
+  return request.address().host();
+}
+
+std::optional<Error> HttpServer::reject_before_handler(const RouteSpec& route,
+                                                       const Rest::Request& request,
+                                                       HttpContext& context) const {
+  if (draining_.load()) {
+    Error error =
+        Error::make(ErrorCode::ShuttingDown, "The server is shutting down; retry shortly.");
+    error.retry_after = 1;
+    return error;
+  }
+  if (route.requires_json_body && request.body().size() > options_.max_body_bytes) {
+    return Error::make(
+        ErrorCode::PayloadTooLarge,
+        "The body is larger than " + std::to_string(options_.max_body_bytes) + " bytes.");
+  }
+  if (!route.requires_api_key && !route.ip_limit_exempt && unauthenticated_limiter_) {
+    const Clock& clock = options_.clock ? *options_.clock : system_clock_;
+    if (auto wait = unauthenticated_limiter_->admit(context.client_ip, clock.now())) {
+      Error error = Error::make(ErrorCode::RateLimitExceeded,
+                                "Too many requests from this address (unauthenticated_ip limit).");
+      error.retry_after = *wait;
+      return error;
+    }
+  }
+  if (route.requires_api_key) {
+    std::optional<AuthenticatedKey> identity;
+    for (const std::string& key : api_key_candidates(request)) {
+      if ((identity = authenticate_(key))) break;
+    }
+    if (!identity) {
+      return Error::make(ErrorCode::Unauthorized,
+                         "A valid API key is required (Authorization: Bearer KEY or Basic "
+                         "base64(KEY), api-key: KEY, X-API-Token: KEY or X-OTP-Key: KEY).");
+    }
+    context.api_key_id = identity->id;
+    context.api_key_prefix = identity->prefix;
+    context.api_client_id = identity->client_id;
+  }
+  if (route.requires_json_body && !route.any_content_type && !is_json_content_type(request)) {
+    return Error::make(ErrorCode::UnsupportedMediaType,
+                       "Send the body as Content-Type: application/json.");
+  }
+  return std::nullopt;
+}
+
+void HttpServer::dispatch(const RouteSpec& route, const Rest::Request& request,
+                          Http::ResponseWriter writer) {
+  const auto started = std::chrono::steady_clock::now();
+  in_flight_.fetch_add(1);
+  HttpContext context{request_id_from(request), client_ip(request), 0, "", current_raw_target, ""};
+  ApiResponse response;
+  try {
+    if (std::optional<Error> rejected = reject_before_handler(route, request, context)) {
+      response = route.render_error ? route.render_error(*rejected, context)
+                                    : ApiResponse::error(*rejected);
+    } else {
+      response = route.handler(request, context);
+    }
+  } catch (const std::exception& e) {
+    // Storage failures (locked past busy_timeout, disk full) are worth a retry; say so.
+    log_event(spdlog::level::err, "http.handler_failed",
+              {{"rid", context.request_id},
+               {"path", route.log_path.empty() ? request.resource() : route.log_path},
+               {"error", e.what()}});
+    Error error =
+        Error::make(ErrorCode::ServiceUnavailable,
+                    "The server could not complete the request; retry shortly. Request id: " +
+                        context.request_id);
+    error.retry_after = 1;
+    response = route.render_error ? route.render_error(error, context) : ApiResponse::error(error);
+  }
+  if (response.status == 405) {
+    std::vector<Http::Method> allowed;
+    for (const RouteSpec& other : routes_) {
+      if (other.path == route.path) allowed.push_back(other.method);
+    }
+    writer.headers().add<Http::Header::Allow>(allowed);
+  }
+  // A HEAD reply carries the GET reply's status and headers, never a body.
+  if (request.method() == Http::Method::Head) response.body.clear();
+  const bool close = draining_.load() || wants_close(request);
+  if (close) {
+    writer.headers().remove<Http::Header::Connection>();
+    writer.headers().add<Http::Header::Connection>(Http::ConnectionControl::Close);
+  }
+  try {
+    std::shared_ptr<Tcp::Peer> peer = close ? writer.peer() : nullptr;
+    auto sent = send_response(writer, response, context.request_id);
+    if (close) close_after(std::move(sent), peer);
+  } catch (const std::exception& e) {
+    // The client may be gone; that must not escape the handler or skip the in-flight count.
+    log_event(spdlog::level::warn, "http.send_failed",
+              {{"rid", context.request_id}, {"error", e.what()}});
+  }
+  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                          std::chrono::steady_clock::now() - started)
+                          .count();
+  in_flight_.fetch_sub(1);
+  const auto level = response.status >= 500 ? spdlog::level::warn : spdlog::level::info;
+  if (!spdlog::should_log(level)) return;  // skip building the fields when nobody reads them
+  log_event(level, "http.request",
+            {{"rid", context.request_id},
+             {"method", Http::methodString(request.method())},
+             {"path", route.log_path.empty() ? request.resource() : route.log_path},
+             {"status", response.status},
+             {"us", micros},
+             {"key", context.api_key_prefix},
+             {"ip", context.client_ip}});
+}
+
+void HttpServer::start() {
+  // Every method gets a route on every path: unknown methods answer our JSON 405 (Pistache's
+  // own is plain text), and no request ever inserts into the router's method map while other
+  // threads read it (a data race in this Pistache snapshot).
+  std::vector<std::string> paths;
+  for (const RouteSpec& route : routes_) {
+    if (std::find(paths.begin(), paths.end(), route.path) == paths.end())
+      paths.push_back(route.path);
+  }
+  for (const std::string& path : paths) {
+    for (Http::Method method : kAllMethods) {
+      auto match = std::find_if(routes_.begin(), routes_.end(), [&](const RouteSpec& route) {
+        return route.path == path && route.method == method;
+      });
+      if (match == routes_.end() && method == Http::Method::Head) {
+        // HEAD is answered by the GET route (without the body), as probes expect.
+        match = std::find_if(routes_.begin(), routes_.end(), [&](const RouteSpec& route) {
+          return route.path == path && route.method == Http::Method::Get;
+        });
+      }
+      if (match != routes_.end()) {
+        const RouteSpec* spec = &*match;
+        router_->addRoute(method, path,
+                          [this, spec](const Rest::Request& request, Http::ResponseWriter writer) {
+                            dispatch(*spec, request, std::move(writer));
+                            return Rest::Route::Result::Ok;
+                          });
+        continue;
+      }
+      const std::string allow = allow_list(routes_, path);
+      router_->addRoute(
+          method, path,
+          [this, path, allow](const Rest::Request& request, Http::ResponseWriter writer) {
+            RouteSpec not_allowed{
+                request.method(), path, false, false, [allow](const Rest::Request&, HttpContext&) {
+                  return ApiResponse::error(Error::make(ErrorCode::MethodNotAllowed,
+                                                        "This path accepts only: " + allow + "."));
+                }};
+            not_allowed.log_path = path;
+            dispatch(not_allowed, request, std::move(writer));
+            return Rest::Route::Result::Ok;
+          });
+    }
+  }
+  router_->addNotFoundHandler([this](const Rest::Request& request, Http::ResponseWriter writer) {
+    RouteSpec not_found{
+        request.method(), "", false, false, [](const Rest::Request& req, HttpContext&) {
+          return ApiResponse::error(
+              Error::make(ErrorCode::NotFound, "No route for " + req.resource() + "."));
+        }};
+    // A mistyped USSD callback URL may still hold its secret path token: log only its start.
+    const std::string& path = request.resource();
+    if (path.rfind("/ussd/", 0) == 0) {
+      const std::size_t cut = path.find('/', 6);
+      not_found.log_path = (cut == std::string::npos ? path : path.substr(0, cut)) + "/...";
+    }
+    dispatch(not_found, request, std::move(writer));
+    return Rest::Route::Result::Ok;
+  });
+
+  endpoint_ = std::make_unique<Http::Endpoint>(Address(options_.host, Port(options_.port)));
+  auto endpoint_options =
+      Http::Endpoint::options()
+          .threads(options_.threads)
+          .flags(Tcp::Options::ReuseAddr)
+          // Room for the Content-Length line a chunked body is re-framed with.
+          .maxRequestSize(options_.max_body_bytes + options_.max_header_bytes + 64)
+          .headerTimeout(options_.header_timeout)
+          .bodyTimeout(options_.body_timeout)
+          .keepaliveTimeout(options_.keepalive_timeout);
+  endpoint_->init(endpoint_options);
+  // The transport's body limit is the documented body plus header room: a body just over
+  // max-body-bytes still reaches its route, which answers 413 in that API's own shape.
+  endpoint_->setHandler(std::make_shared<KeepAliveHandler>(
+      router_, FramingLimits{options_.max_header_bytes,
+                             options_.max_body_bytes + options_.max_header_bytes}));
+  try {
+    endpoint_->serveThreaded();
+  } catch (const std::exception& e) {
+    throw std::runtime_error("cannot listen on " + options_.host + ":" +
+                             std::to_string(options_.port) + ": " + e.what());
+  }
+  port_ = static_cast<std::uint16_t>(endpoint_->getPort());
+}
+
+std::uint16_t HttpServer::port() const {
+  return port_;
+}
+
+bool HttpServer::drain_and_stop(std::chrono::milliseconds grace) {
+  if (!endpoint_ || stopped_) return true;
+  draining_ = true;
+  const auto deadline = std::chrono::steady_clock::now() + grace;
+  while (in_flight_.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  const bool drained = in_flight_.load() == 0;
+  // Let the last responses leave the socket buffers before the reactor stops.
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  endpoint_->shutdown();
+  // Destroying the endpoint waits for handlers still running (past the grace period), so
+  // nothing they use is torn down under them.
+  endpoint_.reset();
+  stopped_ = true;
+  return drained;
+}
+
+}  // namespace ussd_otp

@@ -1,0 +1,138 @@
+// The HTTP front: Pistache endpoint, routes with uniform error handling, keep-alive and drain.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <pistache/endpoint.h>
+#include <pistache/router.h>
+#include <nlohmann/json.hpp>
+
+#include "otp/clock.hpp"
+#include "otp/errors.hpp"
+#include "server/http/api_key_auth.hpp"
+#include "server/http/ip_limiter.hpp"
+
+namespace ussd_otp {
+
+// What a route handler returns; the server adds the envelope headers, request id and logging.
+struct ApiResponse {
+  int status = 200;
+  std::string body;
+  std::string content_type = "application/json";
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  static ApiResponse json(int status, const nlohmann::json& data);  // {"success":true,"data":..}
+  // {"success":true,"message":"...","data":..}: Sendexa's shape where it shows a message.
+  static ApiResponse json(int status, const nlohmann::json& data, std::string_view message);
+  static ApiResponse error(const Error& error);  // {"success":false,...}
+};
+
+int http_status_for(ErrorCode code);
+
+// Per-request facts the server works out before the handler runs.
+struct HttpContext {
+  std::string request_id;
+  std::string client_ip;
+  std::int64_t api_key_id = 0;  // set when the route requires an API key
+  std::string api_key_prefix;
+  // The request-target exactly as the client sent it (path and query, still encoded, in their
+  // order): Pistache keeps only a decoded path and an unordered query map, and a signature over
+  // the called URL (Twilio's) needs the original.
+  std::string raw_target;
+  std::string api_client_id;  // the key's public UUID, with api_key_id
+};
+
+using RouteHandler = std::function<ApiResponse(const Pistache::Rest::Request&, HttpContext&)>;
+// Returns the key's id and prefix, or nullopt when the request carries no valid key.
+using Authenticator = std::function<std::optional<AuthenticatedKey>(std::string_view key)>;
+
+struct RouteSpec {
+  Pistache::Http::Method method;
+  std::string path;  // Pistache syntax, e.g. "/v1/otp/:id"
+  bool requires_api_key = false;
+  bool requires_json_body = false;  // else 415 UNSUPPORTED_MEDIA_TYPE
+  RouteHandler handler;
+  // Renders the errors raised outside the handler (401, 413, 415, 503, an exception escaping
+  // the handler) for routes that speak another API's dialect; unset: ApiResponse::error.
+  std::function<ApiResponse(const Error&, const HttpContext&)> render_error = nullptr;
+  // With requires_json_body: accept the body whatever its Content-Type says (clients of the
+  // Arkesel API often send none); the handler still insists on JSON.
+  bool any_content_type = false;
+  // Logged instead of the request's path, when that carries a secret (USSD path tokens).
+  std::string log_path = {};
+  // Without an API key a route is under the per-peer-IP limit
+  // (rate-limit-unauthenticated-ip-per-minute) unless exempt (health probes).
+  bool ip_limit_exempt = false;
+};
+
+struct HttpServerOptions {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8080;
+  int threads = 2;
+  std::size_t max_body_bytes = 16 * 1024;
+  std::size_t max_header_bytes = 8 * 1024;
+  std::chrono::seconds header_timeout{10};
+  std::chrono::seconds body_timeout{10};
+  std::chrono::seconds keepalive_timeout{15};
+  std::string trusted_proxy_header;
+  // Requests per client IP per minute on routes that need no API key; 0: no limit.
+  std::int64_t unauthenticated_ip_per_minute = 0;
+  const Clock* clock = nullptr;  // for that limit's windows; nullptr: the system clock
+};
+
+class HttpServer {
+ public:
+  HttpServer(HttpServerOptions options, Authenticator authenticate);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  void add_route(RouteSpec route);
+  // Binds and serves on background threads; throws std::runtime_error if the address is taken.
+  void start();
+  std::uint16_t port() const;
+  // Stops taking new requests (they get 503 SHUTTING_DOWN), waits up to `grace` for those in
+  // flight, then stops the endpoint. Returns true when nothing was still running.
+  bool drain_and_stop(std::chrono::milliseconds grace);
+
+  const std::vector<RouteSpec>& routes() const { return routes_; }
+  int in_flight() const { return in_flight_.load(); }
+
+ private:
+  void dispatch(const RouteSpec& route, const Pistache::Rest::Request& request,
+                Pistache::Http::ResponseWriter writer);
+  std::string client_ip(const Pistache::Rest::Request& request) const;
+  // The error when the request must not reach the handler (draining, too large, no valid key,
+  // wrong content type); sets the key in `context` when the route needs one.
+  std::optional<Error> reject_before_handler(const RouteSpec& route,
+                                             const Pistache::Rest::Request& request,
+                                             HttpContext& context) const;
+
+  HttpServerOptions options_;
+  Authenticator authenticate_;
+  std::vector<RouteSpec> routes_;
+  std::shared_ptr<Pistache::Rest::Router> router_;
+  std::unique_ptr<Pistache::Http::Endpoint> endpoint_;
+  std::atomic<int> in_flight_{0};
+  std::atomic<bool> draining_{false};
+  bool stopped_ = false;
+  std::uint16_t port_ = 0;  // the bound port, kept after stop for messages
+  SystemClock system_clock_;
+  std::unique_ptr<IpLimiter> unauthenticated_limiter_;
+};
+
+// Writes `response` with the request id; used by the server and its transport-level errors.
+Pistache::Async::Promise<ssize_t> send_response(Pistache::Http::ResponseWriter& writer,
+                                                const ApiResponse& response,
+                                                std::string_view request_id);
+
+}  // namespace ussd_otp
