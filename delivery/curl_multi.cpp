@@ -1,6 +1,7 @@
 // libcurl's multi interface, as deps.md §7.7 recommends next to Pistache: no transfer ever runs
 // on an HTTP worker, and one thread keeps many gateway requests in flight.
 #include "delivery/curl_multi.hpp"
+#include "otp/text.hpp"
 
 #include <curl/curl.h>
 
@@ -64,8 +65,7 @@ std::size_t on_header(char* data, std::size_t size, std::size_t count, void* use
   std::string line(data, bytes);
   const std::size_t colon = line.find(':');
   if (colon != std::string::npos && transfer->response.headers.size() < 64) {
-    std::string name = line.substr(0, colon);
-    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const std::string name = text::ascii_lower(std::string_view(line).substr(0, colon));
     std::string value = line.substr(colon + 1);
     value.erase(0, value.find_first_not_of(" \t"));
     value.erase(value.find_last_not_of(" \t\r\n") + 1);

@@ -1,5 +1,6 @@
 // Parses and answers `sms-routes`.
 #include "delivery/routing.hpp"
+#include "otp/text.hpp"
 
 #include <algorithm>
 #include <stdexcept>
@@ -7,19 +8,13 @@
 namespace ussd_otp {
 namespace {
 
-std::string_view trimmed(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
-
 std::vector<std::string_view> split(std::string_view text, char separator) {
   std::vector<std::string_view> parts;
   std::size_t start = 0;
   while (true) {
     const std::size_t at = text.find(separator, start);
     parts.push_back(
-        trimmed(text.substr(start, at == std::string_view::npos ? text.npos : at - start)));
+        text::trim(text.substr(start, at == std::string_view::npos ? text.npos : at - start)));
     if (at == std::string_view::npos) break;
     start = at + 1;
   }
@@ -42,14 +37,14 @@ RouteTable::RouteTable(std::vector<RouteRule> rules) : rules_(std::move(rules)) 
 
 RouteTable RouteTable::parse(std::string_view text) {
   std::vector<RouteRule> rules;
-  if (trimmed(text).empty()) return RouteTable{};
+  if (text::trim(text).empty()) return RouteTable{};
   for (std::string_view item : split(text, ';')) {
     if (item.empty()) continue;
     const std::size_t eq = item.find('=');
     if (eq == std::string_view::npos) {
       throw std::invalid_argument("\"" + std::string(item) + "\" is not PREFIX=PROVIDER,...");
     }
-    std::string prefix(trimmed(item.substr(0, eq)));
+    std::string prefix(text::trim(item.substr(0, eq)));
     if (prefix == "*") {
       prefix.clear();
     } else if (prefix.empty() || prefix.size() > 8 || prefix[0] == '0' ||

@@ -1,6 +1,7 @@
 // HMAC signatures: ours on outgoing webhooks (HMAC-SHA256, libsodium) and Twilio's on the
 // receipts it posts (HMAC-SHA1, OpenSSL: libsodium has no SHA-1).
 #include "delivery/signature.hpp"
+#include "otp/text.hpp"
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -45,19 +46,6 @@ std::string base64(const unsigned char* bytes, std::size_t size) {
   sodium_bin2base64(out.data(), out.size(), bytes, size, sodium_base64_VARIANT_ORIGINAL);
   out.resize(length - 1);  // drop the terminating NUL
   return out;
-}
-
-std::string trim(std::string_view text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())))
-    text.remove_prefix(1);
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
-    text.remove_suffix(1);
-  return std::string(text);
-}
-
-std::string lower(std::string text) {
-  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return text;
 }
 
 // The URL with the default port added when it has none, or its port removed when it has one,
@@ -123,7 +111,8 @@ bool webhook_signature_valid(std::string_view secret, std::int64_t timestamp, st
   while (start <= signature_header.size()) {
     const std::size_t comma = signature_header.find(',', start);
     const std::size_t end = comma == std::string_view::npos ? signature_header.size() : comma;
-    const std::string candidate = lower(trim(signature_header.substr(start, end - start)));
+    const std::string candidate = text::ascii_lower(
+        text::trim(signature_header.substr(start, end - start), text::kWhitespace));
     if (constant_time_equal(candidate, expected)) valid = true;
     if (comma == std::string_view::npos) break;
     start = comma + 1;
@@ -150,7 +139,7 @@ std::string twilio_signature(std::string_view auth_token, std::string_view url,
 bool twilio_signature_valid(std::string_view auth_token, std::string_view url,
                             const std::vector<std::pair<std::string, std::string>>& params,
                             std::string_view signature) {
-  const std::string given = trim(signature);
+  const std::string given(text::trim(signature, text::kWhitespace));
   if (given.empty()) return false;
   bool valid = constant_time_equal(twilio_signature(auth_token, url, params), given);
   const std::string variant = url_port_variant(url);

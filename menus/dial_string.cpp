@@ -1,21 +1,14 @@
 // Splitting and matching dial strings.
 #include "menus/dial_string.hpp"
+#include "otp/text.hpp"
 
 #include <algorithm>
 
 namespace ussd_otp {
-namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 std::vector<std::string> dial_segments(std::string_view dialled) {
-  std::string_view s = trim(dialled);
+  std::string_view s = text::trim(dialled);
   if (!s.empty() && s.front() == '*') s.remove_prefix(1);
   if (!s.empty() && s.back() == '#') s.remove_suffix(1);
   std::vector<std::string> out;
@@ -41,7 +34,7 @@ std::string canonical_service_code(std::string_view code) {
 }
 
 bool looks_like_dial_string(std::string_view text) {
-  text = trim(text);
+  text = text::trim(text);
   return !text.empty() && (text.front() == '*' || text.back() == '#');
 }
 

@@ -1,5 +1,6 @@
 // The menu's screens and transitions. Pure: everything it knows arrives in MenuContext.
 #include "menus/menu.hpp"
+#include "otp/text.hpp"
 
 #include <charconv>
 #include <nlohmann/json.hpp>
@@ -11,12 +12,6 @@ namespace {
 
 constexpr std::string_view kBack = "0";
 constexpr std::string_view kHome = "00";
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 long long minutes_left(UnixSeconds expires_at, UnixSeconds now) {
   const long long seconds = expires_at - now;
@@ -200,7 +195,7 @@ MenuReply begin_menu(const MenuContext& ctx, std::span<const std::string> prefil
 }
 
 MenuReply continue_menu(const MenuContext& ctx, const MenuState& state, std::string_view input) {
-  input = trim(input);
+  input = text::trim(input);
   if (input == kHome) return enter_number_screen(ctx, 0);
   if (input == kBack) return enter_number_screen(ctx, state.invalid_entries);
   switch (state.screen) {

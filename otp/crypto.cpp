@@ -1,5 +1,6 @@
 // libsodium-backed keys, code hashing/sealing and API-key hashing for the OTP domain.
 #include "otp/crypto.hpp"
+#include "otp/text.hpp"
 
 #include <fcntl.h>
 #include <sodium.h>
@@ -31,14 +32,6 @@ const unsigned char* as_uchar(std::string_view text) {
   return reinterpret_cast<const unsigned char*>(text.data());
 }
 
-std::string_view trim_whitespace(std::string_view text) {
-  constexpr std::string_view kSpace = " \t\r\n\v\f";
-  const auto first = text.find_first_not_of(kSpace);
-  if (first == std::string_view::npos) return {};
-  const auto last = text.find_last_not_of(kSpace);
-  return text.substr(first, last - first + 1);
-}
-
 Bytes blake2b_256(std::string_view text) {
   static_assert(crypto_generichash_BYTES == 32);
   Bytes out(crypto_generichash_BYTES);
@@ -58,7 +51,7 @@ ServerKey read_key_file(const std::filesystem::path& path) {
   content << in.rdbuf();
   if (in.bad()) throw std::runtime_error("cannot read server key file " + path.string());
   std::string text = content.str();
-  auto key = ServerKey::from_hex(trim_whitespace(text));
+  auto key = ServerKey::from_hex(text::trim(text, text::kWhitespace));
   sodium_memzero(text.data(), text.size());
   if (!key) {
     throw std::runtime_error("server key file " + path.string() +

@@ -1,5 +1,6 @@
 // The OTP policy. Each operation is one store transaction; errors are returned, not thrown.
 #include "otp/otp_service.hpp"
+#include "otp/text.hpp"
 
 #include <algorithm>
 #include <utility>
@@ -241,13 +242,6 @@ Error verify_attempts_exceeded(std::int64_t seconds_left) {
   return error;
 }
 
-bool equal_ignoring_case(std::string_view a, std::string_view b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-    return std::tolower(static_cast<unsigned char>(x)) ==
-           std::tolower(static_cast<unsigned char>(y));
-  });
-}
-
 }  // namespace
 
 bool OtpPolicy::phone_allowed(std::string_view e164_digits) const {
@@ -260,7 +254,7 @@ bool OtpPolicy::phone_allowed(std::string_view e164_digits) const {
 bool OtpPolicy::sender_blocked(std::string_view sender) const {
   return std::any_of(
       blocked_senders.begin(), blocked_senders.end(),
-      [&](const std::string& blocked) { return equal_ignoring_case(blocked, sender); });
+      [&](const std::string& blocked) { return text::equals_ignoring_case(blocked, sender); });
 }
 
 OtpService::OtpService(OtpStore& store, const Clock& clock, const CodeVault& vault,

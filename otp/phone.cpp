@@ -1,5 +1,6 @@
 // Parsing of typed phone numbers into digits-only E.164, and their display form.
 #include "otp/phone.hpp"
+#include "otp/text.hpp"
 
 namespace ussd_otp {
 namespace {
@@ -17,22 +18,6 @@ bool is_digit(char c) {
 }
 bool is_separator(char c) {
   return c == ' ' || c == '-' || c == '.' || c == '(' || c == ')';
-}
-bool is_blank(char c) {
-  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && is_blank(text.front())) text.remove_prefix(1);
-  while (!text.empty() && is_blank(text.back())) text.remove_suffix(1);
-  return text;
-}
-
-bool all_digits(std::string_view text) {
-  for (const char c : text) {
-    if (!is_digit(c)) return false;
-  }
-  return true;
 }
 
 struct Stripped {
@@ -106,10 +91,10 @@ std::optional<std::string> international_number(std::string_view digits, const P
 
 std::optional<PhoneNumber> PhoneNumber::parse(std::string_view input, const PhoneRules& rules) {
   if (input.size() > kMaxRawLength) return std::nullopt;
-  if (rules.default_country_code.empty() || !all_digits(rules.default_country_code)) {
+  if (rules.default_country_code.empty() || !text::all_digits(rules.default_country_code)) {
     return std::nullopt;  // misconfigured rules cannot produce a trustworthy number
   }
-  const auto stripped = strip(trim(input));
+  const auto stripped = strip(text::trim(input, text::kBlanksAndNewlines));
   if (!stripped) return std::nullopt;
   const std::string_view digits = stripped->digits;
 

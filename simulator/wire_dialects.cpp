@@ -6,6 +6,7 @@
 #include <charconv>
 #include <memory>
 
+#include "otp/text.hpp"
 #include "simulator/http_connection.hpp"
 #include "simulator/json_text.hpp"
 #include "simulator/wire_dialect.hpp"
@@ -19,11 +20,8 @@ WireRequest json_request(const json& body) {
   return WireRequest{"POST", "", "", "application/json", json_text(body)};
 }
 
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
+std::string lower(std::string_view value) {
+  return text::ascii_lower(value);
 }
 
 // The reply as a JSON object, or why it is not one.
@@ -96,9 +94,8 @@ const std::string& latest_answer(const SessionWire& session) {
   return session.answers.empty() ? none : session.answers.back();
 }
 
-bool all_digits(std::string_view text) {
-  return !text.empty() && std::all_of(text.begin(), text.end(),
-                                      [](unsigned char c) { return std::isdigit(c) != 0; });
+bool all_digits(std::string_view value) {
+  return text::is_digits(value);
 }
 
 // A network name as an aggregator that numbers networks sends it: `codes` maps lower-case

@@ -1,5 +1,6 @@
 // SqliteStore: OTPs, events, outbox, rate counters, idempotency and API keys in one SQLite file.
 #include "storage/sqlite_store.hpp"
+#include "otp/text.hpp"
 
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <sqlite3.h>
@@ -18,9 +19,7 @@ namespace ussd_otp {
 namespace {
 
 std::string normalise_synchronous(std::string_view requested) {
-  std::string upper(requested);
-  std::transform(upper.begin(), upper.end(), upper.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  std::string upper = text::ascii_upper(requested);
   if (upper == "OFF" || upper == "NORMAL" || upper == "FULL") return upper;
   throw std::invalid_argument("sqlite synchronous must be OFF, NORMAL or FULL, not '" +
                               std::string(requested) + "'");

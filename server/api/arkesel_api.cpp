@@ -1,5 +1,6 @@
 // Translates Arkesel's request fields into core calls and the core's errors into Arkesel codes.
 #include "server/api/arkesel_api.hpp"
+#include "otp/text.hpp"
 
 #include <algorithm>
 #include <map>
@@ -128,9 +129,8 @@ std::optional<int> int_field(const json& body, const char* name, bool& bad) {
   return static_cast<int>(value);
 }
 
-std::string lower(std::string text) {
-  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return text;
+std::string lower(std::string_view value) {
+  return text::ascii_lower(value);
 }
 
 std::size_t utf8_length(std::string_view text) {

@@ -1,5 +1,6 @@
 // Translates a delivery-report request into a ReceiptRequest, and the sender's report back.
 #include "server/api/delivery_receipts.hpp"
+#include "otp/text.hpp"
 
 #include <sodium.h>
 
@@ -29,9 +30,8 @@ bool token_matches(const std::string& expected, const std::string& given) {
          sodium_memcmp(expected.data(), given.data(), expected.size()) == 0;
 }
 
-std::string lower(std::string text) {
-  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return text;
+std::string lower(std::string_view value) {
+  return text::ascii_lower(value);
 }
 
 // The URL the gateway called, as it saw it: Twilio signs exactly that, query order included.

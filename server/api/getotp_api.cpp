@@ -1,5 +1,6 @@
 // Translates GetOTP's request into core calls and the core's errors into GetOTP's error list.
 #include "server/api/getotp_api.hpp"
+#include "otp/text.hpp"
 
 #include <algorithm>
 #include <ctime>
@@ -151,11 +152,6 @@ std::optional<std::string> text_field(const json& data, const char* name, bool n
   return std::nullopt;
 }
 
-bool all_digits(std::string_view text) {
-  return !text.empty() &&
-         std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
 bool has_code_placeholder(std::string_view text) {
   return text.find("{code}") != std::string_view::npos;  // "{{code}}" contains it too
 }
@@ -166,11 +162,7 @@ bool has_code_placeholder(std::string_view text) {
 // else is a malformed id (1512).
 std::variant<GetOtpTemplateRef, GetOtpRefusal> template_ref(const std::string& value) {
   if (is_uuid(value)) {
-    std::string uuid = value;
-    std::transform(uuid.begin(), uuid.end(), uuid.begin(), [](char c) {
-      return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    });
-    return GetOtpTemplateRef{uuid, ""};
+    return GetOtpTemplateRef{text::ascii_lower(value), ""};
   }
   if (value.find_first_of(" {}") != std::string::npos) {
     if (!has_code_placeholder(value)) return GetOtpRefusal{"1624", ""};
@@ -249,10 +241,7 @@ std::variant<GetOtpRequest, GetOtpRefusal> parse_getotp_request(std::string_view
 
   bool bad_type = false;
   std::optional<std::string> channel = text_field(*data, "channel", false, bad_type);
-  std::string channel_name = channel.value_or("");
-  std::transform(channel_name.begin(), channel_name.end(), channel_name.begin(), [](char c) {
-    return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  });
+  const std::string channel_name = text::ascii_lower(channel.value_or(""));
   // Only SMS: no voice provider exists (a voice request must not silently become an SMS).
   if (bad_type || channel_name != "sms") return GetOtpRefusal{"1515", ""};
 
@@ -282,7 +271,7 @@ std::variant<GetOtpRequest, GetOtpRefusal> parse_getotp_request(std::string_view
     } else {
       return GetOtpRefusal{"1632", ""};
     }
-    if (!digits.empty() && !all_digits(digits)) return GetOtpRefusal{"1632", ""};
+    if (!digits.empty() && !text::is_digits(digits)) return GetOtpRefusal{"1632", ""};
     if (digits.size() < kMinCodeLength || digits.size() > kMaxCodeLength) {
       return GetOtpRefusal{"1631", ""};
     }
@@ -301,7 +290,7 @@ std::variant<GetOtpRequest, GetOtpRefusal> parse_getotp_request(std::string_view
       value = static_cast<int>(length.get<std::uint64_t>());
     } else if (length.is_string()) {
       const std::string digits = length.get<std::string>();
-      if (all_digits(digits) && digits.size() <= 2) value = std::stoi(digits);
+      if (text::is_digits(digits) && digits.size() <= 2) value = std::stoi(digits);
     }
     if (!value || *value < kMinCodeLength || *value > kMaxCodeLength) {
       return GetOtpRefusal{"1623", ""};

@@ -1,6 +1,7 @@
 // Translates seed 002's /otp/verify fields into a verify of the newest code for (key, phone), and
 // the core's errors into that API's statuses and bodies.
 #include "server/api/user_verify_api.hpp"
+#include "otp/text.hpp"
 
 #include <algorithm>
 #include <utility>
@@ -156,10 +157,7 @@ std::variant<UserVerifyInput, ApiResponse> parse_user_verify(std::string_view te
     problems["user_id"] = {{"invalid", "invalid value"}};
   }
 
-  std::string auth_type = read("auth_type", removed);
-  std::transform(auth_type.begin(), auth_type.end(), auth_type.begin(), [](char c) {
-    return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  });
+  const std::string auth_type = text::ascii_lower(read("auth_type", removed));
   if (removed) {
     problems["auth_type"] = "field required";
   } else if (auth_type != "sms") {

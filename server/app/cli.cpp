@@ -1,5 +1,6 @@
 // Command-line parsing (CLI11), signal handling and the key-management commands.
 #include "server/app/cli.hpp"
+#include "otp/text.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -291,8 +292,7 @@ int run_cli(int argc, char** argv) {
           return 1;
         }
         // Requests name templates in any case; they are stored in lower case.
-        std::transform(id.begin(), id.end(), id.begin(),
-                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        id = text::ascii_lower(id);
         try {
           store.create_template({id, key->id, template_text, now});
         } catch (const std::exception&) {

@@ -1,5 +1,6 @@
 // The settings table and the layering of file, environment and flags.
 #include "server/app/config.hpp"
+#include "otp/text.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -57,10 +58,6 @@ std::vector<std::string> comma_list(const std::string& text) {
     start = comma + 1;
   }
   return items;
-}
-
-bool all_digits(const std::string& text) {
-  return std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 template <class Int>
@@ -631,7 +628,7 @@ std::vector<Setting> build_settings() {
                  }
                  std::vector<std::string> prefixes = comma_list(v);
                  for (const std::string& prefix : prefixes) {
-                   if (prefix.size() > 6 || prefix[0] == '0' || !all_digits(prefix)) {
+                   if (prefix.size() > 6 || prefix[0] == '0' || !text::all_digits(prefix)) {
                      throw ConfigError(
                          "allowed-phone-prefixes: each prefix must be 1-6 digits, "
                          "not starting with 0, or the word any (got \"" +
@@ -684,8 +681,7 @@ const std::vector<Setting>& all_settings() {
 
 std::string env_var_name(const std::string& setting_name) {
   std::string name = "USSD_OTP_";
-  for (char c : setting_name)
-    name += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  for (char c : setting_name) name += c == '-' ? '_' : text::ascii_upper(c);
   return name;
 }
 

@@ -1,5 +1,6 @@
 // Strict HTTP/1.1 request framing (RFC 9112 sections 2-7); see http_framer.hpp for why.
 #include "server/http/framer.hpp"
+#include "otp/text.hpp"
 
 #include <algorithm>
 #include <array>
@@ -36,18 +37,7 @@ bool is_field_value_char(char c) {
   return byte == '\t' || (byte >= 0x20 && byte != 0x7f);
 }
 
-std::string_view trim_ows(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
-
-bool equals_ignoring_case(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; };
-           return lower(x) == lower(y);
-         });
-}
+using text::equals_ignoring_case;
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -236,7 +226,7 @@ std::optional<FramingError> RequestFramer::on_field_line(std::string_view line, 
     return malformed("whitespace between a header name and its colon.");
   }
   if (!is_token(name)) return malformed("invalid header name.");
-  const std::string_view value = trim_ows(line.substr(colon + 1));
+  const std::string_view value = text::trim(line.substr(colon + 1));
   if (!std::all_of(value.begin(), value.end(), is_field_value_char)) {
     return malformed("a control character in header " + std::string(name) + ".");
   }
@@ -279,7 +269,7 @@ std::optional<FramingError> RequestFramer::on_field_line(std::string_view line, 
     std::string_view rest = value;
     while (!rest.empty()) {
       const std::size_t comma = rest.find(',');
-      const std::string_view option = trim_ows(rest.substr(0, comma));
+      const std::string_view option = text::trim(rest.substr(0, comma));
       if (equals_ignoring_case(option, "close")) connection_close_ = true;
       if (equals_ignoring_case(option, "keep-alive")) connection_keep_alive_ = true;
       rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
@@ -317,7 +307,7 @@ std::optional<FramingError> RequestFramer::on_chunk_size_line(std::string_view l
     ++digits;
   }
   if (digits == 0) return malformed("invalid chunk size.");
-  const std::string_view extension = trim_ows(line.substr(digits));
+  const std::string_view extension = text::trim(line.substr(digits));
   if (!extension.empty() &&
       (extension.front() != ';' ||
        !std::all_of(extension.begin(), extension.end(), is_field_value_char))) {

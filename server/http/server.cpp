@@ -1,5 +1,6 @@
 // Pistache wiring: keep-alive by default, JSON errors for every failure, request ids, drain.
 #include "server/http/server.hpp"
+#include "otp/text.hpp"
 
 #include <algorithm>
 #include <thread>
@@ -205,19 +206,13 @@ std::string allow_list(const std::vector<RouteSpec>& routes, const std::string& 
   return allow;
 }
 
-std::string trimmed(std::string_view text) {
-  const auto first = text.find_first_not_of(" \t");
-  if (first == std::string_view::npos) return {};
-  const auto last = text.find_last_not_of(" \t");
-  return std::string(text.substr(first, last - first + 1));
+std::string trimmed(std::string_view value) {
+  return std::string(text::trim(value));
 }
 
-bool starts_with_ignoring_case(std::string_view text, std::string_view prefix) {
-  return text.size() > prefix.size() &&
-         std::equal(prefix.begin(), prefix.end(), text.begin(), [](char a, char b) {
-           return std::tolower(static_cast<unsigned char>(a)) ==
-                  std::tolower(static_cast<unsigned char>(b));
-         });
+// "Bearer KEY": the scheme in any case, followed by something.
+bool has_scheme(std::string_view value, std::string_view scheme) {
+  return value.size() > scheme.size() && text::starts_with_ignoring_case(value, scheme);
 }
 
 // The keys a request may be carrying, to try in order: "Authorization: Bearer KEY" or
@@ -231,9 +226,9 @@ std::vector<std::string> api_key_candidates(const Http::Request& request) {
     const std::string value = trimmed(authorization->value());
     constexpr std::string_view kBearer = "Bearer ";
     constexpr std::string_view kBasic = "Basic ";
-    if (starts_with_ignoring_case(value, kBearer)) {
+    if (has_scheme(value, kBearer)) {
       keys.push_back(trimmed(std::string_view(value).substr(kBearer.size())));
-    } else if (starts_with_ignoring_case(value, kBasic)) {
+    } else if (has_scheme(value, kBasic)) {
       keys = basic_auth_key_candidates(trimmed(std::string_view(value).substr(kBasic.size())));
     }
   }

@@ -1,5 +1,6 @@
 // The one place dialects are registered: add a line to USSD_OTP_DIALECTS for a new one
 // (server/dialect_<name>.cpp defines make_<name>_dialect()).
+#include "otp/text.hpp"
 #include "server/ussd/dialects/dialect.hpp"
 
 #include <algorithm>
@@ -89,10 +90,8 @@ std::string required_string(const nlohmann::json& body, std::string_view name,
   return optional_string(body, name, problems, max_length);
 }
 
-std::string ascii_lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
+std::string ascii_lower(std::string value) {
+  return text::ascii_lower(value);
 }
 
 void require_non_empty(std::map<std::string, std::string>& problems, const char* field,
