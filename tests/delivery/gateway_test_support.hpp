@@ -6,10 +6,13 @@
 
 #include <catch2/catch.hpp>
 
+#include <functional>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -17,6 +20,17 @@
 #include "delivery/provider.hpp"
 
 namespace ussd_otp::testing {
+
+// Values for some string settings of a provider, by member.
+using SettingValues = std::vector<std::pair<std::string ProviderSettings::*, std::string>>;
+
+// Settings for the adapter called `name` with each of `values` set.
+inline ProviderSettings settings_of(std::string name, const SettingValues& values) {
+  ProviderSettings settings;
+  settings.name = std::move(name);
+  for (const auto& [member, value] : values) settings.*member = value;
+  return settings;
+}
 
 inline std::unique_ptr<SmsProvider> provider(const ProviderSettings& settings) {
   auto made = make_provider(settings);
@@ -80,6 +94,11 @@ inline OutboundResponse answer(long status, std::string body) {
   return response;
 }
 
+// How the adapter made from `settings` classes a completed answer.
+inline SendResult judge_answer(const ProviderSettings& settings, long status, std::string body) {
+  return provider(settings)->parse_send(answer(status, std::move(body)));
+}
+
 inline OutboundResponse incomplete(TransferResult result) {
   OutboundResponse response;
   response.result = result;
@@ -113,22 +132,119 @@ inline std::vector<std::string> garbage_bodies() {
           "<html><body>502 Bad Gateway</body></html>"};
 }
 
-inline ReceiptRequest form_post(std::string body) {
+// A report POSTed to our receipt URL with `body` as `content_type`.
+inline ReceiptRequest posted(std::string content_type, std::string body) {
   ReceiptRequest request;
   request.method = "POST";
   request.url = "https://otp.example.com/delivery/test";
-  request.content_type = "application/x-www-form-urlencoded";
+  request.content_type = std::move(content_type);
   request.body = std::move(body);
   return request;
 }
 
+inline ReceiptRequest form_post(std::string body) {
+  return posted("application/x-www-form-urlencoded", std::move(body));
+}
+
 inline ReceiptRequest json_post(std::string body) {
-  ReceiptRequest request;
-  request.method = "POST";
-  request.url = "https://otp.example.com/delivery/test";
-  request.content_type = "application/json";
-  request.body = std::move(body);
-  return request;
+  return posted("application/json", std::move(body));
+}
+
+// Garbage bodies in each of `shapes` (form_post, json_post, a signed report...) never throw.
+inline void check_garbage_reports(
+    const SmsProvider& gateway,
+    const std::vector<std::function<ReceiptRequest(const std::string&)>>& shapes) {
+  for (const auto& body : garbage_bodies()) {
+    for (const auto& shape : shapes) CHECK_NOTHROW(gateway.parse_receipt(shape(body)));
+  }
+}
+
+// One answer of a gateway and the class it must be given.
+struct AnswerCase {
+  long status;
+  std::string body;
+  SendOutcome outcome;
+};
+
+inline void check_answer_classes(const SmsProvider& gateway, const std::vector<AnswerCase>& cases) {
+  for (const auto& [status, body, outcome] : cases) {
+    INFO("HTTP " << status << ": " << body);
+    const SendResult result = gateway.parse_send(answer(status, body));
+    CHECK(result.outcome == outcome);
+  }
+}
+
+// Garbage under each of `statuses` never throws; a transfer that failed before the request left
+// is transient, one that may have reached the gateway is unknown (it may have been sent).
+inline void check_garbage_and_incomplete_answers(const SmsProvider& gateway,
+                                                 std::initializer_list<long> statuses) {
+  for (const auto& body : garbage_bodies()) {
+    for (const long status : statuses) CHECK_NOTHROW(gateway.parse_send(answer(status, body)));
+  }
+  CHECK(gateway.parse_send(incomplete(TransferResult::FailedBeforeSend)).outcome ==
+        SendOutcome::Transient);
+  for (const TransferResult after :
+       {TransferResult::TimedOutAfterSend, TransferResult::FailedAfterSend}) {
+    CHECK(gateway.parse_send(incomplete(after)).outcome == SendOutcome::Unknown);
+  }
+}
+
+// A report that must be read: its receipts.
+inline std::vector<Receipt> receipts_of(const SmsProvider& gateway, const ReceiptRequest& request) {
+  auto receipts = gateway.parse_receipt(request);
+  REQUIRE(receipts.ok());
+  return receipts.value();
+}
+
+// Calls `check(value, expected)` for each value of each group {expected, {value, ...}}: tables
+// of what a gateway may say, grouped by the class each must get.
+template <class Expected, class Value, class Check>
+void check_groups(const std::vector<std::pair<Expected, std::vector<Value>>>& groups, Check check) {
+  for (const auto& [expected, values] : groups) {
+    for (const Value& value : values) {
+      INFO(value);
+      check(value, expected);
+    }
+  }
+}
+
+// Each status, answered with an empty body, gets the class of its group.
+inline void check_status_classes(
+    const SmsProvider& gateway,
+    const std::vector<std::pair<SendOutcome, std::vector<long>>>& groups) {
+  check_groups(groups, [&](long status, SendOutcome outcome) {
+    CHECK(gateway.parse_send(answer(status, "")).outcome == outcome);
+  });
+}
+
+using ReceiptStates = std::vector<std::pair<ReceiptState, std::vector<std::string>>>;
+
+// For each status of `states`, `read(status)` (a report or poll answer carrying that status)
+// gives one receipt for `message_id` with the status as sent and its state; `also` checks more.
+inline void check_receipt_states(
+    const ReceiptStates& states,
+    const std::function<std::vector<Receipt>(const std::string&)>& read,
+    const std::string& message_id, const std::function<void(const Receipt&)>& also = nullptr) {
+  check_groups(states, [&](const std::string& status, ReceiptState state) {
+    const std::vector<Receipt> receipts = read(status);
+    REQUIRE(receipts.size() == 1);
+    CHECK(receipts[0].message_id == message_id);
+    CHECK(receipts[0].status == status);
+    CHECK(receipts[0].state == state);
+    if (also) also(receipts[0]);
+  });
+}
+
+// Each setting of `required`, cleared from otherwise `complete` settings, makes make_provider
+// throw invalid_argument with the message naming it as the operator types it.
+inline void check_required_settings(const ProviderSettings& complete,
+                                    const SettingValues& required) {
+  for (const auto& [field, message] : required) {
+    ProviderSettings settings = complete;
+    (settings.*field).clear();
+    CHECK_THROWS_AS(make_provider(settings), std::invalid_argument);
+    CHECK_THROWS_WITH(make_provider(settings), message);
+  }
 }
 
 inline SmsMessage otp_message() {
@@ -137,6 +253,14 @@ inline SmsMessage otp_message() {
   message.text = "Your code is 482913 & expires in 5 min. +/=?";
   message.reference = "att_01HX";
   return message;
+}
+
+// The send `gateway` builds for otp_message() at 1700000000, which must POST to `url`.
+inline OutboundRequest check_send_post(const SmsProvider& gateway, const std::string& url) {
+  const OutboundRequest request = gateway.build_send(otp_message(), 1700000000);
+  CHECK(request.method == "POST");
+  CHECK(request.url == url);
+  return request;
 }
 
 }  // namespace ussd_otp::testing

@@ -1,6 +1,7 @@
 // make_provider and provider_names, and the shared wire helpers the adapters lean on.
 #include "delivery/providers/wire.hpp"
 #include "gateway_test_support.hpp"
+#include "support/provider_settings.hpp"
 
 using namespace ussd_otp;
 using namespace ussd_otp::testing;
@@ -12,19 +13,8 @@ TEST_CASE("provider names are the five adapters in documentation order", "[deliv
 }
 
 TEST_CASE("every provider name makes a provider of that name", "[delivery][registry]") {
-  ProviderSettings settings;
-  settings.username = "u";
-  settings.api_key = "k";
-  settings.client_id = "i";
-  settings.client_secret = "s";
-  settings.account_sid = "AC1";
-  settings.auth_token = "t";
-  settings.secret = "w";
-  settings.url = "https://example.com/sms";
-  settings.sender = "ACME";  // required by arkesel
   for (const auto& name : provider_names()) {
-    settings.name = name;
-    const auto made = make_provider(settings);
+    const auto made = make_provider(settings_for_any_provider(name));
     REQUIRE(made != nullptr);
     CHECK(made->name() == name);
   }
@@ -90,18 +80,14 @@ TEST_CASE("integers are read from numbers and digit strings that fit", "[deliver
 }
 
 TEST_CASE("http statuses alone map to outcome classes", "[delivery][wire]") {
-  CHECK(wire::outcome_for_http_status(200) == SendOutcome::Accepted);
-  CHECK(wire::outcome_for_http_status(401) == SendOutcome::AccountLevel);
-  CHECK(wire::outcome_for_http_status(402) == SendOutcome::AccountLevel);
-  CHECK(wire::outcome_for_http_status(403) == SendOutcome::AccountLevel);
-  CHECK(wire::outcome_for_http_status(408) == SendOutcome::Transient);
-  CHECK(wire::outcome_for_http_status(429) == SendOutcome::Transient);
-  CHECK(wire::outcome_for_http_status(599) == SendOutcome::Transient);
-  CHECK(wire::outcome_for_http_status(400) == SendOutcome::Permanent);
-  CHECK(wire::outcome_for_http_status(404) == SendOutcome::Permanent);
-  CHECK(wire::outcome_for_http_status(301) == SendOutcome::AccountLevel);
-  CHECK(wire::outcome_for_http_status(0) == SendOutcome::Unknown);
-  CHECK(wire::outcome_for_http_status(700) == SendOutcome::Unknown);
+  check_groups<SendOutcome, long>({{SendOutcome::Accepted, {200}},
+                                   {SendOutcome::AccountLevel, {401, 402, 403, 301}},
+                                   {SendOutcome::Transient, {408, 429, 599}},
+                                   {SendOutcome::Permanent, {400, 404}},
+                                   {SendOutcome::Unknown, {0, 700}}},
+                                  [&](long status, SendOutcome outcome) {
+                                    CHECK(wire::outcome_for_http_status(status) == outcome);
+                                  });
 }
 
 TEST_CASE("basic auth is the original base64 of user colon password", "[delivery][wire]") {

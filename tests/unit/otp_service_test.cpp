@@ -66,6 +66,13 @@ std::string wrong_code(std::string code, PinType type = PinType::Numeric) {
 }
 
 // Appends piece by piece: GCC 12 reports a false -Werror=restrict on "literal" + std::string&&.
+// The error of a call that must be refused.
+template <class T>
+Error refusal(const Result<T>& result) {
+  REQUIRE_FALSE(result);
+  return result.error();
+}
+
 template <class... Parts>
 std::string cat(const Parts&... parts) {
   std::string out;
@@ -1005,31 +1012,26 @@ TEST_CASE("verify attempts per phone are throttled, right or wrong", "[policy][l
   input.expiry_amount = 10;  // still valid when the block ends
   const auto issued = h.issue(input);
   for (int i = 0; i < 5; ++i) {
-    auto wrong = h.service->verify(kKey, issued.id, wrong_code(issued.code));
-    REQUIRE_FALSE(wrong);
-    CHECK(wrong.error().code == ErrorCode::InvalidPin);
+    CHECK(refusal(h.service->verify(kKey, issued.id, wrong_code(issued.code))).code ==
+          ErrorCode::InvalidPin);
     h.clock.advance(5);
   }
   // The sixth within the minute is refused before the pin is checked: the right code too.
-  auto sixth = h.service->verify(kKey, issued.id, issued.code);
-  REQUIRE_FALSE(sixth);
-  CHECK(sixth.error().code == ErrorCode::VerifyAttemptsExceeded);
-  CHECK(sixth.error().retry_after == 300);
+  const Error sixth = refusal(h.service->verify(kKey, issued.id, issued.code));
+  CHECK(sixth.code == ErrorCode::VerifyAttemptsExceeded);
+  CHECK(sixth.retry_after == 300);
   CHECK(h.view(issued.id).record.failed_attempts == 5);
   // The Arkesel-style verify of the same phone under the same key is blocked as well.
-  auto latest = h.service->verify_latest(kKey, kLocalPhone, issued.code);
-  REQUIRE_FALSE(latest);
-  CHECK(latest.error().code == ErrorCode::VerifyAttemptsExceeded);
+  CHECK(refusal(h.service->verify_latest(kKey, kLocalPhone, issued.code)).code ==
+        ErrorCode::VerifyAttemptsExceeded);
   // Another key's verifies of that phone are its own.
-  auto other = h.service->verify_latest(kOtherKey, kLocalPhone, issued.code);
-  REQUIRE_FALSE(other);
-  CHECK(other.error().code == ErrorCode::OtpNotFound);
+  CHECK(refusal(h.service->verify_latest(kOtherKey, kLocalPhone, issued.code)).code ==
+        ErrorCode::OtpNotFound);
 
   h.clock.advance(299);
-  auto still = h.service->verify(kKey, issued.id, issued.code);
-  REQUIRE_FALSE(still);
-  CHECK(still.error().code == ErrorCode::VerifyAttemptsExceeded);
-  CHECK(still.error().retry_after == 1);
+  const Error still = refusal(h.service->verify(kKey, issued.id, issued.code));
+  CHECK(still.code == ErrorCode::VerifyAttemptsExceeded);
+  CHECK(still.retry_after == 1);
   h.clock.advance(1);
   CHECK(h.service->verify(kKey, issued.id, issued.code));
 }
