@@ -24,12 +24,17 @@ namespace ussd_otp::testing {
 // Values for some string settings of a provider, by member.
 using SettingValues = std::vector<std::pair<std::string ProviderSettings::*, std::string>>;
 
+// `settings` with each of `values` set.
+inline ProviderSettings with_settings(ProviderSettings settings, const SettingValues& values) {
+  for (const auto& [member, value] : values) settings.*member = value;
+  return settings;
+}
+
 // Settings for the adapter called `name` with each of `values` set.
 inline ProviderSettings settings_of(std::string name, const SettingValues& values) {
   ProviderSettings settings;
   settings.name = std::move(name);
-  for (const auto& [member, value] : values) settings.*member = value;
-  return settings;
+  return with_settings(std::move(settings), values);
 }
 
 inline std::unique_ptr<SmsProvider> provider(const ProviderSettings& settings) {
@@ -57,6 +62,15 @@ inline std::optional<std::string> request_header(const OutboundRequest& request,
   return found;
 }
 
+// Each of `expected` (name: value) is among the request's headers, once, under any case.
+inline void check_headers(const OutboundRequest& request,
+                          const std::vector<std::pair<std::string, std::string>>& expected) {
+  for (const auto& [name, value] : expected) {
+    INFO(name);
+    CHECK(request_header(request, name) == value);
+  }
+}
+
 // Independent of sms_wire: splits on '&' and '=' and decodes each side with libcurl.
 inline std::string curl_decode(const std::string& text) {
   std::string plus_as_space = text;
@@ -72,8 +86,10 @@ inline std::string curl_decode(const std::string& text) {
   return out;
 }
 
-inline std::vector<std::pair<std::string, std::string>> form_fields(const std::string& body) {
-  std::vector<std::pair<std::string, std::string>> fields;
+using FormFields = std::vector<std::pair<std::string, std::string>>;
+
+inline FormFields form_fields(const std::string& body) {
+  FormFields fields;
   std::size_t start = 0;
   while (start <= body.size()) {
     const std::size_t amp = std::min(body.find('&', start), body.size());
@@ -189,8 +205,9 @@ inline void check_garbage_and_incomplete_answers(const SmsProvider& gateway,
   }
 }
 
-// A report that must be read: its receipts.
+// A report `gateway` (which takes reports) must read: its receipts.
 inline std::vector<Receipt> receipts_of(const SmsProvider& gateway, const ReceiptRequest& request) {
+  REQUIRE(gateway.accepts_receipts());
   auto receipts = gateway.parse_receipt(request);
   REQUIRE(receipts.ok());
   return receipts.value();
@@ -215,6 +232,15 @@ inline void check_status_classes(
   check_groups(groups, [&](long status, SendOutcome outcome) {
     CHECK(gateway.parse_send(answer(status, "")).outcome == outcome);
   });
+}
+
+// `request` is read by `gateway` as a receipt for `message_id` in `state` (the first, if more).
+inline void check_read(const SmsProvider& gateway, const ReceiptRequest& request,
+                       const std::string& message_id, ReceiptState state) {
+  const std::vector<Receipt> receipts = receipts_of(gateway, request);
+  REQUIRE_FALSE(receipts.empty());
+  CHECK(receipts[0].message_id == message_id);
+  CHECK(receipts[0].state == state);
 }
 
 using ReceiptStates = std::vector<std::pair<ReceiptState, std::vector<std::string>>>;
@@ -255,12 +281,41 @@ inline SmsMessage otp_message() {
   return message;
 }
 
-// The send `gateway` builds for otp_message() at 1700000000, which must POST to `url`.
-inline OutboundRequest check_send_post(const SmsProvider& gateway, const std::string& url) {
-  const OutboundRequest request = gateway.build_send(otp_message(), 1700000000);
-  CHECK(request.method == "POST");
-  CHECK(request.url == url);
-  return request;
+// The send the adapter made from `settings` builds for otp_message() at 1700000000.
+inline OutboundRequest built_send(const ProviderSettings& settings) {
+  return provider(settings)->build_send(otp_message(), 1700000000);
+}
+
+// The settings each adapter's tests use.
+inline const std::string kTwilioSid = "AC0123456789abcdef0123456789abcdef";
+inline const std::string kTwilioToken = "tok_0123456789abcdef";
+
+inline ProviderSettings at_settings() {
+  return settings_of("africastalking", {{&ProviderSettings::username, "sandbox"},
+                                        {&ProviderSettings::api_key, "atsk_0123456789abcdef"}});
+}
+
+inline ProviderSettings arkesel_settings() {
+  return settings_of("arkesel", {{&ProviderSettings::sender, "ACME"},
+                                 {&ProviderSettings::api_key, "ark_test_key"}});
+}
+
+inline ProviderSettings hubtel_settings() {
+  return settings_of("hubtel", {{&ProviderSettings::sender, "ACME"},
+                                {&ProviderSettings::client_id, "abcdefg"},
+                                {&ProviderSettings::client_secret, "hijklmn"}});
+}
+
+inline ProviderSettings twilio_settings() {
+  return settings_of("twilio", {{&ProviderSettings::sender, "+15005550006"},
+                                {&ProviderSettings::account_sid, kTwilioSid},
+                                {&ProviderSettings::auth_token, kTwilioToken}});
+}
+
+inline ProviderSettings webhook_settings() {
+  return settings_of("webhook", {{&ProviderSettings::sender, "ACME"},
+                                 {&ProviderSettings::secret, "whsec_test"},
+                                 {&ProviderSettings::url, "https://sms.operator.example/send"}});
 }
 
 }  // namespace ussd_otp::testing

@@ -20,6 +20,64 @@ TEST_CASE("every provider name makes a provider of that name", "[delivery][regis
   }
 }
 
+TEST_CASE("every adapter's send is a POST to its documented URL with its documented headers",
+          "[delivery][registry]") {
+  struct Send {
+    ProviderSettings settings;
+    std::string url;
+    std::vector<std::pair<std::string, std::string>> headers;
+  };
+  const std::vector<Send> sends = {
+      {at_settings(),
+       "https://api.africastalking.com/version1/messaging",
+       {{"apiKey", "atsk_0123456789abcdef"},
+        {"Accept", "application/json"},
+        {"Content-Type", "application/x-www-form-urlencoded"}}},
+      {arkesel_settings(),
+       "https://sms.arkesel.com/api/v2/sms/send",
+       {{"api-key", "ark_test_key"},
+        {"Content-Type", "application/json"},
+        {"Accept", "application/json"}}},
+      // printf 'abcdefg:hijklmn' | base64
+      {hubtel_settings(),
+       "https://sms.hubtel.com/v1/messages/send",
+       {{"Authorization", "Basic YWJjZGVmZzpoaWprbG1u"}, {"Content-Type", "application/json"}}},
+      // printf '<sid>:<token>' | base64 -w0
+      {twilio_settings(),
+       "https://api.twilio.com/2010-04-01/Accounts/" + kTwilioSid + "/Messages.json",
+       {{"Authorization",
+         "Basic QUMwMTIzNDU2Nzg5YWJjZGVmMDEyMzQ1Njc4OWFiY2RlZjp0b2tfMDEyMzQ1Njc4OWFiY2RlZg=="},
+        {"Content-Type", "application/x-www-form-urlencoded"}}},
+      {webhook_settings(),
+       "https://sms.operator.example/send",
+       {{"Content-Type", "application/json"}, {"X-Ussd-Otp-Timestamp", "1700000000"}}},
+  };
+  for (const Send& send : sends) {
+    INFO(send.settings.name);
+    const OutboundRequest request = built_send(send.settings);
+    CHECK(request.method == "POST");
+    CHECK(request.url == send.url);
+    check_headers(request, send.headers);
+  }
+}
+
+TEST_CASE("every adapter joins its base url, with trailing slashes or not, to its send path",
+          "[delivery][registry]") {
+  const std::vector<std::tuple<ProviderSettings, std::string, std::string>> bases = {
+      {at_settings(), "http://127.0.0.1:8081/at/", "http://127.0.0.1:8081/at/version1/messaging"},
+      {arkesel_settings(), "http://127.0.0.1:9000//", "http://127.0.0.1:9000/api/v2/sms/send"},
+      // The other Hubtel host in use: both are accepted.
+      {hubtel_settings(), "https://smsc.hubtel.com/", "https://smsc.hubtel.com/v1/messages/send"},
+      {twilio_settings(), "http://127.0.0.1:7000/",
+       "http://127.0.0.1:7000/2010-04-01/Accounts/" + kTwilioSid + "/Messages.json"},
+  };
+  for (const auto& [settings, base_url, url] : bases) {
+    INFO(settings.name << " at " << base_url);
+    CHECK(built_send(with_settings(settings, {{&ProviderSettings::base_url, base_url}})).url ==
+          url);
+  }
+}
+
 TEST_CASE("an unknown provider name gives no provider", "[delivery][registry]") {
   ProviderSettings settings;
   settings.name = "infobip";
