@@ -22,9 +22,7 @@ using namespace testing;
 
 OtpRecord make_otp(std::string id, std::int64_t api_key_id, std::string phone,
                    UnixSeconds created_at, UnixSeconds expires_at) {
-  OtpRecord otp = otp_row(std::move(id), api_key_id, created_at, expires_at);
-  otp.phone = std::move(phone);
-  return otp;
+  return otp_row(std::move(id), api_key_id, created_at, expires_at, std::move(phone));
 }
 
 void require_same(const OtpRecord& actual, const OtpRecord& expected) {

@@ -35,14 +35,14 @@ inline SqliteOptions migrated_file(const TempDir& dir) {
   return options;
 }
 
-// A pending OTP for 233241234567 created and sent at `created_at`; the hash and ciphertext are
+// A pending OTP for `phone` created and sent at `created_at`; the hash and ciphertext are
 // placeholders (the store keeps bytes, it never checks them).
 inline OtpRecord otp_row(std::string id, std::int64_t api_key_id, UnixSeconds created_at = kNow,
-                         UnixSeconds expires_at = kNow + 300) {
+                         UnixSeconds expires_at = kNow + 300, std::string phone = "233241234567") {
   OtpRecord otp;
   otp.id = std::move(id);
   otp.api_key_id = api_key_id;
-  otp.phone = "233241234567";
+  otp.phone = std::move(phone);
   otp.message_template = "Your code is {code}";
   otp.code_hash = {1, 2, 3};
   otp.code_ciphertext = {4, 5, 6};
