@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "delivery/provider.hpp"
+#include "otp/text.hpp"
 
 namespace ussd_otp::testing {
 
@@ -47,14 +48,7 @@ inline std::optional<std::string> request_header(const OutboundRequest& request,
                                                  std::string_view name) {
   std::optional<std::string> found;
   for (const auto& [key, value] : request.headers) {
-    if (key.size() != name.size()) continue;
-    bool same = true;
-    for (std::size_t i = 0; i < key.size(); ++i) {
-      if (std::tolower(static_cast<unsigned char>(key[i])) !=
-          std::tolower(static_cast<unsigned char>(name[i])))
-        same = false;
-    }
-    if (same) {
+    if (text::equals_ignoring_case(key, name)) {
       REQUIRE_FALSE(found.has_value());  // each header once
       found = value;
     }
