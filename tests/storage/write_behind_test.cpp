@@ -33,16 +33,17 @@ constexpr std::chrono::milliseconds kNeverOnItsOwn = 10s;
 class CountingStore final : public OtpStore {
  public:
   explicit CountingStore(OtpStore& inner) : inner_(inner) {}
-  void write(const std::function<void(OtpStoreTransaction&)>& work) override {
-    ++writes;
-    inner_.write(work);
-  }
-  void read(const std::function<void(OtpStoreTransaction&)>& work) override { inner_.read(work); }
   bool writable() override { return inner_.writable(); }
 
   std::atomic<int> writes{0};
 
  private:
+  void run_write(const TransactionWork& work) override {
+    ++writes;
+    inner_.write(work);
+  }
+  void run_read(const TransactionWork& work) override { inner_.read(work); }
+
   OtpStore& inner_;
 };
 
