@@ -342,12 +342,19 @@ std::variant<ArkeselVerifyInput, ApiResponse> parse_arkesel_verify(std::string_v
 
 void add_arkesel_routes(HttpServer& server, const ArkeselDependencies& deps) {
   server.add_route(
-      {Method::Post, "/api/otp/generate", true, true,
-       [deps](const Request& r, HttpContext& c) { return handle_generate(deps, r, c); },
-       [](const Error& e, const HttpContext& c) { return generate_error(e, c); }, true});
-  server.add_route({Method::Post, "/api/otp/verify", true, true,
-                    [deps](const Request& r, HttpContext& c) { return handle_verify(deps, r, c); },
-                    [](const Error& e, const HttpContext& c) { return verify_error(e, c); }, true});
+      {.method = Method::Post,
+       .path = "/api/otp/generate",
+       .handler = [deps](const Request& r, HttpContext& c) { return handle_generate(deps, r, c); },
+       .body = RouteBody::Any,
+       .filters = {server.api_key_filter()},
+       .render_error = [](const Error& e, const HttpContext& c) { return generate_error(e, c); }});
+  server.add_route(
+      {.method = Method::Post,
+       .path = "/api/otp/verify",
+       .handler = [deps](const Request& r, HttpContext& c) { return handle_verify(deps, r, c); },
+       .body = RouteBody::Any,
+       .filters = {server.api_key_filter()},
+       .render_error = [](const Error& e, const HttpContext& c) { return verify_error(e, c); }});
 }
 
 }  // namespace ussd_otp

@@ -337,10 +337,13 @@ void add_getotp_routes(HttpServer& server, const GetOtpDependencies& deps) {
   // One route: Pistache drops a trailing slash when it matches, so "/api/verify" (no slash) is
   // served by it as well; errors name the path as called.
   server.add_route(
-      {Method::Post, "/api/verify/", true, true,
-       [deps](const Request& r, HttpContext& c) { return handle_request(deps, r, c); },
-       [deps](const Error& e, const HttpContext& c) { return core_error(e, c, deps.clock); },
-       true});
+      {.method = Method::Post,
+       .path = "/api/verify/",
+       .handler = [deps](const Request& r, HttpContext& c) { return handle_request(deps, r, c); },
+       .body = RouteBody::Any,
+       .filters = {server.api_key_filter()},
+       .render_error = [deps](const Error& e,
+                              const HttpContext& c) { return core_error(e, c, deps.clock); }});
 }
 
 }  // namespace ussd_otp

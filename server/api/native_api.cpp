@@ -383,58 +383,90 @@ void add_api_routes(HttpServer& server, const ApiDependencies& deps) {
   OtpService& otp = deps.otp;
   OtpStore& store = deps.store;
 
+  const RouteFilter api_key = server.api_key_filter();
   // Probes are never rate limited: a load balancer polling them must not take the server out.
-  RouteSpec healthz{Method::Get, "/healthz", false, false, [](const Request&, HttpContext&) {
-                      return ApiResponse::json(200, {{"status", "ok"}});
-                    }};
-  healthz.ip_limit_exempt = true;
-  server.add_route(std::move(healthz));
-  RouteSpec readyz{Method::Get, "/readyz", false, false, [&store](const Request&, HttpContext&) {
-                     if (store.writable()) return ApiResponse::json(200, {{"status", "ready"}});
-                     Error error = Error::make(ErrorCode::ServiceUnavailable,
-                                               "The database is not writable.");
-                     error.retry_after = 1;
-                     return ApiResponse::error(error);
-                   }};
-  readyz.ip_limit_exempt = true;
-  server.add_route(std::move(readyz));
-  server.add_route({Method::Post, "/v1/otp/request", true, true,
-                    [&otp, count_peer = deps.count_peer_ip](const Request& r, HttpContext& c) {
-                      return handle_request(otp, r, c, count_peer);
-                    }});
-  server.add_route({Method::Post, "/v1/otp/verify", true, true,
-                    [&otp](const Request& r, HttpContext& c) { return handle_verify(otp, r, c); }});
-  server.add_route({Method::Post, "/v1/otp/resend", true, true,
-                    [&otp](const Request& r, HttpContext& c) { return handle_resend(otp, r, c); }});
-  server.add_route({Method::Get, "/v1/otp/:id", true, false,
-                    [&otp](const Request& r, HttpContext& c) { return handle_get(otp, r, c); }});
-  server.add_route({Method::Post, "/v1/otp/:id/cancel", true, false,
-                    [&otp](const Request& r, HttpContext& c) { return handle_cancel(otp, r, c); }});
+  server.add_route({.method = Method::Get,
+                    .path = "/healthz",
+                    .handler =
+                        [](const Request&, HttpContext&) {
+                          return ApiResponse::json(200, {{"status", "ok"}});
+                        },
+                    .ip_limit_exempt = true});
+  server.add_route({.method = Method::Get,
+                    .path = "/readyz",
+                    .handler =
+                        [&store](const Request&, HttpContext&) {
+                          if (store.writable())
+                            return ApiResponse::json(200, {{"status", "ready"}});
+                          Error error = Error::make(ErrorCode::ServiceUnavailable,
+                                                    "The database is not writable.");
+                          error.retry_after = 1;
+                          return ApiResponse::error(error);
+                        },
+                    .ip_limit_exempt = true});
+  server.add_route({.method = Method::Post,
+                    .path = "/v1/otp/request",
+                    .handler =
+                        [&otp, count_peer = deps.count_peer_ip](const Request& r, HttpContext& c) {
+                          return handle_request(otp, r, c, count_peer);
+                        },
+                    .body = RouteBody::Json,
+                    .filters = {api_key}});
+  server.add_route(
+      {.method = Method::Post,
+       .path = "/v1/otp/verify",
+       .handler = [&otp](const Request& r, HttpContext& c) { return handle_verify(otp, r, c); },
+       .body = RouteBody::Json,
+       .filters = {api_key}});
+  server.add_route(
+      {.method = Method::Post,
+       .path = "/v1/otp/resend",
+       .handler = [&otp](const Request& r, HttpContext& c) { return handle_resend(otp, r, c); },
+       .body = RouteBody::Json,
+       .filters = {api_key}});
+  server.add_route(
+      {.method = Method::Get,
+       .path = "/v1/otp/:id",
+       .handler = [&otp](const Request& r, HttpContext& c) { return handle_get(otp, r, c); },
+       .filters = {api_key}});
+  server.add_route(
+      {.method = Method::Post,
+       .path = "/v1/otp/:id/cancel",
+       .handler = [&otp](const Request& r, HttpContext& c) { return handle_cancel(otp, r, c); },
+       .filters = {api_key}});
   if (deps.dev_inbox) {
     DevInbox& inbox = *deps.dev_inbox;
     const Clock& clock = deps.clock;
-    server.add_route({Method::Get, "/dev/inbox", false, false,
-                      [&inbox, &otp, &clock](const Request& r, HttpContext&) {
+    server.add_route({.method = Method::Get,
+                      .path = "/dev/inbox",
+                      .handler = [&inbox, &otp, &clock](const Request& r, HttpContext&) {
                         return handle_inbox(inbox, otp.policy(), clock, r);
                       }});
-    server.add_route(
-        {Method::Get, "/dev/delivery", false, false, [&inbox](const Request&, HttpContext&) {
-           return ApiResponse::json(200, rules_json(inbox));
-         }});
-    server.add_route({Method::Post, "/dev/delivery", false, true,
-                      [&inbox, &otp](const Request& r, HttpContext&) {
-                        return handle_delivery_rule(inbox, otp.policy(), r);
+    server.add_route({.method = Method::Get,
+                      .path = "/dev/delivery",
+                      .handler = [&inbox](const Request&, HttpContext&) {
+                        return ApiResponse::json(200, rules_json(inbox));
                       }});
+    server.add_route({.method = Method::Post,
+                      .path = "/dev/delivery",
+                      .handler =
+                          [&inbox, &otp](const Request& r, HttpContext&) {
+                            return handle_delivery_rule(inbox, otp.policy(), r);
+                          },
+                      .body = RouteBody::Json});
   }
   if (deps.dev_clock) {
     AdjustableClock& clock = *deps.dev_clock;
-    server.add_route(
-        {Method::Get, "/dev/clock", false, false, [&clock](const Request&, HttpContext&) {
-           return ApiResponse::json(200, clock_json(clock));
-         }});
-    server.add_route(
-        {Method::Post, "/dev/clock", false, true,
-         [&clock](const Request& r, HttpContext&) { return handle_clock_advance(clock, r); }});
+    server.add_route({.method = Method::Get,
+                      .path = "/dev/clock",
+                      .handler = [&clock](const Request&, HttpContext&) {
+                        return ApiResponse::json(200, clock_json(clock));
+                      }});
+    server.add_route({.method = Method::Post,
+                      .path = "/dev/clock",
+                      .handler = [&clock](const Request& r,
+                                          HttpContext&) { return handle_clock_advance(clock, r); },
+                      .body = RouteBody::Json});
   }
 }
 

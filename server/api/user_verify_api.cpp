@@ -180,10 +180,12 @@ std::variant<UserVerifyInput, ApiResponse> parse_user_verify(std::string_view te
 }
 
 void add_user_verify_routes(HttpServer& server, const UserVerifyDependencies& deps) {
-  server.add_route({Method::Post, "/otp/verify", false, true,
-                    [deps](const Request& r, HttpContext& c) { return handle_verify(deps, r, c); },
-                    [](const Error& e, const HttpContext& c) { return transport_error(e, c); },
-                    true});
+  server.add_route(
+      {.method = Method::Post,
+       .path = "/otp/verify",
+       .handler = [deps](const Request& r, HttpContext& c) { return handle_verify(deps, r, c); },
+       .body = RouteBody::Any,
+       .render_error = [](const Error& e, const HttpContext& c) { return transport_error(e, c); }});
 }
 
 }  // namespace ussd_otp

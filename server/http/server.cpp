@@ -13,6 +13,7 @@
 #include <variant>
 
 #include "otp/codes.hpp"
+#include "server/http/filters.hpp"
 #include "server/http/framer.hpp"
 #include "server/http/logging.hpp"
 
@@ -210,34 +211,6 @@ std::string trimmed(std::string_view value) {
   return std::string(text::trim(value));
 }
 
-// "Bearer KEY": the scheme in any case, followed by something.
-bool has_scheme(std::string_view value, std::string_view scheme) {
-  return value.size() > scheme.size() && text::starts_with_ignoring_case(value, scheme);
-}
-
-// The keys a request may be carrying, to try in order: "Authorization: Bearer KEY" or
-// "Authorization: Basic base64(...)" (schemes case-insensitive; see basic_auth_key_candidates),
-// "api-key: KEY", "X-API-Token: KEY" or "X-OTP-Key: KEY" (GetOTP; header names in any case).
-// Undecodable Basic credentials give no key: the same 401 as a wrong one.
-std::vector<std::string> api_key_candidates(const Http::Request& request) {
-  std::vector<std::string> keys;
-  // Pistache parses Authorization into a typed header, so it is not among the raw ones.
-  if (auto authorization = request.headers().tryGet<Http::Header::Authorization>()) {
-    const std::string value = trimmed(authorization->value());
-    constexpr std::string_view kBearer = "Bearer ";
-    constexpr std::string_view kBasic = "Basic ";
-    if (has_scheme(value, kBearer)) {
-      keys.push_back(trimmed(std::string_view(value).substr(kBearer.size())));
-    } else if (has_scheme(value, kBasic)) {
-      keys = basic_auth_key_candidates(trimmed(std::string_view(value).substr(kBasic.size())));
-    }
-  }
-  for (const char* header : {"api-key", "X-API-Token", "X-OTP-Key"}) {
-    if (auto raw = request.headers().tryGetRaw(header)) keys.push_back(trimmed(raw->value()));
-  }
-  return keys;
-}
-
 bool is_json_content_type(const Http::Request& request) {
   auto type = request.headers().tryGet<Http::Header::ContentType>();
   return type && type->mime() == MIME(Application, Json);
@@ -367,8 +340,17 @@ HttpServer::~HttpServer() {
   if (endpoint_ && !stopped_) endpoint_->shutdown();
 }
 
+bool RouteSpec::requires_api_key() const {
+  return std::any_of(filters.begin(), filters.end(),
+                     [](const RouteFilter& filter) { return filter.name == "api-key"; });
+}
+
 void HttpServer::add_route(RouteSpec route) {
   routes_.push_back(std::move(route));
+}
+
+RouteFilter HttpServer::api_key_filter() const {
+  return ussd_otp::api_key_filter(authenticate_);
 }
 
 std::string HttpServer::client_ip(const Rest::Request& request) const {
@@ -396,12 +378,12 @@ std::optional<Error> HttpServer::reject_before_handler(const RouteSpec& route,
     error.retry_after = 1;
     return error;
   }
-  if (route.requires_json_body && request.body().size() > options_.max_body_bytes) {
+  if (route.body != RouteBody::None && request.body().size() > options_.max_body_bytes) {
     return Error::make(
         ErrorCode::PayloadTooLarge,
         "The body is larger than " + std::to_string(options_.max_body_bytes) + " bytes.");
   }
-  if (!route.requires_api_key && !route.ip_limit_exempt && unauthenticated_limiter_) {
+  if (!route.requires_api_key() && !route.ip_limit_exempt && unauthenticated_limiter_) {
     const Clock& clock = options_.clock ? *options_.clock : system_clock_;
     if (auto wait = unauthenticated_limiter_->admit(context.client_ip, clock.now())) {
       Error error = Error::make(ErrorCode::RateLimitExceeded,
@@ -410,21 +392,10 @@ std::optional<Error> HttpServer::reject_before_handler(const RouteSpec& route,
       return error;
     }
   }
-  if (route.requires_api_key) {
-    std::optional<AuthenticatedKey> identity;
-    for (const std::string& key : api_key_candidates(request)) {
-      if ((identity = authenticate_(key))) break;
-    }
-    if (!identity) {
-      return Error::make(ErrorCode::Unauthorized,
-                         "A valid API key is required (Authorization: Bearer KEY or Basic "
-                         "base64(KEY), api-key: KEY, X-API-Token: KEY or X-OTP-Key: KEY).");
-    }
-    context.api_key_id = identity->id;
-    context.api_key_prefix = identity->prefix;
-    context.api_client_id = identity->client_id;
+  for (const RouteFilter& filter : route.filters) {
+    if (std::optional<Error> refused = filter.check(request, context)) return refused;
   }
-  if (route.requires_json_body && !route.any_content_type && !is_json_content_type(request)) {
+  if (route.body == RouteBody::Json && !is_json_content_type(request)) {
     return Error::make(ErrorCode::UnsupportedMediaType,
                        "Send the body as Content-Type: application/json.");
   }
@@ -529,23 +500,27 @@ void HttpServer::start() {
       router_->addRoute(
           method, path,
           [this, path, allow](const Rest::Request& request, Http::ResponseWriter writer) {
-            RouteSpec not_allowed{
-                request.method(), path, false, false, [allow](const Rest::Request&, HttpContext&) {
-                  return ApiResponse::error(Error::make(ErrorCode::MethodNotAllowed,
-                                                        "This path accepts only: " + allow + "."));
-                }};
-            not_allowed.log_path = path;
+            const RouteSpec not_allowed{
+                .method = request.method(),
+                .path = path,
+                .handler =
+                    [allow](const Rest::Request&, HttpContext&) {
+                      return ApiResponse::error(Error::make(
+                          ErrorCode::MethodNotAllowed, "This path accepts only: " + allow + "."));
+                    },
+                .log_path = path};
             dispatch(not_allowed, request, std::move(writer));
             return Rest::Route::Result::Ok;
           });
     }
   }
   router_->addNotFoundHandler([this](const Rest::Request& request, Http::ResponseWriter writer) {
-    RouteSpec not_found{
-        request.method(), "", false, false, [](const Rest::Request& req, HttpContext&) {
-          return ApiResponse::error(
-              Error::make(ErrorCode::NotFound, "No route for " + req.resource() + "."));
-        }};
+    RouteSpec not_found{.method = request.method(),
+                        .path = "",
+                        .handler = [](const Rest::Request& req, HttpContext&) {
+                          return ApiResponse::error(Error::make(
+                              ErrorCode::NotFound, "No route for " + req.resource() + "."));
+                        }};
     // A mistyped USSD callback URL may still hold its secret path token: log only its start.
     const std::string& path = request.resource();
     if (path.rfind("/ussd/", 0) == 0) {

@@ -291,14 +291,16 @@ TEST_CASE("graceful stop lets an in-flight request finish - new ones get SHUTTIN
   options.port = 0;
   HttpServer http(options,
                   [](std::string_view) -> std::optional<AuthenticatedKey> { return std::nullopt; });
-  http.add_route({Pistache::Http::Method::Get, "/slow", false, false,
-                  [](const Pistache::Rest::Request&, HttpContext&) {
+  http.add_route({.method = Pistache::Http::Method::Get,
+                  .path = "/slow",
+                  .handler = [](const Pistache::Rest::Request&, HttpContext&) {
                     std::this_thread::sleep_for(
                         std::chrono::milliseconds(1500));  // room for a slow CI machine
                     return ApiResponse::json(200, {{"slow", true}});
                   }});
-  http.add_route({Pistache::Http::Method::Get, "/fast", false, false,
-                  [](const Pistache::Rest::Request&, HttpContext&) {
+  http.add_route({.method = Pistache::Http::Method::Get,
+                  .path = "/fast",
+                  .handler = [](const Pistache::Rest::Request&, HttpContext&) {
                     return ApiResponse::json(200, {{"fast", true}});
                   }});
   http.start();
