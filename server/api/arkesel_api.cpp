@@ -1,6 +1,5 @@
 // Translates Arkesel's request fields into core calls and the core's errors into Arkesel codes.
 #include "server/api/arkesel_api.hpp"
-#include "otp/text.hpp"
 
 #include <algorithm>
 #include <map>
@@ -8,6 +7,7 @@
 
 #include "otp/codes.hpp"
 #include "otp/strict_json.hpp"
+#include "otp/text.hpp"
 #include "server/api/native_api.hpp"
 #include "server/http/cidr.hpp"
 #include "server/http/json_body.hpp"

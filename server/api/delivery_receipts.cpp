@@ -1,10 +1,10 @@
 // Translates a delivery-report request into a ReceiptRequest, and the sender's report back.
 #include "server/api/delivery_receipts.hpp"
-#include "otp/text.hpp"
 
 #include <cctype>
 #include <memory>
 
+#include "otp/text.hpp"
 #include "server/http/filters.hpp"
 #include "server/http/logging.hpp"
 #include "server/http/url_encoding.hpp"

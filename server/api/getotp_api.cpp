@@ -1,6 +1,5 @@
 // Translates GetOTP's request into core calls and the core's errors into GetOTP's error list.
 #include "server/api/getotp_api.hpp"
-#include "otp/text.hpp"
 
 #include <algorithm>
 #include <ctime>
@@ -9,6 +8,7 @@
 #include "otp/codes.hpp"
 #include "otp/message_template.hpp"
 #include "otp/strict_json.hpp"
+#include "otp/text.hpp"
 #include "server/api/native_api.hpp"
 #include "server/http/cidr.hpp"
 #include "server/http/logging.hpp"

@@ -1,13 +1,13 @@
 // Translates seed 002's /otp/verify fields into a verify of the newest code for (key, phone), and
 // the core's errors into that API's statuses and bodies.
 #include "server/api/user_verify_api.hpp"
-#include "otp/text.hpp"
 
 #include <algorithm>
 #include <utility>
 
 #include "otp/phone.hpp"
 #include "otp/strict_json.hpp"
+#include "otp/text.hpp"
 #include "server/http/logging.hpp"
 
 namespace ussd_otp {

@@ -1,6 +1,5 @@
 // The settings table and the layering of file, environment and flags.
 #include "server/app/config.hpp"
-#include "otp/text.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -11,6 +10,7 @@
 
 #include "delivery/routing.hpp"
 #include "menus/dial_string.hpp"
+#include "otp/text.hpp"
 #include "server/http/cidr.hpp"
 #include "server/ussd/dialects/dialect.hpp"
 
@@ -51,9 +51,7 @@ std::vector<std::string> comma_list(const std::string& text) {
   std::size_t start = 0;
   while (start <= text.size()) {
     const std::size_t comma = std::min(text.find(',', start), text.size());
-    std::string item = text.substr(start, comma - start);
-    item.erase(0, item.find_first_not_of(" \t"));
-    item.erase(item.find_last_not_of(" \t") + 1);
+    std::string item(text::trim(std::string_view(text).substr(start, comma - start)));
     if (!item.empty()) items.push_back(std::move(item));
     start = comma + 1;
   }

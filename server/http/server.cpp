@@ -1,6 +1,5 @@
 // Pistache wiring: keep-alive by default, JSON errors for every failure, request ids, drain.
 #include "server/http/server.hpp"
-#include "otp/text.hpp"
 
 #include <algorithm>
 #include <thread>
@@ -13,6 +12,7 @@
 #include <variant>
 
 #include "otp/codes.hpp"
+#include "otp/text.hpp"
 #include "server/http/filters.hpp"
 #include "server/http/framer.hpp"
 #include "server/http/logging.hpp"
@@ -80,7 +80,7 @@ bool wants_close(const Http::Request& request) {
 
 // Replaces Rest::Router's handler: HTTP/1.1 connections stay open unless the client asks to
 // close (Pistache answers "Connection: Close" to requests without the header), requests are
-// framed strictly before Pistache parses them (http_framer.hpp: pipelining, smuggling, declared
+// framed strictly before Pistache parses them (framer.hpp: pipelining, smuggling, declared
 // sizes, garbage), and transport errors get our JSON envelope instead of Pistache's text or a
 // 500 carrying e.what().
 class KeepAliveHandler final : public Http::Handler {

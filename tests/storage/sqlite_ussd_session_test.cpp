@@ -20,20 +20,17 @@ namespace {
 using namespace testing;
 
 UssdSession make_session(std::string dialect, std::string id, UnixSeconds last_seen_at) {
-  return UssdSession{std::move(dialect),
-                     std::move(id),
-                     "233241234567",     // msisdn
-                     "*920*55#",         // service code
-                     "en",               // language
-                     "MTN",              // network
-                     "menu:lookup",      // state
-                     1,                  // tries
-                     2,                  // steps
-                     last_seen_at - 30,  // created at
-                     last_seen_at,
-                     std::nullopt,  // not ended
-                     "",            // end reason
-                     ""};           // report
+  return UssdSession{.dialect = std::move(dialect),
+                     .id = std::move(id),
+                     .msisdn = "233241234567",
+                     .service_code = "*920*55#",
+                     .language = "en",
+                     .network = "MTN",
+                     .state = "menu:lookup",
+                     .tries = 1,
+                     .steps = 2,
+                     .created_at = last_seen_at - 30,
+                     .last_seen_at = last_seen_at};  // not ended: no end time, reason or report
 }
 
 UssdSession ended_at(UssdSession session, UnixSeconds at, std::string_view reason) {

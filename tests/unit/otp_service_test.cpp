@@ -65,7 +65,6 @@ std::string wrong_code(std::string code, PinType type = PinType::Numeric) {
   return code;
 }
 
-// Appends piece by piece: GCC 12 reports a false -Werror=restrict on "literal" + std::string&&.
 // The error of a call that must be refused.
 template <class T>
 Error refusal(const Result<T>& result) {
@@ -73,6 +72,7 @@ Error refusal(const Result<T>& result) {
   return result.error();
 }
 
+// Appends piece by piece: GCC 12 reports a false -Werror=restrict on "literal" + std::string&&.
 template <class... Parts>
 std::string cat(const Parts&... parts) {
   std::string out;
