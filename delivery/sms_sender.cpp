@@ -5,6 +5,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <utility>
 
 #include "otp/webhook_events.hpp"
 
@@ -156,24 +157,24 @@ void SmsSender::run_once(std::chrono::milliseconds wait) {
 std::size_t SmsSender::claim_and_start() {
   if (in_flight_.size() >= settings_.max_in_flight) return 0;
   const UnixSeconds now = clock_.now();
-  bool any_due = false;
-  store_.read([&](OtpStoreTransaction& tx) { any_due = !tx.due_deliveries(now, 1).empty(); });
+  const bool any_due =
+      store_.read([&](OtpStoreTransaction& tx) { return !tx.due_deliveries(now, 1).empty(); });
   if (!any_due) return 0;
 
   struct ToSend {
     DeliveryAttempt attempt;
     OutgoingMessage message;
   };
-  std::vector<ToSend> sends;
   std::vector<std::string> probes;  // breaker probe slots taken, to give back if the write fails
   const auto unavailable = [&](std::string_view provider) {
     return breakers_.unavailable_until(provider, now);
   };
   const std::size_t room =
       std::min(settings_.claim_batch, settings_.max_in_flight - in_flight_.size());
+  std::vector<ToSend> sends;
   try {
-    store_.write([&](OtpStoreTransaction& tx) {
-      sends.clear();
+    sends = store_.write([&](OtpStoreTransaction& tx) {
+      std::vector<ToSend> claimed;
       for (PendingDelivery& row : tx.claim_deliveries(now, now + settings_.lease_seconds, room)) {
         std::optional<OtpRecord> otp = tx.find_otp(row.otp_id);
         if (!otp || effective_status(*otp, now) != OtpStatus::Pending) {
@@ -252,8 +253,9 @@ std::size_t SmsSender::claim_and_start() {
         attempt.started_at = now;
         attempt.id = tx.insert_delivery_attempt(attempt);
         ++row.attempts;
-        sends.push_back(ToSend{std::move(attempt), std::move(*message)});
+        claimed.push_back(ToSend{std::move(attempt), std::move(*message)});
       }
+      return claimed;
     });
   } catch (...) {
     for (const std::string& provider : probes) breakers_.release_probe(provider);
@@ -352,10 +354,9 @@ void SmsSender::write_outcomes(std::vector<Outcome>& outcomes) {
   const auto unavailable = [&](std::string_view provider) {
     return breakers_.unavailable_until(provider, now);
   };
-  std::size_t accepted = 0;
-  bool reschedule_now = false;
-  store_.write([&](OtpStoreTransaction& tx) {
-    accepted = 0;
+  const auto [accepted, reschedule_now] = store_.write([&](OtpStoreTransaction& tx) {
+    std::size_t accepted = 0;
+    bool reschedule_now = false;
     for (Outcome& o : outcomes) {
       DeliveryAttempt& a = o.attempt;
       a.outcome = std::string(to_string(o.result.outcome));
@@ -453,6 +454,7 @@ void SmsSender::write_outcomes(std::vector<Outcome>& outcomes) {
         }
       }
     }
+    return std::pair{accepted, reschedule_now};
   });
   {
     std::lock_guard lock(stats_mutex_);
@@ -472,14 +474,14 @@ void SmsSender::start_status_polls() {
   const UnixSeconds now = clock_.now();
   for (const auto& [name, provider] : providers_) {
     if (!provider->build_status_poll("probe")) continue;  // it pushes receipts (or has none)
-    std::vector<DeliveryAttempt> due;
     // Oldest-due first: never-polled messages by age, then the least recently polled; each at
     // most kMaxPollsPerMessage times. Named capture: clang 14 cannot capture a structured
     // binding implicitly (the fuzz build).
-    store_.read([&, &provider_name = name](OtpStoreTransaction& tx) {
-      due = tx.attempts_awaiting_receipt(provider_name, now - kPollHorizonSeconds,
-                                         kMaxPollsPerMessage, 1);
-    });
+    const std::vector<DeliveryAttempt> due =
+        store_.read([&, &provider_name = name](OtpStoreTransaction& tx) {
+          return tx.attempts_awaiting_receipt(provider_name, now - kPollHorizonSeconds,
+                                              kMaxPollsPerMessage, 1);
+        });
     for (const DeliveryAttempt& a : due) {
       const std::uint64_t tag = kPollTag | static_cast<std::uint64_t>(a.id);
       if (in_flight_.count(tag)) continue;
@@ -561,11 +563,10 @@ bool SmsSender::after_late_failure(OtpStoreTransaction& tx, const DeliveryAttemp
 
 ReceiptReport SmsSender::apply_receipts(std::string_view provider,
                                         const std::vector<Receipt>& receipts) {
-  ReceiptReport report;
-  bool reschedule_now = false;
   const UnixSeconds now = clock_.now();
-  store_.write([&](OtpStoreTransaction& tx) {
-    report = ReceiptReport{};
+  const auto [report, reschedule_now] = store_.write([&](OtpStoreTransaction& tx) {
+    ReceiptReport report;
+    bool reschedule_now = false;
     for (const Receipt& r : receipts) {
       std::optional<DeliveryAttempt> a = tx.find_delivery_attempt(provider, r.message_id);
       if (!a) {
@@ -596,6 +597,7 @@ ReceiptReport SmsSender::apply_receipts(std::string_view provider,
         }
       }
     }
+    return std::pair{report, reschedule_now};
   });
   {
     std::lock_guard lock(stats_mutex_);

@@ -85,21 +85,21 @@ void WebhookSender::run_once(std::chrono::milliseconds wait) {
 void WebhookSender::claim_and_start() {
   if (in_flight_.size() >= settings_.max_in_flight) return;
   const UnixSeconds now = clock_.now();
-  bool any_due = false;
-  store_.read([&](OtpStoreTransaction& tx) { any_due = !tx.due_webhooks(now, 1).empty(); });
+  const bool any_due =
+      store_.read([&](OtpStoreTransaction& tx) { return !tx.due_webhooks(now, 1).empty(); });
   if (!any_due) return;
 
-  std::vector<PendingWebhook> rows;
-  store_.write([&](OtpStoreTransaction& tx) {
-    rows =
+  std::vector<PendingWebhook> rows = store_.write([&](OtpStoreTransaction& tx) {
+    std::vector<PendingWebhook> claimed =
         tx.claim_webhooks(now, now + lease_seconds(), settings_.max_in_flight - in_flight_.size());
-    for (const PendingWebhook& row : rows) {
+    for (const PendingWebhook& row : claimed) {
       if (row.lease_until == 0) continue;
       // Leased by a sender that stopped (crash, restart) before it recorded the answer.
       tx.insert_webhook_attempt(WebhookAttempt{0, row.id, row.otp_id, row.event, 0,
                                                "the server stopped before the app answered", 0,
                                                now});
     }
+    return claimed;
   });
   for (PendingWebhook& row : rows) {
     const auto tag = static_cast<std::uint64_t>(row.id);

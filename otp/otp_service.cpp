@@ -354,46 +354,38 @@ Result<OtpCreated> OtpService::request(const OtpRequestInput& input,
     return Error::make(ErrorCode::NoDeliveryChannel,
                        "No delivery channel can carry an SMS to this number.");
   }
-  std::optional<Result<OtpCreated>> outcome;
-  bool queued = false;
-
-  store_.write([&](OtpStoreTransaction& tx) {
+  Result<OtpCreated> created = store_.write([&](OtpStoreTransaction& tx) -> Result<OtpCreated> {
     const UnixSeconds now = clock_.now();
     // A replay answers before any limit: it sends nothing new.
     if (context.idempotency_key) {
       if (auto previous = tx.find_idempotency(context.api_key_id, *context.idempotency_key);
           previous && previous->created_at + policy_.idempotency_ttl_seconds > now) {
         if (previous->fingerprint != context.body_fingerprint) {
-          outcome = Error::make(ErrorCode::IdempotencyKeyReused,
-                                "This Idempotency-Key was used with a different body.");
-          return;
+          return Error::make(ErrorCode::IdempotencyKeyReused,
+                             "This Idempotency-Key was used with a different body.");
         }
         if (auto otp = tx.find_otp(previous->otp_id)) {
-          outcome = OtpCreated{otp->id,
-                               otp->expires_at,
-                               otp->phone,
-                               true,
-                               route == DeliveryRoute::Sms ? "sms" : "ussd",
-                               otp->created_at};
-          return;
+          return OtpCreated{otp->id,
+                            otp->expires_at,
+                            otp->phone,
+                            true,
+                            route == DeliveryRoute::Sms ? "sms" : "ussd",
+                            otp->created_at};
         }
       }
     }
     const std::string key_scope_id = std::to_string(context.api_key_id);
     if (auto limited = check_rate(tx, "api_key", key_scope_id, policy_.per_api_key, true)) {
-      outcome = std::move(*limited);
-      return;
+      return std::move(*limited);
     }
     if (!context.client_ip.empty()) {
       if (auto limited =
               check_rate(tx, "client_ip", context.client_ip, policy_.per_client_ip, true)) {
-        outcome = std::move(*limited);
-        return;
+        return std::move(*limited);
       }
     }
     if (!valid) {
-      outcome = valid.error();
-      return;
+      return valid.error();
     }
     const ValidRequest& request = valid.value();
     const std::string& phone = request.phone.e164_digits();
@@ -405,17 +397,14 @@ Result<OtpCreated> OtpService::request(const OtpRequestInput& input,
                                 "it, or wait until it expires.");
       error.otp_id = active->id;
       error.retry_after = std::max<std::int64_t>(1, active->expires_at - now);
-      outcome = std::move(error);
-      return;
+      return error;
     }
     if (auto spent = budget_error(tx, context.api_key_id, now)) {
-      outcome = std::move(*spent);
-      return;
+      return std::move(*spent);
     }
     // Counted only when a code is actually created (and on each resend): the SMS-pumping guard.
     if (auto limited = count_phone_send(tx, context.api_key_id, phone, now)) {
-      outcome = std::move(*limited);
-      return;
+      return std::move(*limited);
     }
     // Replaced only once the new OTP is certain, so a refused request leaves the old one usable.
     if (active) {
@@ -449,21 +438,21 @@ Result<OtpCreated> OtpService::request(const OtpRequestInput& input,
     tx.insert_otp(otp);
     if (route == DeliveryRoute::Sms) {
       tx.enqueue_delivery(otp.id, "initial", now);
-      queued = true;
     }
     if (context.idempotency_key) {
       tx.save_idempotency(
           {context.api_key_id, *context.idempotency_key, context.body_fingerprint, otp.id, now});
     }
-    outcome = OtpCreated{otp.id,
-                         otp.expires_at,
-                         otp.phone,
-                         false,
-                         route == DeliveryRoute::Sms ? "sms" : "ussd",
-                         otp.created_at};
+    return OtpCreated{otp.id,
+                      otp.expires_at,
+                      otp.phone,
+                      false,
+                      route == DeliveryRoute::Sms ? "sms" : "ussd",
+                      otp.created_at};
   });
-  if (queued) notify_delivery_queued();
-  return std::move(*outcome);
+  // A new OTP on an SMS route was queued in the transaction (a replay queued nothing).
+  if (created && !created->replayed && route == DeliveryRoute::Sms) notify_delivery_queued();
+  return created;
 }
 
 Result<OtpVerified> OtpService::check_pin(OtpStoreTransaction& tx, OtpRecord& otp,
@@ -513,23 +502,19 @@ Result<OtpVerified> OtpService::verify(std::int64_t api_key_id, std::string_view
                                        std::string_view pin) {
   // No pin at all is not an attempt: it spends nothing, not even the verify throttle.
   if (is_blank_pin_input(pin)) return blank_pin_error();
-  std::optional<Result<OtpVerified>> outcome;
-  store_.write([&](OtpStoreTransaction& tx) {
+  return store_.write([&](OtpStoreTransaction& tx) -> Result<OtpVerified> {
     const UnixSeconds now = clock_.now();
     std::optional<OtpRecord> found = find_owned(tx, api_key_id, otp_id);
     if (!found) {
       // Same work as a real check, so response time does not reveal which ids exist.
       (void)vault_.matches(kDummyOtpId, normalize_pin_input(pin, PinType::Numeric), dummy_hash_);
-      outcome = otp_not_found();
-      return;
+      return otp_not_found();
     }
     if (auto throttled = count_verify_attempt(tx, api_key_id, found->phone, now)) {
-      outcome = std::move(*throttled);
-      return;
+      return std::move(*throttled);
     }
-    outcome = check_pin(tx, *found, pin, now, otp_not_found());
+    return check_pin(tx, *found, pin, now, otp_not_found());
   });
-  return std::move(*outcome);
 }
 
 Result<OtpVerified> OtpService::verify_latest(std::int64_t api_key_id, std::string_view phone,
@@ -537,19 +522,16 @@ Result<OtpVerified> OtpService::verify_latest(std::int64_t api_key_id, std::stri
   std::optional<PhoneNumber> parsed = PhoneNumber::parse(phone, policy_.phone_rules);
   if (!parsed) return Error::make(ErrorCode::InvalidPhone, "phone is not a valid number.");
   if (is_blank_pin_input(pin)) return blank_pin_error();  // as in verify
-  std::optional<Result<OtpVerified>> outcome;
-  store_.write([&](OtpStoreTransaction& tx) {
+  return store_.write([&](OtpStoreTransaction& tx) -> Result<OtpVerified> {
     const UnixSeconds now = clock_.now();
     // Counted before the lookup: guessing for a phone with no code is an attempt too.
     if (auto throttled = count_verify_attempt(tx, api_key_id, parsed->e164_digits(), now)) {
-      outcome = std::move(*throttled);
-      return;
+      return std::move(*throttled);
     }
     std::optional<OtpRecord> latest = tx.find_latest_otp(api_key_id, parsed->e164_digits());
     if (!latest) {
-      outcome = Error::make(ErrorCode::OtpNotFound,
-                            "No OTP was issued for this phone under this API key.");
-      return;
+      return Error::make(ErrorCode::OtpNotFound,
+                         "No OTP was issued for this phone under this API key.");
     }
     // Verified, or cancelled through the native API: the code was used or withdrawn, which
     // Arkesel clients see as an invalid code, not as a missing OTP.
@@ -562,68 +544,56 @@ Result<OtpVerified> OtpService::verify_latest(std::int64_t api_key_id, std::stri
         std::all_of(padded.begin(), padded.end(), [](char c) { return c >= '0' && c <= '9'; })) {
       padded.insert(0, static_cast<std::size_t>(latest->pin_length) - padded.size(), '0');
     }
-    outcome = check_pin(tx, *latest, padded, now, finished);
+    return check_pin(tx, *latest, padded, now, finished);
   });
-  return std::move(*outcome);
 }
 
 Result<OtpResent> OtpService::resend(std::int64_t api_key_id, std::string_view otp_id,
                                      const RequestContext& context) {
-  std::optional<Result<OtpResent>> outcome;
-  bool queued = false;
-  store_.write([&](OtpStoreTransaction& tx) {
+  Result<OtpResent> resent = store_.write([&](OtpStoreTransaction& tx) -> Result<OtpResent> {
     const UnixSeconds now = clock_.now();
     // A retried resend answers what the first one did and sends nothing more.
     if (context.idempotency_key) {
       if (auto previous = tx.find_idempotency(api_key_id, *context.idempotency_key);
           previous && previous->created_at + policy_.idempotency_ttl_seconds > now) {
         if (previous->fingerprint != context.body_fingerprint) {
-          outcome = Error::make(ErrorCode::IdempotencyKeyReused,
-                                "This Idempotency-Key was used with a different body.");
-          return;
+          return Error::make(ErrorCode::IdempotencyKeyReused,
+                             "This Idempotency-Key was used with a different body.");
         }
         if (auto otp = tx.find_otp(previous->otp_id); otp && otp->api_key_id == api_key_id) {
-          outcome = OtpResent{otp->id, otp->send_count, otp->expires_at,
-                              otp->last_sent_at + policy_.resend_cooldown_seconds, true};
-          return;
+          return OtpResent{otp->id, otp->send_count, otp->expires_at,
+                           otp->last_sent_at + policy_.resend_cooldown_seconds, true};
         }
       }
     }
     std::optional<OtpRecord> found = find_owned(tx, api_key_id, otp_id);
     if (!found) {
-      outcome = otp_not_found();
-      return;
+      return otp_not_found();
     }
     OtpRecord& otp = *found;
     if (auto error = not_pending_error(effective_status(otp, now))) {
-      outcome = std::move(*error);
-      return;
+      return std::move(*error);
     }
     if (otp.send_count >= policy_.max_sends_per_otp) {
-      outcome = Error::make(ErrorCode::ResendLimitReached,
-                            "This OTP was already sent " + std::to_string(otp.send_count) +
-                                " times; request a new one after it expires or cancel it.");
-      return;
+      return Error::make(ErrorCode::ResendLimitReached,
+                         "This OTP was already sent " + std::to_string(otp.send_count) +
+                             " times; request a new one after it expires or cancel it.");
     }
     const UnixSeconds next_allowed = otp.last_sent_at + policy_.resend_cooldown_seconds;
     if (now < next_allowed) {
       Error error = Error::make(ErrorCode::ResendCooldown, "Wait before asking for another send.");
       error.retry_after = next_allowed - now;
-      outcome = std::move(error);
-      return;
+      return error;
     }
     if (auto spent = budget_error(tx, api_key_id, now)) {
-      outcome = std::move(*spent);
-      return;
+      return std::move(*spent);
     }
     if (delivery_route(otp.phone) != DeliveryRoute::Sms) {
-      outcome = Error::make(ErrorCode::NoDeliveryChannel,
-                            "No delivery channel can carry an SMS to this number.");
-      return;
+      return Error::make(ErrorCode::NoDeliveryChannel,
+                         "No delivery channel can carry an SMS to this number.");
     }
     if (auto limited = count_phone_send(tx, api_key_id, otp.phone, now)) {
-      outcome = std::move(*limited);
-      return;
+      return std::move(*limited);
     }
     // Same code, same expiry, same attempt counter: a resend is delivery, not a new OTP.
     ++otp.send_count;
@@ -631,25 +601,21 @@ Result<OtpResent> OtpService::resend(std::int64_t api_key_id, std::string_view o
     tx.update_otp(otp);
     tx.add_event(otp.id, event::kResent, now);
     tx.enqueue_delivery(otp.id, "resend", now);
-    queued = true;
     if (context.idempotency_key) {
       tx.save_idempotency(
           {api_key_id, *context.idempotency_key, context.body_fingerprint, otp.id, now});
     }
-    outcome =
-        OtpResent{otp.id, otp.send_count, otp.expires_at, now + policy_.resend_cooldown_seconds};
+    return OtpResent{otp.id, otp.send_count, otp.expires_at, now + policy_.resend_cooldown_seconds};
   });
-  if (queued) notify_delivery_queued();
-  return std::move(*outcome);
+  if (resent && !resent->replayed) notify_delivery_queued();  // a replay queued nothing
+  return resent;
 }
 
 Result<OtpView> OtpService::get(std::int64_t api_key_id, std::string_view otp_id) {
-  std::optional<Result<OtpView>> outcome;
-  store_.read([&](OtpStoreTransaction& tx) {
+  return store_.read([&](OtpStoreTransaction& tx) -> Result<OtpView> {
     std::optional<OtpRecord> found = find_owned(tx, api_key_id, otp_id);
     if (!found) {
-      outcome = otp_not_found();
-      return;
+      return otp_not_found();
     }
     OtpView view;
     view.status = effective_status(*found, clock_.now());
@@ -658,19 +624,16 @@ Result<OtpView> OtpService::get(std::int64_t api_key_id, std::string_view otp_id
     view.deliveries = tx.delivery_attempts(found->id);
     view.webhooks = tx.webhook_attempts(found->id);
     view.record = std::move(*found);
-    outcome = std::move(view);
+    return view;
   });
-  return std::move(*outcome);
 }
 
 Result<OtpView> OtpService::cancel(std::int64_t api_key_id, std::string_view otp_id) {
-  std::optional<Result<OtpView>> outcome;
-  store_.write([&](OtpStoreTransaction& tx) {
+  return store_.write([&](OtpStoreTransaction& tx) -> Result<OtpView> {
     const UnixSeconds now = clock_.now();
     std::optional<OtpRecord> found = find_owned(tx, api_key_id, otp_id);
     if (!found) {
-      outcome = otp_not_found();
-      return;
+      return otp_not_found();
     }
     OtpRecord& otp = *found;
     const OtpStatus status = effective_status(otp, now);
@@ -683,8 +646,7 @@ Result<OtpView> OtpService::cancel(std::int64_t api_key_id, std::string_view otp
                                 "Only a pending OTP can be cancelled; this one is " +
                                     std::string(to_string(status)) + ".");
       error.status = std::string(to_string(status));
-      outcome = std::move(error);
-      return;
+      return error;
     }
     OtpView view;
     view.status = OtpStatus::Cancelled;
@@ -693,46 +655,46 @@ Result<OtpView> OtpService::cancel(std::int64_t api_key_id, std::string_view otp
     view.deliveries = tx.delivery_attempts(otp.id);
     view.webhooks = tx.webhook_attempts(otp.id);
     view.record = std::move(otp);
-    outcome = std::move(view);
+    return view;
   });
-  return std::move(*outcome);
 }
 
 std::size_t OtpService::unreadable_pending_codes(std::size_t sample) {
-  std::size_t unreadable = 0;
-  store_.read([&](OtpStoreTransaction& tx) {
-    for (const OtpRecord& otp : tx.newest_pending_otps(clock_.now(), sample)) {
-      if (!vault_.open(otp.id, otp.code_ciphertext)) ++unreadable;
-    }
+  return store_.read([&](OtpStoreTransaction& tx) {
+    const std::vector<OtpRecord> newest = tx.newest_pending_otps(clock_.now(), sample);
+    return static_cast<std::size_t>(
+        std::count_if(newest.begin(), newest.end(), [&](const OtpRecord& otp) {
+          return !vault_.open(otp.id, otp.code_ciphertext).has_value();
+        }));
   });
-  return unreadable;
 }
 
 SweepReport OtpService::sweep() {
-  SweepReport report;
   const UnixSeconds now = clock_.now();
-  for (std::size_t batch = 0; batch < kMaxSweepBatches; ++batch) {
-    std::size_t expired = 0;
-    store_.write([&](OtpStoreTransaction& tx) {
-      const std::vector<std::string> ids = tx.expire_due(now, kSweepBatch);
-      for (const std::string& id : ids) {
-        tx.add_event(id, event::kExpired, now);
-        queue_webhook_event(tx, id, event::kExpired, now);
-      }
-      expired = ids.size();
-    });
-    report.expired += expired;
-    if (expired < kSweepBatch) break;
-  }
-  for (std::size_t batch = 0; batch < kMaxSweepBatches; ++batch) {
-    std::size_t purged = 0;
-    store_.write([&](OtpStoreTransaction& tx) {
-      purged = tx.purge_otps_created_before(now - policy_.retention_seconds, kSweepBatch);
-    });
-    report.purged_otps += purged;
-    if (purged < kSweepBatch) break;
-  }
-  store_.write([&](OtpStoreTransaction& tx) {
+  // Repeats `batch` (one transaction touching at most kSweepBatch rows) until a run touches
+  // fewer, at most kMaxSweepBatches times; returns the rows touched in all.
+  const auto in_batches = [this](const auto& batch) {
+    std::size_t total = 0;
+    for (std::size_t run = 0; run < kMaxSweepBatches; ++run) {
+      const std::size_t touched = store_.write(batch);
+      total += touched;
+      if (touched < kSweepBatch) break;
+    }
+    return total;
+  };
+  const std::size_t expired = in_batches([&](OtpStoreTransaction& tx) {
+    const std::vector<std::string> ids = tx.expire_due(now, kSweepBatch);
+    for (const std::string& id : ids) {
+      tx.add_event(id, event::kExpired, now);
+      queue_webhook_event(tx, id, event::kExpired, now);
+    }
+    return ids.size();
+  });
+  const std::size_t purged_otps = in_batches([&](OtpStoreTransaction& tx) {
+    return tx.purge_otps_created_before(now - policy_.retention_seconds, kSweepBatch);
+  });
+  return store_.write([&](OtpStoreTransaction& tx) {
+    SweepReport report{expired, purged_otps};
     report.purged_idempotency = tx.purge_idempotency_before(now - policy_.idempotency_ttl_seconds);
     const std::int64_t longest_window =
         std::max({policy_.per_api_key.window_seconds, policy_.per_client_ip.window_seconds,
@@ -743,8 +705,8 @@ SweepReport OtpService::sweep() {
         now - std::max(policy_.per_phone.window_seconds, policy_.per_phone_global.window_seconds));
     report.purged_verify_throttle =
         tx.purge_verify_throttle(now - policy_.verify_throttle.window_seconds, now);
+    return report;
   });
-  return report;
 }
 
 std::optional<OutgoingMessage> OtpService::render_delivery(const OtpRecord& otp,

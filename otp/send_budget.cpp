@@ -61,8 +61,7 @@ std::optional<SendLimit> parse_send_limit(std::string_view text) {
 
 SendBudget update_send_budget(OtpStore& store, std::int64_t api_key_id, const BudgetChange& change,
                               UnixSeconds now) {
-  SendBudget result;
-  store.write([&](OtpStoreTransaction& tx) {
+  return store.write([&](OtpStoreTransaction& tx) {
     const std::optional<SendBudget> stored = tx.find_send_budget(api_key_id);
     SendBudget budget = stored.value_or(SendBudget{});
     if (!stored) budget.day = day_of(now);
@@ -72,15 +71,12 @@ SendBudget update_send_budget(OtpStore& store, std::int64_t api_key_id, const Bu
       budget.balance_granted = change.balance->value_or(0);
     }
     tx.save_send_budget(api_key_id, budget);
-    result = budget;
+    return budget;
   });
-  return result;
 }
 
 std::optional<SendBudget> read_send_budget(OtpStore& store, std::int64_t api_key_id) {
-  std::optional<SendBudget> budget;
-  store.read([&](OtpStoreTransaction& tx) { budget = tx.find_send_budget(api_key_id); });
-  return budget;
+  return store.read([&](OtpStoreTransaction& tx) { return tx.find_send_budget(api_key_id); });
 }
 
 }  // namespace ussd_otp

@@ -5,6 +5,8 @@
 #include <functional>
 #include <optional>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "otp/send_budget.hpp"
@@ -161,16 +163,48 @@ class OtpStoreTransaction {
   virtual std::size_t purge_ussd_sessions_before(UnixSeconds cutoff, std::size_t limit) = 0;
 };
 
+// Work handed to a backend: one transaction's worth of store operations.
+using TransactionWork = std::function<void(OtpStoreTransaction&)>;
+
 class OtpStore {
  public:
   virtual ~OtpStore() = default;
-  // Runs `work` in one write transaction: committed if it returns, rolled back if it throws
-  // (and the exception is rethrown). Transactions are serialised.
-  virtual void write(const std::function<void(OtpStoreTransaction&)>& work) = 0;
-  // Runs `work` with a consistent read-only view. Writing inside it is a programming error.
-  virtual void read(const std::function<void(OtpStoreTransaction&)>& work) = 0;
+
+  // Runs `work` in one write transaction and returns what it returns (nothing, for a void
+  // `work`): committed if it returns, rolled back if it throws (and the exception is rethrown).
+  // Transactions are serialised.
+  template <typename Work>
+  auto write(Work&& work) {
+    return transact(work, [this](const TransactionWork& erased) { run_write(erased); });
+  }
+  // Runs `work` with a consistent read-only view and returns what it returns. Writing inside it
+  // is a programming error.
+  template <typename Work>
+  auto read(Work&& work) {
+    return transact(work, [this](const TransactionWork& erased) { run_read(erased); });
+  }
   // True when a write transaction can be opened and committed right now (readiness probe).
   virtual bool writable() = 0;
+
+ protected:
+  // What a backend implements: run `work` in one write (read-only) transaction as above. The
+  // result travels outside the backend, so it stays free of templates; a backend that retries a
+  // transaction (a serialisation failure) may run `work` again: the last run's result wins.
+  virtual void run_write(const TransactionWork& work) = 0;
+  virtual void run_read(const TransactionWork& work) = 0;
+
+ private:
+  template <typename Work, typename Run>
+  static auto transact(Work& work, const Run& run) {
+    using Result = std::remove_cvref_t<std::invoke_result_t<Work&, OtpStoreTransaction&>>;
+    if constexpr (std::is_void_v<Result>) {
+      run([&work](OtpStoreTransaction& tx) { work(tx); });
+    } else {
+      std::optional<Result> result;
+      run([&work, &result](OtpStoreTransaction& tx) { result.emplace(work(tx)); });
+      return std::move(*result);
+    }
+  }
 };
 
 class ApiKeyStore {

@@ -279,7 +279,7 @@ struct SqliteStore::Connection {
 
 // A write() waiting for the group commit.
 struct SqliteStore::PendingWrite {
-  const std::function<void(OtpStoreTransaction&)>* work;
+  const TransactionWork* work;
   std::exception_ptr error;
   bool done = false;
 };
@@ -1251,7 +1251,7 @@ void SqliteStore::commit_batch(const std::vector<PendingWrite*>& batch) {
   }
 }
 
-void SqliteStore::write(const std::function<void(OtpStoreTransaction&)>& work) {
+void SqliteStore::run_write(const TransactionWork& work) {
   // Queuing behind our own open transaction would wait forever: refuse nesting up front.
   if (t_store_in_callback == this) {
     throw std::logic_error("SqliteStore: nested transaction (store used inside its own callback)");
@@ -1280,7 +1280,7 @@ void SqliteStore::write(const std::function<void(OtpStoreTransaction&)>& work) {
   if (job.error) std::rethrow_exception(job.error);
 }
 
-void SqliteStore::read(const std::function<void(OtpStoreTransaction&)>& work) {
+void SqliteStore::run_read(const TransactionWork& work) {
   Connection& reader = next_reader();
   run_locked(reader, false, [&] {
     Transaction transaction(reader, false);

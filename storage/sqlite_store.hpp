@@ -64,8 +64,6 @@ class SqliteStore final : public OtpStore, public ApiKeyStore, public TemplateSt
   SqliteStore(const SqliteStore&) = delete;
   SqliteStore& operator=(const SqliteStore&) = delete;
 
-  void write(const std::function<void(OtpStoreTransaction&)>& work) override;
-  void read(const std::function<void(OtpStoreTransaction&)>& work) override;
   bool writable() override;
 
   std::optional<std::int64_t> create_api_key(std::string_view name, std::string_view prefix,
@@ -96,6 +94,9 @@ class SqliteStore final : public OtpStore, public ApiKeyStore, public TemplateSt
   const std::filesystem::path& path() const { return path_; }
 
  private:
+  void run_write(const TransactionWork& work) override;
+  void run_read(const TransactionWork& work) override;
+
   class Transaction;
   class StatementLease;
   struct Connection;

@@ -185,16 +185,18 @@ UssdAnswer UssdGateway::handle(const UssdRequest& request) {
   std::optional<UssdSession> existing;
   if (cached) existing = *cached;
   std::vector<WriteBehind::Write> writes;
-  UssdAnswer answer;
-  UssdSession session;
-  bool unreadable_msisdn = false;
+  struct Step {
+    UssdAnswer answer;
+    UssdSession session;  // as it stands after this step
+    bool unreadable_msisdn = false;
+  };
   // Reads only: every write of the step is queued for the write-behind batch (see below).
-  store_.read([&](OtpStoreTransaction& tx) {
+  Step step = store_.read([&](OtpStoreTransaction& tx) -> Step {
     // Not in memory: another process answered before, or this one restarted.
     if (!existing) existing = tx.find_ussd_session(request.dialect, request.session_id);
     const bool open = existing && !existing->ended_at &&
                       existing->last_seen_at + settings_.session_idle_seconds > now;
-    session = existing.value_or(UssdSession{});
+    UssdSession session = existing.value_or(UssdSession{});
     if (!existing) {
       session.dialect = request.dialect;
       session.id = request.session_id;
@@ -214,8 +216,7 @@ UssdAnswer UssdGateway::handle(const UssdRequest& request) {
             request.phase == UssdPhase::Released ? ussd_end::kReleased : ussd_end::kTimedOut;
       }
       session.state.clear();
-      answer = ended("", session);
-      return;
+      return Step{ended("", session), std::move(session)};
     }
     if (!dialer) {
       // The aggregator vouches for the MSISDN; without a valid one there is no trust anchor. Its
@@ -224,9 +225,8 @@ UssdAnswer UssdGateway::handle(const UssdRequest& request) {
       session.ended_at = now;
       session.end_reason = ussd_end::kInvalidMsisdn;
       session.state.clear();
-      unreadable_msisdn = true;
-      answer = ended(final_screen(messages, menu, MessageId::InvalidMsisdn), session);
-      return;
+      return Step{ended(final_screen(messages, menu, MessageId::InvalidMsisdn), session),
+                  std::move(session), true};
     }
 
     StepCodes codes(tx, vault_, limiter_, settings_.lookup_limit, writes, now);
@@ -248,8 +248,8 @@ UssdAnswer UssdGateway::handle(const UssdRequest& request) {
     } else {
       session.ended_at = session.ended_at.value_or(now);
       if (session.end_reason.empty()) session.end_reason = ussd_end::kIdle;
-      answer = ended(final_screen(messages, menu, MessageId::SessionExpired), session);
-      return;
+      return Step{ended(final_screen(messages, menu, MessageId::SessionExpired), session),
+                  std::move(session)};
     }
 
     if (reply->revealed_otp_id) {
@@ -272,10 +272,11 @@ UssdAnswer UssdGateway::handle(const UssdRequest& request) {
       session.end_reason.clear();
       session.state = reply->next.encode();
     }
-    answer = UssdAnswer{std::move(reply->text), reply->end, session.id, language};
+    return Step{UssdAnswer{std::move(reply->text), reply->end, session.id, language},
+                std::move(session)};
   });
 
-  if (unreadable_msisdn) {
+  if (step.unreadable_msisdn) {
     // A ussd.* event like ussd.rejected and ussd.step_failed, so it can be counted apart from
     // failures; with what was sent, cut short (the reason to look is usually its format).
     log_event(spdlog::level::warn, "ussd.invalid_msisdn",
@@ -285,11 +286,11 @@ UssdAnswer UssdGateway::handle(const UssdRequest& request) {
                {"outcome", ussd_end::kInvalidMsisdn}});
   }
   // Memory answers the session's next step; the database gets it within one write-behind batch.
-  auto stored = std::make_shared<const UssdSession>(std::move(session));
+  auto stored = std::make_shared<const UssdSession>(std::move(step.session));
   writes.push_back([stored](OtpStoreTransaction& tx) { tx.save_ussd_session(*stored); });
   write_later(std::move(writes));  // first: if it must write now and fails, memory stays as it was
   sessions_.put(key, stored);
-  return answer;
+  return step.answer;
 }
 
 std::mutex& UssdGateway::step_lock_for(const std::string& key) {
@@ -361,12 +362,12 @@ std::size_t UssdGateway::sweep(std::size_t limit) {
   if (!writer_.flush_for(std::chrono::seconds(5))) return 0;
   sessions_.evict(now - settings_.session_idle_seconds, now - 2);
   limiter_.evict_before(now - 2 * settings_.lookup_limit.window_seconds);
-  std::size_t touched = 0;
-  store_.write([&](OtpStoreTransaction& tx) {
-    touched += tx.end_idle_ussd_sessions(now - settings_.session_idle_seconds, now, limit);
-    touched += tx.purge_ussd_sessions_before(now - settings_.session_retention_seconds, limit);
+  return store_.write([&](OtpStoreTransaction& tx) {
+    const std::size_t ended_idle =
+        tx.end_idle_ussd_sessions(now - settings_.session_idle_seconds, now, limit);
+    return ended_idle +
+           tx.purge_ussd_sessions_before(now - settings_.session_retention_seconds, limit);
   });
-  return touched;
 }
 
 }  // namespace ussd_otp
