@@ -379,6 +379,26 @@ Result<std::string> parse_otp_id_body(std::string_view text) {
   return *id;
 }
 
+namespace {
+
+// A dev resource: GET shows its state, POST (a JSON body) changes it.
+void add_dev_resource(HttpServer& server, const std::string& path,
+                      std::function<nlohmann::json()> show,
+                      std::function<ApiResponse(const Request&)> change) {
+  server.add_route({.method = Method::Get,
+                    .path = path,
+                    .handler = [show = std::move(show)](const Request&, HttpContext&) {
+                      return ApiResponse::json(200, show());
+                    }});
+  server.add_route({.method = Method::Post,
+                    .path = path,
+                    .handler = [change = std::move(change)](const Request& r,
+                                                            HttpContext&) { return change(r); },
+                    .body = RouteBody::Json});
+}
+
+}  // namespace
+
 void add_api_routes(HttpServer& server, const ApiDependencies& deps) {
   OtpService& otp = deps.otp;
   OtpStore& store = deps.store;
@@ -412,28 +432,28 @@ void add_api_routes(HttpServer& server, const ApiDependencies& deps) {
                         },
                     .body = RouteBody::Json,
                     .filters = {api_key}});
-  server.add_route(
-      {.method = Method::Post,
-       .path = "/v1/otp/verify",
-       .handler = [&otp](const Request& r, HttpContext& c) { return handle_verify(otp, r, c); },
-       .body = RouteBody::Json,
-       .filters = {api_key}});
-  server.add_route(
-      {.method = Method::Post,
-       .path = "/v1/otp/resend",
-       .handler = [&otp](const Request& r, HttpContext& c) { return handle_resend(otp, r, c); },
-       .body = RouteBody::Json,
-       .filters = {api_key}});
-  server.add_route(
-      {.method = Method::Get,
-       .path = "/v1/otp/:id",
-       .handler = [&otp](const Request& r, HttpContext& c) { return handle_get(otp, r, c); },
-       .filters = {api_key}});
-  server.add_route(
-      {.method = Method::Post,
-       .path = "/v1/otp/:id/cancel",
-       .handler = [&otp](const Request& r, HttpContext& c) { return handle_cancel(otp, r, c); },
-       .filters = {api_key}});
+  // The other /v1/otp/* rows: each needs only the OTP service.
+  struct OtpRoute {
+    Method method;
+    const char* path;
+    ApiResponse (*handle)(OtpService&, const Request&, HttpContext&);
+    RouteBody body;
+  };
+  static constexpr OtpRoute kOtpRoutes[] = {
+      {Method::Post, "/v1/otp/verify", handle_verify, RouteBody::Json},
+      {Method::Post, "/v1/otp/resend", handle_resend, RouteBody::Json},
+      {Method::Get, "/v1/otp/:id", handle_get, RouteBody::None},
+      {Method::Post, "/v1/otp/:id/cancel", handle_cancel, RouteBody::None},
+  };
+  for (const OtpRoute& row : kOtpRoutes) {
+    server.add_route(
+        {.method = row.method,
+         .path = row.path,
+         .handler = [&otp, handle = row.handle](const Request& r,
+                                                HttpContext& c) { return handle(otp, r, c); },
+         .body = row.body,
+         .filters = {api_key}});
+  }
   if (deps.dev_inbox) {
     DevInbox& inbox = *deps.dev_inbox;
     const Clock& clock = deps.clock;
@@ -442,31 +462,15 @@ void add_api_routes(HttpServer& server, const ApiDependencies& deps) {
                       .handler = [&inbox, &otp, &clock](const Request& r, HttpContext&) {
                         return handle_inbox(inbox, otp.policy(), clock, r);
                       }});
-    server.add_route({.method = Method::Get,
-                      .path = "/dev/delivery",
-                      .handler = [&inbox](const Request&, HttpContext&) {
-                        return ApiResponse::json(200, rules_json(inbox));
-                      }});
-    server.add_route({.method = Method::Post,
-                      .path = "/dev/delivery",
-                      .handler =
-                          [&inbox, &otp](const Request& r, HttpContext&) {
-                            return handle_delivery_rule(inbox, otp.policy(), r);
-                          },
-                      .body = RouteBody::Json});
+    add_dev_resource(
+        server, "/dev/delivery", [&inbox] { return rules_json(inbox); },
+        [&inbox, &otp](const Request& r) { return handle_delivery_rule(inbox, otp.policy(), r); });
   }
   if (deps.dev_clock) {
     AdjustableClock& clock = *deps.dev_clock;
-    server.add_route({.method = Method::Get,
-                      .path = "/dev/clock",
-                      .handler = [&clock](const Request&, HttpContext&) {
-                        return ApiResponse::json(200, clock_json(clock));
-                      }});
-    server.add_route({.method = Method::Post,
-                      .path = "/dev/clock",
-                      .handler = [&clock](const Request& r,
-                                          HttpContext&) { return handle_clock_advance(clock, r); },
-                      .body = RouteBody::Json});
+    add_dev_resource(
+        server, "/dev/clock", [&clock] { return clock_json(clock); },
+        [&clock](const Request& r) { return handle_clock_advance(clock, r); });
   }
 }
 

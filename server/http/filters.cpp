@@ -52,16 +52,17 @@ std::vector<std::string> api_key_candidates(const Http::Request& request) {
 
 RouteFilter api_key_filter(Authenticator authenticate) {
   return {"api-key",
-          [authenticate = std::move(authenticate)](const Rest::Request& request,
-                                                   HttpContext& context) -> std::optional<Error> {
+          [authenticate = std::move(authenticate)](
+              const Rest::Request& request, HttpContext& context) -> std::optional<HttpError> {
             std::optional<AuthenticatedKey> identity;
             for (const std::string& key : api_key_candidates(request)) {
               if ((identity = authenticate(key))) break;
             }
             if (!identity) {
-              return Error::make(ErrorCode::Unauthorized,
-                                 "A valid API key is required (Authorization: Bearer KEY or Basic "
-                                 "base64(KEY), api-key: KEY, X-API-Token: KEY or X-OTP-Key: KEY).");
+              return HttpError::transport(
+                  TransportCode::Unauthorized,
+                  "A valid API key is required (Authorization: Bearer KEY or Basic "
+                  "base64(KEY), api-key: KEY, X-API-Token: KEY or X-OTP-Key: KEY).");
             }
             context.api_key_id = identity->id;
             context.api_key_prefix = identity->prefix;
@@ -73,7 +74,7 @@ RouteFilter api_key_filter(Authenticator authenticate) {
 RouteFilter path_token_filter(std::string token, std::string not_found_message) {
   return {"path-token",
           [token = std::move(token), message = std::move(not_found_message)](
-              const Rest::Request& request, HttpContext&) -> std::optional<Error> {
+              const Rest::Request& request, HttpContext&) -> std::optional<HttpError> {
             if (token_matches(token, request.param(":token").as<std::string>())) {
               return std::nullopt;
             }
@@ -86,7 +87,7 @@ RouteFilter allowed_ips_filter(std::vector<CidrBlock> blocks, std::string forbid
   return {
       "allowed-ips",
       [blocks = std::move(blocks), message = std::move(forbidden_message), log = std::move(log)](
-          const Rest::Request&, HttpContext& context) -> std::optional<Error> {
+          const Rest::Request&, HttpContext& context) -> std::optional<HttpError> {
         if (std::any_of(blocks.begin(), blocks.end(), [&](const CidrBlock& block) {
               return block.contains(context.client_ip);
             })) {

@@ -116,17 +116,17 @@ class KeepAliveHandler final : public Http::Handler {
     connection.framer.append(std::string_view(buffer, length));
     auto parser = getParser(peer);
     auto& request = parser->request;
-    auto fail = [&](ErrorCode code, std::string message) {
+    auto fail = [&](AnyErrorCode code, std::string message) {
       connection.closing = true;
       connection.framer = RequestFramer(limits_);  // frees what was buffered
       Http::ResponseWriter writer(request.version(), transport(), this, peer);
       writer.headers().add<Http::Header::Connection>(Http::ConnectionControl::Close);
       const std::string request_id = new_request_id();
       log_event(spdlog::level::warn, "http.rejected",
-                {{"rid", request_id}, {"code", to_string(code)}, {"reason", message}});
-      close_after(send_response(writer, ApiResponse::error(Error::make(code, std::move(message))),
-                                request_id),
-                  peer);
+                {{"rid", request_id}, {"code", error_name(code)}, {"reason", message}});
+      HttpError error = Error::make(ErrorCode::MalformedRequest, std::move(message));
+      error.code = code;
+      close_after(send_response(writer, ApiResponse::error(error), request_id), peer);
       parser->reset();
     };
     for (;;) {
@@ -142,7 +142,8 @@ class KeepAliveHandler final : public Http::Handler {
         return;
       }
       if (const auto* error = std::get_if<FramingError>(&next)) {
-        return fail(error->status == 413 ? ErrorCode::PayloadTooLarge : ErrorCode::MalformedRequest,
+        return fail(error->status == 413 ? AnyErrorCode(TransportCode::PayloadTooLarge)
+                                         : AnyErrorCode(ErrorCode::MalformedRequest),
                     error->reason);
       }
       const FramedRequest& framed = std::get<FramedRequest>(next);
@@ -166,11 +167,12 @@ class KeepAliveHandler final : public Http::Handler {
         // the queue's own (reactor) thread, so writing it out now is safe.
         transport()->flush();
       } catch (const std::bad_alloc&) {
-        return fail(ErrorCode::PayloadTooLarge, "The request is larger than the server accepts.");
+        return fail(TransportCode::PayloadTooLarge,
+                    "The request is larger than the server accepts.");
       } catch (const Http::HttpError& e) {
         return fail(e.code() == static_cast<int>(Http::Code::Request_Entity_Too_Large)
-                        ? ErrorCode::PayloadTooLarge
-                        : ErrorCode::MalformedRequest,
+                        ? AnyErrorCode(TransportCode::PayloadTooLarge)
+                        : AnyErrorCode(ErrorCode::MalformedRequest),
                     "Malformed HTTP request: " + e.reason());
       } catch (const std::exception&) {
         return fail(ErrorCode::MalformedRequest, "Malformed HTTP request.");
@@ -235,13 +237,14 @@ ApiResponse ApiResponse::json(int status, const nlohmann::json& data, std::strin
           {}};
 }
 
-ApiResponse ApiResponse::error(const Error& error) {
-  nlohmann::json detail = {{"code", to_string(error.code)}, {"message", error.message}};
+ApiResponse ApiResponse::error(const HttpError& http_error) {
+  const Error& error = http_error.detail;
+  nlohmann::json detail = {{"code", http_error.name()}, {"message", error.message}};
   if (!error.fields.empty()) detail["fields"] = error.fields;
   if (error.attempts_remaining) detail["attemptsRemaining"] = *error.attempts_remaining;
   if (error.retry_after) detail["retryAfter"] = *error.retry_after;
   // Sendexa's "show the remaining countdown": the active OTP's seconds left, by name.
-  if (error.code == ErrorCode::ActiveOtpExists && error.retry_after) {
+  if (http_error.is(ErrorCode::ActiveOtpExists) && error.retry_after) {
     detail["expiresIn"] = *error.retry_after;
   }
   if (error.otp_id) detail["id"] = *error.otp_id;
@@ -260,57 +263,10 @@ ApiResponse ApiResponse::error(const Error& error) {
             value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   }
   body += "}";
-  ApiResponse response{http_status_for(error.code), std::move(body), "application/json", {}};
+  ApiResponse response{http_error.status(), std::move(body), "application/json", {}};
   if (error.retry_after)
     response.headers.emplace_back("Retry-After", std::to_string(*error.retry_after));
   return response;
-}
-
-int http_status_for(ErrorCode code) {
-  switch (code) {
-    case ErrorCode::InvalidJson:
-    case ErrorCode::MalformedRequest:
-    case ErrorCode::ValidationError:
-    case ErrorCode::InvalidPhone:
-    case ErrorCode::InvalidPin:
-    case ErrorCode::OtpExpired:
-    case ErrorCode::ActiveOtpExists:  // Sendexa's status for it
-      return 400;
-    case ErrorCode::Unauthorized:
-      return 401;
-    case ErrorCode::Forbidden:
-      return 403;
-    case ErrorCode::NotFound:
-    case ErrorCode::OtpNotFound:
-      return 404;
-    case ErrorCode::MethodNotAllowed:
-      return 405;
-    case ErrorCode::BudgetExhausted:
-    case ErrorCode::BudgetDisabled:
-      return 402;
-    case ErrorCode::SenderBlocked:
-    case ErrorCode::CountryNotAllowed:
-      return 403;
-    case ErrorCode::OtpNotPending:
-    case ErrorCode::IdempotencyKeyReused:
-      return 409;
-    case ErrorCode::PayloadTooLarge:
-      return 413;
-    case ErrorCode::UnsupportedMediaType:
-      return 415;
-    case ErrorCode::OtpLocked:
-      return 423;
-    case ErrorCode::ResendCooldown:
-    case ErrorCode::ResendLimitReached:
-    case ErrorCode::RateLimitExceeded:
-    case ErrorCode::VerifyAttemptsExceeded:
-      return 429;
-    case ErrorCode::ShuttingDown:
-    case ErrorCode::ServiceUnavailable:
-    case ErrorCode::NoDeliveryChannel:
-      return 503;
-  }
-  return 503;
 }
 
 Async::Promise<ssize_t> send_response(Http::ResponseWriter& writer, const ApiResponse& response,
@@ -369,18 +325,16 @@ std::string HttpServer::client_ip(const Rest::Request& request) const {
   return request.address().host();
 }
 
-std::optional<Error> HttpServer::reject_before_handler(const RouteSpec& route,
-                                                       const Rest::Request& request,
-                                                       HttpContext& context) const {
+std::optional<HttpError> HttpServer::reject_before_handler(const RouteSpec& route,
+                                                           const Rest::Request& request,
+                                                           HttpContext& context) const {
   if (draining_.load()) {
-    Error error =
-        Error::make(ErrorCode::ShuttingDown, "The server is shutting down; retry shortly.");
-    error.retry_after = 1;
-    return error;
+    return HttpError::transport(TransportCode::ShuttingDown,
+                                "The server is shutting down; retry shortly.", 1);
   }
   if (route.body != RouteBody::None && request.body().size() > options_.max_body_bytes) {
-    return Error::make(
-        ErrorCode::PayloadTooLarge,
+    return HttpError::transport(
+        TransportCode::PayloadTooLarge,
         "The body is larger than " + std::to_string(options_.max_body_bytes) + " bytes.");
   }
   if (!route.requires_api_key() && !route.ip_limit_exempt && unauthenticated_limiter_) {
@@ -393,11 +347,11 @@ std::optional<Error> HttpServer::reject_before_handler(const RouteSpec& route,
     }
   }
   for (const RouteFilter& filter : route.filters) {
-    if (std::optional<Error> refused = filter.check(request, context)) return refused;
+    if (std::optional<HttpError> refused = filter.check(request, context)) return refused;
   }
   if (route.body == RouteBody::Json && !is_json_content_type(request)) {
-    return Error::make(ErrorCode::UnsupportedMediaType,
-                       "Send the body as Content-Type: application/json.");
+    return HttpError::transport(TransportCode::UnsupportedMediaType,
+                                "Send the body as Content-Type: application/json.");
   }
   return std::nullopt;
 }
@@ -409,7 +363,7 @@ void HttpServer::dispatch(const RouteSpec& route, const Rest::Request& request,
   HttpContext context{request_id_from(request), client_ip(request), 0, "", current_raw_target, ""};
   ApiResponse response;
   try {
-    if (std::optional<Error> rejected = reject_before_handler(route, request, context)) {
+    if (std::optional<HttpError> rejected = reject_before_handler(route, request, context)) {
       response = route.render_error ? route.render_error(*rejected, context)
                                     : ApiResponse::error(*rejected);
     } else {
@@ -500,15 +454,15 @@ void HttpServer::start() {
       router_->addRoute(
           method, path,
           [this, path, allow](const Rest::Request& request, Http::ResponseWriter writer) {
-            const RouteSpec not_allowed{
-                .method = request.method(),
-                .path = path,
-                .handler =
-                    [allow](const Rest::Request&, HttpContext&) {
-                      return ApiResponse::error(Error::make(
-                          ErrorCode::MethodNotAllowed, "This path accepts only: " + allow + "."));
-                    },
-                .log_path = path};
+            const RouteSpec not_allowed{.method = request.method(),
+                                        .path = path,
+                                        .handler =
+                                            [allow](const Rest::Request&, HttpContext&) {
+                                              return ApiResponse::error(HttpError::transport(
+                                                  TransportCode::MethodNotAllowed,
+                                                  "This path accepts only: " + allow + "."));
+                                            },
+                                        .log_path = path};
             dispatch(not_allowed, request, std::move(writer));
             return Rest::Route::Result::Ok;
           });

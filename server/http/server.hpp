@@ -17,8 +17,8 @@
 #include <nlohmann/json.hpp>
 
 #include "otp/clock.hpp"
-#include "otp/errors.hpp"
 #include "server/http/api_key_auth.hpp"
+#include "server/http/errors.hpp"
 #include "server/http/ip_limiter.hpp"
 
 namespace ussd_otp {
@@ -33,10 +33,9 @@ struct ApiResponse {
   static ApiResponse json(int status, const nlohmann::json& data);  // {"success":true,"data":..}
   // {"success":true,"message":"...","data":..}: Sendexa's shape where it shows a message.
   static ApiResponse json(int status, const nlohmann::json& data, std::string_view message);
-  static ApiResponse error(const Error& error);  // {"success":false,...}
+  // {"success":false,"error":{"code":...}}: the name and status from kErrorTable.
+  static ApiResponse error(const HttpError& error);
 };
-
-int http_status_for(ErrorCode code);
 
 // Per-request facts the server works out before the handler runs.
 struct HttpContext {
@@ -54,7 +53,7 @@ struct HttpContext {
 using RouteHandler = std::function<ApiResponse(const Pistache::Rest::Request&, HttpContext&)>;
 // Renders the errors raised outside the handler (401, 413, 415, 503, an exception escaping the
 // handler, a filter's refusal) for routes that speak another API's dialect.
-using ErrorRenderer = std::function<ApiResponse(const Error&, const HttpContext&)>;
+using ErrorRenderer = std::function<ApiResponse(const HttpError&, const HttpContext&)>;
 // Returns the key's id and prefix, or nullopt when the request carries no valid key.
 using Authenticator = std::function<std::optional<AuthenticatedKey>(std::string_view key)>;
 
@@ -63,7 +62,7 @@ using Authenticator = std::function<std::optional<AuthenticatedKey>(std::string_
 // server/http/filters.hpp makes the common ones (API key, path token, IP allow-list).
 struct RouteFilter {
   std::string name;  // "api-key", "path-token", "allowed-ips", ...
-  std::function<std::optional<Error>(const Pistache::Rest::Request&, HttpContext&)> check;
+  std::function<std::optional<HttpError>(const Pistache::Rest::Request&, HttpContext&)> check;
 };
 
 // How a route takes a body. Both kinds answer 413 PAYLOAD_TOO_LARGE over max-body-bytes, before
@@ -136,9 +135,9 @@ class HttpServer {
   std::string client_ip(const Pistache::Rest::Request& request) const;
   // The error when the request must not reach the handler (draining, too large, over the
   // unauthenticated per-IP limit, a filter's refusal, wrong content type).
-  std::optional<Error> reject_before_handler(const RouteSpec& route,
-                                             const Pistache::Rest::Request& request,
-                                             HttpContext& context) const;
+  std::optional<HttpError> reject_before_handler(const RouteSpec& route,
+                                                 const Pistache::Rest::Request& request,
+                                                 HttpContext& context) const;
 
   HttpServerOptions options_;
   Authenticator authenticate_;

@@ -181,7 +181,7 @@ struct Harness {
   Issued issue(const OtpRequestInput& input = input_for(),
                const RequestContext& context = context_for()) {
     auto created = service->request(input, context);
-    if (!created) FAIL("request failed: " << to_string(created.error().code));
+    if (!created) FAIL("request failed: " << created.error().message);
     const auto messages = deliver();
     REQUIRE(messages.size() == 1);
     return {created->id, code_in(messages[0].text), messages[0].text, created->expires_at};
@@ -373,7 +373,7 @@ TEST_CASE("request validation errors", "[policy]") {
   };
   auto accepted = [&](const OtpRequestInput& input) {
     auto created = h.service->request(input, context_for());
-    if (!created) FAIL("rejected: " << to_string(created.error().code));
+    if (!created) FAIL("rejected: " << created.error().message);
     // Free the phone for the next accepted request.
     REQUIRE(h.service->cancel(kKey, created->id));
   };
@@ -403,7 +403,7 @@ TEST_CASE("request validation errors", "[policy]") {
     for (const char* phone : {"+233241234567", "233241234567", "00233241234567", "024 123 4567"}) {
       CAPTURE(phone);
       auto created = h.service->request(input_for(phone), context_for());
-      if (!created) FAIL("rejected: " << to_string(created.error().code));
+      if (!created) FAIL("rejected: " << created.error().message);
       CHECK(created->phone == kPhone);
       REQUIRE(h.service->cancel(kKey, created->id));
     }
@@ -614,7 +614,7 @@ TEST_CASE("letter codes verify case-insensitively with spaces ignored", "[policy
   const std::string typed =
       cat(" ", lower(issued.code.substr(0, 4)), " ", lower(issued.code.substr(4)), " ");
   auto verified = h.service->verify(kKey, issued.id, typed);
-  if (!verified) FAIL("verify failed: " << to_string(verified.error().code));
+  if (!verified) FAIL("verify failed: " << verified.error().message);
 }
 
 // ---------------------------------------------------------------------------------------------
