@@ -6,32 +6,20 @@
 
 using namespace ussd_otp::testing;
 
-namespace {
-
-DialectCase africastalking() {
-  return {
-      .name = "africastalking",
-      .wire = Wire::Form,
-      .id_prefix = "ATUid_",
-      .dial = "dial.form",
-      .answer = "answer.form",
-      .shortcuts = {{"shortcut-in-text.form", {}}, {"shortcut-in-service-code.form", {}}},
-      .expires_unknown_sessions = false,  // `text` carries the whole path
-      .end_reply = [](const FixtureValues& values) { return "END " + values.at("text"); },
-      .bad_requests =
-          [] {
-            const std::string code = "sessionId=x&serviceCode=%2A889%2A142%23";
-            return std::vector<BadRequest>{
-                {code + "&text=", {"phoneNumber"}},
-                {"sessionId=%ZZ", {}, ""},
-                {code + "&phoneNumber=%2B233241234567&text=" + std::string(2000, '1'), {"text"}}};
-          },
-  };
-}
-
-}  // namespace
-
-USSD_DIALECT_TESTS("africastalking", africastalking)
+USSD_DIALECT_TESTS(
+    "africastalking", .wire = Wire::Form, .id_prefix = "ATUid_", .dial = "dial.form",
+    .answer = "answer.form",
+    .shortcuts = {{"shortcut-in-text.form", {}}, {"shortcut-in-service-code.form", {}}},
+    .expires_unknown_sessions = false,  // `text` carries the whole path
+    .end_reply = [](const FixtureValues& values) { return "END " + values.at("text"); },
+    .bad_requests =
+        [] {
+          const std::string code = "sessionId=x&serviceCode=%2A889%2A142%23";
+          return std::vector<BadRequest>{
+              {code + "&text=", {"phoneNumber"}},
+              {"sessionId=%ZZ", {}, ""},
+              {code + "&phoneNumber=%2B233241234567&text=" + std::string(2000, '1'), {"text"}}};
+        })
 
 TEST_CASE("ussd africastalking: the path rebuilds the session after a restart",
           "[ussd][africastalking]") {
@@ -40,7 +28,7 @@ TEST_CASE("ussd africastalking: the path rebuilds the session after a restart",
   const IssuedOtp first = issue_otp(server, client, kPhone, "ACME");
   const IssuedOtp second = issue_otp(server, client, kPhone, "BANK", 1,
                                      "Authorization: Bearer " + server.create_api_key("bank"));
-  const DialectCase at = africastalking();
+  const DialectCase at = dialect_case();
   send(client, at, "dial.form", {{"session_id", "ATUid_5"}});
   const HttpResponse list =
       send(client, at, "answer.form", {{"session_id", "ATUid_5"}, {"text", "0241234567"}});
@@ -65,7 +53,7 @@ TEST_CASE("ussd africastalking: the end-of-session notification is stored on the
           "[ussd][africastalking]") {
   TestServer server;
   auto client = server.client();
-  send(client, africastalking(), "dial.form", {{"session_id", "ATUid_6"}});
+  send(client, dialect_case(), "dial.form", {{"session_id", "ATUid_6"}});
   const HttpResponse event = client.post_raw(
       "/ussd/africastalking/events",
       fixture("africastalking", "event-incomplete.form", {{"session_id", "ATUid_6"}}),

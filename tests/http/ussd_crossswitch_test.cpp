@@ -4,10 +4,4 @@
 
 #include "http/ussd_emergent_shape.hpp"
 
-namespace {
-ussd_otp::testing::DialectCase crossswitch() {
-  return ussd_otp::testing::emergent_shape("crossswitch");
-}
-}  // namespace
-
-USSD_DIALECT_TESTS("crossswitch", crossswitch)
+USSD_DIALECT_TESTS("crossswitch", ussd_otp::testing::emergent_shape("crossswitch"))

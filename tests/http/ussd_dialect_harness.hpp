@@ -56,8 +56,9 @@ struct DialectCase {
   // Further checks on the reply that shows the code.
   std::function<void(const nlohmann::json&)> check_code_reply = {};
   std::function<std::vector<BadRequest>()> bad_requests = {};
-  // Variants of a valid request the aggregator may send (numbers for strings...): answered 200.
-  std::function<std::vector<std::string>()> accepted = {};
+  // Variants of a valid request the aggregator may send (numbers for strings...): answered 200
+  // and, when given, with that reply.
+  std::function<std::vector<std::pair<std::string, std::string>>()> accepted = {};
 };
 
 inline HttpResponse send(HttpClient& client, const DialectCase& dialect,
@@ -226,9 +227,11 @@ inline void malformed(const DialectCase& dialect) {
     }
   }
   if (dialect.accepted) {
-    for (const std::string& variant : dialect.accepted()) {
+    for (const auto& [variant, reply] : dialect.accepted()) {
       INFO(variant);
-      CHECK(send(client, dialect, variant).status == 200);
+      const HttpResponse response = send(client, dialect, variant);
+      CHECK(response.status == 200);
+      if (!reply.empty()) check_reply(dialect, response, reply);
     }
   }
   // GET dialects refuse POST, the others GET.
@@ -273,29 +276,69 @@ inline std::vector<BadRequest> flag_dialect_refusals(const std::string& name,
           {"[1,2]", {}, "INVALID_JSON"}};
 }
 
+// A configured user id (ussd-<name>-user-id) refuses requests with another one in `field`.
+inline void refuses_other_user_id(const DialectCase& dialect, const std::string& field) {
+  TestServer server(
+      [&](ussd_otp::Config& config) { config.ussd.dialects[dialect.name].user_id = "OURS"; });
+  auto client = server.client();
+  const HttpResponse refused = send(client, dialect, dialect.dial, step(dialect, 61));
+  CHECK(refused.status == 403);
+  CHECK(error_code(refused) == "FORBIDDEN");
+  auto ours = nlohmann::json::parse(fixture(dialect.name, dialect.dial, step(dialect, 62)));
+  ours[field] = "OURS";
+  CHECK(send(client, dialect, ours.dump()).status == 200);
+}
+
+// A configured service code (ussd-<name>-service-code) accepts the fixtures' and refuses a
+// request whose `field` names another.
+inline void refuses_other_service_code(const DialectCase& dialect, const std::string& code,
+                                       const std::string& field, const nlohmann::json& other) {
+  TestServer server(
+      [&](ussd_otp::Config& config) { config.ussd.dialects[dialect.name].service_code = code; });
+  auto client = server.client();
+  CHECK(send(client, dialect, dialect.dial, step(dialect, 63)).status == 200);
+  auto body = nlohmann::json::parse(fixture(dialect.name, dialect.dial, step(dialect, 64)));
+  body[field] = other;
+  const HttpResponse refused = send(client, dialect, body.dump());
+  CHECK(refused.status == 403);
+  CHECK(error_code(refused) == "FORBIDDEN");
+}
+
 }  // namespace ussd_otp::testing
 
-// The shared checks as this dialect's TEST_CASEs ("ussd <name>: ..."); `dialect` is a function
-// returning its DialectCase. End notices and unknown sessions only where the case has them.
-#define USSD_DIALECT_TESTS(name, dialect)                                                         \
-  TEST_CASE("ussd " name ": dial then number shows the code and records the view",                \
-            "[ussd][" name "]") {                                                                 \
-    ussd_otp::testing::full_session(dialect());                                                   \
+// A dialect's case (DialectCase designated initialisers after .name, or a DialectCase) as
+// dialect_case(), and the shared checks as its TEST_CASEs ("ussd <name>: ...").
+#define USSD_DIALECT_TESTS(dialect_name, ...)                                                     \
+  namespace {                                                                                     \
+  ussd_otp::testing::DialectCase dialect_case() {                                                 \
+    ussd_otp::testing::DialectCase the_case{__VA_ARGS__};                                         \
+    the_case.name = dialect_name;                                                                 \
+    return the_case;                                                                              \
   }                                                                                               \
-  TEST_CASE("ussd " name ": the number dialled with the code goes straight to the code",          \
-            "[ussd][" name "]") {                                                                 \
-    ussd_otp::testing::shortcuts(dialect());                                                      \
   }                                                                                               \
-  TEST_CASE("ussd " name ": another number gets the neutral answer", "[ussd][" name "]") {        \
-    ussd_otp::testing::wrong_number(dialect());                                                   \
+  TEST_CASE("ussd " dialect_name ": dial then number shows the code and records the view",        \
+            "[ussd][" dialect_name "]") {                                                         \
+    ussd_otp::testing::full_session(dialect_case());                                              \
   }                                                                                               \
-  TEST_CASE("ussd " name ": an answer on an unknown session says it expired and ends it",         \
-            "[ussd][" name "]") {                                                                 \
-    if (dialect().expires_unknown_sessions) ussd_otp::testing::unknown_session(dialect());        \
+  TEST_CASE("ussd " dialect_name ": the number dialled with the code goes straight to the code",  \
+            "[ussd][" dialect_name "]") {                                                         \
+    ussd_otp::testing::shortcuts(dialect_case());                                                 \
   }                                                                                               \
-  TEST_CASE("ussd " name ": end notifications end the session", "[ussd][" name "]") {             \
-    ussd_otp::testing::end_notices(dialect());                                                    \
+  TEST_CASE("ussd " dialect_name ": another number gets the neutral answer",                      \
+            "[ussd][" dialect_name "]") {                                                         \
+    ussd_otp::testing::wrong_number(dialect_case());                                              \
   }                                                                                               \
-  TEST_CASE("ussd " name ": malformed requests get a 400 naming the field", "[ussd][" name "]") { \
-    ussd_otp::testing::malformed(dialect());                                                      \
+  TEST_CASE("ussd " dialect_name ": an answer on an unknown session says it expired and ends it", \
+            "[ussd][" dialect_name "]") {                                                         \
+    if (dialect_case().expires_unknown_sessions) {                                                \
+      ussd_otp::testing::unknown_session(dialect_case());                                         \
+    }                                                                                             \
+  }                                                                                               \
+  TEST_CASE("ussd " dialect_name ": end notifications end the session",                           \
+            "[ussd][" dialect_name "]") {                                                         \
+    ussd_otp::testing::end_notices(dialect_case());                                               \
+  }                                                                                               \
+  TEST_CASE("ussd " dialect_name ": malformed requests get a 400 naming the field",               \
+            "[ussd][" dialect_name "]") {                                                         \
+    ussd_otp::testing::malformed(dialect_case());                                                 \
   }

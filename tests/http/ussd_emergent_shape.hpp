@@ -44,7 +44,7 @@ inline DialectCase emergent_shape(const std::string& name) {
             auto body = nlohmann::json::parse(
                 fixture(name, "answer.json", {{"session_id", "S-6"}, {"text", "1"}}));
             body["SessionId"] = 12345;
-            return std::vector<std::string>{body.dump()};
+            return std::vector{std::pair{body.dump(), std::string()}};
           },
   };
 }

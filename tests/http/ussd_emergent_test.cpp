@@ -5,10 +5,4 @@
 
 #include "http/ussd_emergent_shape.hpp"
 
-namespace {
-ussd_otp::testing::DialectCase emergent() {
-  return ussd_otp::testing::emergent_shape("emergent");
-}
-}  // namespace
-
-USSD_DIALECT_TESTS("emergent", emergent)
+USSD_DIALECT_TESTS("emergent", ussd_otp::testing::emergent_shape("emergent"))
