@@ -304,41 +304,38 @@ inline void refuses_other_service_code(const DialectCase& dialect, const std::st
   CHECK(error_code(refused) == "FORBIDDEN");
 }
 
+// The checks every dialect passes, each a section of the dialect's shared TEST_CASE.
+struct SharedCheck {
+  const char* title;
+  void (*run)(const DialectCase&);
+};
+inline const SharedCheck kSharedChecks[] = {
+    {"dial then number shows the code and records the view", full_session},
+    {"the number dialled with the code goes straight to the code", shortcuts},
+    {"another number gets the neutral answer", wrong_number},
+    {"an answer on an unknown session says it expired and ends it",
+     [](const DialectCase& dialect) {
+       if (dialect.expires_unknown_sessions) unknown_session(dialect);
+     }},
+    {"end notifications end the session", end_notices},
+    {"malformed requests get a 400 naming the field", malformed}};
+
 }  // namespace ussd_otp::testing
 
 // A dialect's case (DialectCase designated initialisers after .name, or a DialectCase) as
-// dialect_case(), and the shared checks as its TEST_CASEs ("ussd <name>: ...").
-#define USSD_DIALECT_TESTS(dialect_name, ...)                                                     \
-  namespace {                                                                                     \
-  ussd_otp::testing::DialectCase dialect_case() {                                                 \
-    ussd_otp::testing::DialectCase the_case{__VA_ARGS__};                                         \
-    the_case.name = dialect_name;                                                                 \
-    return the_case;                                                                              \
-  }                                                                                               \
-  }                                                                                               \
-  TEST_CASE("ussd " dialect_name ": dial then number shows the code and records the view",        \
-            "[ussd][" dialect_name "]") {                                                         \
-    ussd_otp::testing::full_session(dialect_case());                                              \
-  }                                                                                               \
-  TEST_CASE("ussd " dialect_name ": the number dialled with the code goes straight to the code",  \
-            "[ussd][" dialect_name "]") {                                                         \
-    ussd_otp::testing::shortcuts(dialect_case());                                                 \
-  }                                                                                               \
-  TEST_CASE("ussd " dialect_name ": another number gets the neutral answer",                      \
-            "[ussd][" dialect_name "]") {                                                         \
-    ussd_otp::testing::wrong_number(dialect_case());                                              \
-  }                                                                                               \
-  TEST_CASE("ussd " dialect_name ": an answer on an unknown session says it expired and ends it", \
-            "[ussd][" dialect_name "]") {                                                         \
-    if (dialect_case().expires_unknown_sessions) {                                                \
-      ussd_otp::testing::unknown_session(dialect_case());                                         \
-    }                                                                                             \
-  }                                                                                               \
-  TEST_CASE("ussd " dialect_name ": end notifications end the session",                           \
-            "[ussd][" dialect_name "]") {                                                         \
-    ussd_otp::testing::end_notices(dialect_case());                                               \
-  }                                                                                               \
-  TEST_CASE("ussd " dialect_name ": malformed requests get a 400 naming the field",               \
-            "[ussd][" dialect_name "]") {                                                         \
-    ussd_otp::testing::malformed(dialect_case());                                                 \
+// dialect_case(), and the shared checks as its TEST_CASE "ussd <name>: the shared checks".
+#define USSD_DIALECT_TESTS(dialect_name, ...)                                              \
+  namespace {                                                                              \
+  ussd_otp::testing::DialectCase dialect_case() {                                          \
+    ussd_otp::testing::DialectCase the_case{__VA_ARGS__};                                  \
+    the_case.name = dialect_name;                                                          \
+    return the_case;                                                                       \
+  }                                                                                        \
+  }                                                                                        \
+  TEST_CASE("ussd " dialect_name ": the shared checks", "[ussd][" dialect_name "]") {      \
+    for (const ussd_otp::testing::SharedCheck& check : ussd_otp::testing::kSharedChecks) { \
+      DYNAMIC_SECTION(check.title) {                                                       \
+        check.run(dialect_case());                                                         \
+      }                                                                                    \
+    }                                                                                      \
   }
