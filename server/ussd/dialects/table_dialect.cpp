@@ -64,6 +64,7 @@ struct Reading {
   FieldValue value;
   std::optional<std::string> problem;
   bool unreachable = false;  // inside an object that is not there
+  bool blank = false;        // sent as "" (a form's or query's way of leaving a value out)
 };
 
 Reading read_json(const nlohmann::json& root, const DialectField& field) {
@@ -111,6 +112,7 @@ Reading read_pairs(const FormPairs& pairs, const DialectField& field) {
                                [&](const auto& pair) { return pair.first == field.name; });
   if (it == pairs.end()) return r;
   r.value.present = true;
+  r.blank = it->second.empty();
   if (it->second.size() > field.max_length) {
     r.problem = too_long(field.max_length);
   } else {
@@ -203,7 +205,7 @@ FieldValues read_fields(const FieldSource& source, std::span<const DialectField>
     const std::string name(field.name);
     // In a form or query an empty value is how a missing one arrives.
     const bool missing =
-        !r.value.present || (!json && field.presence == Presence::NonEmpty && r.value.text.empty());
+        !r.value.present || (field.presence == Presence::NonEmpty && r.blank);
     if (missing && field.presence != Presence::Optional) {
       problems[name] = std::string(field.missing_problem);
       r.value.text.clear();
