@@ -34,6 +34,7 @@ struct BadRequest {
   std::string wire_text;
   std::vector<std::string> fields;
   std::string code = "VALIDATION_ERROR";
+  std::string message = {};  // the whole error message, when given
 };
 
 struct DialectCase {
@@ -225,6 +226,7 @@ inline void malformed(const DialectCase& dialect) {
     for (const std::string& field : bad.fields) {
       CHECK(response.json()["error"]["fields"].contains(field));
     }
+    if (!bad.message.empty()) CHECK(response.json()["error"]["message"] == bad.message);
   }
   if (dialect.accepted) {
     for (const auto& [variant, reply] : dialect.accepted()) {

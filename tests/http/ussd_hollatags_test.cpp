@@ -28,5 +28,12 @@ USSD_DIALECT_TESTS(
               {query + "begin&session_type=9", {"session_type"}},
               {query + "continue&session_msg=" + std::string(2000, '1'), {"session_msg"}},
               {"session_id=" + std::string(300, '9') + msisdn + "&session_operation=begin",
-               {"session_id"}}};
+               {"session_id"},
+               "VALIDATION_ERROR",
+               "Not a valid hollatags request: session_id must be at most 256 characters."},
+              // In a query an empty value is a missing one.
+              {"session_id=&session_operation=begin" + msisdn,
+               {"session_id"},
+               "VALIDATION_ERROR",
+               "Not a valid hollatags request: session_id is required."}};
         })
