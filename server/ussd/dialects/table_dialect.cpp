@@ -204,8 +204,7 @@ FieldValues read_fields(const FieldSource& source, std::span<const DialectField>
     }
     const std::string name(field.name);
     // In a form or query an empty value is how a missing one arrives.
-    const bool missing =
-        !r.value.present || (field.presence == Presence::NonEmpty && r.blank);
+    const bool missing = !r.value.present || (field.presence == Presence::NonEmpty && r.blank);
     if (missing && field.presence != Presence::Optional) {
       problems[name] = std::string(field.missing_problem);
       r.value.text.clear();
