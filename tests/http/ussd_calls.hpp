@@ -35,20 +35,6 @@ inline IssuedOtp issue_otp(TestServer& server, HttpClient& client,
   return IssuedOtp{id, code_in(message)};
 }
 
-// Calls to one JSON dialect's callback and its fixtures, for that dialect's black-box tests.
-struct JsonDialect {
-  std::string name;
-
-  HttpResponse post(HttpClient& client, const std::string& body) const {
-    return client.post_raw("/ussd/" + name, body, {"Content-Type: application/json"});
-  }
-  // A reply fixture as JSON: replies are compared field by field (key order is not part of them).
-  nlohmann::json expected(const std::string& fixture_name,
-                          const std::map<std::string, std::string>& values = {}) const {
-    return nlohmann::json::parse(fixture(name, fixture_name, values));
-  }
-};
-
 // A JSON dialect's answer: 200, application/json, the body parsed.
 inline nlohmann::json reply_json(const HttpResponse& response) {
   REQUIRE(response.status == 200);

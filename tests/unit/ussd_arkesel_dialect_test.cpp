@@ -1,21 +1,12 @@
 // Arkesel's request parsing without HTTP: a null userData and stringified booleans.
 #include <catch2/catch.hpp>
 
-#include "server/ussd/dialects/dialect.hpp"
+#include "unit/ussd_dialect_parse.hpp"
 
 using namespace ussd_otp;
+using namespace ussd_otp::testing;
 
 namespace {
-
-Result<DialectRequest> parse(const nlohmann::json& body) {
-  for (const auto& dialect : all_dialects()) {
-    if (dialect->name() != "arkesel") continue;
-    const std::string text = body.dump();
-    return dialect->parse(DialectHttpRequest{"POST", "application/json", text, {}});
-  }
-  FAIL("arkesel is not registered");
-  return Error::make(ErrorCode::NotFound, "");
-}
 
 nlohmann::json request() {
   return {{"sessionID", "a1"},   {"userID", "USSD_OTP"},  {"msisdn", "233241234567"},
@@ -26,7 +17,7 @@ nlohmann::json request() {
 
 TEST_CASE("arkesel dialect: a null userData and a string newSession are accepted",
           "[ussd][arkesel]") {
-  const auto parsed = parse(request());
+  const auto parsed = parse_json("arkesel", request());
   REQUIRE(parsed.ok());
   CHECK(parsed.value().ussd.phase == UssdPhase::Continue);
   CHECK(parsed.value().ussd.input.empty());
@@ -39,7 +30,7 @@ TEST_CASE("arkesel dialect: empty ids are as bad as missing ones", "[ussd][arkes
   auto body = request();
   body["sessionID"] = "";
   body.erase("userID");
-  const auto bad = parse(body);
+  const auto bad = parse_json("arkesel", body);
   REQUIRE_FALSE(bad.ok());
   CHECK(bad.error().code == ErrorCode::ValidationError);
   CHECK(bad.error().fields.contains("sessionID"));

@@ -10,52 +10,20 @@
 //   compared with ussd-arkesel-user-id instead.
 // - No timeout or end notification is documented: sessions end by our final screen or go idle.
 // - newSession may arrive as "true"/"false", and ids/msisdn as numbers; both are accepted.
-#include <map>
-
-#include "server/ussd/dialects/dialect.hpp"
+#include "server/ussd/dialects/table.hpp"
 
 namespace ussd_otp {
-namespace {
 
-class ArkeselDialect final : public UssdDialect {
- public:
-  std::string_view name() const override { return "arkesel"; }
-
-  Result<DialectRequest> parse(const DialectHttpRequest& http) const override {
-    auto body = dialect_json::object_body(http.body);
-    if (!body.ok()) return body.error();
-    const nlohmann::json& json = body.value();
-    std::map<std::string, std::string> problems;
-    DialectRequest request;
-    UssdRequest& ussd = request.ussd;
-    ussd.dialect = std::string(name());
-    ussd.session_id = dialect_json::required_string(json, "sessionID", problems);
-    request.user_id = dialect_json::required_string(json, "userID", problems);
-    const bool is_new = dialect_json::required_bool(json, "newSession", problems);
-    ussd.msisdn = dialect_json::required_string(json, "msisdn", problems);
-    ussd.input = dialect_json::optional_string(json, "userData", problems, kMaxUssdInput);
-    ussd.network = dialect_json::optional_string(json, "network", problems);
-    dialect_json::require_non_empty(problems, "sessionID", ussd.session_id);
-    dialect_json::require_non_empty(problems, "msisdn", ussd.msisdn);
-    if (!problems.empty()) return dialect_json::validation_error(name(), std::move(problems));
-    ussd.phase = is_new ? UssdPhase::Begin : UssdPhase::Continue;
-    request.echo = {
-        {"sessionID", ussd.session_id}, {"userID", request.user_id}, {"msisdn", ussd.msisdn}};
-    return request;
-  }
-
-  DialectReply render(const DialectRequest& request, const UssdAnswer& answer) const override {
-    nlohmann::json reply = request.echo;
-    reply["message"] = answer.text;
-    reply["continueSession"] = !answer.end;
-    return dialect_json::json_reply(reply);
-  }
-};
-
-}  // namespace
-
-std::unique_ptr<UssdDialect> make_arkesel_dialect() {
-  return std::make_unique<ArkeselDialect>();
+std::unique_ptr<UssdDialect> make_arkesel_dialect(std::string_view name) {
+  return make_table_dialect(
+      name,
+      {
+          .fields = {id_field("sessionID", Fills::SessionId).echoed(),
+                     required_field("userID", Fills::UserId).echoed(),
+                     new_session_flag("newSession"), id_field("msisdn", Fills::Msisdn).echoed(),
+                     input_field("userData"), optional_field("network", Fills::Network)},
+          .reply = {"/message", {{"continueSession", true}}, {{"continueSession", false}}},
+      });
 }
 
 }  // namespace ussd_otp

@@ -16,93 +16,30 @@
 //   Africa's Talking mapping), as are `operator` and `session_id` (ussd-builder's continue reply
 //   forgets session_id; we always send it).
 // - Beem has no account-id field, so `ussd-beem-user-id` cannot be used.
-#include <map>
-
-#include "menus/dial_string.hpp"
-#include "server/ussd/dialects/dialect.hpp"
+#include "server/ussd/dialects/table.hpp"
 
 namespace ussd_otp {
-namespace {
 
-class BeemDialect final : public UssdDialect {
- public:
-  std::string_view name() const override { return "beem"; }
-
-  Result<DialectRequest> parse(const DialectHttpRequest& http) const override {
-    auto body = dialect_json::object_body(http.body);
-    if (!body.ok()) return body.error();
-    const nlohmann::json& json = body.value();
-    std::map<std::string, std::string> problems;
-    DialectRequest request;
-    UssdRequest& ussd = request.ussd;
-    ussd.dialect = "beem";
-    ussd.session_id = dialect_json::required_string(json, "session_id", problems, kMaxUssdField);
-    ussd.msisdn = dialect_json::required_string(json, "msisdn", problems, kMaxUssdField);
-    ussd.service_code = dialect_json::optional_string(json, "serviceCode", problems, kMaxUssdField);
-    ussd.network = dialect_json::optional_string(json, "operator", problems, kMaxUssdField);
-    const std::string command = dialect_json::required_string(json, "command", problems, 32);
-
-    std::string response;
-    bool has_response = false;
-    nlohmann::json request_id;
-    const auto payload = json.find("payload");
-    if (payload == json.end() || payload->is_null()) {
-      problems["payload"] = "is required";
-    } else if (!payload->is_object()) {
-      problems["payload"] = "must be an object";
-    } else {
-      std::map<std::string, std::string> inner;
-      dialect_json::required_string(*payload, "request_id", inner, kMaxUssdField);
-      if (inner.empty()) request_id = (*payload)["request_id"];  // as sent: string or number
-      has_response = payload->contains("response") && !(*payload)["response"].is_null();
-      response = dialect_json::optional_string(*payload, "response", inner, kMaxUssdInput);
-      for (auto& [field, problem] : inner) problems["payload." + field] = std::move(problem);
-    }
-
-    const std::string kind = dialect_json::ascii_lower(command);
-    if (kind == "initiate") {
-      ussd.phase = UssdPhase::Begin;
-      if (looks_like_dial_string(response)) ussd.input = response;
-    } else if (kind == "continue") {
-      ussd.phase = UssdPhase::Continue;
-      ussd.input = response;
-      if (!has_response && !problems.contains("payload")) {
-        problems.emplace("payload.response", "is required on continue");
-      }
-    } else if (kind == "terminate") {
-      ussd.phase = UssdPhase::Released;
-    } else if (kind == "timeout") {
-      ussd.phase = UssdPhase::TimedOut;
-    } else if (!problems.contains("command")) {
-      problems["command"] = "must be initiate, continue, terminate or timeout";
-    }
-    dialect_json::require_non_empty(problems, "session_id", ussd.session_id);
-    dialect_json::require_non_empty(problems, "msisdn", ussd.msisdn);
-    if (!problems.empty()) return dialect_json::validation_error(name(), std::move(problems));
-
-    request.echo = {{"msisdn", ussd.msisdn},
-                    {"operator", ussd.network},
-                    {"session_id", ussd.session_id},
-                    {"request_id", std::move(request_id)}};
-    return request;
-  }
-
-  DialectReply render(const DialectRequest& request, const UssdAnswer& answer) const override {
-    const nlohmann::json& echo = request.echo;
-    return dialect_json::json_reply(
-        {{"msisdn", echo.value("msisdn", "")},
-         {"operator", echo.value("operator", "")},
-         {"session_id", echo.value("session_id", "")},
-         {"command", answer.end ? "terminate" : "continue"},
-         {"payload",
-          {{"request_id", echo.value("request_id", nlohmann::json())}, {"request", answer.text}}}});
-  }
-};
-
-}  // namespace
-
-std::unique_ptr<UssdDialect> make_beem_dialect() {
-  return std::make_unique<BeemDialect>();
+std::unique_ptr<UssdDialect> make_beem_dialect(std::string_view name) {
+  return make_table_dialect(
+      name,
+      {
+          .fields =
+              {id_field("session_id", Fills::SessionId).echoed(),
+               id_field("msisdn", Fills::Msisdn).echoed(),
+               optional_field("serviceCode", Fills::ServiceCode),
+               optional_field("operator", Fills::Network).echoed(), phase_field("command"),
+               object_field("payload"),
+               required_field("payload.request_id").echoed(Echo::AsSent, "/payload/request_id"),
+               // On initiate only a dial string counts (the gateway ignores anything else).
+               input_field("payload.response")},
+          .phases = {{"initiate", UssdPhase::Begin},
+                     {"continue", UssdPhase::Continue},
+                     {"terminate", UssdPhase::Released},
+                     {"timeout", UssdPhase::TimedOut}},
+          .input_required_on_continue = "is required on continue",
+          .reply = {"/payload/request", {{"command", "continue"}}, {{"command", "terminate"}}},
+      });
 }
 
 }  // namespace ussd_otp

@@ -11,10 +11,10 @@
 
 namespace ussd_otp {
 
-std::unique_ptr<UssdDialect> make_emergent_shape_dialect(std::string name);
+std::unique_ptr<UssdDialect> make_emergent_dialect(std::string_view name);
 
-std::unique_ptr<UssdDialect> make_crossswitch_dialect() {
-  return make_emergent_shape_dialect("crossswitch");
+std::unique_ptr<UssdDialect> make_crossswitch_dialect(std::string_view name) {
+  return make_emergent_dialect(name);
 }
 
 }  // namespace ussd_otp

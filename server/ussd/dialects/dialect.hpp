@@ -1,8 +1,8 @@
 // An aggregator's callback wire format: its request -> UssdRequest, an UssdAnswer -> its reply.
-// HTTP-free so each dialect is unit-tested on bytes; server/ussd/routes.cpp does the HTTP.
+// HTTP-free so each dialect is unit-tested on bytes; server/ussd/routes.cpp does the HTTP. Most
+// dialects are a table (table.hpp) rather than code.
 #pragma once
 
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -74,30 +74,5 @@ std::vector<std::string> dialect_names();
 // Field limits every dialect applies (docs/ussd.md): ids and numbers, and the user's input.
 inline constexpr std::size_t kMaxUssdField = 256;
 inline constexpr std::size_t kMaxUssdInput = 1024;
-
-// Helpers shared by the JSON dialects.
-namespace dialect_json {
-// ASCII lower case, for type and command names that aggregators spell in any case.
-std::string ascii_lower(std::string text);
-// Parses a JSON object body; INVALID_JSON when it is not one.
-Result<nlohmann::json> object_body(std::string_view body);
-// A required string field (numbers are accepted and printed, as aggregators mix the two).
-// Adds "<name>": "<problem>" to `problems` and returns "" when missing or of the wrong type.
-std::string required_string(const nlohmann::json& body, std::string_view name,
-                            std::map<std::string, std::string>& problems,
-                            std::size_t max_length = 256);
-std::string optional_string(const nlohmann::json& body, std::string_view name,
-                            std::map<std::string, std::string>& problems,
-                            std::size_t max_length = 256);
-// required_string accepts ""; for ids and numbers an empty value is as bad as a missing one.
-void require_non_empty(std::map<std::string, std::string>& problems, const char* field,
-                       const std::string& value);
-// A required boolean; also accepts "true"/"false" strings, since some gateways stringify.
-bool required_bool(const nlohmann::json& body, std::string_view name,
-                   std::map<std::string, std::string>& problems);
-// VALIDATION_ERROR listing `problems`.
-Error validation_error(std::string_view dialect, std::map<std::string, std::string> problems);
-DialectReply json_reply(const nlohmann::json& body);
-}  // namespace dialect_json
 
 }  // namespace ussd_otp

@@ -16,76 +16,32 @@
 // - Replies use the current lower-case types; ClientState is echoed back when one was sent (we
 //   keep the menu state server-side, so we never need to set our own).
 // - Release/Timeout requests get a "release" body with an empty Message: nobody sees it.
-#include <map>
-
-#include "server/ussd/dialects/dialect.hpp"
+#include "server/ussd/dialects/table.hpp"
 
 namespace ussd_otp {
-namespace {
 
 constexpr std::size_t kMaxClientState = 256;  // legacy docs: 100; leave room
 
-std::optional<UssdPhase> phase_of(const std::string& type) {
-  const std::string t = dialect_json::ascii_lower(type);
-  if (t == "initiation") return UssdPhase::Begin;
-  if (t == "response") return UssdPhase::Continue;
-  if (t == "release") return UssdPhase::Released;
-  if (t == "timeout") return UssdPhase::TimedOut;
-  return std::nullopt;
-}
-
-class HubtelDialect final : public UssdDialect {
- public:
-  std::string_view name() const override { return "hubtel"; }
-
-  Result<DialectRequest> parse(const DialectHttpRequest& http) const override {
-    auto body = dialect_json::object_body(http.body);
-    if (!body.ok()) return body.error();
-    const nlohmann::json& json = body.value();
-    std::map<std::string, std::string> problems;
-    DialectRequest request;
-    UssdRequest& ussd = request.ussd;
-    ussd.dialect = std::string(name());
-    const std::string type = dialect_json::required_string(json, "Type", problems, 32);
-    ussd.session_id = dialect_json::required_string(json, "SessionId", problems);
-    ussd.msisdn = dialect_json::required_string(json, "Mobile", problems);
-    ussd.input = dialect_json::optional_string(json, "Message", problems, kMaxUssdInput);
-    ussd.service_code = dialect_json::optional_string(json, "ServiceCode", problems);
-    if (ussd.service_code.empty()) {
-      ussd.service_code = dialect_json::optional_string(json, "serviceCode", problems);
-    }
-    ussd.network = dialect_json::optional_string(json, "Operator", problems);
-    const std::string client_state =
-        dialect_json::optional_string(json, "ClientState", problems, kMaxClientState);
-    (void)dialect_json::optional_string(json, "Sequence", problems, 32);
-    dialect_json::require_non_empty(problems, "SessionId", ussd.session_id);
-    dialect_json::require_non_empty(problems, "Mobile", ussd.msisdn);
-    const std::optional<UssdPhase> phase = phase_of(type);
-    if (!phase && !problems.contains("Type")) {
-      problems["Type"] = "must be Initiation, Response, Release or Timeout";
-    }
-    if (!problems.empty()) return dialect_json::validation_error(name(), std::move(problems));
-    ussd.phase = *phase;
-    request.echo = {{"SessionId", ussd.session_id}};
-    if (!client_state.empty()) request.echo["ClientState"] = client_state;
-    return request;
-  }
-
-  DialectReply render(const DialectRequest& request, const UssdAnswer& answer) const override {
-    nlohmann::json reply = request.echo;
-    reply["Type"] = answer.end ? "release" : "response";
-    reply["Message"] = answer.text;
-    reply["Label"] = "ussd-otp";
-    reply["DataType"] = answer.end ? "display" : "input";
-    reply["FieldType"] = "text";
-    return dialect_json::json_reply(reply);
-  }
-};
-
-}  // namespace
-
-std::unique_ptr<UssdDialect> make_hubtel_dialect() {
-  return std::make_unique<HubtelDialect>();
+std::unique_ptr<UssdDialect> make_hubtel_dialect(std::string_view name) {
+  const nlohmann::json fixed = {{"Label", "ussd-otp"}, {"FieldType", "text"}};
+  nlohmann::json more = fixed, done = fixed;
+  more.update({{"Type", "response"}, {"DataType", "input"}});
+  done.update({{"Type", "release"}, {"DataType", "display"}});
+  return make_table_dialect(
+      name,
+      {
+          .fields =
+              {phase_field("Type"), id_field("SessionId", Fills::SessionId).echoed(),
+               id_field("Mobile", Fills::Msisdn), input_field("Message"),
+               // Also spelled serviceCode: the second is read only when the first is absent.
+               optional_field("ServiceCode", Fills::ServiceCode),
+               optional_field("serviceCode", Fills::ServiceCode),
+               optional_field("Operator", Fills::Network),
+               optional_field("ClientState").limited_to(kMaxClientState).echoed(Echo::IfNotEmpty),
+               optional_field("Sequence").limited_to(32)},
+          .phases = kHubtelTypes,
+          .reply = {"/Message", more, done},
+      });
 }
 
 }  // namespace ussd_otp

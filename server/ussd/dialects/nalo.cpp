@@ -12,52 +12,21 @@
 //   compared with ussd-nalo-user-id.
 // - No timeout or release notification is documented: sessions end by our final screen or idle.
 // - MSGTYPE may arrive as "true"/"false", and ids/MSISDN as numbers; both are accepted.
-#include <map>
-
-#include "server/ussd/dialects/dialect.hpp"
+#include "server/ussd/dialects/table.hpp"
 
 namespace ussd_otp {
-namespace {
 
-class NaloDialect final : public UssdDialect {
- public:
-  std::string_view name() const override { return "nalo"; }
-  std::size_t screen_limit() const override { return 120; }
-
-  Result<DialectRequest> parse(const DialectHttpRequest& http) const override {
-    auto body = dialect_json::object_body(http.body);
-    if (!body.ok()) return body.error();
-    const nlohmann::json& json = body.value();
-    std::map<std::string, std::string> problems;
-    DialectRequest request;
-    UssdRequest& ussd = request.ussd;
-    ussd.dialect = std::string(name());
-    request.user_id = dialect_json::required_string(json, "USERID", problems);
-    ussd.msisdn = dialect_json::required_string(json, "MSISDN", problems);
-    ussd.input = dialect_json::optional_string(json, "USERDATA", problems, kMaxUssdInput);
-    const bool is_new = dialect_json::required_bool(json, "MSGTYPE", problems);
-    ussd.network = dialect_json::optional_string(json, "NETWORK", problems);
-    ussd.session_id = dialect_json::required_string(json, "SESSIONID", problems);
-    dialect_json::require_non_empty(problems, "SESSIONID", ussd.session_id);
-    dialect_json::require_non_empty(problems, "MSISDN", ussd.msisdn);
-    if (!problems.empty()) return dialect_json::validation_error(name(), std::move(problems));
-    ussd.phase = is_new ? UssdPhase::Begin : UssdPhase::Continue;
-    request.echo = {{"USERID", request.user_id}, {"MSISDN", ussd.msisdn}};
-    return request;
-  }
-
-  DialectReply render(const DialectRequest& request, const UssdAnswer& answer) const override {
-    nlohmann::json reply = request.echo;
-    reply["MSG"] = answer.text;
-    reply["MSGTYPE"] = !answer.end;  // reply side: true = continue
-    return dialect_json::json_reply(reply);
-  }
-};
-
-}  // namespace
-
-std::unique_ptr<UssdDialect> make_nalo_dialect() {
-  return std::make_unique<NaloDialect>();
+std::unique_ptr<UssdDialect> make_nalo_dialect(std::string_view name) {
+  return make_table_dialect(
+      name, {
+                .fields = {required_field("USERID", Fills::UserId).echoed(),
+                           id_field("MSISDN", Fills::Msisdn).echoed(), input_field("USERDATA"),
+                           new_session_flag("MSGTYPE"), optional_field("NETWORK", Fills::Network),
+                           id_field("SESSIONID", Fills::SessionId)},
+                // Reply side: MSGTYPE true = continue (expect input), false = end.
+                .reply = {"/MSG", {{"MSGTYPE", true}}, {{"MSGTYPE", false}}},
+                .screen_limit = 120,
+            });
 }
 
 }  // namespace ussd_otp

@@ -15,10 +15,10 @@
 //   `ussdParameters` may be any JSON (an array per ussd-builder's types, possibly a string); it
 //   is echoed verbatim and capped at 1024 characters.
 // - `menuId` (ussd-builder's "userId") is the user id, so `ussd-southpawsl-user-id` can pin it.
-#include <map>
+#include <algorithm>
 
 #include "menus/dial_string.hpp"
-#include "server/ussd/dialects/dialect.hpp"
+#include "server/ussd/dialects/table.hpp"
 
 namespace ussd_otp {
 namespace {
@@ -32,64 +32,35 @@ bool extends_code(std::string_view dialled, std::string_view code) {
          std::equal(ours.begin(), ours.end(), typed.begin());
 }
 
-class SouthPawslDialect final : public UssdDialect {
- public:
-  std::string_view name() const override { return "southpawsl"; }
-
-  Result<DialectRequest> parse(const DialectHttpRequest& http) const override {
-    auto body = dialect_json::object_body(http.body);
-    if (!body.ok()) return body.error();
-    const nlohmann::json& json = body.value();
-    std::map<std::string, std::string> problems;
-    DialectRequest request;
-    UssdRequest& ussd = request.ussd;
-    ussd.dialect = "southpawsl";
-    ussd.session_id = dialect_json::required_string(json, "sessionId", problems, kMaxUssdField);
-    ussd.msisdn = dialect_json::required_string(json, "msisdn", problems, kMaxUssdField);
-    ussd.service_code = dialect_json::required_string(json, "ussdString", problems, kMaxUssdField);
-    ussd.network = dialect_json::optional_string(json, "network", problems, kMaxUssdField);
-    request.user_id = dialect_json::optional_string(json, "menuId", problems, kMaxUssdField);
-    const std::string input =
-        dialect_json::required_string(json, "inputOption", problems, kMaxUssdInput);
-    nlohmann::json parameters = nlohmann::json::array();
-    if (const auto it = json.find("ussdParameters"); it != json.end() && !it->is_null()) {
-      if (it->dump().size() > kMaxUssdInput) {
-        problems["ussdParameters"] =
-            "must be at most " + std::to_string(kMaxUssdInput) + " characters of JSON";
-      } else {
-        parameters = *it;
-      }
-    }
-    dialect_json::require_non_empty(problems, "sessionId", ussd.session_id);
-    dialect_json::require_non_empty(problems, "msisdn", ussd.msisdn);
-    if (!problems.empty()) return dialect_json::validation_error(name(), std::move(problems));
-
-    if (input == ussd.service_code || extends_code(input, ussd.service_code)) {
-      ussd.phase = UssdPhase::Begin;
-      ussd.input = input;  // the gateway reads pre-filled digits from a dial string
-    } else {
-      ussd.phase = UssdPhase::Continue;
-      ussd.input = input;
-    }
-    request.echo = {{"menuId", json.contains("menuId") ? json["menuId"] : nlohmann::json("")},
-                    {"ussdString", ussd.service_code},
-                    {"option", ussd.phase == UssdPhase::Begin ? "" : input},
-                    {"ussdParameter", std::move(parameters)}};
-    return request;
-  }
-
-  DialectReply render(const DialectRequest& request, const UssdAnswer& answer) const override {
-    nlohmann::json reply = request.echo;
-    reply["message"] = answer.text;
-    reply["state"] = answer.end ? "END" : "CONTINUE";
-    return dialect_json::json_reply(reply);
-  }
-};
+// No phase field: the input repeating the service code begins a session. The reply echoes
+// menuId and ussdParameters as sent, and the answer we got as `option`.
+void phase_and_echo(const FieldValues& values, DialectRequest& request, FieldProblems&) {
+  UssdRequest& ussd = request.ussd;
+  const bool begins =
+      ussd.input == ussd.service_code || extends_code(ussd.input, ussd.service_code);
+  ussd.phase = begins ? UssdPhase::Begin : UssdPhase::Continue;
+  const FieldValue& parameters = values["ussdParameters"];
+  request.echo = {
+      {"menuId", values["menuId"].sent.value_or("")},
+      {"ussdString", ussd.service_code},
+      {"option", begins ? "" : ussd.input},
+      {"ussdParameter", parameters.present ? *parameters.sent : nlohmann::json::array()}};
+}
 
 }  // namespace
 
-std::unique_ptr<UssdDialect> make_southpawsl_dialect() {
-  return std::make_unique<SouthPawslDialect>();
+std::unique_ptr<UssdDialect> make_southpawsl_dialect(std::string_view name) {
+  return make_table_dialect(
+      name,
+      {
+          .fields = {id_field("sessionId", Fills::SessionId), id_field("msisdn", Fills::Msisdn),
+                     required_field("ussdString", Fills::ServiceCode),
+                     optional_field("network", Fills::Network),
+                     optional_field("menuId", Fills::UserId),
+                     input_field("inputOption", Presence::Required), json_field("ussdParameters")},
+          .reply = {"/message", {{"state", "CONTINUE"}}, {{"state", "END"}}},
+          .adjust = phase_and_echo,
+      });
 }
 
 }  // namespace ussd_otp
