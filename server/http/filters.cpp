@@ -51,24 +51,26 @@ std::vector<std::string> api_key_candidates(const Http::Request& request) {
 }
 
 RouteFilter api_key_filter(Authenticator authenticate) {
-  return {"api-key",
-          [authenticate = std::move(authenticate)](
-              const Rest::Request& request, HttpContext& context) -> std::optional<HttpError> {
-            std::optional<AuthenticatedKey> identity;
-            for (const std::string& key : api_key_candidates(request)) {
-              if ((identity = authenticate(key))) break;
-            }
-            if (!identity) {
-              return HttpError::transport(
-                  TransportCode::Unauthorized,
-                  "A valid API key is required (Authorization: Bearer KEY or Basic "
-                  "base64(KEY), api-key: KEY, X-API-Token: KEY or X-OTP-Key: KEY).");
-            }
-            context.api_key_id = identity->id;
-            context.api_key_prefix = identity->prefix;
-            context.api_client_id = identity->client_id;
-            return std::nullopt;
-          }};
+  return {
+      .name = "api-key",
+      .check = [authenticate = std::move(authenticate)](
+                   const Rest::Request& request, HttpContext& context) -> std::optional<HttpError> {
+        std::optional<AuthenticatedKey> identity;
+        for (const std::string& key : api_key_candidates(request)) {
+          if ((identity = authenticate(key))) break;
+        }
+        if (!identity) {
+          return HttpError::transport(
+              TransportCode::Unauthorized,
+              "A valid API key is required (Authorization: Bearer KEY or Basic "
+              "base64(KEY), api-key: KEY, X-API-Token: KEY or X-OTP-Key: KEY).");
+        }
+        context.api_key_id = identity->id;
+        context.api_key_prefix = identity->prefix;
+        context.api_client_id = identity->client_id;
+        return std::nullopt;
+      },
+      .authenticates = true};
 }
 
 RouteFilter path_token_filter(std::string token, std::string not_found_message) {

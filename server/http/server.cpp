@@ -298,7 +298,7 @@ HttpServer::~HttpServer() {
 
 bool RouteSpec::requires_api_key() const {
   return std::any_of(filters.begin(), filters.end(),
-                     [](const RouteFilter& filter) { return filter.name == "api-key"; });
+                     [](const RouteFilter& filter) { return filter.authenticates; });
 }
 
 void HttpServer::add_route(RouteSpec route) {

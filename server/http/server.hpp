@@ -63,6 +63,9 @@ using Authenticator = std::function<std::optional<AuthenticatedKey>(std::string_
 struct RouteFilter {
   std::string name;  // "api-key", "path-token", "allowed-ips", ...
   std::function<std::optional<HttpError>(const Pistache::Rest::Request&, HttpContext&)> check;
+  // Identifies the caller by an API key: a route listing such a filter is not under the
+  // unauthenticated per-IP limit (rate-limit-unauthenticated-ip-per-minute).
+  bool authenticates = false;
 };
 
 // How a route takes a body. Both kinds answer 413 PAYLOAD_TOO_LARGE over max-body-bytes, before
