@@ -110,12 +110,10 @@ ReceiptState receipt_state(std::string_view status) {
   return wire::receipt_state(status, {"Success"}, {"Failed", "Rejected"});
 }
 
-class AfricasTalkingProvider final : public SmsProvider {
+class AfricasTalkingProvider final : public wire::GatewayAdapter {
  public:
   explicit AfricasTalkingProvider(const ProviderSettings& settings)
-      : settings_(settings), base_url_(wire::base_url(settings.base_url, kDefaultBaseUrl)) {}
-
-  std::string_view name() const override { return kName; }
+      : GatewayAdapter(kName, settings, kDefaultBaseUrl) {}
 
   OutboundRequest build_send(const SmsMessage& message, std::int64_t) const override {
     OutboundRequest request = wire::post(base_url_ + "/version1/messaging",
@@ -164,17 +162,12 @@ class AfricasTalkingProvider final : public SmsProvider {
       receipt.value().error = wire::field(fields.value(), "failureReason").value_or("");
     return std::vector<Receipt>{std::move(receipt.value())};
   }
-
- private:
-  ProviderSettings settings_;
-  std::string base_url_;
 };
 
 }  // namespace
 
 std::unique_ptr<SmsProvider> make_africastalking_provider(const ProviderSettings& settings) {
-  wire::require_setting(kName, "username", settings.username);
-  wire::require_setting(kName, "api-key", settings.api_key);
+  wire::require_settings(kName, {{"username", settings.username}, {"api-key", settings.api_key}});
   return std::make_unique<AfricasTalkingProvider>(settings);
 }
 

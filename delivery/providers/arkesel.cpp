@@ -53,12 +53,10 @@ ReceiptState receipt_state(std::string_view status) {
       {"not_delivered", "expired", "prohibited", "failed", "rejected", "undelivered"});
 }
 
-class ArkeselProvider final : public SmsProvider {
+class ArkeselProvider final : public wire::GatewayAdapter {
  public:
   explicit ArkeselProvider(const ProviderSettings& settings)
-      : settings_(settings), base_url_(wire::base_url(settings.base_url, kDefaultBaseUrl)) {}
-
-  std::string_view name() const override { return kName; }
+      : GatewayAdapter(kName, settings, kDefaultBaseUrl) {}
 
   OutboundRequest build_send(const SmsMessage& message, std::int64_t) const override {
     OutboundRequest request =
@@ -137,17 +135,13 @@ class ArkeselProvider final : public SmsProvider {
     if (!receipt.ok()) return receipt.error();
     return std::vector<Receipt>{std::move(receipt.value())};
   }
-
- private:
-  ProviderSettings settings_;
-  std::string base_url_;
 };
 
 }  // namespace
 
 std::unique_ptr<SmsProvider> make_arkesel_provider(const ProviderSettings& settings) {
-  wire::require_setting(kName, "api-key", settings.api_key);
-  wire::require_setting(kName, "sender", settings.sender);  // Arkesel has no default sender id
+  // Arkesel has no default sender id.
+  wire::require_settings(kName, {{"api-key", settings.api_key}, {"sender", settings.sender}});
   return std::make_unique<ArkeselProvider>(settings);
 }
 

@@ -95,14 +95,11 @@ std::optional<std::string> poll_status(const json& body) {
   return std::nullopt;
 }
 
-class HubtelProvider final : public SmsProvider {
+class HubtelProvider final : public wire::GatewayAdapter {
  public:
   explicit HubtelProvider(const ProviderSettings& settings)
-      : settings_(settings),
-        base_url_(wire::base_url(settings.base_url, kDefaultBaseUrl)),
+      : GatewayAdapter(kName, settings, kDefaultBaseUrl),
         authorization_(wire::basic_auth(settings.client_id, settings.client_secret)) {}
-
-  std::string_view name() const override { return kName; }
 
   OutboundRequest build_send(const SmsMessage& message, std::int64_t) const override {
     OutboundRequest request =
@@ -172,16 +169,14 @@ class HubtelProvider final : public SmsProvider {
   }
 
  private:
-  ProviderSettings settings_;
-  std::string base_url_;
   std::string authorization_;
 };
 
 }  // namespace
 
 std::unique_ptr<SmsProvider> make_hubtel_provider(const ProviderSettings& settings) {
-  wire::require_setting(kName, "client-id", settings.client_id);
-  wire::require_setting(kName, "client-secret", settings.client_secret);
+  wire::require_settings(
+      kName, {{"client-id", settings.client_id}, {"client-secret", settings.client_secret}});
   return std::make_unique<HubtelProvider>(settings);
 }
 

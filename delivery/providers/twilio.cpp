@@ -79,14 +79,11 @@ ReceiptState receipt_state(std::string_view status) {
   return wire::receipt_state(status, {"delivered", "read"}, {"undelivered", "failed", "canceled"});
 }
 
-class TwilioProvider final : public SmsProvider {
+class TwilioProvider final : public wire::GatewayAdapter {
  public:
   explicit TwilioProvider(const ProviderSettings& settings)
-      : settings_(settings),
-        base_url_(wire::base_url(settings.base_url, kDefaultBaseUrl)),
+      : GatewayAdapter(kName, settings, kDefaultBaseUrl),
         authorization_(wire::basic_auth(settings.account_sid, settings.auth_token)) {}
-
-  std::string_view name() const override { return kName; }
 
   OutboundRequest build_send(const SmsMessage& message, std::int64_t) const override {
     OutboundRequest request =
@@ -174,16 +171,14 @@ class TwilioProvider final : public SmsProvider {
   }
 
  private:
-  ProviderSettings settings_;
-  std::string base_url_;
   std::string authorization_;
 };
 
 }  // namespace
 
 std::unique_ptr<SmsProvider> make_twilio_provider(const ProviderSettings& settings) {
-  wire::require_setting(kName, "account-sid", settings.account_sid);
-  wire::require_setting(kName, "auth-token", settings.auth_token);
+  wire::require_settings(
+      kName, {{"account-sid", settings.account_sid}, {"auth-token", settings.auth_token}});
   return std::make_unique<TwilioProvider>(settings);
 }
 

@@ -40,6 +40,12 @@ void require_setting(std::string_view provider, std::string_view setting, std::s
   }
 }
 
+void require_settings(
+    std::string_view provider,
+    std::initializer_list<std::pair<std::string_view, std::string_view>> settings) {
+  for (const auto& [setting, value] : settings) require_setting(provider, setting, value);
+}
+
 std::string base_url(std::string_view base_url, std::string_view fallback) {
   std::string_view url = base_url.empty() ? fallback : base_url;
   while (!url.empty() && url.back() == '/') url.remove_suffix(1);

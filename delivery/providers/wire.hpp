@@ -32,8 +32,30 @@ using Fields = std::vector<std::pair<std::string, std::string>>;
 
 // Throws std::invalid_argument("sms-<provider>-<setting> is required") when `value` is empty.
 void require_setting(std::string_view provider, std::string_view setting, std::string_view value);
+// require_setting for each (setting, value), in order.
+void require_settings(
+    std::string_view provider,
+    std::initializer_list<std::pair<std::string_view, std::string_view>> settings);
 // `base_url` without trailing slashes, or `fallback` when it is empty.
 std::string base_url(std::string_view base_url, std::string_view fallback);
+
+// What an HTTP gateway adapter holds: its settings and its base URL (the documented one unless
+// the base-url setting overrides it).
+class GatewayAdapter : public SmsProvider {
+ public:
+  std::string_view name() const override { return name_; }
+
+ protected:
+  GatewayAdapter(std::string_view name, const ProviderSettings& settings,
+                 std::string_view default_base_url)
+      : name_(name),
+        settings_(settings),
+        base_url_(base_url(settings.base_url, default_base_url)) {}
+
+  std::string_view name_;  // the adapter's constant
+  ProviderSettings settings_;
+  std::string base_url_;
+};
 
 // Percent-encodes everything but A-Z a-z 0-9 - . _ ~ (so '+' and ' ' become %2B and %20).
 std::string percent_encode(std::string_view text);
