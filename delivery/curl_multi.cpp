@@ -1,7 +1,6 @@
 // libcurl's multi interface, as deps.md §7.7 recommends next to Pistache: no transfer ever runs
 // on an HTTP worker, and one thread keeps many gateway requests in flight.
 #include "delivery/curl_multi.hpp"
-#include "otp/text.hpp"
 
 #include <curl/curl.h>
 
@@ -10,6 +9,8 @@
 #include <cstring>
 #include <stdexcept>
 #include <string>
+
+#include "otp/text.hpp"
 
 namespace ussd_otp {
 

@@ -1,9 +1,10 @@
 // Parses and answers `sms-routes`.
 #include "delivery/routing.hpp"
-#include "otp/text.hpp"
 
 #include <algorithm>
 #include <stdexcept>
+
+#include "otp/text.hpp"
 
 namespace ussd_otp {
 namespace {

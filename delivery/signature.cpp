@@ -1,7 +1,6 @@
 // HMAC signatures: ours on outgoing webhooks (HMAC-SHA256, libsodium) and Twilio's on the
 // receipts it posts (HMAC-SHA1, OpenSSL: libsodium has no SHA-1).
 #include "delivery/signature.hpp"
-#include "otp/text.hpp"
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -13,6 +12,7 @@
 #include <memory>
 
 #include "otp/crypto.hpp"
+#include "otp/text.hpp"
 
 namespace ussd_otp {
 namespace {

@@ -1,11 +1,11 @@
 // Splitting and matching dial strings.
 #include "menus/dial_string.hpp"
-#include "otp/text.hpp"
 
 #include <algorithm>
 
+#include "otp/text.hpp"
+
 namespace ussd_otp {
-namespace {}  // namespace
 
 std::vector<std::string> dial_segments(std::string_view dialled) {
   std::string_view s = text::trim(dialled);

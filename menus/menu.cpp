@@ -1,11 +1,11 @@
 // The menu's screens and transitions. Pure: everything it knows arrives in MenuContext.
 #include "menus/menu.hpp"
-#include "otp/text.hpp"
 
 #include <charconv>
 #include <nlohmann/json.hpp>
 
 #include "otp/gsm7.hpp"
+#include "otp/text.hpp"
 
 namespace ussd_otp {
 namespace {

@@ -1,6 +1,5 @@
 // libsodium-backed keys, code hashing/sealing and API-key hashing for the OTP domain.
 #include "otp/crypto.hpp"
-#include "otp/text.hpp"
 
 #include <fcntl.h>
 #include <sodium.h>
@@ -15,6 +14,7 @@
 #include <system_error>
 
 #include "otp/codes.hpp"
+#include "otp/text.hpp"
 
 namespace ussd_otp {
 namespace {

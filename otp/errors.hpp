@@ -11,19 +11,17 @@
 
 namespace ussd_otp {
 
-// Every machine-readable error code the API can return. The HTTP layer maps each to a status;
-// docs/api.md lists them all (a test keeps the two in step).
+// What the OTP policy (and the layers under the server) decided. The HTTP transport's own
+// refusals (no API key, wrong method, body too large or of the wrong type, draining) are
+// server/http/errors.hpp's TransportCode; each API's table gives every code its wire name, status
+// and message (server/http/errors.hpp for the native envelope, server/api/* for the others).
 enum class ErrorCode {
   InvalidJson,
-  MalformedRequest,
+  MalformedRequest,  // a request a dialect or the framer cannot read
   ValidationError,
   InvalidPhone,
-  Unauthorized,
   Forbidden,
-  NotFound,
-  MethodNotAllowed,
-  PayloadTooLarge,
-  UnsupportedMediaType,
+  NotFound,  // no such callback or resource (delivery reports, USSD subpaths)
   OtpNotFound,
   InvalidPin,
   OtpExpired,
@@ -38,31 +36,10 @@ enum class ErrorCode {
   BudgetDisabled,
   SenderBlocked,
   CountryNotAllowed,
-  ShuttingDown,
   ServiceUnavailable,
   NoDeliveryChannel,
-  VerifyAttemptsExceeded,  // on the wire RATE_LIMIT_EXCEEDED, as Sendexa documents its 429
+  VerifyAttemptsExceeded,  // on the native wire RATE_LIMIT_EXCEEDED, as Sendexa documents its 429
 };
-
-inline constexpr ErrorCode kAllErrorCodes[] = {
-    ErrorCode::InvalidJson,        ErrorCode::MalformedRequest,
-    ErrorCode::ValidationError,    ErrorCode::InvalidPhone,
-    ErrorCode::Unauthorized,       ErrorCode::Forbidden,
-    ErrorCode::NotFound,           ErrorCode::MethodNotAllowed,
-    ErrorCode::PayloadTooLarge,    ErrorCode::UnsupportedMediaType,
-    ErrorCode::OtpNotFound,        ErrorCode::InvalidPin,
-    ErrorCode::OtpExpired,         ErrorCode::OtpLocked,
-    ErrorCode::OtpNotPending,      ErrorCode::ResendCooldown,
-    ErrorCode::ResendLimitReached, ErrorCode::ActiveOtpExists,
-    ErrorCode::RateLimitExceeded,  ErrorCode::IdempotencyKeyReused,
-    ErrorCode::BudgetExhausted,    ErrorCode::BudgetDisabled,
-    ErrorCode::SenderBlocked,      ErrorCode::CountryNotAllowed,
-    ErrorCode::ShuttingDown,       ErrorCode::ServiceUnavailable,
-    ErrorCode::NoDeliveryChannel,  ErrorCode::VerifyAttemptsExceeded,
-};
-
-// "INVALID_PIN", ...
-std::string_view to_string(ErrorCode code);
 
 struct Error {
   ErrorCode code = ErrorCode::ServiceUnavailable;

@@ -1,6 +1,5 @@
 // The OTP policy. Each operation is one store transaction; errors are returned, not thrown.
 #include "otp/otp_service.hpp"
-#include "otp/text.hpp"
 
 #include <algorithm>
 #include <utility>
@@ -8,6 +7,7 @@
 #include "otp/codes.hpp"
 #include "otp/gsm7.hpp"
 #include "otp/message_template.hpp"
+#include "otp/text.hpp"
 #include "otp/webhook_events.hpp"
 
 namespace ussd_otp {

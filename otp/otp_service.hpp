@@ -21,7 +21,7 @@
 
 namespace ussd_otp {
 
-// Every number here is a named setting in server/config (and docs/configuration.md).
+// Every number here is a named setting in server/app/config.cpp (and docs/configuration.md).
 struct OtpPolicy {
   PhoneRules phone_rules;
   int default_expiry_minutes = 5;

@@ -1,5 +1,6 @@
 // Parsing of typed phone numbers into digits-only E.164, and their display form.
 #include "otp/phone.hpp"
+
 #include "otp/text.hpp"
 
 namespace ussd_otp {

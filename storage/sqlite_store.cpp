@@ -1,6 +1,5 @@
 // SqliteStore: OTPs, events, outbox, rate counters, idempotency and API keys in one SQLite file.
 #include "storage/sqlite_store.hpp"
-#include "otp/text.hpp"
 
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <sqlite3.h>
@@ -14,6 +13,7 @@
 #include <utility>
 
 #include "otp/codes.hpp"
+#include "otp/text.hpp"
 #include "storage/migrations.hpp"
 
 namespace ussd_otp {

@@ -1,6 +1,5 @@
 // Translates Arkesel's request fields into core calls and the core's errors into Arkesel codes.
 #include "server/api/arkesel_api.hpp"
-#include "otp/text.hpp"
 
 #include <algorithm>
 #include <map>
@@ -8,6 +7,7 @@
 
 #include "otp/codes.hpp"
 #include "otp/strict_json.hpp"
+#include "otp/text.hpp"
 #include "server/api/native_api.hpp"
 #include "server/http/cidr.hpp"
 #include "server/http/json_body.hpp"
@@ -59,45 +59,9 @@ ApiResponse unusable_body(const StrictJson& parsed) {
   return reply(422, "422", "Validation error (" + duplicate_key_message(parsed) + ")");
 }
 
-// The errors raised before or around a handler (auth, size, drain, storage failure), rendered
-// in Arkesel's shape; `internal_code` is the route's "unexpected failure" code.
-ApiResponse transport_error(const Error& error, const HttpContext& context,
-                            std::string_view internal_code) {
-  switch (error.code) {
-    case ErrorCode::Unauthorized:
-      return reply(401, "401", "Authentication failed (Missing or Invalid API key)");
-    case ErrorCode::PayloadTooLarge:
-      return reply(413, "413", error.message);
-    case ErrorCode::InvalidJson:
-      return missing_or_bad_body();
-    case ErrorCode::ShuttingDown:
-      return with_retry_after(reply(503, "503", error.message), error.retry_after);
-    default:
-      log_event(spdlog::level::warn, "arkesel.internal_error",
-                {{"rid", context.request_id}, {"code", to_string(error.code)}});
-      return app_code(internal_code);
-  }
-}
-
-// Which JSON types a text field takes: docs/api.md gives `phone_number` (and `number`) and `code`
-// as "string or integer", since clients send those either way; every other field is a string.
-enum class Accepts { String, StringOrInteger };
-
-// A field as text: strings as given, whole numbers written out where `accepts` allows them.
-// nullopt when absent, null or empty; `bad_type` is set for any other type.
-std::optional<std::string> text_field(const json& body, const char* name, bool& bad_type,
-                                      Accepts accepts = Accepts::String) {
-  auto it = body.find(name);
-  if (it == body.end() || it->is_null()) return std::nullopt;
-  if (it->is_string()) {
-    std::string text = it->get<std::string>();
-    if (text.empty()) return std::nullopt;
-    return text;
-  }
-  if (accepts == Accepts::StringOrInteger && it->is_number_integer()) return it->dump();
-  bad_type = true;
-  return std::nullopt;
-}
+// docs/api.md gives `phone_number` (and `number`) and `code` as "string or integer", since
+// clients send those either way; every other field is a string.
+constexpr TextNumbers kStringOrInteger = TextNumbers::Integers;
 
 constexpr std::string_view kTypesMessage =
     "Validation error (phone_number and code must be strings or whole numbers; sender_id, "
@@ -162,64 +126,36 @@ std::string validation_message(const std::map<std::string, std::string>& fields)
   return "Validation error (" + detail + ")";
 }
 
-ApiResponse generate_error(const Error& error, const HttpContext& context) {
-  switch (error.code) {
-    case ErrorCode::ValidationError:
-      return app_code("1001", validation_message(error.fields));
-    case ErrorCode::SenderBlocked:
-      return app_code("1003");
-    case ErrorCode::InvalidPhone:
-      return app_code("1005");
-    case ErrorCode::CountryNotAllowed:
-      return app_code("1006");
-    case ErrorCode::BudgetExhausted:
-      return with_retry_after(app_code("1007"), error.retry_after);
-    case ErrorCode::BudgetDisabled:
-      return app_code("1008");
-    case ErrorCode::NoDeliveryChannel:
-      // "Message delivered" would be a lie: no SMS channel covers this number.
-      return app_code("1004");
-    case ErrorCode::IdempotencyKeyReused:
-      // Arkesel has no such code: the native API's 409, in Arkesel's shape.
-      return reply(409, "409", error.message);
-    case ErrorCode::RateLimitExceeded:
-      // Arkesel has no rate-limit code; 1011 with the core's reason and a Retry-After.
-      return with_retry_after(
-          app_code("1011", error.message + " Retry after " +
-                               std::to_string(error.retry_after.value_or(1)) + " seconds."),
-          error.retry_after);
-    default:
-      return transport_error(error, context, "1011");
+// Any error on an Arkesel route, as kArkeselErrors says; the rest is the route's internal error.
+ApiResponse arkesel_error(const HttpError& error, const HttpContext& context, ArkeselRoute route) {
+  for (const ArkeselError& row : kArkeselErrors) {
+    if (row.error != error.code || (row.route != route && row.route != ArkeselRoute::Both)) {
+      continue;
+    }
+    std::string message;
+    switch (row.message) {
+      case ArkeselText::Table:
+        break;  // reply() fills in the table's
+      case ArkeselText::Fixed:
+        message = row.text;
+        break;
+      case ArkeselText::ErrorMessage:
+        message = error.message();
+        break;
+      case ArkeselText::FieldProblems:
+        message = validation_message(error.detail.fields);
+        break;
+      case ArkeselText::RetrySentence:
+        message = (row.text.empty() ? error.message() : std::string(row.text)) + " Retry after " +
+                  std::to_string(error.retry_after().value_or(1)) + " seconds.";
+        break;
+    }
+    ApiResponse response = reply(row.status, row.code, message);
+    return row.retry_after ? with_retry_after(std::move(response), error.retry_after()) : response;
   }
-}
-
-ApiResponse verify_error(const Error& error, const HttpContext& context) {
-  switch (error.code) {
-    case ErrorCode::InvalidPhone:
-      return app_code("1102");
-    case ErrorCode::ValidationError:  // a blank code, should one get past the parser
-      return app_code("1101");
-    case ErrorCode::OtpNotFound:
-      return app_code("1103");
-    case ErrorCode::InvalidPin:
-    case ErrorCode::OtpLocked:
-    case ErrorCode::OtpNotPending:
-      return app_code("1104");
-    case ErrorCode::OtpExpired:
-      return app_code("1105");
-    case ErrorCode::VerifyAttemptsExceeded:
-      // Arkesel documents no rate-limit code for verify (1101-1106). 1104 would tell the app
-      // "wrong code, let the user retype", which only spends the block; 1106 ("internal error")
-      // is the documented code clients already treat as "retry later". HTTP 429 and
-      // Retry-After carry the rest for clients and proxies that read the status.
-      return with_retry_after(
-          reply(429, "1106",
-                "Too many verification attempts for this phone. Retry after " +
-                    std::to_string(error.retry_after.value_or(1)) + " seconds."),
-          error.retry_after);
-    default:
-      return transport_error(error, context, "1106");
-  }
+  log_event(spdlog::level::warn, "arkesel.internal_error",
+            {{"rid", context.request_id}, {"code", error.name()}});
+  return app_code(route == ArkeselRoute::Generate ? "1011" : "1106");
 }
 
 ApiResponse handle_generate(const ArkeselDependencies& deps, const Request& request,
@@ -241,7 +177,7 @@ ApiResponse handle_generate(const ArkeselDependencies& deps, const Request& requ
     return app_code("1001", "Validation error (Idempotency-Key must be 1-255 characters)");
   }
   Result<OtpCreated> created = deps.otp.request(input, request_context);
-  if (!created) return generate_error(created.error(), context);
+  if (!created) return arkesel_error(created.error(), context, ArkeselRoute::Generate);
   if (created->delivery == "ussd") {
     // USSD-only delivery (declared by the operator): the code is readable on *889*142#.
     return app_code("1000", "Successful, code available over USSD");
@@ -259,7 +195,7 @@ ApiResponse handle_verify(const ArkeselDependencies& deps, const Request& reques
 
   Result<OtpVerified> verified =
       deps.otp.verify_latest(context.api_key_id, phone, code, code_was_integer);
-  if (!verified) return verify_error(verified.error(), context);
+  if (!verified) return arkesel_error(verified.error(), context, ArkeselRoute::Verify);
   return app_code("1100");
 }
 
@@ -272,10 +208,9 @@ std::variant<ArkeselGenerateRequest, ApiResponse> parse_arkesel_generate(std::st
   const json& body = parsed.value;
 
   bool bad_type = false;
-  std::optional<std::string> phone =
-      text_field(body, "phone_number", bad_type, Accepts::StringOrInteger);
+  std::optional<std::string> phone = text_field(body, "phone_number", bad_type, kStringOrInteger);
   if (!phone) {  // the name Arkesel's docs also use
-    phone = text_field(body, "number", bad_type, Accepts::StringOrInteger);
+    phone = text_field(body, "number", bad_type, kStringOrInteger);
   }
   std::optional<std::string> sender = text_field(body, "sender_id", bad_type);
   std::optional<std::string> message = text_field(body, "message", bad_type);
@@ -329,10 +264,9 @@ std::variant<ArkeselVerifyInput, ApiResponse> parse_arkesel_verify(std::string_v
   const json& body = parsed.value;
 
   bool bad_type = false;
-  std::optional<std::string> phone =
-      text_field(body, "phone_number", bad_type, Accepts::StringOrInteger);
-  if (!phone) phone = text_field(body, "number", bad_type, Accepts::StringOrInteger);
-  std::optional<std::string> code = text_field(body, "code", bad_type, Accepts::StringOrInteger);
+  std::optional<std::string> phone = text_field(body, "phone_number", bad_type, kStringOrInteger);
+  if (!phone) phone = text_field(body, "number", bad_type, kStringOrInteger);
+  std::optional<std::string> code = text_field(body, "code", bad_type, kStringOrInteger);
   // Only spaces is a missing code, like "" (issue 13 bug 5): no attempt is spent on it.
   if (!phone || !code || bad_type || is_blank_pin_input(*code)) return app_code("1101");
   // Longer than any code can be: wrong without spending an attempt on it.
@@ -341,13 +275,27 @@ std::variant<ArkeselVerifyInput, ApiResponse> parse_arkesel_verify(std::string_v
 }
 
 void add_arkesel_routes(HttpServer& server, const ArkeselDependencies& deps) {
-  server.add_route(
-      {Method::Post, "/api/otp/generate", true, true,
-       [deps](const Request& r, HttpContext& c) { return handle_generate(deps, r, c); },
-       [](const Error& e, const HttpContext& c) { return generate_error(e, c); }, true});
-  server.add_route({Method::Post, "/api/otp/verify", true, true,
-                    [deps](const Request& r, HttpContext& c) { return handle_verify(deps, r, c); },
-                    [](const Error& e, const HttpContext& c) { return verify_error(e, c); }, true});
+  struct Endpoint {
+    const char* path;
+    ApiResponse (*handle)(const ArkeselDependencies&, const Request&, HttpContext&);
+    ArkeselRoute route;
+  };
+  static constexpr Endpoint kEndpoints[] = {
+      {"/api/otp/generate", handle_generate, ArkeselRoute::Generate},
+      {"/api/otp/verify", handle_verify, ArkeselRoute::Verify},
+  };
+  for (const Endpoint& endpoint : kEndpoints) {
+    server.add_route(
+        {.method = Method::Post,
+         .path = endpoint.path,
+         .handler = [deps, handle = endpoint.handle](const Request& r,
+                                                     HttpContext& c) { return handle(deps, r, c); },
+         .body = RouteBody::Any,
+         .filters = {server.api_key_filter()},
+         .render_error = [route = endpoint.route](
+                             const HttpError& e,
+                             const HttpContext& c) { return arkesel_error(e, c, route); }});
+  }
 }
 
 }  // namespace ussd_otp

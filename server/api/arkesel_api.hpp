@@ -49,6 +49,76 @@ inline constexpr std::array<ArkeselCode, 18> kArkeselCodes{{
     {"1106", "Internal error"},
 }};
 
+// How an error (the policy's or the transport's) answers on an Arkesel route: Arkesel has no
+// codes for most of ours, so each row names the code and message it answers with.
+enum class ArkeselRoute { Generate, Verify, Both };
+enum class ArkeselText {
+  Table,          // the code's message in kArkeselCodes
+  Fixed,          // the row's `text`
+  ErrorMessage,   // the error's own message
+  FieldProblems,  // "Validation error (sender_id ...; length ...)": the fields in Arkesel's names
+  RetrySentence,  // the row's `text` (empty: the error's message) + " Retry after N seconds."
+};
+struct ArkeselError {
+  AnyErrorCode error;
+  ArkeselRoute route;
+  int status;
+  std::string_view code;  // a kArkeselCodes code, or the HTTP status as text ("401")
+  ArkeselText message = ArkeselText::Table;
+  std::string_view text = {};
+  bool retry_after = false;  // sends Retry-After when the error has one
+};
+
+// Every error an Arkesel route translates; any other is the route's "Internal error" (1011 on
+// generate, 1106 on verify), logged with the request id.
+inline constexpr ArkeselError kArkeselErrors[] = {
+    {ErrorCode::ValidationError, ArkeselRoute::Generate, 200, "1001", ArkeselText::FieldProblems},
+    {ErrorCode::SenderBlocked, ArkeselRoute::Generate, 200, "1003"},
+    // "Message delivered" would be a lie: no SMS channel covers this number.
+    {ErrorCode::NoDeliveryChannel, ArkeselRoute::Generate, 200, "1004"},
+    {ErrorCode::InvalidPhone, ArkeselRoute::Generate, 200, "1005"},
+    {ErrorCode::CountryNotAllowed, ArkeselRoute::Generate, 200, "1006"},
+    {ErrorCode::BudgetExhausted, ArkeselRoute::Generate, 200, "1007", ArkeselText::Table, {}, true},
+    {ErrorCode::BudgetDisabled, ArkeselRoute::Generate, 200, "1008"},
+    // Arkesel has no such code: the native API's 409, in Arkesel's shape.
+    {ErrorCode::IdempotencyKeyReused, ArkeselRoute::Generate, 409, "409",
+     ArkeselText::ErrorMessage},
+    // Arkesel has no rate-limit code; 1011 with the core's reason and a Retry-After.
+    {ErrorCode::RateLimitExceeded,
+     ArkeselRoute::Generate,
+     200,
+     "1011",
+     ArkeselText::RetrySentence,
+     {},
+     true},
+    {ErrorCode::ValidationError, ArkeselRoute::Verify, 200,
+     "1101"},  // a blank code past the parser
+    {ErrorCode::InvalidPhone, ArkeselRoute::Verify, 200, "1102"},
+    {ErrorCode::OtpNotFound, ArkeselRoute::Verify, 200, "1103"},
+    {ErrorCode::InvalidPin, ArkeselRoute::Verify, 200, "1104"},
+    {ErrorCode::OtpLocked, ArkeselRoute::Verify, 200, "1104"},
+    {ErrorCode::OtpNotPending, ArkeselRoute::Verify, 200, "1104"},
+    {ErrorCode::OtpExpired, ArkeselRoute::Verify, 200, "1105"},
+    // Arkesel documents no rate-limit code for verify (1101-1106). 1104 would tell the app "wrong
+    // code, let the user retype", which only spends the block; 1106 ("internal error") is the
+    // documented code clients already treat as "retry later". HTTP 429 and Retry-After carry the
+    // rest for clients and proxies that read the status.
+    {ErrorCode::VerifyAttemptsExceeded, ArkeselRoute::Verify, 429, "1106",
+     ArkeselText::RetrySentence, "Too many verification attempts for this phone.", true},
+    {TransportCode::Unauthorized, ArkeselRoute::Both, 401, "401", ArkeselText::Fixed,
+     "Authentication failed (Missing or Invalid API key)"},
+    {TransportCode::PayloadTooLarge, ArkeselRoute::Both, 413, "413", ArkeselText::ErrorMessage},
+    {ErrorCode::InvalidJson, ArkeselRoute::Both, 422, "422", ArkeselText::Fixed,
+     "Validation error (Missing required field)"},
+    {TransportCode::ShuttingDown,
+     ArkeselRoute::Both,
+     503,
+     "503",
+     ArkeselText::ErrorMessage,
+     {},
+     true},
+};
+
 // The request bodies of /api/otp/*, checked: pure functions of the body (no Pistache types), so
 // the handlers and the fuzzer (tests/fuzz/fuzz_api_json.cpp) run the same code. A refusal is the
 // complete Arkesel answer (the 422 for a missing or malformed body, 1001, 1002, 1004, 1009,

@@ -1,13 +1,11 @@
 // Translates a delivery-report request into a ReceiptRequest, and the sender's report back.
 #include "server/api/delivery_receipts.hpp"
-#include "otp/text.hpp"
-
-#include <sodium.h>
 
 #include <cctype>
 #include <memory>
 
-#include "server/http/cidr.hpp"
+#include "otp/text.hpp"
+#include "server/http/filters.hpp"
 #include "server/http/logging.hpp"
 #include "server/http/url_encoding.hpp"
 
@@ -21,14 +19,8 @@ struct ReceiptRoute {
   const SmsProvider& parser;
   SmsSender& sender;
   SmsProviderConfig config;
-  std::vector<CidrBlock> allowed;
   std::string public_url;
 };
-
-bool token_matches(const std::string& expected, const std::string& given) {
-  return expected.size() == given.size() &&
-         sodium_memcmp(expected.data(), given.data(), expected.size()) == 0;
-}
 
 std::string lower(std::string_view value) {
   return text::ascii_lower(value);
@@ -75,22 +67,6 @@ ReceiptRequest to_receipt_request(const ReceiptRoute& route, const Pistache::Res
 
 ApiResponse handle(const ReceiptRoute& route, const Pistache::Rest::Request& request,
                    const HttpContext& context) {
-  if (!route.config.receipt_path_token.empty() &&
-      !token_matches(route.config.receipt_path_token, request.param(":token").as<std::string>())) {
-    return ApiResponse::error(Error::make(ErrorCode::NotFound, "No such delivery-report URL."));
-  }
-  if (!route.allowed.empty() &&
-      std::none_of(route.allowed.begin(), route.allowed.end(),
-                   [&](const CidrBlock& block) { return block.contains(context.client_ip); })) {
-    log_event(spdlog::level::warn, "delivery.receipt_rejected",
-              {{"rid", context.request_id},
-               {"provider", route.provider},
-               {"ip", context.client_ip},
-               {"reason", "source address not allowed"}});
-    return ApiResponse::error(
-        Error::make(ErrorCode::Forbidden,
-                    "This address may not post " + route.provider + " delivery reports."));
-  }
   if (request.method() == Method::Head) return ApiResponse{200, "", "application/json", {}};
   Result<std::vector<Receipt>> parsed =
       route.parser.parse_receipt(to_receipt_request(route, request, context));
@@ -128,19 +104,31 @@ void add_delivery_routes(HttpServer& server, SmsSender& sender, const DeliveryCo
       continue;
     }
     auto route = std::make_shared<ReceiptRoute>(
-        ReceiptRoute{name, *provider, sender, provider_config,
-                     parse_cidr_list(provider_config.receipt_allowed_ips), config.public_url});
+        ReceiptRoute{name, *provider, sender, provider_config, config.public_url});
     const std::string path =
         "/delivery/" + name + (provider_config.receipt_path_token.empty() ? "" : "/:token");
+    std::vector<RouteFilter> filters;
+    if (!provider_config.receipt_path_token.empty()) {
+      filters.push_back(
+          path_token_filter(provider_config.receipt_path_token, "No such delivery-report URL."));
+    }
+    if (std::vector<CidrBlock> allowed = parse_cidr_list(provider_config.receipt_allowed_ips);
+        !allowed.empty()) {
+      filters.push_back(allowed_ips_filter(
+          std::move(allowed), "This address may not post " + name + " delivery reports.",
+          {"delivery.receipt_rejected", "provider", name}));
+    }
     // Gateways differ (Arkesel calls with GET, the others POST): both are accepted everywhere.
     for (Method method : {Method::Post, Method::Get}) {
-      RouteSpec spec{method, path, false, /*requires_json_body=*/method == Method::Post,
-                     [route](const Pistache::Rest::Request& request, HttpContext& context) {
-                       return handle(*route, request, context);
-                     }};
-      spec.any_content_type = true;  // each gateway posts its own format
-      spec.log_path = path;          // never log the token
-      server.add_route(std::move(spec));
+      server.add_route(
+          {.method = method,
+           .path = path,
+           .handler = [route](const Pistache::Rest::Request& request,
+                              HttpContext& context) { return handle(*route, request, context); },
+           // POST: each gateway posts its own format, under the max-body-bytes check.
+           .body = method == Method::Post ? RouteBody::Any : RouteBody::None,
+           .filters = filters,
+           .log_path = path});  // never log the token
     }
   }
 }

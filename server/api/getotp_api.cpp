@@ -1,6 +1,5 @@
 // Translates GetOTP's request into core calls and the core's errors into GetOTP's error list.
 #include "server/api/getotp_api.hpp"
-#include "otp/text.hpp"
 
 #include <algorithm>
 #include <ctime>
@@ -9,8 +8,10 @@
 #include "otp/codes.hpp"
 #include "otp/message_template.hpp"
 #include "otp/strict_json.hpp"
+#include "otp/text.hpp"
 #include "server/api/native_api.hpp"
 #include "server/http/cidr.hpp"
+#include "server/http/json_body.hpp"
 #include "server/http/logging.hpp"
 
 namespace ussd_otp {
@@ -90,66 +91,43 @@ ApiResponse table_error(std::string_view code, std::string_view detail, const Ht
   return errors_body(known->status, code, known->message, context, clock, std::nullopt, detail);
 }
 
-// Errors of the core or the transport in GetOTP's shape. Codes GetOTP's table has no row for
-// keep our status and use our own code name (BUDGET_EXHAUSTED, ...): docs/api.md lists them.
-ApiResponse core_error(const Error& error, const HttpContext& context, const Clock& clock) {
-  switch (error.code) {
-    case ErrorCode::Unauthorized:
-      return table_error("1136", "", context, clock);
-    case ErrorCode::InvalidJson:
-    case ErrorCode::MalformedRequest:
-      // "Invalid payload": the closest row for a body that is not a JSON object.
-      return table_error("1705", error.message, context, clock);
-    case ErrorCode::PayloadTooLarge:
-      return errors_body(413, "1705", "Invalid payload", context, clock, std::nullopt,
-                         error.message);
-    case ErrorCode::InvalidPhone:
-    case ErrorCode::CountryNotAllowed:
-      return table_error("1523", error.message, context, clock);
-    case ErrorCode::SenderBlocked:
-      return table_error("1620", error.message, context, clock);
-    case ErrorCode::ValidationError: {
-      // One row per field, in the order GetOTP's table lists them.
-      static constexpr std::pair<std::string_view, std::string_view> kFieldCodes[] = {
-          {"phone", "1523"}, {"from", "1620"},      {"message", "1624"},
-          {"code", "1631"},  {"pinLength", "1623"}, {"payload", "1705"}};
-      for (const auto& [field, code] : kFieldCodes) {
-        if (auto found = error.fields.find(std::string(field)); found != error.fields.end()) {
-          return table_error(code, std::string(field) + " " + found->second, context, clock);
-        }
+// Errors of the core or the transport in GetOTP's shape, as kGetOtpErrors says.
+ApiResponse core_error(const HttpError& error, const HttpContext& context, const Clock& clock) {
+  if (error.is(ErrorCode::ValidationError)) {
+    // One row per field, in the order GetOTP's table lists them.
+    static constexpr std::pair<std::string_view, std::string_view> kFieldCodes[] = {
+        {"phone", "1523"}, {"from", "1620"},      {"message", "1624"},
+        {"code", "1631"},  {"pinLength", "1623"}, {"payload", "1705"}};
+    const auto& fields = error.detail.fields;
+    for (const auto& [field, code] : kFieldCodes) {
+      if (auto found = fields.find(std::string(field)); found != fields.end()) {
+        return table_error(code, std::string(field) + " " + found->second, context, clock);
       }
-      return table_error("1705", error.message, context, clock);
     }
-    case ErrorCode::RateLimitExceeded:
-    case ErrorCode::VerifyAttemptsExceeded:
-      // GetOTP documents no rate-limit code. The limits that bite here are per recipient (the
-      // phone's send limit, its verify throttle), so 1523 "Invalid recipient number(s)" is the
-      // closest row; the status stays 429 and Retry-After says when to try again.
-      return errors_body(429, "1523", error.message, context, clock, error.retry_after);
-    default:
-      if (http_status_for(error.code) >= 500) {
-        log_event(spdlog::level::warn, "getotp.error",
-                  {{"rid", context.request_id}, {"code", to_string(error.code)}});
-      }
-      return errors_body(http_status_for(error.code), to_string(error.code), error.message, context,
-                         clock, error.retry_after);
+    return table_error("1705", error.message(), context, clock);
   }
-}
-
-// A field as non-empty text: strings as given, whole numbers written out when `numbers` allows.
-// nullopt when absent, null or ""; `bad_type` set for other types.
-std::optional<std::string> text_field(const json& data, const char* name, bool numbers,
-                                      bool& bad_type) {
-  auto it = data.find(name);
-  if (it == data.end() || it->is_null()) return std::nullopt;
-  if (it->is_string()) {
-    std::string text = it->get<std::string>();
-    if (text.empty()) return std::nullopt;
-    return text;
+  for (const GetOtpError& row : kGetOtpErrors) {
+    if (row.error != error.code) continue;
+    const GetOtpCode* known = find_code(row.code);
+    const int status = row.status != 0 ? row.status : known->status;
+    const std::optional<std::int64_t> retry_after =
+        row.retry_after ? error.retry_after() : std::nullopt;
+    switch (row.message) {
+      case GetOtpText::Table:
+        return errors_body(status, row.code, known->message, context, clock, retry_after);
+      case GetOtpText::TableAndDetail:
+        return errors_body(status, row.code, known->message, context, clock, retry_after,
+                           error.message());
+      case GetOtpText::ErrorMessage:
+        return errors_body(status, row.code, error.message(), context, clock, retry_after);
+    }
   }
-  if (numbers && it->is_number_unsigned()) return it->dump();
-  bad_type = true;
-  return std::nullopt;
+  if (error.status() >= 500) {
+    log_event(spdlog::level::warn, "getotp.error",
+              {{"rid", context.request_id}, {"code", error.name()}});
+  }
+  return errors_body(error.status(), error.name(), error.message(), context, clock,
+                     error.retry_after());
 }
 
 bool has_code_placeholder(std::string_view text) {
@@ -240,17 +218,18 @@ std::variant<GetOtpRequest, GetOtpRefusal> parse_getotp_request(std::string_view
   }
 
   bool bad_type = false;
-  std::optional<std::string> channel = text_field(*data, "channel", false, bad_type);
+  std::optional<std::string> channel = text_field(*data, "channel", bad_type);
   const std::string channel_name = text::ascii_lower(channel.value_or(""));
   // Only SMS: no voice provider exists (a voice request must not silently become an SMS).
   if (bad_type || channel_name != "sms") return GetOtpRefusal{"1515", ""};
 
-  std::optional<std::string> sender = text_field(*data, "sender", false, bad_type);
+  std::optional<std::string> sender = text_field(*data, "sender", bad_type);
   if (!sender || bad_type) return GetOtpRefusal{"1620", ""};
-  std::optional<std::string> phone = text_field(*data, "phone", true, bad_type);
+  std::optional<std::string> phone =
+      text_field(*data, "phone", bad_type, TextNumbers::NonNegativeIntegers);
   if (bad_type) return GetOtpRefusal{"1523", ""};
   if (!phone) return GetOtpRefusal{"1621", ""};
-  std::optional<std::string> tmpl = text_field(*data, "template", false, bad_type);
+  std::optional<std::string> tmpl = text_field(*data, "template", bad_type);
   if (bad_type) return GetOtpRefusal{"1512", ""};
   if (!tmpl) return GetOtpRefusal{"1622", ""};
   if (tmpl->size() > kMaxTemplateReference) return GetOtpRefusal{"1512", ""};
@@ -337,10 +316,13 @@ void add_getotp_routes(HttpServer& server, const GetOtpDependencies& deps) {
   // One route: Pistache drops a trailing slash when it matches, so "/api/verify" (no slash) is
   // served by it as well; errors name the path as called.
   server.add_route(
-      {Method::Post, "/api/verify/", true, true,
-       [deps](const Request& r, HttpContext& c) { return handle_request(deps, r, c); },
-       [deps](const Error& e, const HttpContext& c) { return core_error(e, c, deps.clock); },
-       true});
+      {.method = Method::Post,
+       .path = "/api/verify/",
+       .handler = [deps](const Request& r, HttpContext& c) { return handle_request(deps, r, c); },
+       .body = RouteBody::Any,
+       .filters = {server.api_key_filter()},
+       .render_error = [deps](const HttpError& e,
+                              const HttpContext& c) { return core_error(e, c, deps.clock); }});
 }
 
 }  // namespace ussd_otp

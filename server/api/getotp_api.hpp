@@ -47,6 +47,38 @@ inline constexpr std::array<GetOtpCode, 14> kGetOtpCodes{{
     {"1705", 400, "Invalid payload"},
 }};
 
+// How an error (the policy's or the transport's) answers on GetOTP's route: the row of
+// kGetOtpCodes it is reported as. Any other error keeps the native code name and status
+// (BUDGET_EXHAUSTED, SHUTTING_DOWN, ...: docs/api.md lists them); VALIDATION_ERROR picks the row
+// of its first field in GetOTP's order.
+enum class GetOtpText {
+  Table,           // the row's message
+  TableAndDetail,  // the row's message, and the error's message as "detail"
+  ErrorMessage,    // the error's own message
+};
+struct GetOtpError {
+  AnyErrorCode error;
+  std::string_view code;
+  GetOtpText message;
+  int status = 0;  // 0: the row's
+  bool retry_after = false;
+};
+inline constexpr GetOtpError kGetOtpErrors[] = {
+    {TransportCode::Unauthorized, "1136", GetOtpText::Table},
+    // "Invalid payload": the closest row for a body that is not a JSON object.
+    {ErrorCode::InvalidJson, "1705", GetOtpText::TableAndDetail},
+    {ErrorCode::MalformedRequest, "1705", GetOtpText::TableAndDetail},
+    {TransportCode::PayloadTooLarge, "1705", GetOtpText::TableAndDetail, 413},
+    {ErrorCode::InvalidPhone, "1523", GetOtpText::TableAndDetail},
+    {ErrorCode::CountryNotAllowed, "1523", GetOtpText::TableAndDetail},
+    {ErrorCode::SenderBlocked, "1620", GetOtpText::TableAndDetail},
+    // GetOTP documents no rate-limit code. The limits that bite here are per recipient (the
+    // phone's send limit, its verify throttle), so 1523 "Invalid recipient number(s)" is the
+    // closest row; the status stays 429 and Retry-After says when to try again.
+    {ErrorCode::RateLimitExceeded, "1523", GetOtpText::ErrorMessage, 429, true},
+    {ErrorCode::VerifyAttemptsExceeded, "1523", GetOtpText::ErrorMessage, 429, true},
+};
+
 // A refusal before the core is asked: a code of kGetOtpCodes, and optionally a more precise
 // message (empty: the table's).
 struct GetOtpRefusal {

@@ -379,62 +379,98 @@ Result<std::string> parse_otp_id_body(std::string_view text) {
   return *id;
 }
 
+namespace {
+
+// A dev resource: GET shows its state, POST (a JSON body) changes it.
+void add_dev_resource(HttpServer& server, const std::string& path,
+                      std::function<nlohmann::json()> show,
+                      std::function<ApiResponse(const Request&)> change) {
+  server.add_route({.method = Method::Get,
+                    .path = path,
+                    .handler = [show = std::move(show)](const Request&, HttpContext&) {
+                      return ApiResponse::json(200, show());
+                    }});
+  server.add_route({.method = Method::Post,
+                    .path = path,
+                    .handler = [change = std::move(change)](const Request& r,
+                                                            HttpContext&) { return change(r); },
+                    .body = RouteBody::Json});
+}
+
+}  // namespace
+
 void add_api_routes(HttpServer& server, const ApiDependencies& deps) {
   OtpService& otp = deps.otp;
   OtpStore& store = deps.store;
 
+  const RouteFilter api_key = server.api_key_filter();
   // Probes are never rate limited: a load balancer polling them must not take the server out.
-  RouteSpec healthz{Method::Get, "/healthz", false, false, [](const Request&, HttpContext&) {
-                      return ApiResponse::json(200, {{"status", "ok"}});
-                    }};
-  healthz.ip_limit_exempt = true;
-  server.add_route(std::move(healthz));
-  RouteSpec readyz{Method::Get, "/readyz", false, false, [&store](const Request&, HttpContext&) {
-                     if (store.writable()) return ApiResponse::json(200, {{"status", "ready"}});
-                     Error error = Error::make(ErrorCode::ServiceUnavailable,
-                                               "The database is not writable.");
-                     error.retry_after = 1;
-                     return ApiResponse::error(error);
-                   }};
-  readyz.ip_limit_exempt = true;
-  server.add_route(std::move(readyz));
-  server.add_route({Method::Post, "/v1/otp/request", true, true,
-                    [&otp, count_peer = deps.count_peer_ip](const Request& r, HttpContext& c) {
-                      return handle_request(otp, r, c, count_peer);
-                    }});
-  server.add_route({Method::Post, "/v1/otp/verify", true, true,
-                    [&otp](const Request& r, HttpContext& c) { return handle_verify(otp, r, c); }});
-  server.add_route({Method::Post, "/v1/otp/resend", true, true,
-                    [&otp](const Request& r, HttpContext& c) { return handle_resend(otp, r, c); }});
-  server.add_route({Method::Get, "/v1/otp/:id", true, false,
-                    [&otp](const Request& r, HttpContext& c) { return handle_get(otp, r, c); }});
-  server.add_route({Method::Post, "/v1/otp/:id/cancel", true, false,
-                    [&otp](const Request& r, HttpContext& c) { return handle_cancel(otp, r, c); }});
+  server.add_route({.method = Method::Get,
+                    .path = "/healthz",
+                    .handler =
+                        [](const Request&, HttpContext&) {
+                          return ApiResponse::json(200, {{"status", "ok"}});
+                        },
+                    .ip_limit_exempt = true});
+  server.add_route({.method = Method::Get,
+                    .path = "/readyz",
+                    .handler =
+                        [&store](const Request&, HttpContext&) {
+                          if (store.writable())
+                            return ApiResponse::json(200, {{"status", "ready"}});
+                          Error error = Error::make(ErrorCode::ServiceUnavailable,
+                                                    "The database is not writable.");
+                          error.retry_after = 1;
+                          return ApiResponse::error(error);
+                        },
+                    .ip_limit_exempt = true});
+  server.add_route({.method = Method::Post,
+                    .path = "/v1/otp/request",
+                    .handler =
+                        [&otp, count_peer = deps.count_peer_ip](const Request& r, HttpContext& c) {
+                          return handle_request(otp, r, c, count_peer);
+                        },
+                    .body = RouteBody::Json,
+                    .filters = {api_key}});
+  // The other /v1/otp/* rows: each needs only the OTP service.
+  struct OtpRoute {
+    Method method;
+    const char* path;
+    ApiResponse (*handle)(OtpService&, const Request&, HttpContext&);
+    RouteBody body;
+  };
+  static constexpr OtpRoute kOtpRoutes[] = {
+      {Method::Post, "/v1/otp/verify", handle_verify, RouteBody::Json},
+      {Method::Post, "/v1/otp/resend", handle_resend, RouteBody::Json},
+      {Method::Get, "/v1/otp/:id", handle_get, RouteBody::None},
+      {Method::Post, "/v1/otp/:id/cancel", handle_cancel, RouteBody::None},
+  };
+  for (const OtpRoute& row : kOtpRoutes) {
+    server.add_route(
+        {.method = row.method,
+         .path = row.path,
+         .handler = [&otp, handle = row.handle](const Request& r,
+                                                HttpContext& c) { return handle(otp, r, c); },
+         .body = row.body,
+         .filters = {api_key}});
+  }
   if (deps.dev_inbox) {
     DevInbox& inbox = *deps.dev_inbox;
     const Clock& clock = deps.clock;
-    server.add_route({Method::Get, "/dev/inbox", false, false,
-                      [&inbox, &otp, &clock](const Request& r, HttpContext&) {
+    server.add_route({.method = Method::Get,
+                      .path = "/dev/inbox",
+                      .handler = [&inbox, &otp, &clock](const Request& r, HttpContext&) {
                         return handle_inbox(inbox, otp.policy(), clock, r);
                       }});
-    server.add_route(
-        {Method::Get, "/dev/delivery", false, false, [&inbox](const Request&, HttpContext&) {
-           return ApiResponse::json(200, rules_json(inbox));
-         }});
-    server.add_route({Method::Post, "/dev/delivery", false, true,
-                      [&inbox, &otp](const Request& r, HttpContext&) {
-                        return handle_delivery_rule(inbox, otp.policy(), r);
-                      }});
+    add_dev_resource(
+        server, "/dev/delivery", [&inbox] { return rules_json(inbox); },
+        [&inbox, &otp](const Request& r) { return handle_delivery_rule(inbox, otp.policy(), r); });
   }
   if (deps.dev_clock) {
     AdjustableClock& clock = *deps.dev_clock;
-    server.add_route(
-        {Method::Get, "/dev/clock", false, false, [&clock](const Request&, HttpContext&) {
-           return ApiResponse::json(200, clock_json(clock));
-         }});
-    server.add_route(
-        {Method::Post, "/dev/clock", false, true,
-         [&clock](const Request& r, HttpContext&) { return handle_clock_advance(clock, r); }});
+    add_dev_resource(
+        server, "/dev/clock", [&clock] { return clock_json(clock); },
+        [&clock](const Request& r) { return handle_clock_advance(clock, r); });
   }
 }
 

@@ -1,23 +1,21 @@
 // Translates seed 002's /otp/verify fields into a verify of the newest code for (key, phone), and
 // the core's errors into that API's statuses and bodies.
 #include "server/api/user_verify_api.hpp"
-#include "otp/text.hpp"
 
 #include <algorithm>
 #include <utility>
 
 #include "otp/phone.hpp"
 #include "otp/strict_json.hpp"
+#include "otp/text.hpp"
 #include "server/http/logging.hpp"
 
 namespace ussd_otp {
 namespace {
 
 using nlohmann::json;
-using Pistache::Http::Method;
 using Pistache::Rest::Request;
 
-constexpr std::string_view kInvalidCodeMessage = "Please enter a valid verification code.";
 constexpr std::size_t kMaxFieldBytes = 256;  // longer than any client id, phone or code
 
 ApiResponse body(int status, const nlohmann::ordered_json& content) {
@@ -30,21 +28,29 @@ ApiResponse error_message(int status, std::string_view error, std::string_view m
   return body(status, {{"error", error}, {"message", message}});
 }
 
-ApiResponse invalid_code() {
-  return error_message(422, "invalid_code", kInvalidCodeMessage);
+const UserVerifyErrorRow& row_of(UserVerifyError error) {
+  for (const UserVerifyErrorRow& row : kUserVerifyErrors) {
+    if (row.error == error) return row;
+  }
+  return kUserVerifyErrors[0];  // unreachable: the table has a row for each
+}
+
+ApiResponse answer(UserVerifyError error) {
+  const UserVerifyErrorRow& row = row_of(error);
+  return error_message(row.status, row.name, row.message);
 }
 
 // 422 invalid_parameters: each problem field at the top level, as the seed's table writes them
 // ("client_id": {"missing": "required"}, "user_id": "field required", ...).
 ApiResponse invalid_parameters(const json& problems) {
-  nlohmann::ordered_json content = {{"error", "invalid_parameters"}};
+  const UserVerifyErrorRow& row = row_of(UserVerifyError::InvalidParameters);
+  nlohmann::ordered_json content = {{"error", row.name}};
   for (const auto& [field, problem] : problems.items()) content[field] = problem;
-  return body(422, content);
+  return body(row.status, content);
 }
 
-ApiResponse too_many(const std::optional<std::int64_t>& retry_after) {
-  ApiResponse response = error_message(429, "user_attempts_limits", "Too many requests");
-  if (retry_after) response.headers.emplace_back("Retry-After", std::to_string(*retry_after));
+ApiResponse with_retry_after(ApiResponse response, const std::optional<std::int64_t>& seconds) {
+  if (seconds) response.headers.emplace_back("Retry-After", std::to_string(*seconds));
   return response;
 }
 
@@ -53,45 +59,30 @@ bool blank(std::string_view text) {
                      [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; });
 }
 
-// Errors raised around the handler (size, drain, storage failure) in this API's shape.
-ApiResponse transport_error(const Error& error, const HttpContext& context) {
-  switch (error.code) {
-    case ErrorCode::InvalidJson:
-    case ErrorCode::MalformedRequest:
-      return error_message(400, "invalid_parameters", "Invalid json format");
-    case ErrorCode::VerifyAttemptsExceeded:
-    case ErrorCode::RateLimitExceeded:
-      return too_many(error.retry_after);
-    default: {
-      const int status = http_status_for(error.code);
-      if (status >= 500) {
-        log_event(spdlog::level::warn, "user_verify.error",
-                  {{"rid", context.request_id}, {"code", to_string(error.code)}});
-      }
-      ApiResponse response = error_message(status, "http_exception", error.message);
-      if (error.retry_after) {
-        response.headers.emplace_back("Retry-After", std::to_string(*error.retry_after));
-      }
-      return response;
-    }
+// Errors of the core, or raised around the handler (size, drain, storage failure), in this
+// API's shape.
+ApiResponse verify_error(const HttpError& error, const HttpContext& context) {
+  if (error.is(ErrorCode::InvalidJson) || error.is(ErrorCode::MalformedRequest)) {
+    return answer(UserVerifyError::NotJson);
   }
-}
-
-ApiResponse verify_error(const Error& error, const HttpContext& context) {
-  switch (error.code) {
-    case ErrorCode::InvalidPhone:
-    case ErrorCode::OtpNotFound:
-      // The seed's "Invalid user_id (not existing)": no code was sent to this number.
-      return invalid_parameters({{"user_id", {{"invalid", "invalid value"}}}});
-    case ErrorCode::InvalidPin:
-    case ErrorCode::OtpLocked:
-    case ErrorCode::OtpExpired:
-    case ErrorCode::OtpNotPending:
-      // Wrong, expired, locked or already used: the seed answers all of them alike.
-      return invalid_code();
-    default:
-      return transport_error(error, context);
+  if (error.is(ErrorCode::VerifyAttemptsExceeded) || error.is(ErrorCode::RateLimitExceeded)) {
+    return with_retry_after(answer(UserVerifyError::TooMany), error.retry_after());
   }
+  if (error.is(ErrorCode::InvalidPhone) || error.is(ErrorCode::OtpNotFound)) {
+    // The seed's "Invalid user_id (not existing)": no code was sent to this number.
+    return invalid_parameters({{"user_id", {{"invalid", "invalid value"}}}});
+  }
+  if (error.is(ErrorCode::InvalidPin) || error.is(ErrorCode::OtpLocked) ||
+      error.is(ErrorCode::OtpExpired) || error.is(ErrorCode::OtpNotPending)) {
+    // Wrong, expired, locked or already used: the seed answers all of them alike.
+    return answer(UserVerifyError::InvalidCode);
+  }
+  if (error.status() >= 500) {
+    log_event(spdlog::level::warn, "user_verify.error",
+              {{"rid", context.request_id}, {"code", error.name()}});
+  }
+  return with_retry_after(error_message(error.status(), "http_exception", error.message()),
+                          error.retry_after());
 }
 
 ApiResponse handle_verify(const UserVerifyDependencies& deps, const Request& request,
@@ -101,7 +92,7 @@ ApiResponse handle_verify(const UserVerifyDependencies& deps, const Request& req
   const UserVerifyInput& input = std::get<UserVerifyInput>(parsed);
 
   std::optional<ApiKeyRecord> key = deps.keys.find_api_key_by_client_id(input.client_id);
-  if (!key) return error_message(403, "http_exception", "Forbidden");
+  if (!key) return answer(UserVerifyError::UnknownClient);
   context.api_key_id = key->id;
   context.api_key_prefix = key->prefix;
 
@@ -117,10 +108,10 @@ ApiResponse handle_verify(const UserVerifyDependencies& deps, const Request& req
 
 std::variant<UserVerifyInput, ApiResponse> parse_user_verify(std::string_view text,
                                                              const PhoneRules& phone_rules) {
-  if (blank(text)) return error_message(400, "http_exception", "Invalid json format");
+  if (blank(text)) return answer(UserVerifyError::EmptyBody);
   const StrictJson parsed = parse_json_strict(text);
   if (!parsed.ok() || !parsed.value.is_object()) {
-    return error_message(400, "invalid_parameters", "Invalid json format");
+    return answer(UserVerifyError::NotJson);
   }
   const json& fields = parsed.value;
   json problems = json::object();
@@ -171,19 +162,22 @@ std::variant<UserVerifyInput, ApiResponse> parse_user_verify(std::string_view te
   // The seed answers an empty code with 502 (its gateway failing); a wrong code is what it is,
   // so it gets invalid_code, without spending an attempt. Likewise a code no OTP could have.
   if (blank(input.code) || input.code.size() > kMaxFieldBytes || input.code[0] == '\x01') {
-    return invalid_code();
+    return answer(UserVerifyError::InvalidCode);
   }
   if (input.client_id.size() > kMaxFieldBytes || input.client_id[0] == '\x01') {
-    return error_message(403, "http_exception", "Forbidden");
+    return answer(UserVerifyError::UnknownClient);
   }
   return input;
 }
 
 void add_user_verify_routes(HttpServer& server, const UserVerifyDependencies& deps) {
-  server.add_route({Method::Post, "/otp/verify", false, true,
-                    [deps](const Request& r, HttpContext& c) { return handle_verify(deps, r, c); },
-                    [](const Error& e, const HttpContext& c) { return transport_error(e, c); },
-                    true});
+  server.add_route(
+      {.method = Pistache::Http::Method::Post,
+       .path = "/otp/verify",
+       .handler = [deps](const Request& r, HttpContext& c) { return handle_verify(deps, r, c); },
+       .body = RouteBody::Any,
+       .render_error = [](const HttpError& e,
+                          const HttpContext& c) { return verify_error(e, c); }});
 }
 
 }  // namespace ussd_otp

@@ -19,6 +19,33 @@ struct UserVerifyDependencies {
   ApiKeyStore& keys;
 };
 
+// Every error answer of seed 002's /otp/verify: status, `error` and `message` (empty for
+// invalid_parameters, which carries each field's problem at the top level instead). An error
+// not listed (a storage failure, the server draining) is http_exception with the native status
+// and the error's message.
+enum class UserVerifyError {
+  EmptyBody,
+  NotJson,
+  UnknownClient,
+  InvalidParameters,
+  InvalidCode,
+  TooMany
+};
+struct UserVerifyErrorRow {
+  UserVerifyError error;
+  int status;
+  std::string_view name;  // the body's "error"
+  std::string_view message;
+};
+inline constexpr UserVerifyErrorRow kUserVerifyErrors[] = {
+    {UserVerifyError::EmptyBody, 400, "http_exception", "Invalid json format"},
+    {UserVerifyError::NotJson, 400, "invalid_parameters", "Invalid json format"},
+    {UserVerifyError::UnknownClient, 403, "http_exception", "Forbidden"},
+    {UserVerifyError::InvalidParameters, 422, "invalid_parameters", ""},
+    {UserVerifyError::InvalidCode, 422, "invalid_code", "Please enter a valid verification code."},
+    {UserVerifyError::TooMany, 429, "user_attempts_limits", "Too many requests"},
+};
+
 // The checked body: every field present and well formed (the key and the OTP not yet looked up).
 struct UserVerifyInput {
   std::string client_id;

@@ -1,6 +1,5 @@
 // Command-line parsing (CLI11), signal handling and the key-management commands.
 #include "server/app/cli.hpp"
-#include "otp/text.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -18,6 +17,7 @@
 #include <CLI/CLI.hpp>
 
 #include "otp/codes.hpp"
+#include "otp/text.hpp"
 #include "otp/webhook_events.hpp"
 #include "server/api/getotp_api.hpp"
 #include "server/app/application.hpp"

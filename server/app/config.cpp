@@ -1,16 +1,18 @@
 // The settings table and the layering of file, environment and flags.
 #include "server/app/config.hpp"
-#include "otp/text.hpp"
 
 #include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <limits>
+#include <type_traits>
+#include <variant>
 
 #include <nlohmann/json.hpp>
 
 #include "delivery/routing.hpp"
 #include "menus/dial_string.hpp"
+#include "otp/text.hpp"
 #include "server/http/cidr.hpp"
 #include "server/ussd/dialects/dialect.hpp"
 
@@ -51,9 +53,7 @@ std::vector<std::string> comma_list(const std::string& text) {
   std::size_t start = 0;
   while (start <= text.size()) {
     const std::size_t comma = std::min(text.find(',', start), text.size());
-    std::string item = text.substr(start, comma - start);
-    item.erase(0, item.find_first_not_of(" \t"));
-    item.erase(item.find_last_not_of(" \t") + 1);
+    std::string item(text::trim(std::string_view(text).substr(start, comma - start)));
     if (!item.empty()) items.push_back(std::move(item));
     start = comma + 1;
   }
@@ -67,6 +67,37 @@ Setting int_setting(std::string name, std::string help, Int Config::*member, Int
   return {name, std::move(help), default_value, false,
           [name, member, min, max](Config& config, const std::string& text) {
             config.*member = parse_int<Int>(name, text, min, max);
+          }};
+}
+
+// A whole-number setting kept in Config as given: one row of a table of them.
+struct ConfigInt {
+  const char* name;
+  const char* help;
+  std::variant<int Config::*, std::size_t Config::*, std::int64_t Config::*> member;
+  std::int64_t min;
+  std::int64_t max;
+};
+
+void add_int_settings(std::vector<Setting>& s, std::initializer_list<ConfigInt> rows) {
+  for (const ConfigInt& row : rows) {
+    s.push_back(std::visit(
+        [&](auto member) {
+          using Int = std::remove_reference_t<decltype(std::declval<Config&>().*member)>;
+          return int_setting<Int>(row.name, row.help, member, static_cast<Int>(row.min),
+                                  static_cast<Int>(row.max));
+        },
+        row.member));
+  }
+}
+
+// A whole-number setting kept in one section of Config (delivery, webhooks).
+template <class Section>
+Setting section_int(Section Config::*section, std::string name, std::string help, int def, int min,
+                    int max, int Section::*member) {
+  return {name, std::move(help), std::to_string(def), false,
+          [section, name, min, max, member](Config& c, const std::string& v) {
+            (c.*section).*member = parse_int<int>(name, v, min, max);
           }};
 }
 
@@ -305,10 +336,8 @@ void add_delivery_settings(std::vector<Setting>& s) {
                }});
   auto delivery_int = [&s](std::string name, std::string help, int def, int min, int max,
                            int DeliveryConfig::*member) {
-    s.push_back({name, std::move(help), std::to_string(def), false,
-                 [name, min, max, member](Config& c, const std::string& v) {
-                   c.delivery.*member = parse_int<int>(name, v, min, max);
-                 }});
+    s.push_back(
+        section_int(&Config::delivery, std::move(name), std::move(help), def, min, max, member));
   };
   delivery_int("delivery-receipt-window-seconds",
                "an accepted SMS not confirmed delivered within this is sent once more through the "
@@ -349,10 +378,8 @@ void add_delivery_settings(std::vector<Setting>& s) {
   const WebhookConfig w;
   auto webhook_int = [&s](std::string name, std::string help, int def, int min, int max,
                           int WebhookConfig::*member) {
-    s.push_back({name, std::move(help), std::to_string(def), false,
-                 [name, min, max, member](Config& c, const std::string& v) {
-                   c.webhooks.*member = parse_int<int>(name, v, min, max);
-                 }});
+    s.push_back(
+        section_int(&Config::webhooks, std::move(name), std::move(help), def, min, max, member));
   };
   webhook_int("webhook-timeout-ms",
               "how long one app webhook POST may take, connecting included, before it counts as "
@@ -481,29 +508,26 @@ std::vector<Setting> build_settings() {
                "file holding the server secret; created (mode 0600) if missing. Default: "
                "server.key next to the database",
                "", false, [](Config& c, const std::string& v) { c.server_key_file = v; }});
-  s.push_back(int_setting<int>("threads",
-                               "HTTP worker threads. Handlers wait on the database, and the "
-                               "writes of waiting requests are committed together, so more "
-                               "threads than cores raise throughput",
-                               &Config::threads, 1, 256));
-  s.push_back(int_setting<std::size_t>("max-body-bytes",
-                                       "largest request body accepted (else 413 PAYLOAD_TOO_LARGE)",
-                                       &Config::max_body_bytes, 256, 1 << 20));
-  s.push_back(int_setting<std::size_t>("max-header-bytes",
-                                       "room for the request line and headers on top of the body",
-                                       &Config::max_header_bytes, 1024, 1 << 16));
-  s.push_back(int_setting<int>("header-timeout-seconds",
-                               "time a client has to send the request headers (else 408)",
-                               &Config::header_timeout_seconds, 1, 300));
-  s.push_back(int_setting<int>("body-timeout-seconds",
-                               "time a client has to send the request body (else 408)",
-                               &Config::body_timeout_seconds, 1, 300));
-  s.push_back(int_setting<int>("keepalive-timeout-seconds",
-                               "idle keep-alive connections are closed after this",
-                               &Config::keepalive_timeout_seconds, 1, 3600));
-  s.push_back(int_setting<int>("shutdown-grace-seconds",
-                               "on SIGINT/SIGTERM, how long in-flight requests may take to finish",
-                               &Config::shutdown_grace_seconds, 0, 600));
+  add_int_settings(
+      s, {
+             {"threads",
+              "HTTP worker threads. Handlers wait on the database, and the writes of waiting "
+              "requests are committed together, so more threads than cores raise throughput",
+              &Config::threads, 1, 256},
+             {"max-body-bytes", "largest request body accepted (else 413 PAYLOAD_TOO_LARGE)",
+              &Config::max_body_bytes, 256, 1 << 20},
+             {"max-header-bytes", "room for the request line and headers on top of the body",
+              &Config::max_header_bytes, 1024, 1 << 16},
+             {"header-timeout-seconds", "time a client has to send the request headers (else 408)",
+              &Config::header_timeout_seconds, 1, 300},
+             {"body-timeout-seconds", "time a client has to send the request body (else 408)",
+              &Config::body_timeout_seconds, 1, 300},
+             {"keepalive-timeout-seconds", "idle keep-alive connections are closed after this",
+              &Config::keepalive_timeout_seconds, 1, 3600},
+             {"shutdown-grace-seconds",
+              "on SIGINT/SIGTERM, how long in-flight requests may take to finish",
+              &Config::shutdown_grace_seconds, 0, 600},
+         });
   s.push_back({"trusted-proxy-header",
                "header carrying the client IP when behind a proxy (e.g. X-Forwarded-For); the "
                "right-most address in it (the one the proxy added) is used. Empty: the TCP peer "
@@ -514,24 +538,25 @@ std::vector<Setting> build_settings() {
                false, [](Config& c, const std::string& v) {
                  c.sqlite_synchronous = one_of("sqlite-synchronous", v, {"NORMAL", "FULL"});
                }});
-  s.push_back(int_setting<int>("sqlite-busy-timeout-ms",
-                               "how long a write waits for another process's lock",
-                               &Config::sqlite_busy_timeout_ms, 0, 60000));
-  s.push_back(int_setting<int>("sqlite-cache-mib",
-                               "page cache per database connection (there are 5), MiB",
-                               &Config::sqlite_cache_mib, 1, 1024));
-  // Up to 2047: SQLite's default build caps the map just under 2 GiB and would silently clamp.
-  s.push_back(int_setting<int>("sqlite-mmap-mib",
-                               "database file read through a memory map of up to this many MiB "
-                               "per connection (0: off)",
-                               &Config::sqlite_mmap_mib, 0, 2047));
-  s.push_back(int_setting<int>("sweep-interval-seconds",
-                               "how often expired OTPs are marked and old records deleted",
-                               &Config::sweep_interval_seconds, 1, 3600));
-  s.push_back(int_setting<int>("api-key-cache-seconds",
-                               "how long a valid API key is trusted before it is checked again "
-                               "(a revocation takes effect within this time; 0: every request)",
-                               &Config::api_key_cache_seconds, 0, 3600));
+  add_int_settings(
+      s, {
+             {"sqlite-busy-timeout-ms", "how long a write waits for another process's lock",
+              &Config::sqlite_busy_timeout_ms, 0, 60000},
+             {"sqlite-cache-mib", "page cache per database connection (there are 5), MiB",
+              &Config::sqlite_cache_mib, 1, 1024},
+             // Up to 2047: SQLite's default build caps the map just under 2 GiB and would
+             // silently clamp.
+             {"sqlite-mmap-mib",
+              "database file read through a memory map of up to this many MiB per connection "
+              "(0: off)",
+              &Config::sqlite_mmap_mib, 0, 2047},
+             {"sweep-interval-seconds", "how often expired OTPs are marked and old records deleted",
+              &Config::sweep_interval_seconds, 1, 3600},
+             {"api-key-cache-seconds",
+              "how long a valid API key is trusted before it is checked again (a revocation takes "
+              "effect within this time; 0: every request)",
+              &Config::api_key_cache_seconds, 0, 3600},
+         });
   s.push_back(
       {"default-country-code", "country calling code for local numbers (0XXXXXXXXX)",
        p.phone_rules.default_country_code, false, [](Config& c, const std::string& v) {

@@ -1,9 +1,10 @@
-// Strict HTTP/1.1 request framing (RFC 9112 sections 2-7); see http_framer.hpp for why.
+// Strict HTTP/1.1 request framing (RFC 9112 sections 2-7); see server/http/framer.hpp for why.
 #include "server/http/framer.hpp"
-#include "otp/text.hpp"
 
 #include <algorithm>
 #include <array>
+
+#include "otp/text.hpp"
 
 namespace ussd_otp {
 namespace {

@@ -106,4 +106,21 @@ std::string iso8601_millis(UnixSeconds at) {
   return text;
 }
 
+std::optional<std::string> text_field(const nlohmann::json& object, const char* name,
+                                      bool& bad_type, TextNumbers numbers) {
+  auto it = object.find(name);
+  if (it == object.end() || it->is_null()) return std::nullopt;
+  if (it->is_string()) {
+    std::string text = it->get<std::string>();
+    if (text.empty()) return std::nullopt;
+    return text;
+  }
+  const bool number_allowed =
+      (numbers == TextNumbers::Integers && it->is_number_integer()) ||
+      (numbers == TextNumbers::NonNegativeIntegers && it->is_number_unsigned());
+  if (number_allowed) return it->dump();
+  bad_type = true;
+  return std::nullopt;
+}
+
 }  // namespace ussd_otp

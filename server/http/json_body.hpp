@@ -43,6 +43,14 @@ class FieldReader {
   std::map<std::string, std::string> problems_;
 };
 
+// Which JSON numbers a text field takes besides strings (written out as text).
+enum class TextNumbers { None, Integers, NonNegativeIntegers };
+
+// The compatible APIs' lenient text fields: a string as given, a number written out where
+// `numbers` allows it. nullopt when absent, null or ""; `bad_type` is set for any other type.
+std::optional<std::string> text_field(const nlohmann::json& object, const char* name,
+                                      bool& bad_type, TextNumbers numbers = TextNumbers::None);
+
 // "2026-11-21T23:46:05Z"
 std::string iso8601(UnixSeconds at);
 // "2026-11-21T23:46:05.000Z": with milliseconds, as Sendexa writes them (the /v1/otp/* answers).

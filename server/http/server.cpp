@@ -1,6 +1,5 @@
 // Pistache wiring: keep-alive by default, JSON errors for every failure, request ids, drain.
 #include "server/http/server.hpp"
-#include "otp/text.hpp"
 
 #include <algorithm>
 #include <thread>
@@ -13,6 +12,8 @@
 #include <variant>
 
 #include "otp/codes.hpp"
+#include "otp/text.hpp"
+#include "server/http/filters.hpp"
 #include "server/http/framer.hpp"
 #include "server/http/logging.hpp"
 
@@ -79,7 +80,7 @@ bool wants_close(const Http::Request& request) {
 
 // Replaces Rest::Router's handler: HTTP/1.1 connections stay open unless the client asks to
 // close (Pistache answers "Connection: Close" to requests without the header), requests are
-// framed strictly before Pistache parses them (http_framer.hpp: pipelining, smuggling, declared
+// framed strictly before Pistache parses them (framer.hpp: pipelining, smuggling, declared
 // sizes, garbage), and transport errors get our JSON envelope instead of Pistache's text or a
 // 500 carrying e.what().
 class KeepAliveHandler final : public Http::Handler {
@@ -115,17 +116,17 @@ class KeepAliveHandler final : public Http::Handler {
     connection.framer.append(std::string_view(buffer, length));
     auto parser = getParser(peer);
     auto& request = parser->request;
-    auto fail = [&](ErrorCode code, std::string message) {
+    auto fail = [&](AnyErrorCode code, std::string message) {
       connection.closing = true;
       connection.framer = RequestFramer(limits_);  // frees what was buffered
       Http::ResponseWriter writer(request.version(), transport(), this, peer);
       writer.headers().add<Http::Header::Connection>(Http::ConnectionControl::Close);
       const std::string request_id = new_request_id();
       log_event(spdlog::level::warn, "http.rejected",
-                {{"rid", request_id}, {"code", to_string(code)}, {"reason", message}});
-      close_after(send_response(writer, ApiResponse::error(Error::make(code, std::move(message))),
-                                request_id),
-                  peer);
+                {{"rid", request_id}, {"code", error_name(code)}, {"reason", message}});
+      HttpError error = Error::make(ErrorCode::MalformedRequest, std::move(message));
+      error.code = code;
+      close_after(send_response(writer, ApiResponse::error(error), request_id), peer);
       parser->reset();
     };
     for (;;) {
@@ -141,7 +142,8 @@ class KeepAliveHandler final : public Http::Handler {
         return;
       }
       if (const auto* error = std::get_if<FramingError>(&next)) {
-        return fail(error->status == 413 ? ErrorCode::PayloadTooLarge : ErrorCode::MalformedRequest,
+        return fail(error->status == 413 ? AnyErrorCode(TransportCode::PayloadTooLarge)
+                                         : AnyErrorCode(ErrorCode::MalformedRequest),
                     error->reason);
       }
       const FramedRequest& framed = std::get<FramedRequest>(next);
@@ -165,11 +167,12 @@ class KeepAliveHandler final : public Http::Handler {
         // the queue's own (reactor) thread, so writing it out now is safe.
         transport()->flush();
       } catch (const std::bad_alloc&) {
-        return fail(ErrorCode::PayloadTooLarge, "The request is larger than the server accepts.");
+        return fail(TransportCode::PayloadTooLarge,
+                    "The request is larger than the server accepts.");
       } catch (const Http::HttpError& e) {
         return fail(e.code() == static_cast<int>(Http::Code::Request_Entity_Too_Large)
-                        ? ErrorCode::PayloadTooLarge
-                        : ErrorCode::MalformedRequest,
+                        ? AnyErrorCode(TransportCode::PayloadTooLarge)
+                        : AnyErrorCode(ErrorCode::MalformedRequest),
                     "Malformed HTTP request: " + e.reason());
       } catch (const std::exception&) {
         return fail(ErrorCode::MalformedRequest, "Malformed HTTP request.");
@@ -210,34 +213,6 @@ std::string trimmed(std::string_view value) {
   return std::string(text::trim(value));
 }
 
-// "Bearer KEY": the scheme in any case, followed by something.
-bool has_scheme(std::string_view value, std::string_view scheme) {
-  return value.size() > scheme.size() && text::starts_with_ignoring_case(value, scheme);
-}
-
-// The keys a request may be carrying, to try in order: "Authorization: Bearer KEY" or
-// "Authorization: Basic base64(...)" (schemes case-insensitive; see basic_auth_key_candidates),
-// "api-key: KEY", "X-API-Token: KEY" or "X-OTP-Key: KEY" (GetOTP; header names in any case).
-// Undecodable Basic credentials give no key: the same 401 as a wrong one.
-std::vector<std::string> api_key_candidates(const Http::Request& request) {
-  std::vector<std::string> keys;
-  // Pistache parses Authorization into a typed header, so it is not among the raw ones.
-  if (auto authorization = request.headers().tryGet<Http::Header::Authorization>()) {
-    const std::string value = trimmed(authorization->value());
-    constexpr std::string_view kBearer = "Bearer ";
-    constexpr std::string_view kBasic = "Basic ";
-    if (has_scheme(value, kBearer)) {
-      keys.push_back(trimmed(std::string_view(value).substr(kBearer.size())));
-    } else if (has_scheme(value, kBasic)) {
-      keys = basic_auth_key_candidates(trimmed(std::string_view(value).substr(kBasic.size())));
-    }
-  }
-  for (const char* header : {"api-key", "X-API-Token", "X-OTP-Key"}) {
-    if (auto raw = request.headers().tryGetRaw(header)) keys.push_back(trimmed(raw->value()));
-  }
-  return keys;
-}
-
 bool is_json_content_type(const Http::Request& request) {
   auto type = request.headers().tryGet<Http::Header::ContentType>();
   return type && type->mime() == MIME(Application, Json);
@@ -262,13 +237,14 @@ ApiResponse ApiResponse::json(int status, const nlohmann::json& data, std::strin
           {}};
 }
 
-ApiResponse ApiResponse::error(const Error& error) {
-  nlohmann::json detail = {{"code", to_string(error.code)}, {"message", error.message}};
+ApiResponse ApiResponse::error(const HttpError& http_error) {
+  const Error& error = http_error.detail;
+  nlohmann::json detail = {{"code", http_error.name()}, {"message", error.message}};
   if (!error.fields.empty()) detail["fields"] = error.fields;
   if (error.attempts_remaining) detail["attemptsRemaining"] = *error.attempts_remaining;
   if (error.retry_after) detail["retryAfter"] = *error.retry_after;
   // Sendexa's "show the remaining countdown": the active OTP's seconds left, by name.
-  if (error.code == ErrorCode::ActiveOtpExists && error.retry_after) {
+  if (http_error.is(ErrorCode::ActiveOtpExists) && error.retry_after) {
     detail["expiresIn"] = *error.retry_after;
   }
   if (error.otp_id) detail["id"] = *error.otp_id;
@@ -287,57 +263,10 @@ ApiResponse ApiResponse::error(const Error& error) {
             value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   }
   body += "}";
-  ApiResponse response{http_status_for(error.code), std::move(body), "application/json", {}};
+  ApiResponse response{http_error.status(), std::move(body), "application/json", {}};
   if (error.retry_after)
     response.headers.emplace_back("Retry-After", std::to_string(*error.retry_after));
   return response;
-}
-
-int http_status_for(ErrorCode code) {
-  switch (code) {
-    case ErrorCode::InvalidJson:
-    case ErrorCode::MalformedRequest:
-    case ErrorCode::ValidationError:
-    case ErrorCode::InvalidPhone:
-    case ErrorCode::InvalidPin:
-    case ErrorCode::OtpExpired:
-    case ErrorCode::ActiveOtpExists:  // Sendexa's status for it
-      return 400;
-    case ErrorCode::Unauthorized:
-      return 401;
-    case ErrorCode::Forbidden:
-      return 403;
-    case ErrorCode::NotFound:
-    case ErrorCode::OtpNotFound:
-      return 404;
-    case ErrorCode::MethodNotAllowed:
-      return 405;
-    case ErrorCode::BudgetExhausted:
-    case ErrorCode::BudgetDisabled:
-      return 402;
-    case ErrorCode::SenderBlocked:
-    case ErrorCode::CountryNotAllowed:
-      return 403;
-    case ErrorCode::OtpNotPending:
-    case ErrorCode::IdempotencyKeyReused:
-      return 409;
-    case ErrorCode::PayloadTooLarge:
-      return 413;
-    case ErrorCode::UnsupportedMediaType:
-      return 415;
-    case ErrorCode::OtpLocked:
-      return 423;
-    case ErrorCode::ResendCooldown:
-    case ErrorCode::ResendLimitReached:
-    case ErrorCode::RateLimitExceeded:
-    case ErrorCode::VerifyAttemptsExceeded:
-      return 429;
-    case ErrorCode::ShuttingDown:
-    case ErrorCode::ServiceUnavailable:
-    case ErrorCode::NoDeliveryChannel:
-      return 503;
-  }
-  return 503;
 }
 
 Async::Promise<ssize_t> send_response(Http::ResponseWriter& writer, const ApiResponse& response,
@@ -367,8 +296,17 @@ HttpServer::~HttpServer() {
   if (endpoint_ && !stopped_) endpoint_->shutdown();
 }
 
+bool RouteSpec::requires_api_key() const {
+  return std::any_of(filters.begin(), filters.end(),
+                     [](const RouteFilter& filter) { return filter.name == "api-key"; });
+}
+
 void HttpServer::add_route(RouteSpec route) {
   routes_.push_back(std::move(route));
+}
+
+RouteFilter HttpServer::api_key_filter() const {
+  return ussd_otp::api_key_filter(authenticate_);
 }
 
 std::string HttpServer::client_ip(const Rest::Request& request) const {
@@ -387,21 +325,19 @@ std::string HttpServer::client_ip(const Rest::Request& request) const {
   return request.address().host();
 }
 
-std::optional<Error> HttpServer::reject_before_handler(const RouteSpec& route,
-                                                       const Rest::Request& request,
-                                                       HttpContext& context) const {
+std::optional<HttpError> HttpServer::reject_before_handler(const RouteSpec& route,
+                                                           const Rest::Request& request,
+                                                           HttpContext& context) const {
   if (draining_.load()) {
-    Error error =
-        Error::make(ErrorCode::ShuttingDown, "The server is shutting down; retry shortly.");
-    error.retry_after = 1;
-    return error;
+    return HttpError::transport(TransportCode::ShuttingDown,
+                                "The server is shutting down; retry shortly.", 1);
   }
-  if (route.requires_json_body && request.body().size() > options_.max_body_bytes) {
-    return Error::make(
-        ErrorCode::PayloadTooLarge,
+  if (route.body != RouteBody::None && request.body().size() > options_.max_body_bytes) {
+    return HttpError::transport(
+        TransportCode::PayloadTooLarge,
         "The body is larger than " + std::to_string(options_.max_body_bytes) + " bytes.");
   }
-  if (!route.requires_api_key && !route.ip_limit_exempt && unauthenticated_limiter_) {
+  if (!route.requires_api_key() && !route.ip_limit_exempt && unauthenticated_limiter_) {
     const Clock& clock = options_.clock ? *options_.clock : system_clock_;
     if (auto wait = unauthenticated_limiter_->admit(context.client_ip, clock.now())) {
       Error error = Error::make(ErrorCode::RateLimitExceeded,
@@ -410,23 +346,12 @@ std::optional<Error> HttpServer::reject_before_handler(const RouteSpec& route,
       return error;
     }
   }
-  if (route.requires_api_key) {
-    std::optional<AuthenticatedKey> identity;
-    for (const std::string& key : api_key_candidates(request)) {
-      if ((identity = authenticate_(key))) break;
-    }
-    if (!identity) {
-      return Error::make(ErrorCode::Unauthorized,
-                         "A valid API key is required (Authorization: Bearer KEY or Basic "
-                         "base64(KEY), api-key: KEY, X-API-Token: KEY or X-OTP-Key: KEY).");
-    }
-    context.api_key_id = identity->id;
-    context.api_key_prefix = identity->prefix;
-    context.api_client_id = identity->client_id;
+  for (const RouteFilter& filter : route.filters) {
+    if (std::optional<HttpError> refused = filter.check(request, context)) return refused;
   }
-  if (route.requires_json_body && !route.any_content_type && !is_json_content_type(request)) {
-    return Error::make(ErrorCode::UnsupportedMediaType,
-                       "Send the body as Content-Type: application/json.");
+  if (route.body == RouteBody::Json && !is_json_content_type(request)) {
+    return HttpError::transport(TransportCode::UnsupportedMediaType,
+                                "Send the body as Content-Type: application/json.");
   }
   return std::nullopt;
 }
@@ -438,7 +363,7 @@ void HttpServer::dispatch(const RouteSpec& route, const Rest::Request& request,
   HttpContext context{request_id_from(request), client_ip(request), 0, "", current_raw_target, ""};
   ApiResponse response;
   try {
-    if (std::optional<Error> rejected = reject_before_handler(route, request, context)) {
+    if (std::optional<HttpError> rejected = reject_before_handler(route, request, context)) {
       response = route.render_error ? route.render_error(*rejected, context)
                                     : ApiResponse::error(*rejected);
     } else {
@@ -529,23 +454,27 @@ void HttpServer::start() {
       router_->addRoute(
           method, path,
           [this, path, allow](const Rest::Request& request, Http::ResponseWriter writer) {
-            RouteSpec not_allowed{
-                request.method(), path, false, false, [allow](const Rest::Request&, HttpContext&) {
-                  return ApiResponse::error(Error::make(ErrorCode::MethodNotAllowed,
-                                                        "This path accepts only: " + allow + "."));
-                }};
-            not_allowed.log_path = path;
+            const RouteSpec not_allowed{.method = request.method(),
+                                        .path = path,
+                                        .handler =
+                                            [allow](const Rest::Request&, HttpContext&) {
+                                              return ApiResponse::error(HttpError::transport(
+                                                  TransportCode::MethodNotAllowed,
+                                                  "This path accepts only: " + allow + "."));
+                                            },
+                                        .log_path = path};
             dispatch(not_allowed, request, std::move(writer));
             return Rest::Route::Result::Ok;
           });
     }
   }
   router_->addNotFoundHandler([this](const Rest::Request& request, Http::ResponseWriter writer) {
-    RouteSpec not_found{
-        request.method(), "", false, false, [](const Rest::Request& req, HttpContext&) {
-          return ApiResponse::error(
-              Error::make(ErrorCode::NotFound, "No route for " + req.resource() + "."));
-        }};
+    RouteSpec not_found{.method = request.method(),
+                        .path = "",
+                        .handler = [](const Rest::Request& req, HttpContext&) {
+                          return ApiResponse::error(Error::make(
+                              ErrorCode::NotFound, "No route for " + req.resource() + "."));
+                        }};
     // A mistyped USSD callback URL may still hold its secret path token: log only its start.
     const std::string& path = request.resource();
     if (path.rfind("/ussd/", 0) == 0) {

@@ -17,8 +17,8 @@
 #include <nlohmann/json.hpp>
 
 #include "otp/clock.hpp"
-#include "otp/errors.hpp"
 #include "server/http/api_key_auth.hpp"
+#include "server/http/errors.hpp"
 #include "server/http/ip_limiter.hpp"
 
 namespace ussd_otp {
@@ -33,10 +33,9 @@ struct ApiResponse {
   static ApiResponse json(int status, const nlohmann::json& data);  // {"success":true,"data":..}
   // {"success":true,"message":"...","data":..}: Sendexa's shape where it shows a message.
   static ApiResponse json(int status, const nlohmann::json& data, std::string_view message);
-  static ApiResponse error(const Error& error);  // {"success":false,...}
+  // {"success":false,"error":{"code":...}}: the name and status from kErrorTable.
+  static ApiResponse error(const HttpError& error);
 };
-
-int http_status_for(ErrorCode code);
 
 // Per-request facts the server works out before the handler runs.
 struct HttpContext {
@@ -52,26 +51,46 @@ struct HttpContext {
 };
 
 using RouteHandler = std::function<ApiResponse(const Pistache::Rest::Request&, HttpContext&)>;
+// Renders the errors raised outside the handler (401, 413, 415, 503, an exception escaping the
+// handler, a filter's refusal) for routes that speak another API's dialect.
+using ErrorRenderer = std::function<ApiResponse(const HttpError&, const HttpContext&)>;
 // Returns the key's id and prefix, or nullopt when the request carries no valid key.
 using Authenticator = std::function<std::optional<AuthenticatedKey>(std::string_view key)>;
 
+// A named check a route lists (Drogon's filters, userver's middlewares): the server runs a
+// route's filters in their order before its handler; the first error answers the request.
+// server/http/filters.hpp makes the common ones (API key, path token, IP allow-list).
+struct RouteFilter {
+  std::string name;  // "api-key", "path-token", "allowed-ips", ...
+  std::function<std::optional<HttpError>(const Pistache::Rest::Request&, HttpContext&)> check;
+};
+
+// How a route takes a body. Both kinds answer 413 PAYLOAD_TOO_LARGE over max-body-bytes, before
+// anything else is checked.
+enum class RouteBody {
+  None,
+  Json,  // Content-Type must be application/json, else 415 UNSUPPORTED_MEDIA_TYPE
+  Any,   // whatever Content-Type says: the handler reads its own format (aggregators, gateways,
+         // and Arkesel clients, which often send none; the handler still insists on JSON)
+};
+
+// One row of the route table; written with designated initializers, e.g.
+// {.method = Method::Post, .path = "/v1/otp/verify", .handler = ..., .body = RouteBody::Json,
+//  .filters = {server.api_key_filter()}}.
 struct RouteSpec {
   Pistache::Http::Method method;
   std::string path;  // Pistache syntax, e.g. "/v1/otp/:id"
-  bool requires_api_key = false;
-  bool requires_json_body = false;  // else 415 UNSUPPORTED_MEDIA_TYPE
   RouteHandler handler;
-  // Renders the errors raised outside the handler (401, 413, 415, 503, an exception escaping
-  // the handler) for routes that speak another API's dialect; unset: ApiResponse::error.
-  std::function<ApiResponse(const Error&, const HttpContext&)> render_error = nullptr;
-  // With requires_json_body: accept the body whatever its Content-Type says (clients of the
-  // Arkesel API often send none); the handler still insists on JSON.
-  bool any_content_type = false;
+  RouteBody body = RouteBody::None;
+  std::vector<RouteFilter> filters = {};
+  ErrorRenderer render_error = nullptr;  // unset: ApiResponse::error
   // Logged instead of the request's path, when that carries a secret (USSD path tokens).
   std::string log_path = {};
   // Without an API key a route is under the per-peer-IP limit
   // (rate-limit-unauthenticated-ip-per-minute) unless exempt (health probes).
   bool ip_limit_exempt = false;
+
+  bool requires_api_key() const;
 };
 
 struct HttpServerOptions {
@@ -97,6 +116,9 @@ class HttpServer {
   HttpServer& operator=(const HttpServer&) = delete;
 
   void add_route(RouteSpec route);
+  // The "api-key" filter over this server's Authenticator: a valid key (see api_key_candidates
+  // in filters.hpp) or 401 UNAUTHORIZED; it sets the key in the HttpContext.
+  RouteFilter api_key_filter() const;
   // Binds and serves on background threads; throws std::runtime_error if the address is taken.
   void start();
   std::uint16_t port() const;
@@ -111,11 +133,11 @@ class HttpServer {
   void dispatch(const RouteSpec& route, const Pistache::Rest::Request& request,
                 Pistache::Http::ResponseWriter writer);
   std::string client_ip(const Pistache::Rest::Request& request) const;
-  // The error when the request must not reach the handler (draining, too large, no valid key,
-  // wrong content type); sets the key in `context` when the route needs one.
-  std::optional<Error> reject_before_handler(const RouteSpec& route,
-                                             const Pistache::Rest::Request& request,
-                                             HttpContext& context) const;
+  // The error when the request must not reach the handler (draining, too large, over the
+  // unauthenticated per-IP limit, a filter's refusal, wrong content type).
+  std::optional<HttpError> reject_before_handler(const RouteSpec& route,
+                                                 const Pistache::Rest::Request& request,
+                                                 HttpContext& context) const;
 
   HttpServerOptions options_;
   Authenticator authenticate_;

@@ -1,10 +1,8 @@
 // Translates HTTP to dialect requests and back; security checks happen before any parsing.
 #include "server/ussd/routes.hpp"
 
-#include <sodium.h>
-
 #include "menus/dial_string.hpp"
-#include "server/http/cidr.hpp"
+#include "server/http/filters.hpp"
 #include "server/http/logging.hpp"
 #include "server/http/url_encoding.hpp"
 
@@ -13,11 +11,25 @@ namespace {
 
 using Pistache::Http::Method;
 
+// A refusal of a parsed callback: the reason is logged, the message answered (403 FORBIDDEN).
+struct CallRefusal {
+  std::string reason;
+  std::string message;
+};
+
+// A check on the parsed callback (its service code, its user id): USSD's own route filters, run
+// once the dialect has read the request and before the menu. The generic ones (path token,
+// allow-list) run in server/http before the handler.
+struct CallFilter {
+  std::string name;
+  std::function<std::optional<CallRefusal>(const DialectRequest&)> check;
+};
+
 struct DialectRoute {
   const UssdDialect& dialect;
   UssdGateway& gateway;
   UssdDialectConfig config;
-  std::vector<CidrBlock> allowed;
+  std::vector<CallFilter> filters;
   std::string subpath;  // "" for the menu callback
 };
 
@@ -29,19 +41,53 @@ ApiResponse from_reply(DialectReply reply) {
   return response;
 }
 
-bool token_matches(const std::string& expected, const std::string& given) {
-  return expected.size() == given.size() &&
-         sodium_memcmp(expected.data(), given.data(), expected.size()) == 0;
-}
-
-ApiResponse forbidden(const DialectRoute& route, const HttpContext& context, std::string_view why,
-                      std::string message) {
+ApiResponse forbidden(const DialectRoute& route, const HttpContext& context,
+                      const CallRefusal& refusal) {
   log_event(spdlog::level::warn, "ussd.rejected",
             {{"rid", context.request_id},
              {"dialect", std::string(route.dialect.name())},
              {"ip", context.client_ip},
-             {"reason", std::string(why)}});
-  return ApiResponse::error(Error::make(ErrorCode::Forbidden, std::move(message)));
+             {"reason", refusal.reason}});
+  return ApiResponse::error(Error::make(ErrorCode::Forbidden, refusal.message));
+}
+
+// "service-code": the session must be for `ours`. Leaving the code out must not get around the
+// check when a session starts; later steps of a session started with the right code may leave it
+// out (some aggregators do).
+CallFilter service_code_filter(std::string ours_text) {
+  return {
+      "service-code",
+      [ours = dial_segments(ours_text)](const DialectRequest& call) -> std::optional<CallRefusal> {
+        if (call.ussd.service_code.empty()) {
+          if (call.ussd.phase == UssdPhase::Begin || call.ussd.phase == UssdPhase::Unknown) {
+            return CallRefusal{"no service code", "A service code is required."};
+          }
+          return std::nullopt;
+        }
+        const auto theirs = dial_segments(call.ussd.service_code);
+        // Their code may carry dialled extras ("*889*142*024...#"), so compare the prefix.
+        if (theirs.size() < ours.size() || !std::equal(ours.begin(), ours.end(), theirs.begin())) {
+          return CallRefusal{"unexpected service code " + call.ussd.service_code,
+                             "Unexpected service code."};
+        }
+        return std::nullopt;
+      }};
+}
+
+// "user-id": the aggregator account the callback names must be ours.
+CallFilter user_id_filter(std::string user_id) {
+  return {"user-id",
+          [user_id = std::move(user_id)](const DialectRequest& call) -> std::optional<CallRefusal> {
+            if (call.user_id == user_id) return std::nullopt;
+            return CallRefusal{"unexpected user id", "Unexpected user id."};
+          }};
+}
+
+std::vector<CallFilter> call_filters(const UssdDialectConfig& config) {
+  std::vector<CallFilter> filters;
+  if (!config.service_code.empty()) filters.push_back(service_code_filter(config.service_code));
+  if (!config.user_id.empty()) filters.push_back(user_id_filter(config.user_id));
+  return filters;
 }
 
 DialectHttpRequest to_dialect_request(const Pistache::Rest::Request& request) {
@@ -57,20 +103,9 @@ DialectHttpRequest to_dialect_request(const Pistache::Rest::Request& request) {
 
 ApiResponse handle(const DialectRoute& route, const Pistache::Rest::Request& request,
                    const HttpContext& context) {
-  if (!route.config.path_token.empty() &&
-      !token_matches(route.config.path_token, request.param(":token").as<std::string>())) {
-    return ApiResponse::error(Error::make(ErrorCode::NotFound, "No such USSD callback."));
-  }
-  if (!route.allowed.empty() &&
-      std::none_of(route.allowed.begin(), route.allowed.end(),
-                   [&](const CidrBlock& block) { return block.contains(context.client_ip); })) {
-    return forbidden(
-        route, context, "source address not allowed",
-        "This address may not call the " + std::string(route.dialect.name()) + " callback.");
-  }
-
   // HEAD (answered by GET routes) must not run a step: it would count a lookup, maybe a view.
-  // Only after the checks above, so it tells nobody more than GET would.
+  // Only after the route's filters (path token, allow-list), so it tells nobody more than GET
+  // would.
   if (request.method() == Method::Head) return ApiResponse{200, "", "application/json", {}};
   const DialectHttpRequest http = to_dialect_request(request);
   Result<DialectRequest> parsed = route.subpath.empty()
@@ -79,25 +114,8 @@ ApiResponse handle(const DialectRoute& route, const Pistache::Rest::Request& req
   if (!parsed.ok()) return ApiResponse::error(parsed.error());
   DialectRequest& call = parsed.value();
 
-  if (!route.config.service_code.empty()) {
-    // Leaving the code out must not get around the check when a session starts; later steps
-    // of a session started with the right code may leave it out (some aggregators do).
-    if (call.ussd.service_code.empty()) {
-      if (call.ussd.phase == UssdPhase::Begin || call.ussd.phase == UssdPhase::Unknown) {
-        return forbidden(route, context, "no service code", "A service code is required.");
-      }
-    } else {
-      const auto ours = dial_segments(route.config.service_code);
-      const auto theirs = dial_segments(call.ussd.service_code);
-      // Their code may carry dialled extras ("*889*142*024...#"), so compare the prefix.
-      if (theirs.size() < ours.size() || !std::equal(ours.begin(), ours.end(), theirs.begin())) {
-        return forbidden(route, context, "unexpected service code " + call.ussd.service_code,
-                         "Unexpected service code.");
-      }
-    }
-  }
-  if (!route.config.user_id.empty() && call.user_id != route.config.user_id) {
-    return forbidden(route, context, "unexpected user id", "Unexpected user id.");
+  for (const CallFilter& filter : route.filters) {
+    if (auto refusal = filter.check(call)) return forbidden(route, context, *refusal);
   }
 
   if (call.is_report) {
@@ -137,8 +155,9 @@ void add_ussd_routes(HttpServer& server, UssdGateway& gateway, const UssdConfig&
                      bool dev_mode, const std::vector<std::unique_ptr<UssdDialect>>& dialects) {
   if (dev_mode) {
     // For benchmarks and testers: whether the write-behind queue keeps up.
-    server.add_route({Method::Get, "/dev/ussd/stats", false, false,
-                      [&gateway](const Pistache::Rest::Request&, HttpContext&) {
+    server.add_route({.method = Method::Get,
+                      .path = "/dev/ussd/stats",
+                      .handler = [&gateway](const Pistache::Rest::Request&, HttpContext&) {
                         const UssdGateway::Stats stats = gateway.stats();
                         return ApiResponse::json(200,
                                                  {{"writesPending", stats.writes_pending},
@@ -158,20 +177,31 @@ void add_ussd_routes(HttpServer& server, UssdGateway& gateway, const UssdConfig&
                  {"hint", "set ussd-" + name + "-path-token or ussd-" + name + "-allowed-ips"}});
     }
     const std::string base = "/ussd/" + name + (dialect_config.path_token.empty() ? "" : "/:token");
+    std::vector<RouteFilter> filters;
+    if (!dialect_config.path_token.empty()) {
+      filters.push_back(path_token_filter(dialect_config.path_token, "No such USSD callback."));
+    }
+    if (std::vector<CidrBlock> allowed = parse_cidr_list(dialect_config.allowed_ips);
+        !allowed.empty()) {
+      filters.push_back(allowed_ips_filter(std::move(allowed),
+                                           "This address may not call the " + name + " callback.",
+                                           {"ussd.rejected", "dialect", name}));
+    }
     std::vector<std::string> subpaths{""};
     for (const std::string& sub : dialect->subpaths()) subpaths.push_back(sub);
     for (const std::string& sub : subpaths) {
-      auto route = std::make_shared<DialectRoute>(DialectRoute{
-          *dialect, gateway, dialect_config, parse_cidr_list(dialect_config.allowed_ips), sub});
+      auto route = std::make_shared<DialectRoute>(
+          DialectRoute{*dialect, gateway, dialect_config, call_filters(dialect_config), sub});
       const std::string path = sub.empty() ? base : base + "/" + sub;
-      RouteSpec spec{dialect->uses_get() ? Method::Get : Method::Post, path, false,
-                     /*requires_json_body=*/true,  // for the max-body-bytes check (413)
-                     [route](const Pistache::Rest::Request& request, HttpContext& context) {
-                       return handle(*route, request, context);
-                     }};
-      spec.any_content_type = true;  // each dialect reads its own format (form, JSON, query)
-      spec.log_path = path;          // never log the token
-      server.add_route(std::move(spec));
+      server.add_route(
+          {.method = dialect->uses_get() ? Method::Get : Method::Post,
+           .path = path,
+           .handler = [route](const Pistache::Rest::Request& request,
+                              HttpContext& context) { return handle(*route, request, context); },
+           // Each dialect reads its own format (form, JSON, query), under max-body-bytes (413).
+           .body = RouteBody::Any,
+           .filters = filters,
+           .log_path = path});  // never log the token
     }
   }
 }

@@ -8,6 +8,7 @@
 #include "delivery/breaker.hpp"
 #include "delivery/planner.hpp"
 #include "delivery/routing.hpp"
+#include "support/backoff.hpp"
 
 namespace ussd_otp {
 namespace {
@@ -231,13 +232,9 @@ TEST_CASE("retry delays double with full jitter and stay within the cap", "[plan
   PlannerSettings settings;
   settings.retry_base_seconds = 1;
   settings.retry_max_seconds = 60;
-  const auto highest = [](std::uint32_t n) { return n - 1; };
-  const auto lowest = [](std::uint32_t) { return std::uint32_t{0}; };
-  CHECK(retry_delay_seconds(1, settings, highest) == 1);
-  CHECK(retry_delay_seconds(2, settings, highest) == 2);
-  CHECK(retry_delay_seconds(4, settings, highest) == 8);
-  CHECK(retry_delay_seconds(30, settings, highest) == 60);
-  CHECK(retry_delay_seconds(30, settings, lowest) == 1);
+  testing::check_backoff(
+      {{1, true, 1}, {2, true, 2}, {4, true, 8}, {30, true, 60}, {30, false, 1}},
+      [&](int failures, auto draw) { return retry_delay_seconds(failures, settings, draw); });
 }
 
 TEST_CASE("breaker: opens after N failures in the window, then one probe decides", "[breaker]") {

@@ -1,6 +1,7 @@
 // make_provider and provider_names, and the shared wire helpers the adapters lean on.
 #include "delivery/providers/wire.hpp"
 #include "gateway_test_support.hpp"
+#include "support/provider_settings.hpp"
 
 using namespace ussd_otp;
 using namespace ussd_otp::testing;
@@ -12,21 +13,68 @@ TEST_CASE("provider names are the five adapters in documentation order", "[deliv
 }
 
 TEST_CASE("every provider name makes a provider of that name", "[delivery][registry]") {
-  ProviderSettings settings;
-  settings.username = "u";
-  settings.api_key = "k";
-  settings.client_id = "i";
-  settings.client_secret = "s";
-  settings.account_sid = "AC1";
-  settings.auth_token = "t";
-  settings.secret = "w";
-  settings.url = "https://example.com/sms";
-  settings.sender = "ACME";  // required by arkesel
   for (const auto& name : provider_names()) {
-    settings.name = name;
-    const auto made = make_provider(settings);
+    const auto made = make_provider(settings_for_any_provider(name));
     REQUIRE(made != nullptr);
     CHECK(made->name() == name);
+  }
+}
+
+TEST_CASE("every adapter's send is a POST to its documented URL with its documented headers",
+          "[delivery][registry]") {
+  struct Send {
+    ProviderSettings settings;
+    std::string url;
+    std::vector<std::pair<std::string, std::string>> headers;
+  };
+  const std::vector<Send> sends = {
+      {at_settings(),
+       "https://api.africastalking.com/version1/messaging",
+       {{"apiKey", "atsk_0123456789abcdef"},
+        {"Accept", "application/json"},
+        {"Content-Type", "application/x-www-form-urlencoded"}}},
+      {arkesel_settings(),
+       "https://sms.arkesel.com/api/v2/sms/send",
+       {{"api-key", "ark_test_key"},
+        {"Content-Type", "application/json"},
+        {"Accept", "application/json"}}},
+      // printf 'abcdefg:hijklmn' | base64
+      {hubtel_settings(),
+       "https://sms.hubtel.com/v1/messages/send",
+       {{"Authorization", "Basic YWJjZGVmZzpoaWprbG1u"}, {"Content-Type", "application/json"}}},
+      // printf '<sid>:<token>' | base64 -w0
+      {twilio_settings(),
+       "https://api.twilio.com/2010-04-01/Accounts/" + kTwilioSid + "/Messages.json",
+       {{"Authorization",
+         "Basic QUMwMTIzNDU2Nzg5YWJjZGVmMDEyMzQ1Njc4OWFiY2RlZjp0b2tfMDEyMzQ1Njc4OWFiY2RlZg=="},
+        {"Content-Type", "application/x-www-form-urlencoded"}}},
+      {webhook_settings(),
+       "https://sms.operator.example/send",
+       {{"Content-Type", "application/json"}, {"X-Ussd-Otp-Timestamp", "1700000000"}}},
+  };
+  for (const Send& send : sends) {
+    INFO(send.settings.name);
+    const OutboundRequest request = built_send(send.settings);
+    CHECK(request.method == "POST");
+    CHECK(request.url == send.url);
+    check_headers(request, send.headers);
+  }
+}
+
+TEST_CASE("every adapter joins its base url, with trailing slashes or not, to its send path",
+          "[delivery][registry]") {
+  const std::vector<std::tuple<ProviderSettings, std::string, std::string>> bases = {
+      {at_settings(), "http://127.0.0.1:8081/at/", "http://127.0.0.1:8081/at/version1/messaging"},
+      {arkesel_settings(), "http://127.0.0.1:9000//", "http://127.0.0.1:9000/api/v2/sms/send"},
+      // The other Hubtel host in use: both are accepted.
+      {hubtel_settings(), "https://smsc.hubtel.com/", "https://smsc.hubtel.com/v1/messages/send"},
+      {twilio_settings(), "http://127.0.0.1:7000/",
+       "http://127.0.0.1:7000/2010-04-01/Accounts/" + kTwilioSid + "/Messages.json"},
+  };
+  for (const auto& [settings, base_url, url] : bases) {
+    INFO(settings.name << " at " << base_url);
+    CHECK(built_send(with_settings(settings, {{&ProviderSettings::base_url, base_url}})).url ==
+          url);
   }
 }
 
@@ -90,18 +138,14 @@ TEST_CASE("integers are read from numbers and digit strings that fit", "[deliver
 }
 
 TEST_CASE("http statuses alone map to outcome classes", "[delivery][wire]") {
-  CHECK(wire::outcome_for_http_status(200) == SendOutcome::Accepted);
-  CHECK(wire::outcome_for_http_status(401) == SendOutcome::AccountLevel);
-  CHECK(wire::outcome_for_http_status(402) == SendOutcome::AccountLevel);
-  CHECK(wire::outcome_for_http_status(403) == SendOutcome::AccountLevel);
-  CHECK(wire::outcome_for_http_status(408) == SendOutcome::Transient);
-  CHECK(wire::outcome_for_http_status(429) == SendOutcome::Transient);
-  CHECK(wire::outcome_for_http_status(599) == SendOutcome::Transient);
-  CHECK(wire::outcome_for_http_status(400) == SendOutcome::Permanent);
-  CHECK(wire::outcome_for_http_status(404) == SendOutcome::Permanent);
-  CHECK(wire::outcome_for_http_status(301) == SendOutcome::AccountLevel);
-  CHECK(wire::outcome_for_http_status(0) == SendOutcome::Unknown);
-  CHECK(wire::outcome_for_http_status(700) == SendOutcome::Unknown);
+  check_groups<SendOutcome, long>({{SendOutcome::Accepted, {200}},
+                                   {SendOutcome::AccountLevel, {401, 402, 403, 301}},
+                                   {SendOutcome::Transient, {408, 429, 599}},
+                                   {SendOutcome::Permanent, {400, 404}},
+                                   {SendOutcome::Unknown, {0, 700}}},
+                                  [&](long status, SendOutcome outcome) {
+                                    CHECK(wire::outcome_for_http_status(status) == outcome);
+                                  });
 }
 
 TEST_CASE("basic auth is the original base64 of user colon password", "[delivery][wire]") {

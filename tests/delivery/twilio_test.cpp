@@ -8,21 +8,10 @@ using namespace ussd_otp::testing;
 
 namespace {
 
-const std::string kSid = "AC0123456789abcdef0123456789abcdef";
-const std::string kToken = "tok_0123456789abcdef";
 const std::string kCallbackUrl = "https://otp.example.com/delivery/twilio?key=k1";
 
-ProviderSettings twilio_settings() {
-  ProviderSettings settings;
-  settings.name = "twilio";
-  settings.account_sid = kSid;
-  settings.auth_token = kToken;
-  settings.sender = "+15005550006";
-  return settings;
-}
-
 SendResult judge(long status, const std::string& body) {
-  return provider(twilio_settings())->parse_send(answer(status, body));
+  return judge_answer(twilio_settings(), status, body);
 }
 
 std::string twilio_error(int code, int status) {
@@ -40,16 +29,8 @@ ReceiptRequest signed_callback(const std::string& body) {
   ReceiptRequest request = form_post(body);
   request.url = kCallbackUrl;
   request.query = {{"key", "k1"}};
-  std::vector<std::pair<std::string, std::string>> params;
-  std::size_t start = 0;
-  while (start < body.size()) {
-    const std::size_t amp = std::min(body.find('&', start), body.size());
-    const std::string part = body.substr(start, amp - start);
-    const std::size_t eq = part.find('=');
-    params.emplace_back(curl_decode(part.substr(0, eq)), curl_decode(part.substr(eq + 1)));
-    start = amp + 1;
-  }
-  request.headers["x-twilio-signature"] = twilio_signature(kToken, kCallbackUrl, params);
+  request.headers["x-twilio-signature"] =
+      twilio_signature(kTwilioToken, kCallbackUrl, form_fields(body));
   return request;
 }
 
@@ -57,29 +38,17 @@ ReceiptRequest signed_callback(const std::string& body) {
 
 TEST_CASE("twilio posts To, From and Body to the account's Messages.json with basic auth",
           "[delivery][twilio]") {
-  const auto twilio = provider(twilio_settings());
-  const OutboundRequest request = twilio->build_send(otp_message(), 1700000000);
-  CHECK(request.method == "POST");
-  CHECK(request.url == "https://api.twilio.com/2010-04-01/Accounts/" + kSid + "/Messages.json");
-  // printf '<sid>:<token>' | base64 -w0
-  CHECK(request_header(request, "Authorization") ==
-        "Basic QUMwMTIzNDU2Nzg5YWJjZGVmMDEyMzQ1Njc4OWFiY2RlZjp0b2tfMDEyMzQ1Njc4OWFiY2RlZg==");
-  CHECK(request_header(request, "Content-Type") == "application/x-www-form-urlencoded");
-  const auto fields = form_fields(request.body);
-  REQUIRE(fields.size() == 3);
-  CHECK(fields[0] == std::pair<std::string, std::string>{"To", "+233241234567"});
-  CHECK(fields[1] == std::pair<std::string, std::string>{"From", "+15005550006"});
-  CHECK(fields[2] == std::pair<std::string, std::string>{"Body", otp_message().text});
+  const OutboundRequest request = built_send(twilio_settings());
+  CHECK(form_fields(request.body) == FormFields{{"To", "+233241234567"},
+                                                {"From", "+15005550006"},
+                                                {"Body", otp_message().text}});
 }
 
 TEST_CASE("twilio sends a messaging service sid instead of From and a StatusCallback",
           "[delivery][twilio]") {
-  auto settings = twilio_settings();
-  settings.sender = "MG0123456789abcdef0123456789abcdef";
-  settings.receipt_url = kCallbackUrl;
-  settings.base_url = "http://127.0.0.1:7000/";
-  const auto request = provider(settings)->build_send(otp_message(), 0);
-  CHECK(request.url == "http://127.0.0.1:7000/2010-04-01/Accounts/" + kSid + "/Messages.json");
+  const auto request = built_send(with_settings(
+      twilio_settings(), {{&ProviderSettings::sender, "MG0123456789abcdef0123456789abcdef"},
+                          {&ProviderSettings::receipt_url, kCallbackUrl}}));
   const auto fields = form_fields(request.body);
   REQUIRE(fields.size() == 4);
   CHECK(fields[1] == std::pair<std::string, std::string>{"MessagingServiceSid",
@@ -110,52 +79,36 @@ TEST_CASE("twilio 201 with a sid is accepted with its status and price", "[deliv
 }
 
 TEST_CASE("twilio error codes decide the outcome class", "[delivery][twilio]") {
-  const std::vector<std::pair<int, SendOutcome>> table = {
-      {21211, SendOutcome::Permanent},    {21614, SendOutcome::Permanent},
-      {21612, SendOutcome::Permanent},    {21408, SendOutcome::Permanent},
-      {21610, SendOutcome::Permanent},    {21635, SendOutcome::Permanent},
-      {30006, SendOutcome::Permanent},    {30007, SendOutcome::Permanent},
-      {20003, SendOutcome::AccountLevel}, {20005, SendOutcome::AccountLevel},
-      {21606, SendOutcome::AccountLevel}, {21212, SendOutcome::AccountLevel},
-      {30002, SendOutcome::AccountLevel}, {30003, SendOutcome::Transient},
-      {20429, SendOutcome::Transient},
-  };
-  for (const auto& [code, outcome] : table) {
-    INFO("code " << code);
-    const int status = code == 20003 ? 401 : (code == 20429 ? 429 : 400);
-    const auto result = judge(status, twilio_error(code, status));
-    CHECK(result.outcome == outcome);
-    CHECK(result.gateway_status == std::to_string(code));
-    // Twilio's message can quote what we sent: it never reaches our error string.
-    CHECK(result.error.find("233241234567") == std::string::npos);
-  }
+  check_groups<SendOutcome, int>(
+      {{SendOutcome::Permanent, {21211, 21614, 21612, 21408, 21610, 21635, 30006, 30007}},
+       {SendOutcome::AccountLevel, {20003, 20005, 21606, 21212, 30002}},
+       {SendOutcome::Transient, {30003, 20429}}},
+      [&](int code, SendOutcome outcome) {
+        const int status = code == 20003 ? 401 : (code == 20429 ? 429 : 400);
+        const auto result = judge(status, twilio_error(code, status));
+        CHECK(result.outcome == outcome);
+        CHECK(result.gateway_status == std::to_string(code));
+        // Twilio's message can quote what we sent: it never reaches our error string.
+        CHECK(result.error.find("233241234567") == std::string::npos);
+      });
 }
 
 TEST_CASE("twilio errors without a known code are classed by http status", "[delivery][twilio]") {
-  CHECK(judge(401, "").outcome == SendOutcome::AccountLevel);
-  CHECK(judge(401, R"({"message":"Authenticate","status":401})").outcome ==
-        SendOutcome::AccountLevel);
-  CHECK(judge(429, "").outcome == SendOutcome::Transient);
-  CHECK(judge(500, "").outcome == SendOutcome::Transient);
-  CHECK(judge(503, twilio_error(20500, 503)).outcome == SendOutcome::Transient);
-  CHECK(judge(400, twilio_error(21602, 400)).outcome == SendOutcome::Permanent);
-  CHECK(judge(404, twilio_error(20404, 404)).outcome == SendOutcome::Permanent);
-  CHECK(judge(400, R"({"code":"21211","status":400})").outcome == SendOutcome::Permanent);
+  check_answer_classes(
+      *provider(twilio_settings()),
+      {{401, R"({"message":"Authenticate","status":401})", SendOutcome::AccountLevel},
+       {503, twilio_error(20500, 503), SendOutcome::Transient},
+       {400, twilio_error(21602, 400), SendOutcome::Permanent},
+       {404, twilio_error(20404, 404), SendOutcome::Permanent},
+       {400, R"({"code":"21211","status":400})", SendOutcome::Permanent}});
+  check_status_classes(*provider(twilio_settings()),
+                       {{SendOutcome::AccountLevel, {401}}, {SendOutcome::Transient, {429, 500}}});
 }
 
 TEST_CASE("twilio 2xx without a sid is unknown and garbage never throws", "[delivery][twilio]") {
   CHECK(judge(201, "").outcome == SendOutcome::Unknown);
   CHECK(judge(201, R"({"status":"queued"})").outcome == SendOutcome::Unknown);
-  const auto twilio = provider(twilio_settings());
-  for (const auto& body : garbage_bodies()) {
-    for (const long status : {0L, 200L, 201L, 400L, 401L, 500L}) {
-      CHECK_NOTHROW(twilio->parse_send(answer(status, body)));
-    }
-  }
-  CHECK(twilio->parse_send(incomplete(TransferResult::FailedBeforeSend)).outcome ==
-        SendOutcome::Transient);
-  CHECK(twilio->parse_send(incomplete(TransferResult::TimedOutAfterSend)).outcome ==
-        SendOutcome::Unknown);
+  check_garbage_and_incomplete_answers(*provider(twilio_settings()), {0, 200, 201, 400, 401, 500});
 }
 
 TEST_CASE("twilio signed undelivered callback gives a failed receipt with its error code",
@@ -181,23 +134,18 @@ TEST_CASE("twilio signed undelivered callback gives a failed receipt with its er
 
 TEST_CASE("twilio callbacks map every documented message status", "[delivery][twilio]") {
   const auto twilio = provider(twilio_settings());
-  const std::vector<std::pair<std::string, ReceiptState>> table = {
-      {"delivered", ReceiptState::Delivered},  {"read", ReceiptState::Delivered},
-      {"undelivered", ReceiptState::Failed},   {"failed", ReceiptState::Failed},
-      {"canceled", ReceiptState::Failed},      {"queued", ReceiptState::Pending},
-      {"sending", ReceiptState::Pending},      {"sent", ReceiptState::Pending},
-      {"accepted", ReceiptState::Pending},     {"scheduled", ReceiptState::Pending},
-      {"somethingnew", ReceiptState::Pending},
-  };
-  for (const auto& [status, state] : table) {
-    INFO(status);
-    const auto receipts = twilio->parse_receipt(
-        signed_callback("MessageSid=SMabc&MessageStatus=" + status +
-                        "&AccountSid=AC0123456789abcdef0123456789abcdef&NewField=ignored"));
-    REQUIRE(receipts.ok());
-    CHECK(receipts.value()[0].message_id == "SMabc");
-    CHECK(receipts.value()[0].state == state);
-  }
+  check_receipt_states(
+      {{ReceiptState::Delivered, {"delivered", "read"}},
+       {ReceiptState::Failed, {"undelivered", "failed", "canceled"}},
+       {ReceiptState::Pending,
+        {"queued", "sending", "sent", "accepted", "scheduled", "somethingnew"}}},
+      [&](const std::string& status) {
+        return receipts_of(*twilio,
+                           signed_callback("MessageSid=SMabc&MessageStatus=" + status +
+                                           "&AccountSid=AC0123456789abcdef0123456789abcdef&"
+                                           "NewField=ignored"));
+      },
+      "SMabc");
 }
 
 TEST_CASE("twilio callback with a wrong or missing signature is forbidden", "[delivery][twilio]") {
@@ -235,21 +183,16 @@ TEST_CASE("twilio callbacks fall back to SmsSid and SmsStatus", "[delivery][twil
 }
 
 TEST_CASE("twilio garbage callbacks never throw", "[delivery][twilio]") {
-  const auto twilio = provider(twilio_settings());
-  for (const auto& body : garbage_bodies()) {
-    CHECK_NOTHROW(twilio->parse_receipt(form_post(body)));
-    CHECK_NOTHROW(twilio->parse_receipt(json_post(body)));
-    ReceiptRequest request = form_post(body);
-    request.headers["x-twilio-signature"] = "not base64 at all \xff";
-    CHECK_NOTHROW(twilio->parse_receipt(request));
-  }
+  check_garbage_reports(*provider(twilio_settings()),
+                        {form_post, json_post, [](const std::string& body) {
+                           ReceiptRequest request = form_post(body);
+                           request.headers["x-twilio-signature"] = "not base64 at all \xff";
+                           return request;
+                         }});
 }
 
 TEST_CASE("twilio needs an account sid and an auth token", "[delivery][twilio]") {
-  auto settings = twilio_settings();
-  settings.account_sid.clear();
-  CHECK_THROWS_WITH(make_provider(settings), "sms-twilio-account-sid is required");
-  settings = twilio_settings();
-  settings.auth_token.clear();
-  CHECK_THROWS_WITH(make_provider(settings), "sms-twilio-auth-token is required");
+  check_required_settings(twilio_settings(),
+                          {{&ProviderSettings::account_sid, "sms-twilio-account-sid is required"},
+                           {&ProviderSettings::auth_token, "sms-twilio-auth-token is required"}});
 }

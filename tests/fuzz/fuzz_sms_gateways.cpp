@@ -12,6 +12,7 @@
 #include "delivery/signature.hpp"
 #include "otp/text.hpp"
 #include "tests/fuzz/fuzz_support.hpp"
+#include "tests/support/provider_settings.hpp"
 
 using namespace ussd_otp;
 
@@ -23,17 +24,7 @@ constexpr std::string_view kReceiptUrl = "https://otp.example.com/delivery/twili
 std::vector<std::unique_ptr<SmsProvider>> make_providers() {
   std::vector<std::unique_ptr<SmsProvider>> out;
   for (const std::string& name : provider_names()) {
-    ProviderSettings settings;
-    settings.name = name;
-    settings.sender = "ACME";
-    settings.username = "sandbox";
-    settings.api_key = "key";
-    settings.client_id = "id";
-    settings.client_secret = "secret";
-    settings.account_sid = "AC0123";
-    settings.auth_token = "token";
-    settings.secret = "webhook-secret";
-    settings.url = "https://sms.example.com/send";
+    ProviderSettings settings = testing::settings_for_any_provider(name);
     settings.receipt_url = std::string(kReceiptUrl);
     // The webhook adapter checks receipt timestamps against a clock: a fixed one, so the
     // signatures made below stay valid.
@@ -102,12 +93,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const bool sign = !(op.size() > 3 && op[3] == "unsigned");
   if (sign && provider.name() == "webhook") {
     request.headers["x-ussd-otp-timestamp"] = std::to_string(kNow);
-    request.headers["x-ussd-otp-signature"] = webhook_signature("webhook-secret", kNow, body);
+    request.headers["x-ussd-otp-signature"] =
+        webhook_signature(testing::kAnyWebhookSecret, kNow, body);
   }
   if (sign && provider.name() == "twilio") {
     auto params = sms_wire::parse_form(body).value_or(sms_wire::Fields{});
     if (text::equals_ignoring_case(request.method, "GET")) params.clear();
-    request.headers["x-twilio-signature"] = twilio_signature("token", request.url, params);
+    request.headers["x-twilio-signature"] =
+        twilio_signature(testing::kAnyAuthToken, request.url, params);
   }
   const auto receipts = provider.parse_receipt(request);
   if (!receipts) FUZZ_CHECK(!receipts.error().message.empty());

@@ -40,4 +40,30 @@ inline HttpResponse resend(HttpClient& client, const TestServer& server, const s
   return client.post_json("/v1/otp/resend", {{"id", id}}, {server.auth()});
 }
 
+// GET /v1/otp/{id}, which must succeed: its data.
+inline nlohmann::json otp_view(HttpClient& client, const TestServer& server,
+                               const std::string& id) {
+  const HttpResponse got = client.get("/v1/otp/" + id, {server.auth()});
+  REQUIRE(got.status == 200);
+  return got.json()["data"];
+}
+
+// An OTP that must be created for 0241234567, and the code the dev inbox received for it.
+struct SentOtp {
+  std::string id;
+  std::string code;
+};
+inline SentOtp sent_otp(HttpClient& client, TestServer& server, nlohmann::json body = {}) {
+  REQUIRE_FALSE(body.contains("phone"));
+  std::string id = new_otp(client, server, std::move(body));
+  return {std::move(id), code_in(server.wait_for_message(kPhone))};
+}
+
+// An error answer of the native API: its status and machine-readable code.
+inline void check_error(const HttpResponse& response, int status, const std::string& code) {
+  INFO(response.body);
+  CHECK(response.status == status);
+  CHECK(error_code(response) == code);
+}
+
 }  // namespace ussd_otp::testing

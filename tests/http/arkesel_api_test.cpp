@@ -11,10 +11,7 @@
 #include "support/test_server.hpp"
 
 using nlohmann::json;
-using ussd_otp::testing::code_in;
-using ussd_otp::testing::HttpClient;
-using ussd_otp::testing::HttpResponse;
-using ussd_otp::testing::TestServer;
+using namespace ussd_otp::testing;
 
 namespace {
 
@@ -55,10 +52,6 @@ std::string arkesel_code(const HttpResponse& response) {
   return body["code"].get<std::string>();
 }
 
-std::string wrong_code_for(const std::string& code) {
-  return code == "000000" ? "111111" : "000000";
-}
-
 json without(json body, const char* field) {
   body.erase(field);
   return body;
@@ -70,15 +63,22 @@ void set_budget(TestServer& server, ussd_otp::BudgetChange change) {
   ussd_otp::update_send_budget(server.app().store(), key->id, change, server.clock().now());
 }
 
+// The native API applies the same policy: its own answer to an OTP request for `phone`.
+void check_native_refusal(HttpClient& client, const TestServer& server, const std::string& phone,
+                          int status, const std::string& code) {
+  const HttpResponse native =
+      client.post_json("/v1/otp/request", {{"phone", phone}}, {server.auth()});
+  CHECK(native.status == status);
+  CHECK(native.json()["error"]["code"] == code);
+}
+
 }  // namespace
 
-TEST_CASE(
+TEST_CASE_METHOD(
+    ServerWithClient,
     "arkesel: generate then read the dev inbox then verify 1100 then again 1104 and past expiry "
     "1105",
     "[http][arkesel]") {
-  TestServer server;
-  HttpClient client = server.client();
-
   HttpResponse generated = generate(client, server, documented_body());
   CHECK(generated.status == 200);
   CHECK(generated.json() == json{{"code", "1000"}, {"message", "Successful, Message delivered"}});
@@ -102,9 +102,8 @@ TEST_CASE(
   CHECK(late.json() == json{{"code", "1105"}, {"message", "Code has expired"}});
 }
 
-TEST_CASE("arkesel: the OTP is an ordinary core OTP under the same key", "[http][arkesel]") {
-  TestServer server;
-  HttpClient client = server.client();
+TEST_CASE_METHOD(ServerWithClient, "arkesel: the OTP is an ordinary core OTP under the same key",
+                 "[http][arkesel]") {
   REQUIRE(arkesel_code(generate(client, server, documented_body())) == "1000");
   server.wait_for_message(kPhone);
   const auto inbox = server.app().dev_inbox()->messages_for(kPhone, server.clock().now());
@@ -123,9 +122,8 @@ TEST_CASE("arkesel: the OTP is an ordinary core OTP under the same key", "[http]
   CHECK(arkesel_code(verify(client, server, kPhone, code)) == "1104");
 }
 
-TEST_CASE("arkesel: api-key and X-API-Token in any case and 401 otherwise", "[http][arkesel]") {
-  TestServer server;
-  HttpClient client = server.client();
+TEST_CASE_METHOD(ServerWithClient, "arkesel: api-key and X-API-Token in any case and 401 otherwise",
+                 "[http][arkesel]") {
   const json body = documented_body();
   for (const std::string header : {"api-key: ", "API-KEY: ", "X-API-Token: ", "x-api-token: "}) {
     INFO(header);
@@ -143,9 +141,8 @@ TEST_CASE("arkesel: api-key and X-API-Token in any case and 401 otherwise", "[ht
   CHECK(wrong.json() == unauthorized);
 }
 
-TEST_CASE("arkesel: empty or non-JSON bodies get HTTP 422", "[http][arkesel]") {
-  TestServer server;
-  HttpClient client = server.client();
+TEST_CASE_METHOD(ServerWithClient, "arkesel: empty or non-JSON bodies get HTTP 422",
+                 "[http][arkesel]") {
   const json invalid = {{"code", "422"}, {"message", "Validation error (Missing required field)"}};
   for (const char* path : {"/api/otp/generate", "/api/otp/verify"}) {
     for (const std::string body : {"", "not json", "[1,2]", "phone_number=233241234567"}) {
@@ -157,10 +154,9 @@ TEST_CASE("arkesel: empty or non-JSON bodies get HTTP 422", "[http][arkesel]") {
   }
 }
 
-TEST_CASE("arkesel: a JSON body needs no Content-Type and numbers may be strings",
-          "[http][arkesel]") {
-  TestServer server;
-  HttpClient client = server.client();
+TEST_CASE_METHOD(ServerWithClient,
+                 "arkesel: a JSON body needs no Content-Type and numbers may be strings",
+                 "[http][arkesel]") {
   json body = documented_body();
   body["expiry"] = "5";
   body["length"] = "4";
@@ -171,9 +167,8 @@ TEST_CASE("arkesel: a JSON body needs no Content-Type and numbers may be strings
   CHECK(code_in(server.wait_for_message(kPhone)).size() == 4);
 }
 
-TEST_CASE("arkesel generate: 1001 1002 1005 and field checks", "[http][arkesel]") {
-  TestServer server;
-  HttpClient client = server.client();
+TEST_CASE_METHOD(ServerWithClient, "arkesel generate: 1001 1002 1005 and field checks",
+                 "[http][arkesel]") {
   for (const char* field : {"phone_number", "sender_id", "message"}) {
     INFO(field);
     HttpResponse missing = generate(client, server, without(documented_body(), field));
@@ -227,9 +222,9 @@ TEST_CASE("arkesel generate: 1001 1002 1005 and field checks", "[http][arkesel]"
   }
 }
 
-TEST_CASE("arkesel generate: alphanumeric codes are the core's ALPHANUMERIC", "[http][arkesel]") {
-  TestServer server;
-  HttpClient client = server.client();
+TEST_CASE_METHOD(ServerWithClient,
+                 "arkesel generate: alphanumeric codes are the core's ALPHANUMERIC",
+                 "[http][arkesel]") {
   json body = documented_body();
   body["type"] = "alphanumeric";
   body["length"] = 8;
@@ -258,17 +253,12 @@ TEST_CASE("arkesel generate: 1003 for a blocked sender and 1006 for another coun
   abroad["phone_number"] = "+447911123456";
   CHECK(generate(client, server, abroad).json() ==
         json{{"code", "1006"}, {"message", "OTP is not allowed in your Country"}});
-  // The native API applies the same policy.
-  HttpResponse native =
-      client.post_json("/v1/otp/request", {{"phone", "+447911123456"}}, {server.auth()});
-  CHECK(native.status == 403);
-  CHECK(native.json()["error"]["code"] == "COUNTRY_NOT_ALLOWED");
+  check_native_refusal(client, server, "+447911123456", 403, "COUNTRY_NOT_ALLOWED");
 }
 
-TEST_CASE("arkesel generate: voice answers 1009 over 500 characters and 1004 otherwise",
-          "[http][arkesel]") {
-  TestServer server;
-  HttpClient client = server.client();
+TEST_CASE_METHOD(ServerWithClient,
+                 "arkesel generate: voice answers 1009 over 500 characters and 1004 otherwise",
+                 "[http][arkesel]") {
   json voice = documented_body();
   voice["medium"] = "voice";
   CHECK(generate(client, server, voice).json() ==
@@ -287,10 +277,7 @@ TEST_CASE("arkesel generate: sms answers 1004 when no SMS channel is configured"
   CHECK(generate(client, server, documented_body()).json() ==
         json{{"code", "1004"}, {"message", "SMS gateway not active or credential not found"}});
   // The native API refuses it too, and nothing was stored.
-  const HttpResponse native =
-      client.post_json("/v1/otp/request", {{"phone", "0241234567"}}, {server.auth()});
-  CHECK(native.status == 503);
-  CHECK(native.json()["error"]["code"] == "NO_DELIVERY_CHANNEL");
+  check_native_refusal(client, server, "0241234567", 503, "NO_DELIVERY_CHANNEL");
   SQLite::Database db(server.db_path().string(), SQLite::OPEN_READONLY);
   CHECK(db.execAndGet("SELECT COUNT(*) FROM otps").getInt() == 0);
   CHECK(db.execAndGet("SELECT COUNT(*) FROM rate_counters").getInt() == 0);
@@ -310,11 +297,9 @@ TEST_CASE("arkesel generate: with USSD-only delivery the code is issued and read
   CHECK(db.execAndGet("SELECT COUNT(*) FROM outbox").getInt() == 0);  // nothing to send
 }
 
-TEST_CASE("arkesel generate: 1007 when the budget is spent and 1008 when it is zero",
-          "[http][arkesel]") {
-  TestServer server;
-  HttpClient client = server.client();
-
+TEST_CASE_METHOD(ServerWithClient,
+                 "arkesel generate: 1007 when the budget is spent and 1008 when it is zero",
+                 "[http][arkesel]") {
   set_budget(server, {std::nullopt, ussd_otp::SendLimit{1}});
   REQUIRE(arkesel_code(generate(client, server, documented_body())) == "1000");
   server.wait_for_message(kPhone);  // the delivery reached the gateway: the balance is now 0
@@ -366,9 +351,8 @@ TEST_CASE("arkesel: a storage failure answers 1011 on generate and 1106 on verif
   CHECK(arkesel_code(generate(client, server, documented_body())) == "1000");
 }
 
-TEST_CASE("arkesel verify: 1101 1102 1103 and 1104 for wrong codes", "[http][arkesel]") {
-  TestServer server;
-  HttpClient client = server.client();
+TEST_CASE_METHOD(ServerWithClient, "arkesel verify: 1101 1102 1103 and 1104 for wrong codes",
+                 "[http][arkesel]") {
   CHECK(
       client.post_json("/api/otp/verify", {{"phone_number", kPhone}}, key_header(server)).json() ==
       json{{"code", "1101"}, {"message", "Validation error (Missing required field)"}});
@@ -391,7 +375,7 @@ TEST_CASE("arkesel verify: 1101 1102 1103 and 1104 for wrong codes", "[http][ark
 
   REQUIRE(arkesel_code(generate(client, server, body)) == "1000");
   const std::string mine = code_in(server.wait_for_message(kPhone, 2));
-  CHECK(verify(client, server, kPhone, wrong_code_for(mine)).json() ==
+  CHECK(verify(client, server, kPhone, wrong_pin_for(mine)).json() ==
         json{{"code", "1104"}, {"message", "Invalid code"}});
   CHECK(arkesel_code(verify(client, server, kPhone, std::string(65, '1'))) == "1104");
   CHECK(arkesel_code(verify(client, server, kPhone, mine)) == "1100");
@@ -403,7 +387,7 @@ TEST_CASE("arkesel verify: a locked OTP answers 1104 and stays locked", "[http][
   REQUIRE(arkesel_code(generate(client, server, documented_body())) == "1000");
   const std::string code = code_in(server.wait_for_message(kPhone));
   for (int i = 0; i < 3; ++i) {
-    CHECK(arkesel_code(verify(client, server, kPhone, wrong_code_for(code))) == "1104");
+    CHECK(arkesel_code(verify(client, server, kPhone, wrong_pin_for(code))) == "1104");
   }
   CHECK(arkesel_code(verify(client, server, kPhone, code)) == "1104");  // right code, locked
   const std::string id =
@@ -411,9 +395,8 @@ TEST_CASE("arkesel verify: a locked OTP answers 1104 and stays locked", "[http][
   CHECK(client.get("/v1/otp/" + id, {server.auth()}).json()["data"]["status"] == "locked");
 }
 
-TEST_CASE("arkesel: generating again replaces the active OTP", "[http][arkesel]") {
-  TestServer server;
-  HttpClient client = server.client();
+TEST_CASE_METHOD(ServerWithClient, "arkesel: generating again replaces the active OTP",
+                 "[http][arkesel]") {
   REQUIRE(arkesel_code(generate(client, server, documented_body())) == "1000");
   const std::string first = code_in(server.wait_for_message(kPhone));
   REQUIRE(arkesel_code(generate(client, server, documented_body())) == "1000");
@@ -427,16 +410,12 @@ TEST_CASE("arkesel: generating again replaces the active OTP", "[http][arkesel]"
   CHECK(arkesel_code(verify(client, server, kPhone, second)) == "1100");
   // The native API keeps its rule: one active OTP per key and phone.
   REQUIRE(arkesel_code(generate(client, server, documented_body())) == "1000");
-  HttpResponse native =
-      client.post_json("/v1/otp/request", {{"phone", "0241234567"}}, {server.auth()});
-  CHECK(native.status == 400);
-  CHECK(native.json()["error"]["code"] == "ACTIVE_OTP_EXISTS");
+  check_native_refusal(client, server, "0241234567", 400, "ACTIVE_OTP_EXISTS");
 }
 
-TEST_CASE("arkesel verify: an integer code gets its leading zeros back (issue 13 bug 1)",
-          "[http][arkesel]") {
-  TestServer server;
-  HttpClient client = server.client();
+TEST_CASE_METHOD(ServerWithClient,
+                 "arkesel verify: an integer code gets its leading zeros back (issue 13 bug 1)",
+                 "[http][arkesel]") {
   // Generate until the code starts with 0 (1 in 10 each time; 300 tries fail 1 in 10^13).
   std::string code;
   for (std::size_t sent = 1; sent <= 300 && (code.empty() || code[0] != '0'); ++sent) {
@@ -469,12 +448,11 @@ TEST_CASE("arkesel verify: a code of only spaces is 1101 and spends no attempt (
   CHECK(arkesel_code(verify(client, server, kPhone, code)) == "1100");
 }
 
-TEST_CASE(
+TEST_CASE_METHOD(
+    ServerWithClient,
     "arkesel generate: a retry with the same Idempotency-Key keeps the user's code (issue 13 "
     "bug 6)",
     "[http][arkesel]") {
-  TestServer server;
-  HttpClient client = server.client();
   std::vector<std::string> headers = key_header(server);
   headers.push_back("Idempotency-Key: signup-42");
   const json body = documented_body();

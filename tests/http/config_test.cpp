@@ -21,6 +21,25 @@ auto env_of(std::map<std::string, std::string> values) {
   };
 }
 
+// The throttling settings the exact-limits test sets, as they should resolve (in this order).
+struct Throttles {
+  std::int64_t phone_global_limit;
+  std::int64_t verify_attempts;
+  std::int64_t verify_window_seconds;
+  std::int64_t verify_block_seconds;
+  bool ip_count_peer;
+  std::int64_t unauthenticated_ip_per_minute;
+};
+
+void check_throttles(const Config& config, const Throttles& expected) {
+  CHECK(config.policy.per_phone_global.limit == expected.phone_global_limit);
+  CHECK(config.policy.verify_throttle.attempts == expected.verify_attempts);
+  CHECK(config.policy.verify_throttle.window_seconds == expected.verify_window_seconds);
+  CHECK(config.policy.verify_throttle.block_seconds == expected.verify_block_seconds);
+  CHECK(config.rate_limit_ip_count_peer == expected.ip_count_peer);
+  CHECK(config.rate_limit_unauthenticated_ip_per_minute == expected.unauthenticated_ip_per_minute);
+}
+
 }  // namespace
 
 TEST_CASE("flag beats environment beats file beats default", "[config]") {
@@ -124,13 +143,8 @@ TEST_CASE("the exact limits and the per-IP settings: defaults, layers and ranges
   const Config defaults = resolve_config({}, env_of({}), std::nullopt);
   CHECK(defaults.policy.per_phone.limit == 3);
   CHECK(defaults.policy.per_phone.window_seconds == 3600);
-  CHECK(defaults.policy.per_phone_global.limit == 10);
   CHECK(defaults.policy.per_phone_global.window_seconds == 3600);
-  CHECK(defaults.policy.verify_throttle.attempts == 5);
-  CHECK(defaults.policy.verify_throttle.window_seconds == 60);
-  CHECK(defaults.policy.verify_throttle.block_seconds == 300);
-  CHECK_FALSE(defaults.rate_limit_ip_count_peer);
-  CHECK(defaults.rate_limit_unauthenticated_ip_per_minute == 1200);
+  check_throttles(defaults, {10, 5, 60, 300, false, 1200});
 
   const Config set =
       resolve_config({{"rate-limit-phone-global-per-hour", "4"},
@@ -139,12 +153,7 @@ TEST_CASE("the exact limits and the per-IP settings: defaults, layers and ranges
                       {"verify-block-seconds", "90"},
                       {"rate-limit-unauthenticated-ip-per-minute", "0"}},
                      env_of({{"USSD_OTP_RATE_LIMIT_IP_COUNT_PEER", "true"}}), std::nullopt);
-  CHECK(set.policy.per_phone_global.limit == 4);
-  CHECK(set.policy.verify_throttle.attempts == 2);
-  CHECK(set.policy.verify_throttle.window_seconds == 30);
-  CHECK(set.policy.verify_throttle.block_seconds == 90);
-  CHECK(set.rate_limit_ip_count_peer);
-  CHECK(set.rate_limit_unauthenticated_ip_per_minute == 0);
+  check_throttles(set, {4, 2, 30, 90, true, 0});
 
   CHECK_THROWS_WITH(resolve_config({{"verify-block-seconds", "0"}}, env_of({}), std::nullopt),
                     Catch::Contains("verify-block-seconds"));

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <ctime>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <regex>
@@ -22,10 +23,7 @@
 #include "support/temp_dir.hpp"
 
 using nlohmann::json;
-using ussd_otp::testing::HttpClient;
-using ussd_otp::testing::HttpResponse;
-using ussd_otp::testing::ServerProcess;
-using ussd_otp::testing::TempDir;
+using namespace ussd_otp::testing;
 
 namespace {
 
@@ -155,31 +153,29 @@ void run_flows(const std::string& url, const std::string& key, int round, int wo
     try {
       mine.code = code_from_inbox(client, mine);
       if (mine.code.empty()) continue;
+      // Moves the OTP to `state` with `send`: acknowledged only by a 200; until the answer
+      // comes (a kill may cut it off) the OTP may or may not have reached the state.
+      const auto move_to = [&](const std::string& state, const std::string& action,
+                               const std::function<HttpResponse()>& send) {
+        mine.maybe = {state};
+        const HttpResponse answer = send();
+        mine.maybe.clear();
+        if (answer.status == 200) {
+          mine.acked = state;
+        } else {
+          log.problems.push_back(action + " " + mine.id + ": " + answer.body);
+        }
+      };
       switch (n % 4) {
-        case 0: {
-          mine.maybe = {"verified"};
-          const HttpResponse verified =
-              client.post_json("/v1/otp/verify", {{"id", mine.id}, {"pin", mine.code}}, auth);
-          mine.maybe.clear();
-          if (verified.status == 200) {
-            mine.acked = "verified";
-          } else {
-            log.problems.push_back("verify " + mine.id + ": " + verified.body);
-          }
+        case 0:
+          move_to("verified", "verify", [&] {
+            return client.post_json("/v1/otp/verify", {{"id", mine.id}, {"pin", mine.code}}, auth);
+          });
           break;
-        }
-        case 1: {
-          mine.maybe = {"cancelled"};
-          const HttpResponse cancelled =
-              client.post_raw("/v1/otp/" + mine.id + "/cancel", "", auth);
-          mine.maybe.clear();
-          if (cancelled.status == 200) {
-            mine.acked = "cancelled";
-          } else {
-            log.problems.push_back("cancel " + mine.id + ": " + cancelled.body);
-          }
+        case 1:
+          move_to("cancelled", "cancel",
+                  [&] { return client.post_raw("/v1/otp/" + mine.id + "/cancel", "", auth); });
           break;
-        }
         case 2: {
           const std::string shown = code_on_ussd_screen(client, "crash-" + mine.id, local);
           if (shown != mine.code) {

@@ -13,11 +13,7 @@
 #include "support/server_process.hpp"
 #include "support/temp_dir.hpp"
 
-using ussd_otp::testing::HttpClient;
-using ussd_otp::testing::HttpResponse;
-using ussd_otp::testing::run_server_command;
-using ussd_otp::testing::ServerProcess;
-using ussd_otp::testing::TempDir;
+using namespace ussd_otp::testing;
 
 namespace {
 

@@ -9,35 +9,23 @@
 using nlohmann::json;
 using namespace ussd_otp::testing;
 
+using Chain = TwoGatewayChain;
+
 namespace {
 
-const ProviderCase& arkesel() {
-  static const ProviderCase c = provider_cases().at(1);
-  return c;
-}
-const ProviderCase& africastalking() {
-  static const ProviderCase c = provider_cases().at(0);
-  return c;
-}
-
-// Arkesel first, Africa's Talking second, each on its own fake.
-struct Chain {
-  FakeGateway ark;
-  FakeGateway at;
-  TestServer server;
-  HttpClient client;
-
-  explicit Chain(const std::string& routes = "233=arkesel,africastalking",
-                 const std::function<void(ussd_otp::Config&)>& more = nullptr)
-      : server([&](ussd_otp::Config& c) {
-          c.delivery.routes = routes;
-          configure_provider(c, "arkesel", ark.url());
-          configure_provider(c, "africastalking", at.url());
+// A chain whose Arkesel answers 503 and whose breaker opens after `failures` failures (with
+// no receipt failover to take a probe), after `failures` OTPs failed over to Africa's Talking.
+struct FailingArkesel : Chain {
+  explicit FailingArkesel(int failures,
+                          const std::function<void(ussd_otp::Config&)>& more = nullptr)
+      : Chain("233=arkesel,africastalking", [&](ussd_otp::Config& c) {
+          c.delivery.breaker_failures = failures;
+          c.delivery.breaker_cooldown_seconds = 30;
+          c.delivery.receipt_window_seconds = 600;
           if (more) more(c);
-        }),
-        client(server.url()) {
-    ark.set_default(arkesel().accepted("ark-id"));
-    at.set_default(africastalking().accepted("at-id"));
+        }) {
+    ark.set_default(GatewayBehaviour::respond(503, R"({"message":"busy"})"));
+    for (int n = 1; n <= failures; ++n) send_to(n);
   }
 };
 
@@ -64,8 +52,8 @@ TEST_CASE(
   view = wait_for_event(chain.client, chain.server, id, "sent");
   CHECK(view["deliveries"].size() == 2);
   CHECK(view["deliveries"][1]["reason"] == "retry");
-  CHECK(code_in(arkesel().check_send(chain.ark.requests()[0])) ==
-        code_in(arkesel().check_send(chain.ark.requests()[1])));
+  CHECK(code_in(provider_case("arkesel").check_send(chain.ark.requests()[0])) ==
+        code_in(provider_case("arkesel").check_send(chain.ark.requests()[1])));
 }
 
 TEST_CASE("delivery: after an unknown outcome the next provider in the chain gets it at once",
@@ -79,9 +67,8 @@ TEST_CASE("delivery: after an unknown outcome the next provider in the chain get
   json view = wait_for_event(chain.client, chain.server, id, "sent");
   REQUIRE(view["deliveries"].size() == 2);
   CHECK(view["deliveries"][0]["outcome"] == "unknown");
-  CHECK(view["deliveries"][1]["provider"] == "africastalking");
-  CHECK(view["deliveries"][1]["reason"] == "failover");
-  CHECK(view["deliveries"][1]["messageId"] == "at-id");
+  check_delivery(view, 1,
+                 {{"provider", "africastalking"}, {"reason", "failover"}, {"messageId", "at-id"}});
   CHECK(chain.ark.stays_at(1));
 }
 
@@ -92,11 +79,10 @@ TEST_CASE("delivery: a 500 from the first provider fails over along the chain",
   const std::string id = new_otp(chain.client, chain.server);
   json view = wait_for_event(chain.client, chain.server, id, "sent");
   REQUIRE(view["deliveries"].size() == 2);
-  CHECK(view["deliveries"][0]["provider"] == "arkesel");
-  CHECK(view["deliveries"][0]["outcome"] == "transient");
-  CHECK(view["deliveries"][1]["provider"] == "africastalking");
-  CHECK(view["deliveries"][1]["reason"] == "failover");
-  const std::string code = code_in(africastalking().check_send(chain.at.requests().at(0)));
+  check_delivery(view, 0, {{"provider", "arkesel"}, {"outcome", "transient"}});
+  check_delivery(view, 1, {{"provider", "africastalking"}, {"reason", "failover"}});
+  const std::string code =
+      code_in(provider_case("africastalking").check_send(chain.at.requests().at(0)));
   CHECK(verify(chain.client, chain.server, id, code).status == 200);
   CHECK(chain.ark.count() == 1);
   CHECK(chain.at.count() == 1);
@@ -123,37 +109,25 @@ TEST_CASE(
   CHECK(chain.ark.count() == 2);
   CHECK(chain.at.stays_at(2));
 
-  chain.ark.set_default(arkesel().accepted("ark-id"));
+  chain.ark.set_default(provider_case("arkesel").accepted("ark-id"));
   chain.server.clock().advance(2);  // the longest second backoff
   view = wait_for_event(chain.client, chain.server, id, "sent");
   REQUIRE(view["deliveries"].size() == 5);
-  CHECK(view["deliveries"][4]["provider"] == "arkesel");
-  CHECK(view["deliveries"][4]["outcome"] == "accepted");
+  check_delivery(view, 4, {{"provider", "arkesel"}, {"outcome", "accepted"}});
 }
 
 TEST_CASE(
     "delivery: a provider's breaker opens after repeated failures, then one probe after "
     "the cool-down closes it",
     "[http][delivery]") {
-  Chain chain("233=arkesel,africastalking", [](ussd_otp::Config& c) {
-    c.delivery.breaker_failures = 3;
-    c.delivery.breaker_window_seconds = 60;
-    c.delivery.breaker_cooldown_seconds = 30;
-    c.delivery.receipt_window_seconds = 600;  // no receipt failover takes the probe
-  });
-  chain.ark.set_default(GatewayBehaviour::respond(503, R"({"message":"busy"})"));
-  for (int n = 1; n <= 3; ++n) {
-    const std::string id = new_otp(chain.client, chain.server, {{"phone", ghana_phone(n)}});
-    wait_for_event(chain.client, chain.server, id, "sent");
-  }
+  FailingArkesel chain(3, [](ussd_otp::Config& c) { c.delivery.breaker_window_seconds = 60; });
   CHECK(chain.ark.count() == 3);
   CHECK(chain.at.count() == 3);
   CHECK(chain.server.app().sms_sender()->breaker_state("arkesel") == ussd_otp::BreakerState::Open);
 
   // Open: the next OTPs go straight to Africa's Talking.
   for (int n = 4; n <= 5; ++n) {
-    const std::string id = new_otp(chain.client, chain.server, {{"phone", ghana_phone(n)}});
-    json view = wait_for_event(chain.client, chain.server, id, "sent");
+    const json view = chain.send_to(n);
     REQUIRE(view["deliveries"].size() == 1);
     CHECK(view["deliveries"][0]["provider"] == "africastalking");
   }
@@ -161,15 +135,13 @@ TEST_CASE(
 
   // After the cool-down one probe goes to Arkesel; it succeeds and closes the breaker.
   chain.server.clock().advance(30);
-  chain.ark.set_default(arkesel().accepted("ark-probe"));
-  const std::string probe = new_otp(chain.client, chain.server, {{"phone", ghana_phone(6)}});
-  json view = wait_for_event(chain.client, chain.server, probe, "sent");
+  chain.ark.set_default(provider_case("arkesel").accepted("ark-probe"));
+  json view = chain.send_to(6);
   REQUIRE(view["deliveries"].size() == 1);
   CHECK(view["deliveries"][0]["provider"] == "arkesel");
   CHECK(chain.server.app().sms_sender()->breaker_state("arkesel") ==
         ussd_otp::BreakerState::Closed);
-  const std::string after = new_otp(chain.client, chain.server, {{"phone", ghana_phone(7)}});
-  view = wait_for_event(chain.client, chain.server, after, "sent");
+  view = chain.send_to(7);
   CHECK(view["deliveries"][0]["provider"] == "arkesel");
   CHECK(chain.ark.count() == 5);
   CHECK(chain.at.count() == 5);
@@ -177,24 +149,13 @@ TEST_CASE(
 
 TEST_CASE("delivery: a failed breaker probe keeps the provider skipped for another cool-down",
           "[http][delivery]") {
-  Chain chain("233=arkesel,africastalking", [](ussd_otp::Config& c) {
-    c.delivery.breaker_failures = 2;
-    c.delivery.breaker_cooldown_seconds = 30;
-    c.delivery.receipt_window_seconds = 600;  // no receipt failover takes the probe
-  });
-  chain.ark.set_default(GatewayBehaviour::respond(503, R"({"message":"busy"})"));
-  for (int n = 1; n <= 2; ++n) {
-    const std::string id = new_otp(chain.client, chain.server, {{"phone", ghana_phone(n)}});
-    wait_for_event(chain.client, chain.server, id, "sent");
-  }
+  FailingArkesel chain(2);
   chain.server.clock().advance(30);
-  const std::string probe = new_otp(chain.client, chain.server, {{"phone", ghana_phone(3)}});
-  json view = wait_for_event(chain.client, chain.server, probe, "sent");
+  json view = chain.send_to(3);
   CHECK(view["deliveries"][0]["provider"] == "arkesel");  // the probe, which fails
   CHECK(view["deliveries"][1]["provider"] == "africastalking");
   CHECK(chain.ark.count() == 3);
-  const std::string next = new_otp(chain.client, chain.server, {{"phone", ghana_phone(4)}});
-  view = wait_for_event(chain.client, chain.server, next, "sent");
+  view = chain.send_to(4);
   REQUIRE(view["deliveries"].size() == 1);
   CHECK(view["deliveries"][0]["provider"] == "africastalking");
   CHECK(chain.ark.count() == 3);
@@ -215,10 +176,10 @@ TEST_CASE(
   REQUIRE(chain.at.wait_for(1));
   json view = wait_for_event(chain.client, chain.server, id, "sent", 2);
   REQUIRE(view["deliveries"].size() == 2);
-  CHECK(view["deliveries"][1]["provider"] == "africastalking");
-  CHECK(view["deliveries"][1]["reason"] == "receipt_failover");
-  const std::string code = code_in(africastalking().check_send(chain.at.requests()[0]));
-  CHECK(code == code_in(arkesel().check_send(chain.ark.requests()[0])));
+  check_delivery(view, 1, {{"provider", "africastalking"}, {"reason", "receipt_failover"}});
+  const std::string code =
+      code_in(provider_case("africastalking").check_send(chain.at.requests()[0]));
+  CHECK(code == code_in(provider_case("arkesel").check_send(chain.ark.requests()[0])));
 
   // No receipt for the second one either: nothing more, however long we wait.
   for (int i = 0; i < 3; ++i)

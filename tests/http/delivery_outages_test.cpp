@@ -95,7 +95,7 @@ TEST_CASE(
   std::mutex ids_mutex;
   fake.set_responder([&](const GatewayRequest&) -> std::optional<GatewayBehaviour> {
     std::lock_guard lock(ids_mutex);
-    return provider_cases().at(1).accepted("ark-" + std::to_string(++next_id));
+    return provider_case("arkesel").accepted("ark-" + std::to_string(++next_id));
   });
 
   std::vector<std::string> ids;

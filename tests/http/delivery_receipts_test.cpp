@@ -29,6 +29,15 @@ struct One {
     wait_for_event(client, server, id, "sent");
   }
 
+  // `good` was the receipt matched to the OTP's one delivery, which becomes delivered; returns
+  // the OTP's view then.
+  json check_matched(const HttpResponse& good) {
+    INFO(good.body);
+    REQUIRE(good.status == 200);
+    CHECK(good.json()["data"]["matched"] == 1);
+    return wait_for_event(client, server, id, "delivered");
+  }
+
   // No receipt was recorded for the OTP.
   bool nothing_recorded() {
     const json view = otp_view(client, server, id);
@@ -63,9 +72,7 @@ TEST_CASE(
   CHECK(one.nothing_recorded());
 
   HttpResponse good = post_twilio_receipt(one.server, one.client, "msg-1", "delivered");
-  REQUIRE(good.status == 200);
-  CHECK(good.json()["data"]["matched"] == 1);
-  const json view = wait_for_event(one.client, one.server, one.id, "delivered");
+  const json view = one.check_matched(good);
   CHECK(view["deliveries"][0]["receipt"]["status"] == "delivered");
 }
 
@@ -85,9 +92,7 @@ TEST_CASE(
   CHECK(one.client.get(path, {"X-Twilio-Signature: " + forged}).status == 403);
   CHECK(one.nothing_recorded());
   const HttpResponse matched = one.client.get(path, {"X-Twilio-Signature: " + good});
-  REQUIRE(matched.status == 200);
-  CHECK(matched.json()["data"]["matched"] == 1);
-  const json view = wait_for_event(one.client, one.server, one.id, "delivered");
+  const json view = one.check_matched(matched);
   CHECK(view["deliveries"][0]["receipt"]["status"] == "delivered");
 }
 
@@ -102,9 +107,7 @@ TEST_CASE("delivery receipts: a webhook receipt must carry our HMAC signature",
   CHECK(unsigned_receipt.status == 403);
   CHECK(one.nothing_recorded());
   HttpResponse good = post_webhook_receipt(one.client, "msg-1", "delivered");
-  REQUIRE(good.status == 200);
-  CHECK(good.json()["data"]["matched"] == 1);
-  wait_for_event(one.client, one.server, one.id, "delivered");
+  one.check_matched(good);
 }
 
 TEST_CASE(
@@ -140,9 +143,7 @@ TEST_CASE("delivery receipts: a wrong path token is 404 and the right one is mat
   CHECK(one.nothing_recorded());
   HttpResponse good =
       one.client.get("/delivery/arkesel/" + token + "?sms_id=msg-1&status=DELIVERED");
-  REQUIRE(good.status == 200);
-  CHECK(good.json()["data"]["matched"] == 1);
-  wait_for_event(one.client, one.server, one.id, "delivered");
+  one.check_matched(good);
 }
 
 TEST_CASE("delivery receipts: an address outside the allow-list is 403 and records nothing",
@@ -163,9 +164,7 @@ TEST_CASE("delivery receipts: loopback in the allow-list is accepted", "[http][d
   });
   HttpResponse good =
       post_form(one.client, "/delivery/africastalking", {{"id", "msg-1"}, {"status", "Success"}});
-  REQUIRE(good.status == 200);
-  CHECK(good.json()["data"]["matched"] == 1);
-  wait_for_event(one.client, one.server, one.id, "delivered");
+  one.check_matched(good);
 }
 
 TEST_CASE(
@@ -194,9 +193,7 @@ TEST_CASE(
       one.client, path, fields,
       {"X-Twilio-Signature: " +
        ussd_otp::twilio_signature(kTwilioToken, "https://otp.example.com" + path, fields)});
-  REQUIRE(good.status == 200);
-  CHECK(good.json()["data"]["matched"] == 1);
-  wait_for_event(one.client, one.server, one.id, "delivered");
+  one.check_matched(good);
 }
 
 TEST_CASE("delivery receipts: with delivery-public-url Arkesel messages carry callback_url",

@@ -278,12 +278,14 @@ inline std::vector<ProviderCase> provider_cases() {
   return cases;
 }
 
-// GET /v1/otp/{id}'s data.
-inline nlohmann::json otp_view(HttpClient& client, const TestServer& server,
-                               const std::string& id) {
-  HttpResponse r = client.get("/v1/otp/" + id, {server.auth()});
-  REQUIRE(r.status == 200);
-  return r.json()["data"];
+// The case of the provider called `name`.
+inline const ProviderCase& provider_case(const std::string& name) {
+  static const std::vector<ProviderCase> cases = provider_cases();
+  for (const ProviderCase& c : cases) {
+    if (c.name == name) return c;
+  }
+  FAIL("no provider case " << name);
+  return cases.front();
 }
 
 inline int count_events(const nlohmann::json& view, const std::string& type) {
@@ -346,5 +348,44 @@ inline std::string ghana_phone(int n) {
 inline std::string ghana_e164(int n) {
   return "2332412345" + std::to_string(10 + n);
 }
+
+// The `index`-th delivery attempt in an OTP's view has each of `fields` (name: value).
+inline void check_delivery(const nlohmann::json& view, std::size_t index,
+                           const nlohmann::json& fields) {
+  INFO(view.dump());
+  REQUIRE(view["deliveries"].size() > index);
+  for (const auto& [name, value] : fields.items()) {
+    INFO("delivery " << index << ": " << name);
+    CHECK(view["deliveries"][index][name] == value);
+  }
+}
+
+// Arkesel and Africa's Talking, each on its own fake gateway that accepts every send, behind a
+// server that routes Ghana numbers by `routes` (Arkesel first, unless `routes` says otherwise).
+struct TwoGatewayChain {
+  FakeGateway ark;
+  FakeGateway at;
+  TestServer server;
+  HttpClient client;
+
+  explicit TwoGatewayChain(const std::string& routes = "233=arkesel,africastalking",
+                           const std::function<void(Config&)>& more = nullptr)
+      : server([&](Config& c) {
+          c.delivery.routes = routes;
+          configure_provider(c, "arkesel", ark.url());
+          configure_provider(c, "africastalking", at.url());
+          if (more) more(c);
+        }),
+        client(server.url()) {
+    ark.set_default(provider_case("arkesel").accepted("ark-id"));
+    at.set_default(provider_case("africastalking").accepted("at-id"));
+  }
+
+  // Requests an OTP for Ghana number `n` and waits until it is sent; returns the OTP's view.
+  nlohmann::json send_to(int n) {
+    const std::string id = new_otp(client, server, {{"phone", ghana_phone(n)}});
+    return wait_for_event(client, server, id, "sent");
+  }
+};
 
 }  // namespace ussd_otp::testing

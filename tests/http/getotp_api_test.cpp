@@ -44,6 +44,11 @@ std::string add_template(TestServer& server, const std::string& text = "Your ACM
   return id;
 }
 
+// A server whose test key has a template, and a client of the server.
+struct WithTemplate : ServerWithClient {
+  const std::string tmpl = add_template(server);
+};
+
 std::vector<std::string> otp_key(const TestServer& server) {
   return {"X-OTP-Key: " + server.api_key(), "accept: application/json"};
 }
@@ -118,11 +123,10 @@ std::string getotp_code(const HttpResponse& response, long status,
 
 }  // namespace
 
-TEST_CASE("getotp: the documented request answers 200 with the documented fields and sends the SMS",
-          "[http][getotp]") {
-  TestServer server;
-  auto client = server.client();
-  const std::string tmpl = add_template(server);
+TEST_CASE_METHOD(
+    WithTemplate,
+    "getotp: the documented request answers 200 with the documented fields and sends the SMS",
+    "[http][getotp]") {
   const HttpResponse sent = send(client, server, documented(tmpl));
   INFO(sent.body);
   REQUIRE(sent.status == 200);
@@ -149,21 +153,19 @@ TEST_CASE("getotp: the documented request answers 200 with the documented fields
   CHECK(inbox[0].otp_id == body["message_id"]);
 }
 
-TEST_CASE("getotp: the path works without the trailing slash, and errors name the path called",
-          "[http][getotp]") {
-  TestServer server;
-  auto client = server.client();
-  const std::string tmpl = add_template(server);
+TEST_CASE_METHOD(
+    WithTemplate,
+    "getotp: the path works without the trailing slash, and errors name the path called",
+    "[http][getotp]") {
   CHECK(send(client, server, documented(tmpl), "/api/verify").status == 200);
   CHECK(getotp_code(send(client, server, without_data(documented(tmpl), "phone"), "/api/verify"),
                     400, "/api/verify") == "1621");
 }
 
-TEST_CASE("getotp: 1136 without a valid key, and X-OTP-Key or Basic auth with the key either side",
-          "[http][getotp]") {
-  TestServer server;
-  auto client = server.client();
-  const std::string tmpl = add_template(server);
+TEST_CASE_METHOD(
+    WithTemplate,
+    "getotp: 1136 without a valid key, and X-OTP-Key or Basic auth with the key either side",
+    "[http][getotp]") {
   const json body = documented(tmpl);
   CHECK(getotp_code(client.post_json(kPath, body), 401) == "1136");
   CHECK(getotp_code(client.post_json(kPath, body, {"X-OTP-Key: nope"}), 401) == "1136");
@@ -189,11 +191,9 @@ TEST_CASE("getotp: 1136 without a valid key, and X-OTP-Key or Basic auth with th
   }
 }
 
-TEST_CASE("getotp: every request error of the seed's table, each with its code and status",
-          "[http][getotp]") {
-  TestServer server;
-  auto client = server.client();
-  const std::string tmpl = add_template(server);
+TEST_CASE_METHOD(WithTemplate,
+                 "getotp: every request error of the seed's table, each with its code and status",
+                 "[http][getotp]") {
   const json ok = documented(tmpl);
   struct Case {
     const char* why;
@@ -239,9 +239,8 @@ TEST_CASE("getotp: every request error of the seed's table, each with its code a
   CHECK(server.app().dev_inbox()->messages_for(kPhone, server.clock().now()).empty());
 }
 
-TEST_CASE("getotp: another key's template is not found (1513)", "[http][getotp]") {
-  TestServer server;
-  auto client = server.client();
+TEST_CASE_METHOD(ServerWithClient, "getotp: another key's template is not found (1513)",
+                 "[http][getotp]") {
   const std::string other_key = server.create_api_key("other");
   const std::string tmpl = add_template(server);
   const HttpResponse other = client.post_json(kPath, documented(tmpl), {"X-OTP-Key: " + other_key});
@@ -258,10 +257,9 @@ TEST_CASE("getotp: the per-phone limit answers 429 with 1523 and Retry-After", "
   CHECK_FALSE(limited.header("retry-after").empty());
 }
 
-TEST_CASE("getotp: a caller's code reaches the SMS, the USSD screen and native verify",
-          "[http][getotp]") {
-  TestServer server;
-  auto client = server.client();
+TEST_CASE_METHOD(ServerWithClient,
+                 "getotp: a caller's code reaches the SMS, the USSD screen and native verify",
+                 "[http][getotp]") {
   const std::string tmpl = add_template(server, "Use {code} to log in");
   const json body = with_data(without_data(documented(tmpl), "code_length"), "code", "048213");
   const HttpResponse sent = send(client, server, body);
@@ -285,10 +283,9 @@ TEST_CASE("getotp: a caller's code reaches the SMS, the USSD screen and native v
   CHECK(verified.json()["data"]["verified"] == true);
 }
 
-TEST_CASE("getotp: a generated code is readable on USSD and verifiable with message_id",
-          "[http][getotp]") {
-  TestServer server;
-  auto client = server.client();
+TEST_CASE_METHOD(ServerWithClient,
+                 "getotp: a generated code is readable on USSD and verifiable with message_id",
+                 "[http][getotp]") {
   const HttpResponse sent =
       send(client, server, with_data(documented(add_template(server)), "code_length", 8));
   REQUIRE(sent.status == 200);
@@ -302,10 +299,10 @@ TEST_CASE("getotp: a generated code is readable on USSD and verifiable with mess
   CHECK(verify(client, server, sent.json()["message_id"], code).status == 200);
 }
 
-TEST_CASE("getotp: an inline template text is accepted as well as a template id, and a flat body",
-          "[http][getotp]") {
-  TestServer server;
-  auto client = server.client();
+TEST_CASE_METHOD(
+    ServerWithClient,
+    "getotp: an inline template text is accepted as well as a template id, and a flat body",
+    "[http][getotp]") {
   const json body = with_data(documented(add_template(server)), "template", "Code: {code}");
   REQUIRE(send(client, server, body).status == 200);
   CHECK(std::regex_match(server.wait_for_message(kPhone), std::regex("Code: [0-9]{4}")));
@@ -340,10 +337,10 @@ TEST_CASE("getotp: the payload comes back in every webhook of the OTP", "[http][
   CHECK(verified.json()["data"]["payload"] == payload);
 }
 
-TEST_CASE("getotp: a retry with the same Idempotency-Key answers the same OTP and sends once",
-          "[http][getotp]") {
-  TestServer server;
-  auto client = server.client();
+TEST_CASE_METHOD(
+    ServerWithClient,
+    "getotp: a retry with the same Idempotency-Key answers the same OTP and sends once",
+    "[http][getotp]") {
   const json body = documented(add_template(server));
   std::vector<std::string> headers = otp_key(server);
   headers.push_back("Idempotency-Key: order-17");

@@ -35,10 +35,6 @@ HttpResponse arkesel_verify(HttpClient& client, const std::string& key, const st
                           {"api-key: " + key});
 }
 
-std::string wrong_code_for(const std::string& code) {
-  return code == "000000" ? "111111" : "000000";
-}
-
 }  // namespace
 
 TEST_CASE("per-phone sends: three in 0:40-0:59 allow no fourth until 1:40", "[http][limits]") {
@@ -109,7 +105,7 @@ TEST_CASE("verify throttle: the sixth attempt in a minute is 429 RATE_LIMIT_EXCE
       new_otp(client, server, {{"expiry", {{"amount", 10}, {"duration", "minutes"}}}});
   const std::string code = code_in(server.wait_for_message(kPhone));
   for (int i = 0; i < 5; ++i) {
-    HttpResponse wrong = verify(client, server, id, wrong_code_for(code));
+    HttpResponse wrong = verify(client, server, id, wrong_pin_for(code));
     CHECK(wrong.status == 400);
     CHECK(error_code(wrong) == "INVALID_PIN");
   }
@@ -146,7 +142,7 @@ TEST_CASE("verify throttle on Arkesel's verify: 5 pass, the 6th is 429 with 1106
   // Right or wrong, every attempt counts: 4 wrong (the OTP allows 3, then it is locked) and one
   // right one (refused as used up: 1104), all answered normally.
   for (int i = 0; i < 5; ++i) {
-    HttpResponse answered = arkesel_verify(client, server.api_key(), wrong_code_for(code));
+    HttpResponse answered = arkesel_verify(client, server.api_key(), wrong_pin_for(code));
     CHECK(answered.status == 200);
     CHECK(answered.json()["code"] == "1104");
   }

@@ -18,11 +18,7 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 
 using nlohmann::json;
-using ussd_otp::testing::code_in;
-using ussd_otp::testing::HttpClient;
-using ussd_otp::testing::HttpResponse;
-using ussd_otp::testing::TestServer;
-using namespace ussd_otp::testing;  // the API call shorthands
+using namespace ussd_otp::testing;
 
 TEST_CASE("request, read from the dev inbox, verify once", "[http]") {
   TestServer server;

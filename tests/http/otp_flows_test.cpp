@@ -12,29 +12,14 @@
 #include "support/test_server.hpp"
 
 using nlohmann::json;
-using ussd_otp::testing::code_in;
-using ussd_otp::testing::HttpClient;
-using ussd_otp::testing::HttpResponse;
-using ussd_otp::testing::TestServer;
-using namespace ussd_otp::testing;  // the API call shorthands
+using namespace ussd_otp::testing;
 
-namespace {
-
-std::string wrong_pin_for(const std::string& code) {
-  return code == "000000" ? "111111" : "000000";
-}
-
-}  // namespace
-
-TEST_CASE("wrong pins count down, then lock - resend keeps the counter", "[http]") {
-  TestServer server;
-  HttpClient client = server.client();
-  const std::string id = new_otp(client, server, {{"maxAttempts", 3}});
-  const std::string code = code_in(server.wait_for_message(kPhone));
+TEST_CASE_METHOD(ServerWithClient, "wrong pins count down, then lock - resend keeps the counter",
+                 "[http]") {
+  const auto [id, code] = sent_otp(client, server, {{"maxAttempts", 3}});
 
   HttpResponse first = verify(client, server, id, wrong_pin_for(code));
-  CHECK(first.status == 400);
-  CHECK(error_code(first) == "INVALID_PIN");
+  check_error(first, 400, "INVALID_PIN");
   CHECK(first.json()["error"]["attemptsRemaining"] == 2);
 
   server.clock().advance(61);
@@ -48,12 +33,9 @@ TEST_CASE("wrong pins count down, then lock - resend keeps the counter", "[http]
   // Sendexa: the wrong pin that uses the last attempt answers INVALID_PIN with 0 remaining;
   // only later tries get OTP_LOCKED.
   HttpResponse third = verify(client, server, id, wrong_pin_for(code));
-  CHECK(third.status == 400);
-  CHECK(error_code(third) == "INVALID_PIN");
+  check_error(third, 400, "INVALID_PIN");
   CHECK(third.json()["error"]["attemptsRemaining"] == 0);
-  HttpResponse correct_but_locked = verify(client, server, id, code);
-  CHECK(correct_but_locked.status == 423);
-  CHECK(error_code(correct_but_locked) == "OTP_LOCKED");
+  check_error(verify(client, server, id, code), 423, "OTP_LOCKED");  // correct, but locked
   CHECK(resend(client, server, id).status == 423);
 
   HttpResponse status = client.get("/v1/otp/" + id, {server.auth()});
@@ -79,12 +61,11 @@ TEST_CASE("the wrong-pin counter survives a restart", "[http]") {
   CHECK(verify(client, server, id, wrong_pin_for(code)).status == 423);
 }
 
-TEST_CASE("resend: cooldown with retryAfter, then the same code, at most 5 sends", "[http]") {
-  TestServer server;
-  HttpClient client = server.client();
-  const std::string id =
-      new_otp(client, server, {{"expiry", {{"amount", 10}, {"duration", "minutes"}}}});
-  const std::string code = code_in(server.wait_for_message(kPhone));
+TEST_CASE_METHOD(ServerWithClient,
+                 "resend: cooldown with retryAfter, then the same code, at most 5 sends",
+                 "[http]") {
+  const auto [id, code] =
+      sent_otp(client, server, {{"expiry", {{"amount", 10}, {"duration", "minutes"}}}});
   const std::string expires =
       client.get("/v1/otp/" + id, {server.auth()}).json()["data"]["expiresAt"];
 
@@ -113,12 +94,10 @@ TEST_CASE("resend: cooldown with retryAfter, then the same code, at most 5 sends
   CHECK(verify(client, server, id, code).status == 200);
 }
 
-TEST_CASE("expiry: verify and resend answer OTP_EXPIRED - status says expired", "[http]") {
-  TestServer server;
-  HttpClient client = server.client();
-  const std::string id =
-      new_otp(client, server, {{"expiry", {{"amount", 2}, {"duration", "minutes"}}}});
-  const std::string code = code_in(server.wait_for_message(kPhone));
+TEST_CASE_METHOD(ServerWithClient,
+                 "expiry: verify and resend answer OTP_EXPIRED - status says expired", "[http]") {
+  const auto [id, code] =
+      sent_otp(client, server, {{"expiry", {{"amount", 2}, {"duration", "minutes"}}}});
   CHECK(server.wait_for_message(kPhone).find("Valid for 2 minutes.") != std::string::npos);
   server.clock().advance(120);
   HttpResponse late = verify(client, server, id, code);
@@ -130,9 +109,8 @@ TEST_CASE("expiry: verify and resend answer OTP_EXPIRED - status says expired", 
   new_otp(client, server);
 }
 
-TEST_CASE("GET shows status, counters, events and metadata, never the code", "[http]") {
-  TestServer server;
-  HttpClient client = server.client();
+TEST_CASE_METHOD(ServerWithClient,
+                 "GET shows status, counters, events and metadata, never the code", "[http]") {
   const json metadata = {{"orderId", "A-17"}, {"nested", {{"n", 1}}}};
   const std::string id = new_otp(client, server, {{"metadata", metadata}, {"from", "Shop"}});
   const std::string code = code_in(server.wait_for_message(kPhone));
@@ -157,11 +135,9 @@ TEST_CASE("GET shows status, counters, events and metadata, never the code", "[h
   CHECK(error_code(unknown) == "OTP_NOT_FOUND");
 }
 
-TEST_CASE("cancel: pending becomes cancelled - verify then says not found", "[http]") {
-  TestServer server;
-  HttpClient client = server.client();
-  const std::string id = new_otp(client, server);
-  const std::string code = code_in(server.wait_for_message(kPhone));
+TEST_CASE_METHOD(ServerWithClient, "cancel: pending becomes cancelled - verify then says not found",
+                 "[http]") {
+  const auto [id, code] = sent_otp(client, server);
   HttpResponse cancelled =
       client.post_json("/v1/otp/" + id + "/cancel", json::object(), {server.auth()});
   REQUIRE(cancelled.status == 200);
@@ -178,12 +154,11 @@ TEST_CASE("cancel: pending becomes cancelled - verify then says not found", "[ht
   CHECK(error_code(after_verify) == "OTP_NOT_PENDING");
 }
 
-TEST_CASE(
+TEST_CASE_METHOD(
+    ServerWithClient,
     "a second request while one is active: 400 ACTIVE_OTP_EXISTS with id, retryAfter and "
     "expiresIn",
     "[http]") {
-  TestServer server;
-  HttpClient client = server.client();
   const std::string id = new_otp(client, server);
   server.clock().advance(100);
   HttpResponse again =
@@ -248,9 +223,8 @@ TEST_CASE("client IP limit, taken from a trusted proxy header when configured", 
   CHECK(from("198.51.100.9", "0201000004").status == 201);
 }
 
-TEST_CASE("Idempotency-Key: same body replays, different body conflicts", "[http]") {
-  TestServer server;
-  HttpClient client = server.client();
+TEST_CASE_METHOD(ServerWithClient, "Idempotency-Key: same body replays, different body conflicts",
+                 "[http]") {
   const json body = {{"phone", "0241234567"}, {"from", "Shop"}};
   HttpResponse first =
       client.post_json("/v1/otp/request", body, {server.auth(), "Idempotency-Key: order-17"});
@@ -271,9 +245,8 @@ TEST_CASE("Idempotency-Key: same body replays, different body conflicts", "[http
         1);  // nothing new was sent
 }
 
-TEST_CASE("HTTP/1.1 connections stay alive without a Connection header", "[http]") {
-  TestServer server;
-  HttpClient client = server.client();
+TEST_CASE_METHOD(ServerWithClient, "HTTP/1.1 connections stay alive without a Connection header",
+                 "[http]") {
   for (int i = 0; i < 20; ++i) {
     HttpResponse health = client.get("/healthz");
     REQUIRE(health.status == 200);
@@ -283,9 +256,7 @@ TEST_CASE("HTTP/1.1 connections stay alive without a Connection header", "[http]
   CHECK(client.get("/healthz", {"Connection: close"}).status == 200);
 }
 
-TEST_CASE("request ids: echoed when sent, generated otherwise", "[http]") {
-  TestServer server;
-  HttpClient client = server.client();
+TEST_CASE_METHOD(ServerWithClient, "request ids: echoed when sent, generated otherwise", "[http]") {
   CHECK(client.get("/healthz", {"X-Request-Id: trace-42"}).header("x-request-id") == "trace-42");
   const std::string a = client.get("/healthz").header("x-request-id");
   const std::string b = client.get("/nope").header("x-request-id");
@@ -294,9 +265,7 @@ TEST_CASE("request ids: echoed when sent, generated otherwise", "[http]") {
   CHECK(client.get("/readyz").status == 200);
 }
 
-TEST_CASE("codes are not in the database file", "[http][security]") {
-  TestServer server;
-  HttpClient client = server.client();
+TEST_CASE_METHOD(ServerWithClient, "codes are not in the database file", "[http][security]") {
   new_otp(client, server, {{"pinType", "ALPHANUMERIC"}, {"pinLength", 12}});
   const std::string code = code_in(server.wait_for_message(kPhone));
   REQUIRE(code.size() == 12);
@@ -322,14 +291,16 @@ TEST_CASE("graceful stop lets an in-flight request finish - new ones get SHUTTIN
   options.port = 0;
   HttpServer http(options,
                   [](std::string_view) -> std::optional<AuthenticatedKey> { return std::nullopt; });
-  http.add_route({Pistache::Http::Method::Get, "/slow", false, false,
-                  [](const Pistache::Rest::Request&, HttpContext&) {
+  http.add_route({.method = Pistache::Http::Method::Get,
+                  .path = "/slow",
+                  .handler = [](const Pistache::Rest::Request&, HttpContext&) {
                     std::this_thread::sleep_for(
                         std::chrono::milliseconds(1500));  // room for a slow CI machine
                     return ApiResponse::json(200, {{"slow", true}});
                   }});
-  http.add_route({Pistache::Http::Method::Get, "/fast", false, false,
-                  [](const Pistache::Rest::Request&, HttpContext&) {
+  http.add_route({.method = Pistache::Http::Method::Get,
+                  .path = "/fast",
+                  .handler = [](const Pistache::Rest::Request&, HttpContext&) {
                     return ApiResponse::json(200, {{"fast", true}});
                   }});
   http.start();
@@ -422,9 +393,8 @@ TEST_CASE("concurrent requests: each gets its own OTP, and parallel wrong pins l
   }
 }
 
-TEST_CASE("a resend states the validity left, not the full expiry", "[http]") {
-  TestServer server;
-  HttpClient client = server.client();
+TEST_CASE_METHOD(ServerWithClient, "a resend states the validity left, not the full expiry",
+                 "[http]") {
   const std::string id = new_otp(client, server);  // 5 minutes
   CHECK(server.wait_for_message(kPhone).find("Valid for 5 minutes.") != std::string::npos);
   server.clock().advance(240);

@@ -8,11 +8,7 @@
 using nlohmann::json;
 using ussd_otp::BudgetChange;
 using ussd_otp::SendLimit;
-using ussd_otp::testing::code_in;
-using ussd_otp::testing::HttpClient;
-using ussd_otp::testing::HttpResponse;
-using ussd_otp::testing::TestServer;
-using namespace ussd_otp::testing;  // the API call shorthands
+using namespace ussd_otp::testing;
 
 namespace {
 

@@ -206,21 +206,14 @@ TEST_CASE("sendexa: each documented error with its status and fields", "[http][s
     CHECK(error_code(late) == "OTP_EXPIRED");
   }
   SECTION("400 INVALID_PIN counts down to attemptsRemaining 0, then 423 OTP_LOCKED") {
-    const std::string id = new_otp(client, server, {{"maxAttempts", 2}});
-    const std::string code = code_in(server.wait_for_message(kPhone));
-    const std::string wrong = code == "000000" ? "111111" : "000000";
-    HttpResponse first = verify(client, server, id, wrong);
-    CHECK(first.status == 400);
-    CHECK(error_code(first) == "INVALID_PIN");
-    CHECK(first.json()["error"]["attemptsRemaining"] == 1);
-    HttpResponse last = verify(client, server, id, wrong);
-    CHECK(last.status == 400);
-    CHECK(error_code(last) == "INVALID_PIN");
-    CHECK(last.json()["error"]["attemptsRemaining"] == 0);
-    CHECK(last.json()["attemptsRemaining"] == 0);
-    HttpResponse locked = verify(client, server, id, code);
-    CHECK(locked.status == 423);
-    CHECK(error_code(locked) == "OTP_LOCKED");
+    const auto [id, code] = sent_otp(client, server, {{"maxAttempts", 2}});
+    for (const int remaining : {1, 0}) {
+      HttpResponse wrong = verify(client, server, id, wrong_pin_for(code));
+      check_error(wrong, 400, "INVALID_PIN");
+      CHECK(wrong.json()["error"]["attemptsRemaining"] == remaining);
+      CHECK(wrong.json()["attemptsRemaining"] == remaining);
+    }
+    check_error(verify(client, server, id, code), 423, "OTP_LOCKED");
   }
   SECTION("404 OTP_NOT_FOUND for an unknown id and for one already verified") {
     HttpResponse unknown = verify(client, server, "otp_abc123xyz", "482910");

@@ -16,10 +16,7 @@
 #include "support/temp_dir.hpp"
 
 using nlohmann::json;
-using ussd_otp::testing::HttpClient;
-using ussd_otp::testing::run_server_command;
-using ussd_otp::testing::ServerProcess;
-using ussd_otp::testing::TempDir;
+using namespace ussd_otp::testing;
 
 namespace {
 

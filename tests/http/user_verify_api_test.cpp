@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 
 #include <string>
+#include <tuple>
+#include <vector>
 
 #include "http/api_calls.hpp"
 #include "http/ussd_calls.hpp"
@@ -30,10 +32,6 @@ HttpResponse user_verify(HttpClient& client, const json& body) {
   return client.post_json(kPath, body);
 }
 
-std::string wrong(const std::string& code) {
-  return code == "000000" ? "111111" : "000000";
-}
-
 json with(json body, const char* field, json value) {
   body[field] = std::move(value);
   return body;
@@ -49,10 +47,10 @@ const json kInvalidCode = {{"error", "invalid_code"},
 
 }  // namespace
 
-TEST_CASE("user verify: the newest code for the phone verifies once with the key's client id",
-          "[http][user-verify]") {
-  TestServer server;
-  auto client = server.client();
+TEST_CASE_METHOD(
+    ServerWithClient,
+    "user verify: the newest code for the phone verifies once with the key's client id",
+    "[http][user-verify]") {
   const IssuedOtp otp = issue_otp(server, client);
   const std::string client_id = client_id_of(server);
 
@@ -68,12 +66,11 @@ TEST_CASE("user verify: the newest code for the phone verifies once with the key
   CHECK(client.get("/v1/otp/" + otp.id, {server.auth()}).json()["data"]["status"] == "verified");
 }
 
-TEST_CASE("user verify: wrong and expired codes answer 422 invalid_code", "[http][user-verify]") {
-  TestServer server;
-  auto client = server.client();
+TEST_CASE_METHOD(ServerWithClient, "user verify: wrong and expired codes answer 422 invalid_code",
+                 "[http][user-verify]") {
   const IssuedOtp otp = issue_otp(server, client);
   const std::string client_id = client_id_of(server);
-  const HttpResponse bad = user_verify(client, body_for(client_id, wrong(otp.code)));
+  const HttpResponse bad = user_verify(client, body_for(client_id, wrong_pin_for(otp.code)));
   CHECK(bad.status == 422);
   CHECK(bad.json() == kInvalidCode);
   // An empty code (the seed's 502 row) is an invalid code here, and spends no attempt.
@@ -86,9 +83,8 @@ TEST_CASE("user verify: wrong and expired codes answer 422 invalid_code", "[http
   CHECK(late.json() == kInvalidCode);
 }
 
-TEST_CASE("user verify: an unknown or revoked client_id is 403 Forbidden", "[http][user-verify]") {
-  TestServer server;
-  auto client = server.client();
+TEST_CASE_METHOD(ServerWithClient, "user verify: an unknown or revoked client_id is 403 Forbidden",
+                 "[http][user-verify]") {
   const IssuedOtp otp = issue_otp(server, client);
   const json forbidden = {{"error", "http_exception"}, {"message", "Forbidden"}};
   const HttpResponse unknown =
@@ -109,57 +105,47 @@ TEST_CASE("user verify: an unknown or revoked client_id is 403 Forbidden", "[htt
         json{{"error", "invalid_parameters"}, {"user_id", {{"invalid", "invalid value"}}}});
 }
 
-TEST_CASE("user verify: invalid_parameters names each field as the seed's table does",
-          "[http][user-verify]") {
-  TestServer server;
-  auto client = server.client();
+TEST_CASE_METHOD(ServerWithClient,
+                 "user verify: invalid_parameters names each field as the seed's table does",
+                 "[http][user-verify]") {
   const IssuedOtp otp = issue_otp(server, client);
   const json ok = body_for(client_id_of(server), otp.code);
-  struct Case {
-    const char* why;
-    json body;
-    json expected;
-  };
-  const std::vector<Case> cases = {
-      {"client_id empty", with(ok, "client_id", ""), {{"client_id", {{"missing", "required"}}}}},
-      {"client_id removed", without(ok, "client_id"), {{"client_id", "field required"}}},
-      {"user_id unknown",
-       with(ok, "user_id", "0241234999"),
-       {{"user_id", {{"invalid", "invalid value"}}}}},
-      {"user_id not a number",
-       with(ok, "user_id", "someone@example.com"),
-       {{"user_id", {{"invalid", "invalid value"}}}}},
-      {"user_id empty", with(ok, "user_id", ""), {{"user_id", {{"invalid", "invalid format"}}}}},
-      {"user_id removed", without(ok, "user_id"), {{"user_id", "field required"}}},
-      {"auth_type email",
-       with(ok, "auth_type", "email"),
-       {{"auth_type", {{"invalid", "unsupported auth_type value"}}}}},
-      {"auth_type empty",
-       with(ok, "auth_type", ""),
-       {{"auth_type", {{"invalid", "unsupported auth_type value"}}}}},
-      {"auth_type removed", without(ok, "auth_type"), {{"auth_type", "field required"}}},
-      {"code removed", without(ok, "code"), {{"code", "field required"}}},
-      {"two fields removed",
-       without(without(ok, "code"), "client_id"),
-       {{"code", "field required"}, {"client_id", "field required"}}},
-  };
-  for (const Case& c : cases) {
-    INFO(c.why);
-    const HttpResponse response = user_verify(client, c.body);
+  auto check_refused = [&](const json& body, json expected) {
+    INFO(body.dump());
+    const HttpResponse response = user_verify(client, body);
     INFO(response.body);
     CHECK(response.status == 422);
-    json expected = c.expected;
     expected["error"] = "invalid_parameters";
     CHECK(response.json() == expected);
+  };
+  const json removed = nullptr;  // the field left out of the body
+  // {field, the value sent, what the answer says of that field}
+  const std::vector<std::tuple<const char*, json, json>> cases = {
+      {"client_id", "", {{"missing", "required"}}},
+      {"client_id", removed, "field required"},
+      {"user_id", "0241234999", {{"invalid", "invalid value"}}},  // unknown
+      {"user_id", "someone@example.com", {{"invalid", "invalid value"}}},
+      {"user_id", "", {{"invalid", "invalid format"}}},
+      {"user_id", removed, "field required"},
+      {"auth_type", "email", {{"invalid", "unsupported auth_type value"}}},
+      {"auth_type", "", {{"invalid", "unsupported auth_type value"}}},
+      {"auth_type", removed, "field required"},
+      {"code", removed, "field required"},
+  };
+  for (const auto& [field, value, problem] : cases) {
+    check_refused(value.is_null() ? without(ok, field) : with(ok, field, value),
+                  {{field, problem}});
   }
+  check_refused(without(without(ok, "code"), "client_id"),
+                {{"code", "field required"}, {"client_id", "field required"}});
   // None of them spent an attempt: the right code still verifies.
   CHECK(user_verify(client, ok).status == 200);
 }
 
-TEST_CASE("user verify: an empty body is 400 http_exception and bad JSON 400 invalid_parameters",
-          "[http][user-verify]") {
-  TestServer server;
-  auto client = server.client();
+TEST_CASE_METHOD(
+    ServerWithClient,
+    "user verify: an empty body is 400 http_exception and bad JSON 400 invalid_parameters",
+    "[http][user-verify]") {
   const HttpResponse empty = client.post_raw(kPath, "", {"Content-Type: application/json"});
   CHECK(empty.status == 400);
   CHECK(empty.json() == json{{"error", "http_exception"}, {"message", "Invalid json format"}});
@@ -180,7 +166,7 @@ TEST_CASE("user verify: a sixth attempt within a minute is 429 user_attempts_lim
   const std::string client_id = client_id_of(server);
   for (int i = 0; i < 5; ++i) {
     INFO("attempt " << i + 1);
-    CHECK(user_verify(client, body_for(client_id, wrong(otp.code))).status == 422);
+    CHECK(user_verify(client, body_for(client_id, wrong_pin_for(otp.code))).status == 422);
   }
   const HttpResponse limited = user_verify(client, body_for(client_id, otp.code));
   CHECK(limited.status == 429);

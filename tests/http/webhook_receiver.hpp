@@ -10,6 +10,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
+
 #include <algorithm>
 #include <atomic>
 #include <cctype>
@@ -25,6 +27,11 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "otp/text.hpp"
+#include "otp/webhook_events.hpp"
+#include "support/loopback.hpp"
+#include "support/test_server.hpp"
 
 namespace ussd_otp::testing {
 
@@ -70,22 +77,9 @@ class WebhookReceiver {
   explicit WebhookReceiver(std::chrono::seconds lifetime = std::chrono::seconds(60))
       : deadline_(std::chrono::steady_clock::now() + lifetime) {
     if (sodium_init() < 0) throw std::runtime_error("sodium_init failed");
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (fd_ < 0) throw std::runtime_error("socket failed");
-    const int one = 1;
-    ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-        ::listen(fd_, 16) != 0) {
-      ::close(fd_);
-      throw std::runtime_error("bind/listen failed");
-    }
-    socklen_t len = sizeof addr;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
+    const LoopbackListener listener = listen_on_loopback(16, "");
+    fd_ = listener.fd;
+    port_ = listener.port;
     thread_ = std::thread([this] { run(); });
   }
   ~WebhookReceiver() {
@@ -184,12 +178,6 @@ class WebhookReceiver {
     arrived_.notify_all();
   }
 
-  static std::string lower(std::string text) {
-    std::transform(text.begin(), text.end(), text.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return text;
-  }
-
   static ReceivedWebhook parse(const std::string& head) {
     ReceivedWebhook hook;
     std::size_t line_start = 0;
@@ -206,7 +194,7 @@ class WebhookReceiver {
       } else if (const std::size_t colon = line.find(':'); colon != std::string::npos) {
         std::string value = line.substr(colon + 1);
         value.erase(0, value.find_first_not_of(' '));
-        hook.headers[lower(line.substr(0, colon))] = value;
+        hook.headers[text::ascii_lower(line.substr(0, colon))] = value;
       }
       line_start = line_end + 2;
     }
@@ -229,5 +217,22 @@ class WebhookReceiver {
   std::vector<ReceivedWebhook> received_;
   std::thread thread_;
 };
+
+// Gives the server's "test" key a webhook to `receiver`; returns the signing secret.
+inline std::string point_webhook_at(TestServer& server, const WebhookReceiver& receiver) {
+  const auto key = server.app().store().find_api_key_by_name("test");
+  REQUIRE(key);
+  const auto secret =
+      install_webhook(server.app().store(), server.app().vault(), key->id, receiver.url());
+  REQUIRE(secret);
+  return *secret;
+}
+
+// The event type of each hook, in arrival order.
+inline std::vector<std::string> types_of(const std::vector<ReceivedWebhook>& hooks) {
+  std::vector<std::string> types;
+  for (const ReceivedWebhook& hook : hooks) types.push_back(hook.type());
+  return types;
+}
 
 }  // namespace ussd_otp::testing

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <functional>
 #include <thread>
 
 #include "http/ussd_calls.hpp"
@@ -13,16 +14,6 @@ using namespace ussd_otp::testing;
 using nlohmann::json;
 
 namespace {
-
-// Gives the server's "test" key a webhook to `receiver`; returns the secret.
-std::string point_webhook_at(TestServer& server, const WebhookReceiver& receiver) {
-  const auto key = server.app().store().find_api_key_by_name("test");
-  REQUIRE(key);
-  const auto secret = ussd_otp::install_webhook(server.app().store(), server.app().vault(), key->id,
-                                                receiver.url());
-  REQUIRE(secret);
-  return *secret;
-}
 
 // A webhook as the docs promise it: signed with the current timestamp, JSON, our user agent.
 void check_signed(const ReceivedWebhook& hook, const std::string& secret, TestServer& server) {
@@ -37,17 +28,16 @@ void check_signed(const ReceivedWebhook& hook, const std::string& secret, TestSe
   CHECK(std::abs(timestamp - server.clock().now()) <= 300);  // within the replay window
 }
 
-std::vector<std::string> types_of(const std::vector<ReceivedWebhook>& hooks) {
-  std::vector<std::string> types;
-  for (const ReceivedWebhook& hook : hooks) types.push_back(hook.type());
-  return types;
-}
-
-json otp_view(HttpClient& client, const TestServer& server, const std::string& id) {
-  const HttpResponse got = client.get("/v1/otp/" + id, {server.auth()});
-  REQUIRE(got.status == 200);
-  return got.json()["data"];
-}
+// A receiving app, a server whose "test" key posts webhooks to it (signed with `secret`) and a
+// client of that server.
+struct WebhookApp {
+  explicit WebhookApp(const std::function<void(ussd_otp::Config&)>& adjust = nullptr)
+      : server(adjust) {}
+  WebhookReceiver receiver;
+  TestServer server;
+  std::string secret = point_webhook_at(server, receiver);
+  HttpClient client = server.client();
+};
 
 // Waits until the server has recorded `count` webhook attempts on the OTP (the app sees a POST
 // a moment before the sender records its answer); returns them.
@@ -66,10 +56,8 @@ json wait_for_attempts(HttpClient& client, const TestServer& server, const std::
 
 TEST_CASE("webhooks: otp.sent and otp.verified arrive signed, with the metadata, never the code",
           "[http][webhooks]") {
-  WebhookReceiver receiver;
-  TestServer server;
-  const std::string secret = point_webhook_at(server, receiver);
-  auto client = server.client();
+  WebhookApp app;
+  auto& [receiver, server, secret, client] = app;
 
   const HttpResponse created = request_otp(
       client, server, {{"metadata", {{"orderId", "A-17"}, {"items", json::array({1, 2})}}}});
@@ -111,10 +99,8 @@ TEST_CASE("webhooks: otp.sent and otp.verified arrive signed, with the metadata,
 
 TEST_CASE("webhooks: wrong codes up to the limit send otp.locked, not otp.verified",
           "[http][webhooks]") {
-  WebhookReceiver receiver;
-  TestServer server;
-  const std::string secret = point_webhook_at(server, receiver);
-  auto client = server.client();
+  WebhookApp app;
+  auto& [receiver, server, secret, client] = app;
   const std::string id = new_otp(client, server, {{"maxAttempts", 2}});
   server.wait_for_message(kPhone);
   CHECK(verify(client, server, id, "000000").status != 200);
@@ -131,10 +117,8 @@ TEST_CASE("webhooks: wrong codes up to the limit send otp.locked, not otp.verifi
 }
 
 TEST_CASE("webhooks: the sweeper's expiry sends otp.expired", "[http][webhooks]") {
-  WebhookReceiver receiver;
-  TestServer server([](ussd_otp::Config& c) { c.sweep_interval_seconds = 1; });
-  const std::string secret = point_webhook_at(server, receiver);
-  auto client = server.client();
+  WebhookApp app([](ussd_otp::Config& c) { c.sweep_interval_seconds = 1; });
+  auto& [receiver, server, secret, client] = app;
   const std::string id = new_otp(client, server, {{"expiry", {{"amount", 1}}}});
   REQUIRE_FALSE(receiver.wait_for_type("otp.sent").body.empty());
 
@@ -148,10 +132,8 @@ TEST_CASE("webhooks: the sweeper's expiry sends otp.expired", "[http][webhooks]"
 
 TEST_CASE("webhooks: reading the code over Africa's Talking USSD sends otp.ussd_viewed",
           "[http][webhooks]") {
-  WebhookReceiver receiver;
-  TestServer server;
-  const std::string secret = point_webhook_at(server, receiver);
-  auto client = server.client();
+  WebhookApp app;
+  auto& [receiver, server, secret, client] = app;
   const IssuedOtp otp = issue_otp(server, client);
   const std::vector<std::string> form{"Content-Type: application/x-www-form-urlencoded"};
   REQUIRE(client
@@ -175,11 +157,9 @@ TEST_CASE("webhooks: reading the code over Africa's Talking USSD sends otp.ussd_
 
 TEST_CASE("webhooks: a 500 is retried after the backoff with the same event, each attempt listed",
           "[http][webhooks]") {
-  WebhookReceiver receiver;
-  TestServer server;
-  const std::string secret = point_webhook_at(server, receiver);
+  WebhookApp app;
+  auto& [receiver, server, secret, client] = app;
   receiver.answer_with({500});
-  auto client = server.client();
   const std::string id = new_otp(client, server);
   REQUIRE(receiver.wait_for(1).size() == 1);
   REQUIRE(wait_for_attempts(client, server, id, 1).size() == 1);
@@ -203,14 +183,12 @@ TEST_CASE("webhooks: a 500 is retried after the backoff with the same event, eac
 
 TEST_CASE("webhooks: an app that never answers 2xx gets webhook-max-attempts tries, then none",
           "[http][webhooks]") {
-  WebhookReceiver receiver;
-  TestServer server([](ussd_otp::Config& c) {
+  WebhookApp app([](ussd_otp::Config& c) {
     c.webhooks.max_attempts = 2;
     c.webhooks.retry_max_seconds = 5;
   });
-  point_webhook_at(server, receiver);
+  auto& [receiver, server, secret, client] = app;
   receiver.answer_with({503, 503, 503});
-  auto client = server.client();
   const std::string id = new_otp(client, server);
   REQUIRE(wait_for_attempts(client, server, id, 1).size() == 1);
   server.clock().advance(6);
@@ -221,11 +199,9 @@ TEST_CASE("webhooks: an app that never answers 2xx gets webhook-max-attempts tri
 }
 
 TEST_CASE("webhooks: a pending webhook survives a restart", "[http][webhooks]") {
-  WebhookReceiver receiver;
-  TestServer server;
-  const std::string secret = point_webhook_at(server, receiver);
+  WebhookApp app;
+  auto& [receiver, server, secret, client] = app;
   receiver.answer_with({500});
-  auto client = server.client();
   const std::string id = new_otp(client, server);
   REQUIRE(wait_for_attempts(client, server, id, 1).size() == 1);
 

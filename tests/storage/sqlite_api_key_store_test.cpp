@@ -2,18 +2,12 @@
 #include <catch2/catch.hpp>
 
 #include "storage/sqlite_store.hpp"
-#include "support/temp_dir.hpp"
+#include "storage/storage_support.hpp"
 
 namespace ussd_otp {
 namespace {
 
-constexpr UnixSeconds kNow = 1'700'000'000;
-
-SqliteOptions options_in(const testing::TempDir& dir) {
-  SqliteOptions options;
-  options.path = dir.file("keys.db");
-  return options;
-}
+using namespace testing;
 
 }  // namespace
 

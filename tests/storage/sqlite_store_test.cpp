@@ -13,56 +13,26 @@
 #include <thread>
 
 #include "storage/migrations.hpp"
-#include "support/temp_dir.hpp"
+#include "storage/storage_support.hpp"
 
 namespace ussd_otp {
 namespace {
 
-using testing::TempDir;
-
-constexpr UnixSeconds kNow = 1'700'000'000;
-
-SqliteOptions options_in(const TempDir& dir, const char* name = "otp.db") {
-  SqliteOptions options;
-  options.path = dir.file(name);
-  return options;
-}
+using namespace testing;
 
 OtpRecord make_otp(std::string id, std::int64_t api_key_id, std::string phone,
                    UnixSeconds created_at, UnixSeconds expires_at) {
-  OtpRecord otp;
-  otp.id = std::move(id);
-  otp.api_key_id = api_key_id;
-  otp.phone = std::move(phone);
-  otp.message_template = "Your code is {code}";
-  otp.code_hash = {1, 2, 3};
-  otp.code_ciphertext = {4, 5, 6};
-  otp.created_at = created_at;
-  otp.expires_at = expires_at;
-  otp.last_sent_at = created_at;
-  return otp;
+  return otp_row(std::move(id), api_key_id, created_at, expires_at, std::move(phone));
 }
 
 void require_same(const OtpRecord& actual, const OtpRecord& expected) {
-  CHECK(actual.id == expected.id);
-  CHECK(actual.api_key_id == expected.api_key_id);
-  CHECK(actual.phone == expected.phone);
-  CHECK(actual.sender == expected.sender);
-  CHECK(actual.message_template == expected.message_template);
-  CHECK(actual.pin_type == expected.pin_type);
-  CHECK(actual.pin_length == expected.pin_length);
-  CHECK(actual.expiry_amount == expected.expiry_amount);
-  CHECK(actual.expiry_unit == expected.expiry_unit);
-  CHECK(actual.code_hash == expected.code_hash);
-  CHECK(actual.code_ciphertext == expected.code_ciphertext);
-  CHECK(actual.status == expected.status);
-  CHECK(actual.max_attempts == expected.max_attempts);
-  CHECK(actual.failed_attempts == expected.failed_attempts);
-  CHECK(actual.send_count == expected.send_count);
-  CHECK(actual.created_at == expected.created_at);
-  CHECK(actual.expires_at == expected.expires_at);
-  CHECK(actual.last_sent_at == expected.last_sent_at);
-  CHECK(actual.metadata_json == expected.metadata_json);
+  check_members(actual, expected, &OtpRecord::id, &OtpRecord::api_key_id, &OtpRecord::phone,
+                &OtpRecord::sender, &OtpRecord::message_template, &OtpRecord::pin_type,
+                &OtpRecord::pin_length, &OtpRecord::expiry_amount, &OtpRecord::expiry_unit,
+                &OtpRecord::code_hash, &OtpRecord::code_ciphertext, &OtpRecord::status,
+                &OtpRecord::max_attempts, &OtpRecord::failed_attempts, &OtpRecord::send_count,
+                &OtpRecord::created_at, &OtpRecord::expires_at, &OtpRecord::last_sent_at,
+                &OtpRecord::metadata_json);
 }
 
 void insert(SqliteStore& store, const OtpRecord& otp) {
@@ -99,12 +69,8 @@ std::vector<std::string> ids_of(const std::vector<OtpRecord>& otps) {
 
 TEST_CASE("migrations from an empty file reach the latest version", "[storage]") {
   TempDir dir;
-  const auto options = options_in(dir);
-  {
-    SqliteStore store(options);
-    CHECK(store.schema_version() == SqliteStore::latest_schema_version());
-    CHECK(SqliteStore::latest_schema_version() == sqlite_migrations().back().version);
-  }
+  const auto options = migrated_file(dir);
+  CHECK(SqliteStore::latest_schema_version() == sqlite_migrations().back().version);
   const auto tables = schema_names(options.path, "table");
   for (const char* table :
        {"api_keys", "otps", "otp_events", "outbox", "rate_counters", "idempotency", "send_budgets",
@@ -159,24 +125,22 @@ TEST_CASE("the connection runs in WAL mode", "[storage]") {
 TEST_CASE("the page cache and memory map of every connection follow the options", "[storage]") {
   TempDir dir;
   auto options = options_in(dir);
-  SECTION("the defaults: 16 MiB of cache and a 256 MiB map on each of the 5 connections") {
+  auto check_every_connection = [&](std::size_t count, int cache_mib, std::int64_t mmap_mib) {
     const auto connections = SqliteStore(options).connection_memory();
-    REQUIRE(connections.size() == 5);
+    REQUIRE(connections.size() == count);
     for (const auto& memory : connections) {
-      CHECK(memory.cache_kib == 16 * 1024);
-      CHECK(memory.mmap_bytes == 256 * 1024 * 1024);
+      CHECK(memory.cache_kib == cache_mib * 1024);
+      CHECK(memory.mmap_bytes == mmap_mib * 1024 * 1024);
     }
+  };
+  SECTION("the defaults: 16 MiB of cache and a 256 MiB map on each of the 5 connections") {
+    check_every_connection(5, 16, 256);
   }
   SECTION("smaller values for a small container") {
     options.cache_mib = 2;
     options.mmap_mib = 5;
     options.readers = 2;
-    const auto connections = SqliteStore(options).connection_memory();
-    REQUIRE(connections.size() == 3);
-    for (const auto& memory : connections) {
-      CHECK(memory.cache_kib == 2 * 1024);
-      CHECK(memory.mmap_bytes == 5 * 1024 * 1024);
-    }
+    check_every_connection(3, 2, 5);
   }
   SECTION("no memory map at all") {
     options.mmap_mib = 0;
@@ -278,9 +242,8 @@ TEST_CASE("an OTP round-trips every field", "[storage]") {
   }
 }
 
-TEST_CASE("find_active_otp respects key, phone, status and expiry, newest first", "[storage]") {
-  TempDir dir;
-  SqliteStore store(options_in(dir));
+TEST_CASE_METHOD(FreshStore, "find_active_otp respects key, phone, status and expiry, newest first",
+                 "[storage]") {
   const std::string phone = "233241234567";
 
   insert(store, make_otp("otp_old", 1, phone, kNow - 100, kNow + 200));
@@ -308,9 +271,7 @@ TEST_CASE("find_active_otp respects key, phone, status and expiry, newest first"
   });
 }
 
-TEST_CASE("active_otps_for_phone spans API keys, newest first", "[storage]") {
-  TempDir dir;
-  SqliteStore store(options_in(dir));
+TEST_CASE_METHOD(FreshStore, "active_otps_for_phone spans API keys, newest first", "[storage]") {
   const std::string phone = "233241234567";
   insert(store, make_otp("otp_a", 1, phone, kNow - 30, kNow + 100));
   insert(store, make_otp("otp_b", 2, phone, kNow - 20, kNow + 100));

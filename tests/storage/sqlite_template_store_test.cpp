@@ -10,18 +10,12 @@
 #include "otp/codes.hpp"
 #include "storage/migrations.hpp"
 #include "storage/sqlite_store.hpp"
-#include "support/temp_dir.hpp"
+#include "storage/storage_support.hpp"
 
 namespace ussd_otp {
 namespace {
 
-constexpr UnixSeconds kNow = 1'700'000'000;
-
-SqliteOptions options_in(const testing::TempDir& dir) {
-  SqliteOptions options;
-  options.path = dir.file("templates.db");
-  return options;
-}
+using namespace testing;
 
 // The migration that adds client ids, found by what it adds rather than by number (the lead may
 // renumber it at merge).
@@ -117,15 +111,7 @@ TEST_CASE("templates belong to one key: created, found, listed and deleted per k
 TEST_CASE("an OTP's payload is stored and read back as given", "[storage]") {
   testing::TempDir dir;
   SqliteStore store(options_in(dir));
-  OtpRecord otp;
-  otp.id = "otp_payload";
-  otp.api_key_id = 1;
-  otp.phone = "233241234567";
-  otp.message_template = "{code}";
-  otp.code_hash = {1};
-  otp.code_ciphertext = {2};
-  otp.created_at = kNow;
-  otp.expires_at = kNow + 300;
+  OtpRecord otp = otp_row("otp_payload", 1);
   otp.payload = R"({"order_id":"xfdu48sfdjsdf", "agent_id":2258})";
   store.write([&](OtpStoreTransaction& tx) { tx.insert_otp(otp); });
   std::optional<OtpRecord> found;

@@ -12,35 +12,25 @@
 
 #include "storage/migrations.hpp"
 #include "storage/sqlite_store.hpp"
-#include "support/temp_dir.hpp"
+#include "storage/storage_support.hpp"
 
 namespace ussd_otp {
 namespace {
 
-using testing::TempDir;
-
-constexpr UnixSeconds kNow = 1'700'000'000;
-
-SqliteOptions options_in(const TempDir& dir) {
-  SqliteOptions options;
-  options.path = dir.file("otp.db");
-  return options;
-}
+using namespace testing;
 
 UssdSession make_session(std::string dialect, std::string id, UnixSeconds last_seen_at) {
-  UssdSession session;
-  session.dialect = std::move(dialect);
-  session.id = std::move(id);
-  session.msisdn = "233241234567";
-  session.service_code = "*920*55#";
-  session.language = "en";
-  session.network = "MTN";
-  session.state = "menu:lookup";
-  session.tries = 1;
-  session.steps = 2;
-  session.created_at = last_seen_at - 30;
-  session.last_seen_at = last_seen_at;
-  return session;
+  return UssdSession{.dialect = std::move(dialect),
+                     .id = std::move(id),
+                     .msisdn = "233241234567",
+                     .service_code = "*920*55#",
+                     .language = "en",
+                     .network = "MTN",
+                     .state = "menu:lookup",
+                     .tries = 1,
+                     .steps = 2,
+                     .created_at = last_seen_at - 30,
+                     .last_seen_at = last_seen_at};  // not ended: no end time, reason or report
 }
 
 UssdSession ended_at(UssdSession session, UnixSeconds at, std::string_view reason) {
@@ -50,20 +40,11 @@ UssdSession ended_at(UssdSession session, UnixSeconds at, std::string_view reaso
 }
 
 void check_same(const UssdSession& actual, const UssdSession& expected) {
-  CHECK(actual.dialect == expected.dialect);
-  CHECK(actual.id == expected.id);
-  CHECK(actual.msisdn == expected.msisdn);
-  CHECK(actual.service_code == expected.service_code);
-  CHECK(actual.language == expected.language);
-  CHECK(actual.network == expected.network);
-  CHECK(actual.state == expected.state);
-  CHECK(actual.tries == expected.tries);
-  CHECK(actual.steps == expected.steps);
-  CHECK(actual.created_at == expected.created_at);
-  CHECK(actual.last_seen_at == expected.last_seen_at);
-  CHECK(actual.ended_at == expected.ended_at);
-  CHECK(actual.end_reason == expected.end_reason);
-  CHECK(actual.report == expected.report);
+  check_members(actual, expected, &UssdSession::dialect, &UssdSession::id, &UssdSession::msisdn,
+                &UssdSession::service_code, &UssdSession::language, &UssdSession::network,
+                &UssdSession::state, &UssdSession::tries, &UssdSession::steps,
+                &UssdSession::created_at, &UssdSession::last_seen_at, &UssdSession::ended_at,
+                &UssdSession::end_reason, &UssdSession::report);
 }
 
 void save(SqliteStore& store, const UssdSession& session) {
@@ -76,24 +57,19 @@ std::optional<UssdSession> find(SqliteStore& store, std::string_view dialect, st
   return found;
 }
 
+// The stored row of `expected`'s dialect and id, which must exist and equal `expected`.
+UssdSession check_stored(SqliteStore& store, const UssdSession& expected) {
+  INFO(expected.dialect << "/" << expected.id);
+  const auto found = find(store, expected.dialect, expected.id);
+  REQUIRE(found);
+  check_same(*found, expected);
+  return *found;
+}
+
 // Row count straight from the file: the interface has no way to list or count sessions.
 std::int64_t session_rows(const std::filesystem::path& path) {
   SQLite::Database raw(path.string(), SQLite::OPEN_READONLY);
   return raw.execAndGet("SELECT COUNT(*) FROM ussd_sessions").getInt64();
-}
-
-OtpRecord make_otp(std::string id, std::int64_t api_key_id) {
-  OtpRecord otp;
-  otp.id = std::move(id);
-  otp.api_key_id = api_key_id;
-  otp.phone = "233241234567";
-  otp.message_template = "Your code is {code}";
-  otp.code_hash = {1, 2, 3};
-  otp.code_ciphertext = {4, 5, 6};
-  otp.created_at = kNow;
-  otp.expires_at = kNow + 600;
-  otp.last_sent_at = kNow;
-  return otp;
 }
 
 using Window = std::tuple<std::string, UnixSeconds, std::int64_t>;
@@ -109,12 +85,8 @@ std::vector<Window> sorted(const std::vector<OtpStoreTransaction::RateWindowCoun
 
 TEST_CASE("a fresh database has the ussd_sessions table at the latest schema", "[storage]") {
   TempDir dir;
-  const auto options = options_in(dir);
-  {
-    SqliteStore store(options);
-    CHECK(store.schema_version() == SqliteStore::latest_schema_version());
-    CHECK(SqliteStore::latest_schema_version() >= 3);
-  }
+  const auto options = migrated_file(dir);
+  CHECK(SqliteStore::latest_schema_version() >= 3);
   SQLite::Database raw(options.path.string(), SQLite::OPEN_READONLY);
   SQLite::Statement names(raw, "SELECT type, name FROM sqlite_master WHERE tbl_name = ?");
   names.bind(1, "ussd_sessions");
@@ -153,9 +125,7 @@ TEST_CASE("a version 2 database is migrated to USSD sessions and keeps its data"
   CHECK(store.find_api_key_by_name("old"));
   const auto session = make_session("arkesel", "s-1", kNow);
   save(store, session);
-  const auto found = find(store, "arkesel", "s-1");
-  REQUIRE(found);
-  check_same(*found, session);
+  check_stored(store, session);
 }
 
 TEST_CASE("a USSD session round-trips every field, ended or not", "[storage]") {
@@ -181,17 +151,13 @@ TEST_CASE("a USSD session round-trips every field, ended or not", "[storage]") {
   save(store, open);
   save(store, ended);
 
-  const auto found_open = find(store, "arkesel", "open-1");
-  REQUIRE(found_open);
-  check_same(*found_open, open);
-  CHECK_FALSE(found_open->ended_at.has_value());
-  CHECK(found_open->report.empty());
+  const UssdSession found_open = check_stored(store, open);
+  CHECK_FALSE(found_open.ended_at.has_value());
+  CHECK(found_open.report.empty());
 
-  const auto found_ended = find(store, "hubtel", "ended-1");
-  REQUIRE(found_ended);
-  check_same(*found_ended, ended);
-  REQUIRE(found_ended->ended_at.has_value());
-  CHECK(*found_ended->ended_at == kNow + 6);
+  const UssdSession found_ended = check_stored(store, ended);
+  REQUIRE(found_ended.ended_at.has_value());
+  CHECK(*found_ended.ended_at == kNow + 6);
 
   CHECK_FALSE(find(store, "arkesel", "missing"));
   CHECK_FALSE(find(store, "hubtel", "open-1"));  // right id, wrong dialect
@@ -214,9 +180,7 @@ TEST_CASE("saving a USSD session again updates it in place", "[storage]") {
   session.report = R"({"done":true})";
   save(store, session);
 
-  auto found = find(store, "arkesel", "s-1");
-  REQUIRE(found);
-  check_same(*found, session);
+  check_stored(store, session);
   CHECK(session_rows(options.path) == 1);
 
   // The upsert writes every column, NULL included: ended_at can be cleared again. But a row
@@ -227,7 +191,7 @@ TEST_CASE("saving a USSD session again updates it in place", "[storage]") {
   session.msisdn = "233200000009";
   session.steps = 4;
   save(store, session);
-  found = find(store, "arkesel", "s-1");
+  auto found = find(store, "arkesel", "s-1");
   REQUIRE(found);
   CHECK_FALSE(found->ended_at.has_value());
   CHECK(found->msisdn == "233200000009");
@@ -265,12 +229,8 @@ TEST_CASE("USSD sessions are keyed by dialect and id together", "[storage]") {
   save(store, a);
   CHECK(session_rows(options.path) == 2);
 
-  const auto found_a = find(store, "arkesel", "same-id");
-  const auto found_b = find(store, "hubtel", "same-id");
-  REQUIRE(found_a);
-  REQUIRE(found_b);
-  check_same(*found_a, a);
-  check_same(*found_b, b);
+  check_stored(store, a);
+  check_stored(store, b);
 }
 
 TEST_CASE("end_idle_ussd_sessions ends only open sessions seen before the cutoff", "[storage]") {
@@ -289,21 +249,13 @@ TEST_CASE("end_idle_ussd_sessions ends only open sessions seen before the cutoff
   for (const auto* s : {&stale1, &stale2, &stale3, &at_cutoff, &recent, &ended}) save(store, *s);
 
   auto check_idle_ended = [&](const UssdSession& before) {
-    INFO(before.id);
-    const auto after = find(store, before.dialect, before.id);
-    REQUIRE(after);
     UssdSession expected = before;
     expected.ended_at = kNow;
     expected.end_reason = std::string(ussd_end::kIdle);
     expected.state.clear();
-    check_same(*after, expected);
+    check_stored(store, expected);
   };
-  auto check_untouched = [&](const UssdSession& before) {
-    INFO(before.id);
-    const auto after = find(store, before.dialect, before.id);
-    REQUIRE(after);
-    check_same(*after, before);
-  };
+  auto check_untouched = [&](const UssdSession& before) { check_stored(store, before); };
   auto end_idle = [&](std::size_t limit) {
     std::size_t ended_count = 0;
     store.write([&](OtpStoreTransaction& tx) {
@@ -391,12 +343,8 @@ TEST_CASE("purge_ussd_sessions_before deletes only sessions seen before the cuto
   }
 
   CHECK(session_rows(options.path) == 2);
-  const auto kept_at_cutoff = find(store, "arkesel", "at-cutoff");
-  const auto kept_recent = find(store, "hubtel", "recent-ended");
-  REQUIRE(kept_at_cutoff);
-  REQUIRE(kept_recent);
-  check_same(*kept_at_cutoff, at_cutoff);
-  check_same(*kept_recent, recent_ended);
+  check_stored(store, at_cutoff);
+  check_stored(store, recent_ended);
 }
 
 TEST_CASE("USSD sessions survive closing and reopening the store", "[storage]") {
@@ -414,12 +362,8 @@ TEST_CASE("USSD sessions survive closing and reopening the store", "[storage]") 
     save(store, ended);
   }
   SqliteStore reopened(options);
-  const auto found_open = find(reopened, "arkesel", "open");
-  const auto found_ended = find(reopened, "hubtel", "ended");
-  REQUIRE(found_open);
-  REQUIRE(found_ended);
-  check_same(*found_open, open);
-  check_same(*found_ended, ended);
+  check_stored(reopened, open);
+  check_stored(reopened, ended);
 }
 
 TEST_CASE("rate_counts_since returns one scope's windows at or after since", "[storage]") {
@@ -455,10 +399,10 @@ TEST_CASE("queued_sends counts outbox rows of one API key's OTPs", "[storage]") 
   TempDir dir;
   SqliteStore store(options_in(dir));
   store.write([&](OtpStoreTransaction& tx) {
-    tx.insert_otp(make_otp("otp_a", 1));
-    tx.insert_otp(make_otp("otp_b", 1));
-    tx.insert_otp(make_otp("otp_c", 2));
-    tx.insert_otp(make_otp("otp_d", 1));  // never queued
+    tx.insert_otp(otp_row("otp_a", 1));
+    tx.insert_otp(otp_row("otp_b", 1));
+    tx.insert_otp(otp_row("otp_c", 2));
+    tx.insert_otp(otp_row("otp_d", 1));  // never queued
     tx.enqueue_delivery("otp_a", "initial", kNow);
     tx.enqueue_delivery("otp_a", "resend", kNow + 30);
     tx.enqueue_delivery("otp_b", "initial", kNow);

@@ -7,39 +7,24 @@
 #include "otp/crypto.hpp"
 #include "otp/webhook_events.hpp"
 #include "storage/sqlite_store.hpp"
-#include "support/temp_dir.hpp"
+#include "storage/storage_support.hpp"
 
 namespace ussd_otp {
 namespace {
 
-using testing::TempDir;
-
-constexpr UnixSeconds kNow = 1'700'000'000;
-
-OtpRecord otp_of(std::string id, std::int64_t api_key_id) {
-  OtpRecord otp;
-  otp.id = std::move(id);
-  otp.api_key_id = api_key_id;
-  otp.phone = "233241234567";
-  otp.message_template = "Your code is {code}";
-  otp.code_hash = {1};
-  otp.code_ciphertext = {2};
-  otp.created_at = kNow;
-  otp.expires_at = kNow + 300;
-  return otp;
-}
+using namespace testing;
 
 struct Fixture {
   TempDir dir;
-  SqliteStore store{SqliteOptions{dir.file("otp.db")}};
+  SqliteStore store{options_in(dir)};
   std::int64_t with_hook = *store.create_api_key("with", "uok_a", {1}, kNow);
   std::int64_t without_hook = *store.create_api_key("without", "uok_b", {2}, kNow);
 
   Fixture() {
     REQUIRE(store.set_api_key_webhook(with_hook, "https://app.example/hooks", {9, 9, 9}));
     store.write([&](OtpStoreTransaction& tx) {
-      tx.insert_otp(otp_of("otp_a", with_hook));
-      tx.insert_otp(otp_of("otp_b", without_hook));
+      tx.insert_otp(otp_row("otp_a", with_hook));
+      tx.insert_otp(otp_row("otp_b", without_hook));
     });
   }
   std::int64_t count(const std::string& sql) const {

@@ -10,30 +10,24 @@
 #include <chrono>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
 #include <vector>
 
 #include "storage/sqlite_store.hpp"
-#include "support/temp_dir.hpp"
+#include "storage/storage_support.hpp"
 
 namespace ussd_otp {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::TempDir;
+using namespace testing;
 
-constexpr UnixSeconds kNow = 1'700'000'000;
 constexpr const char* kScope = "wb";
 // Long enough that nothing is committed unless flush() or the destructor asks for it.
 constexpr std::chrono::milliseconds kNeverOnItsOwn = 10s;
-
-SqliteOptions options_in(const TempDir& dir) {
-  SqliteOptions options;
-  options.path = dir.file("otp.db");
-  return options;
-}
 
 // Forwards to a real store and counts the transactions WriteBehind opens.
 class CountingStore final : public OtpStore {
@@ -96,6 +90,21 @@ std::size_t rows(OtpStore& store) {
   return n;
 }
 
+// A fresh database, what the background thread reports, and the queue a test starts over them.
+class WriteBehindFixture {
+ protected:
+  WriteBehind& start(const WriteBehind::Options& options) {
+    return writer_.emplace(store, options, reports.reporter());
+  }
+
+  TempDir dir;
+  SqliteStore store{options_in(dir)};
+  Reports reports;
+
+ private:
+  std::optional<WriteBehind> writer_;  // destroyed first: its last attempt needs the store
+};
+
 template <typename Predicate>
 bool eventually(Predicate done, std::chrono::milliseconds timeout = 2s) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -108,11 +117,9 @@ bool eventually(Predicate done, std::chrono::milliseconds timeout = 2s) {
 
 }  // namespace
 
-TEST_CASE("write-behind commits enqueued writes in the background", "[storage]") {
-  TempDir dir;
-  SqliteStore store(options_in(dir));
-  Reports reports;
-  WriteBehind writer(store, options_with(5ms), reports.reporter());
+TEST_CASE_METHOD(WriteBehindFixture, "write-behind commits enqueued writes in the background",
+                 "[storage]") {
+  WriteBehind& writer = start(options_with(5ms));
 
   REQUIRE(writer.enqueue(count("a")));
   REQUIRE(writer.enqueue(count("b")));
@@ -123,11 +130,9 @@ TEST_CASE("write-behind commits enqueued writes in the background", "[storage]")
   CHECK(reports.snapshot().empty());
 }
 
-TEST_CASE("write-behind flush returns only once earlier writes are committed", "[storage]") {
-  TempDir dir;
-  SqliteStore store(options_in(dir));
-  Reports reports;
-  WriteBehind writer(store, options_with(kNeverOnItsOwn), reports.reporter());
+TEST_CASE_METHOD(WriteBehindFixture,
+                 "write-behind flush returns only once earlier writes are committed", "[storage]") {
+  WriteBehind& writer = start(options_with(kNeverOnItsOwn));
 
   REQUIRE(writer.enqueue(count("a")));
   REQUIRE(writer.enqueue([](OtpStoreTransaction& tx) {
@@ -170,12 +175,10 @@ TEST_CASE("write-behind commits queued writes together in one transaction", "[st
   CHECK(writer.dropped() == 0);
 }
 
-TEST_CASE("write-behind with a short interval lands every write and empties its queue",
-          "[storage]") {
-  TempDir dir;
-  SqliteStore store(options_in(dir));
-  Reports reports;
-  WriteBehind writer(store, options_with(2ms), reports.reporter());
+TEST_CASE_METHOD(WriteBehindFixture,
+                 "write-behind with a short interval lands every write and empties its queue",
+                 "[storage]") {
+  WriteBehind& writer = start(options_with(2ms));
 
   constexpr int kWrites = 200;
   for (int i = 0; i < kWrites; ++i) REQUIRE(writer.enqueue(count("k" + std::to_string(i))));
@@ -186,12 +189,10 @@ TEST_CASE("write-behind with a short interval lands every write and empties its 
   CHECK(reports.snapshot().empty());
 }
 
-TEST_CASE("write-behind refuses writes beyond max_pending and leaves them with the caller",
-          "[storage]") {
-  TempDir dir;
-  SqliteStore store(options_in(dir));
-  Reports reports;
-  WriteBehind writer(store, options_with(kNeverOnItsOwn, /*max_pending=*/3), reports.reporter());
+TEST_CASE_METHOD(WriteBehindFixture,
+                 "write-behind refuses writes beyond max_pending and leaves them with the caller",
+                 "[storage]") {
+  WriteBehind& writer = start(options_with(kNeverOnItsOwn, /*max_pending=*/3));
 
   std::vector<WriteBehind::Write> two;
   two.push_back(count("a"));
@@ -226,13 +227,11 @@ TEST_CASE("write-behind refuses writes beyond max_pending and leaves them with t
   CHECK(writer.dropped() == 0);
 }
 
-TEST_CASE("write-behind drops a write that keeps failing, reports it and keeps the rest",
-          "[storage]") {
-  TempDir dir;
-  SqliteStore store(options_in(dir));
-  Reports reports;
+TEST_CASE_METHOD(WriteBehindFixture,
+                 "write-behind drops a write that keeps failing, reports it and keeps the rest",
+                 "[storage]") {
   constexpr int kAttempts = 3;
-  WriteBehind writer(store, options_with(2ms, 1000, kAttempts), reports.reporter());
+  WriteBehind& writer = start(options_with(2ms, 1000, kAttempts));
 
   std::atomic<int> bad_calls{0};
   REQUIRE(writer.enqueue(count("before")));

@@ -1,5 +1,8 @@
 #include "support/fake_gateway.hpp"
 
+#include "otp/text.hpp"
+#include "support/loopback.hpp"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -9,6 +12,7 @@
 #include <algorithm>
 #include <cctype>
 #include <stdexcept>
+#include <utility>
 
 namespace ussd_otp::testing {
 namespace {
@@ -18,44 +22,22 @@ constexpr auto kSlice = std::chrono::milliseconds(20);
 constexpr auto kIdleLimit = std::chrono::seconds(15);  // keep-alive connections, requests
 constexpr auto kHangLimit = std::chrono::seconds(60);  // a hang ends by itself after this
 
-std::string lower(std::string text) {
-  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return text;
-}
-
-std::string trim(std::string text) {
-  text.erase(0, text.find_first_not_of(" \t"));
-  text.erase(text.find_last_not_of(" \t\r\n") + 1);
-  return text;
-}
-
 const char* reason_phrase(int status) {
-  switch (status) {
-    case 200:
-      return "OK";
-    case 201:
-      return "Created";
-    case 400:
-      return "Bad Request";
-    case 401:
-      return "Unauthorized";
-    case 402:
-      return "Payment Required";
-    case 403:
-      return "Forbidden";
-    case 404:
-      return "Not Found";
-    case 422:
-      return "Unprocessable Entity";
-    case 429:
-      return "Too Many Requests";
-    case 500:
-      return "Internal Server Error";
-    case 503:
-      return "Service Unavailable";
-    default:
-      return "Status";
+  static constexpr std::pair<int, const char*> kPhrases[] = {{200, "OK"},
+                                                             {201, "Created"},
+                                                             {400, "Bad Request"},
+                                                             {401, "Unauthorized"},
+                                                             {402, "Payment Required"},
+                                                             {403, "Forbidden"},
+                                                             {404, "Not Found"},
+                                                             {422, "Unprocessable Entity"},
+                                                             {429, "Too Many Requests"},
+                                                             {500, "Internal Server Error"},
+                                                             {503, "Service Unavailable"}};
+  for (const auto& [code, phrase] : kPhrases) {
+    if (code == status) return phrase;
   }
+  return "Status";
 }
 
 bool send_all(int fd, const std::string& bytes) {
@@ -121,22 +103,9 @@ GatewayBehaviour GatewayBehaviour::close() {
 }
 
 FakeGateway::FakeGateway() {
-  listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (listen_fd_ < 0) throw std::runtime_error("fake gateway: socket failed");
-  const int one = 1;
-  ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = 0;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-      ::listen(listen_fd_, 128) != 0) {
-    ::close(listen_fd_);
-    throw std::runtime_error("fake gateway: bind/listen failed");
-  }
-  socklen_t length = sizeof address;
-  ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&address), &length);
-  port_ = ntohs(address.sin_port);
+  const LoopbackListener listener = listen_on_loopback(128, "fake gateway: ");
+  listen_fd_ = listener.fd;
+  port_ = listener.port;
   acceptor_ = std::thread([this] { accept_loop(); });
 }
 
@@ -210,7 +179,8 @@ void FakeGateway::serve(int fd) {
       const std::string line = head.substr(pos, end - pos);
       const std::size_t colon = line.find(':');
       if (colon != std::string::npos) {
-        request.headers[lower(line.substr(0, colon))] = trim(line.substr(colon + 1));
+        request.headers[text::ascii_lower(line.substr(0, colon))] = std::string(
+            text::trim(std::string_view(line).substr(colon + 1), text::kBlanksAndNewlines));
       }
       pos = end + 2;
     }
@@ -227,7 +197,7 @@ void FakeGateway::serve(int fd) {
     if (!open) break;
     request.body = buffer.substr(header_end + 4, length);
     buffer.erase(0, header_end + 4 + length);
-    const bool client_closes = lower(request.header("connection")) == "close";
+    const bool client_closes = text::ascii_lower(request.header("connection")) == "close";
 
     GatewayBehaviour behaviour = next_behaviour(request);
     {
@@ -381,15 +351,9 @@ std::map<std::string, std::string> form_decode(const std::string& text) {
 
 std::uint16_t closed_port() {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = 0;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-  socklen_t length = sizeof address;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  const std::uint16_t port = bind_loopback(fd);
   ::close(fd);  // bound, never listened: nothing accepts on it now
-  return ntohs(address.sin_port);
+  return port;
 }
 
 }  // namespace ussd_otp::testing

@@ -54,6 +54,7 @@ struct GatewayBehaviour {
   static GatewayBehaviour close();
 };
 
+// Not copyable or movable: its threads, mutex and socket are its own.
 class FakeGateway {
  public:
   FakeGateway();

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "otp/text.hpp"
+
 namespace ussd_otp::testing {
 namespace {
 
@@ -17,11 +19,9 @@ size_t collect_header(char* data, size_t size, size_t count, void* target) {
   std::string line(data, size * count);
   auto colon = line.find(':');
   if (colon != std::string::npos) {
-    std::string name = line.substr(0, colon);
-    std::transform(name.begin(), name.end(), name.begin(), ::tolower);
-    std::string value = line.substr(colon + 1);
-    value.erase(0, value.find_first_not_of(" \t"));
-    value.erase(value.find_last_not_of(" \t\r\n") + 1);
+    const std::string name = text::ascii_lower(std::string_view(line).substr(0, colon));
+    const std::string value(
+        text::trim(std::string_view(line).substr(colon + 1), text::kBlanksAndNewlines));
     (*static_cast<std::map<std::string, std::string>*>(target))[name] = value;
   }
   return size * count;

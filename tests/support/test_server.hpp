@@ -43,6 +43,17 @@ class TestServer {
   std::string api_key_;
 };
 
+// A server and a client of it, for TEST_CASE_METHOD.
+struct ServerWithClient {
+  TestServer server;
+  HttpClient client = server.client();
+};
+
+// A numeric code that is surely not `code`.
+inline std::string wrong_pin_for(const std::string& code) {
+  return code == "000000" ? "111111" : "000000";
+}
+
 // The digits of the first run of `length` code characters in a message like "Your code is 123456".
 std::string code_in(const std::string& message);
 

@@ -16,28 +16,33 @@ std::optional<std::string> validate(std::string_view tmpl, std::size_t max_lengt
 }  // namespace
 
 TEST_CASE("validate_message_template accepts good templates", "[template]") {
-  CHECK_FALSE(validate(kDefaultMessageTemplate));
-  CHECK_FALSE(validate("{code}"));
-  CHECK_FALSE(validate("Code: {code}"));
-  CHECK_FALSE(validate("{code} {code} {amount}{duration}"));
-  // Braces that do not form {identifier} are literal text.
-  CHECK_FALSE(validate("{code} {} { } {{ }} } { {code"));
-  CHECK_FALSE(validate("{{code}}"));
-  CHECK_FALSE(validate("{code-x} {code}"));
-  CHECK_FALSE(validate("{ code } {code}"));
-  CHECK_FALSE(validate("Ihre Nummer: {code} \xe2\x80\x94 g\xc3\xbcltig {amount} {duration}"));
+  const std::initializer_list<std::string_view> good = {
+      kDefaultMessageTemplate, "{code}", "Code: {code}", "{code} {code} {amount}{duration}",
+      // Braces that do not form {identifier} are literal text.
+      "{code} {} { } {{ }} } { {code", "{{code}}", "{code-x} {code}", "{ code } {code}",
+      "Ihre Nummer: {code} \xe2\x80\x94 g\xc3\xbcltig {amount} {duration}"};
+  for (const std::string_view tmpl : good) {
+    INFO(tmpl);
+    CHECK_FALSE(validate(tmpl));
+  }
 }
 
 TEST_CASE("validate_message_template rejects bad templates", "[template]") {
-  CHECK(validate("") == std::optional<std::string>("must contain {code}"));
-  CHECK(validate("Your code") == std::optional<std::string>("must contain {code}"));
-  CHECK(validate("{amount} {duration}") == std::optional<std::string>("must contain {code}"));
-  CHECK(validate("{ code }") == std::optional<std::string>("must contain {code}"));
-  CHECK(validate("{CODE}") == std::optional<std::string>("unknown placeholder {CODE}"));
-  CHECK(validate("{code} {name}") == std::optional<std::string>("unknown placeholder {name}"));
-  CHECK(validate("{pin}") == std::optional<std::string>("unknown placeholder {pin}"));
-  CHECK(validate("{code} {a_1} {b}") == std::optional<std::string>("unknown placeholder {a_1}"));
-  CHECK(validate("{code}{{x}}") == std::optional<std::string>("unknown placeholder {x}"));
+  for (const std::string_view tmpl : {"", "Your code", "{amount} {duration}", "{ code }"}) {
+    INFO(tmpl);
+    CHECK(validate(tmpl) == std::optional<std::string>("must contain {code}"));
+  }
+  // The first placeholder that is not {code}, {amount} or {duration} is named.
+  const std::initializer_list<std::pair<std::string_view, std::string_view>> unknown = {
+      {"{CODE}", "{CODE}"},
+      {"{code} {name}", "{name}"},
+      {"{pin}", "{pin}"},
+      {"{code} {a_1} {b}", "{a_1}"},
+      {"{code}{{x}}", "{x}"}};
+  for (const auto& [tmpl, placeholder] : unknown) {
+    INFO(tmpl);
+    CHECK(validate(tmpl) == "unknown placeholder " + std::string(placeholder));
+  }
 }
 
 TEST_CASE("validate_message_template enforces the length limit", "[template]") {

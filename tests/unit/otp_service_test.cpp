@@ -65,6 +65,13 @@ std::string wrong_code(std::string code, PinType type = PinType::Numeric) {
   return code;
 }
 
+// The error of a call that must be refused.
+template <class T>
+Error refusal(const Result<T>& result) {
+  REQUIRE_FALSE(result);
+  return result.error();
+}
+
 // Appends piece by piece: GCC 12 reports a false -Werror=restrict on "literal" + std::string&&.
 template <class... Parts>
 std::string cat(const Parts&... parts) {
@@ -174,7 +181,7 @@ struct Harness {
   Issued issue(const OtpRequestInput& input = input_for(),
                const RequestContext& context = context_for()) {
     auto created = service->request(input, context);
-    if (!created) FAIL("request failed: " << to_string(created.error().code));
+    if (!created) FAIL("request failed: " << created.error().message);
     const auto messages = deliver();
     REQUIRE(messages.size() == 1);
     return {created->id, code_in(messages[0].text), messages[0].text, created->expires_at};
@@ -244,6 +251,14 @@ TEST_CASE("request applies the defaults and normalises the phone", "[policy]") {
 TEST_CASE("request stores sender and metadata and renders templates", "[policy]") {
   Harness h;
   const UnixSeconds t0 = h.clock.now();
+  // Issues `input`: it expires `seconds` from t0 and its SMS is `before`, the code, `after`.
+  auto check_issued = [&](const OtpRequestInput& input, UnixSeconds seconds,
+                          const std::string& before, const std::string& after) {
+    const auto issued = h.issue(input);
+    CHECK(issued.expires_at == t0 + seconds);
+    CHECK(issued.text == cat(before, issued.code, after));
+    return issued;
+  };
 
   SECTION("{amount} 1 with hours renders the singular") {
     OtpRequestInput input = input_for();
@@ -251,9 +266,7 @@ TEST_CASE("request stores sender and metadata and renders templates", "[policy]"
     input.expiry_duration = "hours";
     input.sender = "MyBank";
     input.metadata_json = R"({"order":42})";
-    const auto issued = h.issue(input);
-    CHECK(issued.expires_at == t0 + 3600);
-    CHECK(issued.text == cat("Your code is ", issued.code, ". Valid for 1 hour."));
+    const auto issued = check_issued(input, 3600, "Your code is ", ". Valid for 1 hour.");
     CHECK(h.channel.sent.back().sender == "MyBank");
     const OtpView view = h.view(issued.id);
     CHECK(view.record.sender == "MyBank");
@@ -264,25 +277,19 @@ TEST_CASE("request stores sender and metadata and renders templates", "[policy]"
   SECTION("hours without an amount means one hour") {
     OtpRequestInput input = input_for();
     input.expiry_duration = "hours";
-    const auto issued = h.issue(input);
-    CHECK(issued.expires_at == t0 + 3600);
-    CHECK(issued.text == cat("Your code is ", issued.code, ". Valid for 1 hour."));
+    check_issued(input, 3600, "Your code is ", ". Valid for 1 hour.");
   }
   SECTION("a custom template with every placeholder") {
     OtpRequestInput input = input_for();
     input.message = "Hi, your code is {code}. It lasts {amount} {duration}!";
     input.expiry_amount = 2;
     input.expiry_duration = "hours";
-    const auto issued = h.issue(input);
-    CHECK(issued.expires_at == t0 + 2 * 3600);
-    CHECK(issued.text == cat("Hi, your code is ", issued.code, ". It lasts 2 hours!"));
+    check_issued(input, 2 * 3600, "Hi, your code is ", ". It lasts 2 hours!");
   }
   SECTION("one minute is singular too") {
     OtpRequestInput input = input_for();
     input.expiry_amount = 1;
-    const auto issued = h.issue(input);
-    CHECK(issued.expires_at == t0 + 60);
-    CHECK(issued.text == cat("Your code is ", issued.code, ". Valid for 1 minute."));
+    check_issued(input, 60, "Your code is ", ". Valid for 1 minute.");
   }
   SECTION("a template without {code} is rejected") {
     OtpRequestInput input = input_for();
@@ -357,9 +364,16 @@ TEST_CASE("request validation errors", "[policy]") {
     REQUIRE_FALSE(created);
     return created.error();
   };
+  // Refused with a validation error that names `field` with `problem`.
+  auto invalid = [&](const OtpRequestInput& input, const std::string& field,
+                     const std::string& problem) {
+    const Error e = rejected(input);
+    CHECK(e.code == ErrorCode::ValidationError);
+    CHECK(e.fields.at(field) == problem);
+  };
   auto accepted = [&](const OtpRequestInput& input) {
     auto created = h.service->request(input, context_for());
-    if (!created) FAIL("rejected: " << to_string(created.error().code));
+    if (!created) FAIL("rejected: " << created.error().message);
     // Free the phone for the next accepted request.
     REQUIRE(h.service->cancel(kKey, created->id));
   };
@@ -367,16 +381,12 @@ TEST_CASE("request validation errors", "[policy]") {
   SECTION("pinLength names NUMERIC exactly") {
     OtpRequestInput input = input_for();
     input.pin_length = 9;
-    const Error e = rejected(input);
-    CHECK(e.code == ErrorCode::ValidationError);
-    CHECK(e.fields.at("pinLength") == "must be 4-8 for NUMERIC");
+    invalid(input, "pinLength", "must be 4-8 for NUMERIC");
   }
   SECTION("unknown pinType") {
     OtpRequestInput input = input_for();
     input.pin_type = "HEX";
-    const Error e = rejected(input);
-    CHECK(e.code == ErrorCode::ValidationError);
-    CHECK(e.fields.at("pinType") == "must be NUMERIC, ALPHANUMERIC or ALPHABETIC");
+    invalid(input, "pinType", "must be NUMERIC, ALPHANUMERIC or ALPHABETIC");
   }
   SECTION("invalid phone") {
     for (const char* phone : {"12345", "not-a-phone", "+2332412345678", "024123456"}) {
@@ -387,15 +397,13 @@ TEST_CASE("request validation errors", "[policy]") {
     }
   }
   SECTION("missing phone is a validation error") {
-    const Error e = rejected(input_for(""));
-    CHECK(e.code == ErrorCode::ValidationError);
-    CHECK(e.fields.at("phone") == "is required");
+    invalid(input_for(""), "phone", "is required");
   }
   SECTION("other forms of the same number normalise alike") {
     for (const char* phone : {"+233241234567", "233241234567", "00233241234567", "024 123 4567"}) {
       CAPTURE(phone);
       auto created = h.service->request(input_for(phone), context_for());
-      if (!created) FAIL("rejected: " << to_string(created.error().code));
+      if (!created) FAIL("rejected: " << created.error().message);
       CHECK(created->phone == kPhone);
       REQUIRE(h.service->cancel(kKey, created->id));
     }
@@ -444,9 +452,7 @@ TEST_CASE("request validation errors", "[policy]") {
     accepted(input);
     for (const int bad : {0, -1, 11}) {
       input.max_attempts = bad;
-      const Error e = rejected(input);
-      CHECK(e.code == ErrorCode::ValidationError);
-      CHECK(e.fields.at("maxAttempts") == "must be 1-10");
+      invalid(input, "maxAttempts", "must be 1-10");
     }
   }
   SECTION("metadata size limit") {
@@ -459,9 +465,7 @@ TEST_CASE("request validation errors", "[policy]") {
     accepted(input);
     metadata.insert(7, "x");
     input.metadata_json = metadata;
-    const Error e = rejected(input);
-    CHECK(e.code == ErrorCode::ValidationError);
-    CHECK(e.fields.at("metadata") == "must be at most 2048 bytes as compact JSON");
+    invalid(input, "metadata", "must be at most 2048 bytes as compact JSON");
   }
   SECTION("sender length and characters") {
     OtpRequestInput input = input_for();
@@ -471,9 +475,7 @@ TEST_CASE("request validation errors", "[policy]") {
     accepted(input);
     for (const char* bad : {"ABCDEFGHIJKL", "", "Tab\tBank", "Caf\xc3\xa9"}) {
       input.sender = bad;
-      const Error e = rejected(input);
-      CHECK(e.code == ErrorCode::ValidationError);
-      CHECK(e.fields.at("from") == "must be 1-11 printable ASCII characters");
+      invalid(input, "from", "must be 1-11 printable ASCII characters");
     }
   }
   SECTION("several problems are reported together, before the phone") {
@@ -612,7 +614,7 @@ TEST_CASE("letter codes verify case-insensitively with spaces ignored", "[policy
   const std::string typed =
       cat(" ", lower(issued.code.substr(0, 4)), " ", lower(issued.code.substr(4)), " ");
   auto verified = h.service->verify(kKey, issued.id, typed);
-  if (!verified) FAIL("verify failed: " << to_string(verified.error().code));
+  if (!verified) FAIL("verify failed: " << verified.error().message);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1005,31 +1007,26 @@ TEST_CASE("verify attempts per phone are throttled, right or wrong", "[policy][l
   input.expiry_amount = 10;  // still valid when the block ends
   const auto issued = h.issue(input);
   for (int i = 0; i < 5; ++i) {
-    auto wrong = h.service->verify(kKey, issued.id, wrong_code(issued.code));
-    REQUIRE_FALSE(wrong);
-    CHECK(wrong.error().code == ErrorCode::InvalidPin);
+    CHECK(refusal(h.service->verify(kKey, issued.id, wrong_code(issued.code))).code ==
+          ErrorCode::InvalidPin);
     h.clock.advance(5);
   }
   // The sixth within the minute is refused before the pin is checked: the right code too.
-  auto sixth = h.service->verify(kKey, issued.id, issued.code);
-  REQUIRE_FALSE(sixth);
-  CHECK(sixth.error().code == ErrorCode::VerifyAttemptsExceeded);
-  CHECK(sixth.error().retry_after == 300);
+  const Error sixth = refusal(h.service->verify(kKey, issued.id, issued.code));
+  CHECK(sixth.code == ErrorCode::VerifyAttemptsExceeded);
+  CHECK(sixth.retry_after == 300);
   CHECK(h.view(issued.id).record.failed_attempts == 5);
   // The Arkesel-style verify of the same phone under the same key is blocked as well.
-  auto latest = h.service->verify_latest(kKey, kLocalPhone, issued.code);
-  REQUIRE_FALSE(latest);
-  CHECK(latest.error().code == ErrorCode::VerifyAttemptsExceeded);
+  CHECK(refusal(h.service->verify_latest(kKey, kLocalPhone, issued.code)).code ==
+        ErrorCode::VerifyAttemptsExceeded);
   // Another key's verifies of that phone are its own.
-  auto other = h.service->verify_latest(kOtherKey, kLocalPhone, issued.code);
-  REQUIRE_FALSE(other);
-  CHECK(other.error().code == ErrorCode::OtpNotFound);
+  CHECK(refusal(h.service->verify_latest(kOtherKey, kLocalPhone, issued.code)).code ==
+        ErrorCode::OtpNotFound);
 
   h.clock.advance(299);
-  auto still = h.service->verify(kKey, issued.id, issued.code);
-  REQUIRE_FALSE(still);
-  CHECK(still.error().code == ErrorCode::VerifyAttemptsExceeded);
-  CHECK(still.error().retry_after == 1);
+  const Error still = refusal(h.service->verify(kKey, issued.id, issued.code));
+  CHECK(still.code == ErrorCode::VerifyAttemptsExceeded);
+  CHECK(still.retry_after == 1);
   h.clock.advance(1);
   CHECK(h.service->verify(kKey, issued.id, issued.code));
 }

@@ -9,6 +9,8 @@
 #include "delivery/webhook_sender.hpp"
 #include "otp/crypto.hpp"
 #include "storage/sqlite_store.hpp"
+#include "storage/storage_support.hpp"
+#include "support/backoff.hpp"
 #include "support/temp_dir.hpp"
 
 namespace ussd_otp {
@@ -18,17 +20,9 @@ using nlohmann::json;
 constexpr UnixSeconds kAt = 1'700'000'000;  // 2023-11-14T22:13:20Z
 
 OtpRecord sample_otp() {
-  OtpRecord otp;
-  otp.id = "otp_0123456789abcdef0123456789abcdef";
-  otp.api_key_id = 1;
-  otp.phone = "233241234567";
-  otp.message_template = "Your code is {code}";
-  otp.code_hash = {1};
-  otp.code_ciphertext = {2};
+  OtpRecord otp = testing::otp_row("otp_0123456789abcdef0123456789abcdef", 1, kAt, kAt + 300);
   otp.failed_attempts = 1;
   otp.max_attempts = 3;
-  otp.created_at = kAt;
-  otp.expires_at = kAt + 300;
   otp.metadata_json = R"({"orderId":"A-17"})";
   return otp;
 }
@@ -124,13 +118,16 @@ TEST_CASE("webhook events: queue_webhook_event queues in the event's transaction
 }
 
 TEST_CASE("webhook events: URLs must be http or https with a host", "[webhooks]") {
-  CHECK_FALSE(webhook_url_problem("https://app.example/hooks/otp"));
-  CHECK_FALSE(webhook_url_problem("http://127.0.0.1:8080/h?x=1"));
-  CHECK(webhook_url_problem("ftp://app.example/"));
-  CHECK(webhook_url_problem("app.example/hooks"));
-  CHECK(webhook_url_problem("https:///path"));
-  CHECK(webhook_url_problem("https://app.example/a b"));
-  CHECK(webhook_url_problem(""));
+  for (const std::string_view url :
+       {"https://app.example/hooks/otp", "http://127.0.0.1:8080/h?x=1"}) {
+    INFO(url);
+    CHECK_FALSE(webhook_url_problem(url));
+  }
+  for (const std::string_view url : {"ftp://app.example/", "app.example/hooks", "https:///path",
+                                     "https://app.example/a b", ""}) {
+    INFO(url);
+    CHECK(webhook_url_problem(url));
+  }
 }
 
 TEST_CASE("webhook events: secrets are whsec_ and 43 URL-safe characters, each new", "[webhooks]") {
@@ -146,15 +143,15 @@ TEST_CASE("webhook sender: retries back off from the base, doubling, capped, wit
   WebhookSenderSettings s;
   s.retry_base_seconds = 5;
   s.retry_max_seconds = 3600;
-  const auto lowest = [](std::uint32_t) { return std::uint32_t{0}; };
-  const auto highest = [](std::uint32_t n) { return n - 1; };
-  CHECK(webhook_retry_delay(1, s, lowest) == 5);
-  CHECK(webhook_retry_delay(1, s, highest) == 5);
-  CHECK(webhook_retry_delay(2, s, highest) == 10);
-  CHECK(webhook_retry_delay(3, s, highest) == 20);
-  CHECK(webhook_retry_delay(3, s, lowest) == 5);
-  CHECK(webhook_retry_delay(20, s, highest) == 3600);
-  CHECK(webhook_retry_delay(1000, s, highest) == 3600);
+  testing::check_backoff(
+      {{1, false, 5},
+       {1, true, 5},
+       {2, true, 10},
+       {3, true, 20},
+       {3, false, 5},
+       {20, true, 3600},
+       {1000, true, 3600}},
+      [&](int failures, auto draw) { return webhook_retry_delay(failures, s, draw); });
 }
 
 TEST_CASE("webhook sender: the request is a signed JSON POST", "[webhooks]") {
