@@ -8,24 +8,18 @@
 #include <stdexcept>
 #include <string>
 
-#include "storage/sqlite_store.hpp"
-#include "support/temp_dir.hpp"
+#include "storage/storage_support.hpp"
 
 namespace ussd_otp {
 namespace {
 
-constexpr UnixSeconds kNow = 1'700'000'000;
-
-SqliteOptions options_in(const testing::TempDir& dir) {
-  SqliteOptions options;
-  options.path = dir.file("results.db");
-  return options;
-}
+using testing::FreshStore;
+using testing::kNow;
 
 TEST_CASE("a write transaction returns what its work returns, once committed",
           "[storage][transaction]") {
-  testing::TempDir dir;
-  SqliteStore store(options_in(dir));
+  FreshStore fresh;
+  SqliteStore& store = fresh.store;
   const std::int64_t counted = store.write([](OtpStoreTransaction& tx) {
     tx.rate_increment("scope", "key", kNow);
     tx.rate_increment("scope", "key", kNow);
@@ -42,8 +36,8 @@ TEST_CASE("a write transaction returns what its work returns, once committed",
 
 TEST_CASE("a write whose work throws returns nothing and leaves nothing behind",
           "[storage][transaction]") {
-  testing::TempDir dir;
-  SqliteStore store(options_in(dir));
+  FreshStore fresh;
+  SqliteStore& store = fresh.store;
   CHECK_THROWS_AS(store.write([](OtpStoreTransaction& tx) -> std::int64_t {
     tx.rate_increment("scope", "key", kNow);
     throw std::runtime_error("changed my mind");
@@ -59,8 +53,8 @@ TEST_CASE("a write whose work throws returns nothing and leaves nothing behind",
 
 TEST_CASE("the key and template lookups return what they found, or nothing",
           "[storage][transaction]") {
-  testing::TempDir dir;
-  SqliteStore store(options_in(dir));
+  FreshStore fresh;
+  SqliteStore& store = fresh.store;
   const std::optional<std::int64_t> id = store.create_api_key("app", "uok_", Bytes{1, 2, 3}, kNow);
   REQUIRE(id.has_value());
   CHECK_FALSE(store.create_api_key("app", "uok_", Bytes{4, 5, 6}, kNow).has_value());

@@ -30,7 +30,11 @@ UssdSession make_session(std::string dialect, std::string id, UnixSeconds last_s
                      .tries = 1,
                      .steps = 2,
                      .created_at = last_seen_at - 30,
-                     .last_seen_at = last_seen_at};  // not ended: no end time, reason or report
+                     .last_seen_at = last_seen_at,
+                     // Not ended: no end time, reason or report (named: GCC 12 warns otherwise).
+                     .ended_at = std::nullopt,
+                     .end_reason = {},
+                     .report = {}};
 }
 
 UssdSession ended_at(UssdSession session, UnixSeconds at, std::string_view reason) {
