@@ -2,32 +2,26 @@
 #include "delivery/dev_inbox.hpp"
 
 #include <algorithm>
-#include <array>
-#include <utility>
+
+#include "otp/enum_names.hpp"
 
 namespace ussd_otp {
 namespace {
 
-constexpr std::array<std::pair<DeliveryMode, std::string_view>, 3> kModeNames{{
+constexpr auto kModeNames = enum_names<DeliveryMode>({
     {DeliveryMode::Normal, "normal"},
     {DeliveryMode::Drop, "drop"},
     {DeliveryMode::Delay, "delay"},
-}};
+});
 
 }  // namespace
 
 std::string_view to_string(DeliveryMode mode) {
-  for (const auto& [value, name] : kModeNames) {
-    if (value == mode) return name;
-  }
-  return "normal";
+  return name_of(kModeNames, mode, "normal");
 }
 
 std::optional<DeliveryMode> delivery_mode_from_string(std::string_view text) {
-  for (const auto& [value, name] : kModeNames) {
-    if (name == text) return value;
-  }
-  return std::nullopt;
+  return value_named(kModeNames, text);
 }
 
 SendResult DevInbox::deliver(const OutgoingMessage& message) {

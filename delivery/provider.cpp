@@ -3,18 +3,21 @@
 
 #include <stdexcept>
 
+#include "otp/enum_names.hpp"
+
 namespace ussd_otp {
+namespace {
+
+constexpr auto kReceiptStateNames = enum_names<ReceiptState>({
+    {ReceiptState::Delivered, "delivered"},
+    {ReceiptState::Failed, "failed"},
+    {ReceiptState::Pending, "pending"},
+});
+
+}  // namespace
 
 std::string_view to_string(ReceiptState state) {
-  switch (state) {
-    case ReceiptState::Delivered:
-      return "delivered";
-    case ReceiptState::Failed:
-      return "failed";
-    case ReceiptState::Pending:
-      return "pending";
-  }
-  return "pending";
+  return name_of(kReceiptStateNames, state, "pending");
 }
 
 Result<std::vector<Receipt>> SmsProvider::parse_receipt(const ReceiptRequest&) const {

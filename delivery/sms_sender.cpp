@@ -90,15 +90,16 @@ SmsSender::~SmsSender() {
 }
 
 void SmsSender::start() {
-  if (thread_.joinable()) return;
-  stopping_ = false;
-  thread_ = std::thread([this] { run(); });
+  loop_.start({[this] { run_once(settings_.idle_poll); }, [this] { multi_.wake(); },
+               // A failing pass (database locked, disk full) is retried; leases keep rows safe.
+               [this](const std::exception& e) {
+                 log_(kLogError, "delivery.pass_failed", {{"error", e.what()}});
+               },
+               settings_.idle_poll});
 }
 
 void SmsSender::stop() {
-  stopping_ = true;
-  multi_.wake();
-  if (thread_.joinable()) thread_.join();
+  loop_.stop();
 }
 
 void SmsSender::poke() {
@@ -118,18 +119,6 @@ SmsSenderStats SmsSender::stats() const {
 
 BreakerState SmsSender::breaker_state(std::string_view provider) const {
   return breakers_.state(provider, clock_.now());
-}
-
-void SmsSender::run() {
-  while (!stopping_) {
-    try {
-      run_once(settings_.idle_poll);
-    } catch (const std::exception& e) {
-      // A failing pass (database locked, disk full) is retried; leases keep rows safe.
-      log_(kLogError, "delivery.pass_failed", {{"error", e.what()}});
-      std::this_thread::sleep_for(settings_.idle_poll);
-    }
-  }
 }
 
 void SmsSender::run_once(std::chrono::milliseconds wait) {

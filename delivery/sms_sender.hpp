@@ -19,6 +19,7 @@
 
 #include "delivery/breaker.hpp"
 #include "delivery/curl_multi.hpp"
+#include "delivery/pass_loop.hpp"
 #include "delivery/planner.hpp"
 #include "delivery/provider.hpp"
 #include "delivery/routing.hpp"
@@ -92,7 +93,6 @@ class SmsSender {
 
  private:
   struct InFlight;
-  void run();
   std::size_t claim_and_start();
   struct Outcome {
     DeliveryAttempt attempt;
@@ -122,11 +122,10 @@ class SmsSender {
   std::vector<std::pair<std::int64_t, SendResult>> local_results_;  // sent without HTTP
   std::vector<Outcome> unrecorded_;  // outcomes whose write failed, written on the next pass
 
-  std::atomic<bool> stopping_{false};
   std::atomic<bool> poked_{false};
-  std::thread thread_;
   mutable std::mutex stats_mutex_;
   SmsSenderStats stats_;
+  PassLoop loop_;  // last: its thread stops before the members it uses go
 };
 
 }  // namespace ussd_otp

@@ -52,27 +52,16 @@ std::int64_t WebhookSender::lease_seconds() const {
 }
 
 void WebhookSender::start() {
-  if (thread_.joinable()) return;
-  stopping_ = false;
-  thread_ = std::thread([this] { run(); });
+  loop_.start({[this] { run_once(settings_.idle_poll); }, [this] { multi_.wake(); },
+               // Database locked or full: leases keep the rows; the next pass tries again.
+               [this](const std::exception& e) {
+                 log_(kLogError, "webhook.pass_failed", {{"error", e.what()}});
+               },
+               settings_.idle_poll});
 }
 
 void WebhookSender::stop() {
-  stopping_ = true;
-  multi_.wake();
-  if (thread_.joinable()) thread_.join();
-}
-
-void WebhookSender::run() {
-  while (!stopping_) {
-    try {
-      run_once(settings_.idle_poll);
-    } catch (const std::exception& e) {
-      // Database locked or full: leases keep the rows; the next pass tries again.
-      log_(kLogError, "webhook.pass_failed", {{"error", e.what()}});
-      std::this_thread::sleep_for(settings_.idle_poll);
-    }
-  }
+  loop_.stop();
 }
 
 void WebhookSender::run_once(std::chrono::milliseconds wait) {

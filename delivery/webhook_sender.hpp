@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "delivery/curl_multi.hpp"
+#include "delivery/pass_loop.hpp"
 #include "delivery/sms_sender.hpp"  // DeliveryLogger, kLog*
 #include "otp/clock.hpp"
 #include "otp/crypto.hpp"
@@ -56,7 +57,6 @@ class WebhookSender {
   struct InFlight {
     PendingWebhook row;
   };
-  void run();
   void claim_and_start();
   void record(std::vector<FinishedTransfer> finished);
 
@@ -69,8 +69,7 @@ class WebhookSender {
   std::map<std::uint64_t, InFlight> in_flight_;  // by outbox row id
   // Rows finished without HTTP (no URL any more, unreadable secret, bad URL): recorded next.
   std::vector<std::pair<PendingWebhook, std::string>> local_failures_;
-  std::atomic<bool> stopping_{false};
-  std::thread thread_;
+  PassLoop loop_;  // last: its thread stops before the members it uses go
 };
 
 }  // namespace ussd_otp

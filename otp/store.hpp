@@ -166,6 +166,22 @@ class OtpStoreTransaction {
 // Work handed to a backend: one transaction's worth of store operations.
 using TransactionWork = std::function<void(OtpStoreTransaction&)>;
 
+// Calls `run` with a type-erased callable (taking `Args`, returning nothing) that runs `work`, and
+// returns what `work` returned: how a transaction's result travels through a backend's
+// non-template hook. Should `run` call it more than once (a retried transaction), the last
+// call's result wins.
+template <typename... Args, typename Work, typename Run>
+auto call_returning(Work& work, const Run& run) {
+  using Result = std::remove_cvref_t<std::invoke_result_t<Work&, Args...>>;
+  if constexpr (std::is_void_v<Result>) {
+    run([&work](Args... args) { work(std::forward<Args>(args)...); });
+  } else {
+    std::optional<Result> result;
+    run([&work, &result](Args... args) { result.emplace(work(std::forward<Args>(args)...)); });
+    return std::move(*result);
+  }
+}
+
 class OtpStore {
  public:
   virtual ~OtpStore() = default;
@@ -175,36 +191,24 @@ class OtpStore {
   // Transactions are serialised.
   template <typename Work>
   auto write(Work&& work) {
-    return transact(work, [this](const TransactionWork& erased) { run_write(erased); });
+    return call_returning<OtpStoreTransaction&>(
+        work, [this](const TransactionWork& erased) { run_write(erased); });
   }
   // Runs `work` with a consistent read-only view and returns what it returns. Writing inside it
   // is a programming error.
   template <typename Work>
   auto read(Work&& work) {
-    return transact(work, [this](const TransactionWork& erased) { run_read(erased); });
+    return call_returning<OtpStoreTransaction&>(
+        work, [this](const TransactionWork& erased) { run_read(erased); });
   }
   // True when a write transaction can be opened and committed right now (readiness probe).
   virtual bool writable() = 0;
 
  protected:
   // What a backend implements: run `work` in one write (read-only) transaction as above. The
-  // result travels outside the backend, so it stays free of templates; a backend that retries a
-  // transaction (a serialisation failure) may run `work` again: the last run's result wins.
+  // result travels outside the backend (call_returning), so a backend needs no templates.
   virtual void run_write(const TransactionWork& work) = 0;
   virtual void run_read(const TransactionWork& work) = 0;
-
- private:
-  template <typename Work, typename Run>
-  static auto transact(Work& work, const Run& run) {
-    using Result = std::remove_cvref_t<std::invoke_result_t<Work&, OtpStoreTransaction&>>;
-    if constexpr (std::is_void_v<Result>) {
-      run([&work](OtpStoreTransaction& tx) { work(tx); });
-    } else {
-      std::optional<Result> result;
-      run([&work, &result](OtpStoreTransaction& tx) { result.emplace(work(tx)); });
-      return std::move(*result);
-    }
-  }
 };
 
 class ApiKeyStore {

@@ -9,6 +9,7 @@
 #include <exception>
 #include <limits>
 #include <stdexcept>
+#include <type_traits>
 #include <utility>
 
 #include "otp/codes.hpp"
@@ -27,6 +28,11 @@ std::string normalise_synchronous(std::string_view requested) {
 
 // --- binding and reading helpers ---------------------------------------------------------------
 
+template <typename T>
+inline constexpr bool kIsOptional = false;
+template <typename T>
+inline constexpr bool kIsOptional<std::optional<T>> = true;
+
 void bind_text(SQLite::Statement& s, int index, std::string_view text) {
   s.bind(index, std::string(text));  // SQLiteCpp copies (SQLITE_TRANSIENT)
 }
@@ -41,13 +47,36 @@ void bind_blob(SQLite::Statement& s, int index, const Bytes& bytes) {
   s.bind(index, bytes.empty() ? &kNothing : bytes.data(), static_cast<int>(bytes.size()));
 }
 
-void bind_optional_int64(SQLite::Statement& s, int index,
-                         const std::optional<std::int64_t>& value) {
-  if (value) {
-    s.bind(index, *value);
+// Binds one value as its type says: text, an integer (a bool as 0 or 1), a BLOB, or NULL
+// (std::nullopt, or an empty optional).
+template <typename T>
+void bind_value(SQLite::Statement& s, int index, const T& value) {
+  if constexpr (std::is_same_v<T, std::nullopt_t>) {
+    s.bind(index);
+  } else if constexpr (kIsOptional<T>) {
+    if (value) {
+      bind_value(s, index, *value);
+    } else {
+      s.bind(index);
+    }
+  } else if constexpr (std::is_same_v<T, bool>) {
+    s.bind(index, value ? 1 : 0);
+  } else if constexpr (std::is_same_v<T, Bytes>) {
+    bind_blob(s, index, value);
+  } else if constexpr (std::is_convertible_v<const T&, std::string_view>) {
+    bind_text(s, index, value);
   } else {
-    s.bind(index);  // NULL
+    static_assert(std::is_same_v<T, int> || std::is_same_v<T, std::int64_t>,
+                  "bind_value: no SQLite type for this C++ type");
+    s.bind(index, value);
   }
+}
+
+// Binds `values` to ?1, ?2, ... in order.
+template <typename... Values>
+void bind_all(SQLite::Statement& s, const Values&... values) {
+  int index = 0;
+  (bind_value(s, ++index, values), ...);
 }
 
 std::int64_t as_limit(std::size_t limit) {
@@ -63,10 +92,6 @@ std::int64_t int64_at(const SQLite::Statement& s, int index) {
   return s.getColumn(index).getInt64();
 }
 
-int int_at(const SQLite::Statement& s, int index) {
-  return s.getColumn(index).getInt();
-}
-
 Bytes blob_at(const SQLite::Statement& s, int index) {
   const SQLite::Column column = s.getColumn(index);
   // getBlob before getBytes: SQLite's documented order for a correct size.
@@ -76,9 +101,43 @@ Bytes blob_at(const SQLite::Statement& s, int index) {
   return Bytes(data, data + size);
 }
 
-std::optional<std::int64_t> optional_int64_at(const SQLite::Statement& s, int index) {
-  if (s.isColumnNull(index)) return std::nullopt;
-  return int64_at(s, index);
+// Reads column `index` into `out` as its type says; NULL reads as nullopt into an optional and
+// as empty text into a string (what a nullable text column means here).
+template <typename T>
+void read_value(const SQLite::Statement& s, int index, T& out) {
+  if constexpr (kIsOptional<T>) {
+    if (s.isColumnNull(index)) {
+      out.reset();
+    } else {
+      read_value(s, index, out.emplace());
+    }
+  } else if constexpr (std::is_same_v<T, std::string>) {
+    out = s.isColumnNull(index) ? std::string() : text_at(s, index);
+  } else if constexpr (std::is_same_v<T, Bytes>) {
+    out = blob_at(s, index);
+  } else if constexpr (std::is_same_v<T, bool>) {
+    out = s.getColumn(index).getInt() != 0;
+  } else if constexpr (std::is_same_v<T, int>) {
+    out = s.getColumn(index).getInt();
+  } else {
+    static_assert(std::is_same_v<T, std::int64_t>, "read_value: no reading for this C++ type");
+    out = int64_at(s, index);
+  }
+}
+
+// Reads the row's columns, from the first, into `fields` in order.
+template <typename... Fields>
+void read_columns(const SQLite::Statement& s, Fields&... fields) {
+  int index = 0;
+  (read_value(s, index++, fields), ...);
+}
+
+// A row read as one value (its first column).
+template <typename T>
+T single_column(const SQLite::Statement& s) {
+  T value{};
+  read_value(s, 0, value);
+  return value;
 }
 
 // --- OTP rows
@@ -112,57 +171,33 @@ const std::string kInsertOtp =
     ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
 void bind_otp(SQLite::Statement& s, const OtpRecord& otp) {
-  bind_text(s, 1, otp.id);
-  s.bind(2, otp.api_key_id);
-  bind_text(s, 3, otp.phone);
-  bind_text(s, 4, otp.sender);
-  bind_text(s, 5, otp.message_template);
-  bind_text(s, 6, to_string(otp.pin_type));
-  s.bind(7, otp.pin_length);
-  s.bind(8, otp.expiry_amount);
-  bind_text(s, 9, otp.expiry_unit);
-  bind_blob(s, 10, otp.code_hash);
-  bind_blob(s, 11, otp.code_ciphertext);
-  bind_text(s, 12, to_string(otp.status));
-  s.bind(13, otp.max_attempts);
-  s.bind(14, otp.failed_attempts);
-  s.bind(15, otp.send_count);
-  s.bind(16, otp.created_at);
-  s.bind(17, otp.expires_at);
-  s.bind(18, otp.last_sent_at);
-  bind_text(s, 19, otp.metadata_json);
-  bind_text(s, 20, otp.payload);
+  bind_all(s, otp.id, otp.api_key_id, otp.phone, otp.sender, otp.message_template,
+           to_string(otp.pin_type), otp.pin_length, otp.expiry_amount, otp.expiry_unit,
+           otp.code_hash, otp.code_ciphertext, to_string(otp.status), otp.max_attempts,
+           otp.failed_attempts, otp.send_count, otp.created_at, otp.expires_at, otp.last_sent_at,
+           otp.metadata_json, otp.payload);
+}
+
+// An unknown name means the file was written by something else; refuse to guess.
+template <typename Enum>
+Enum parsed_name(std::optional<Enum> parsed, const OtpRecord& otp, std::string_view column,
+                 const std::string& name) {
+  if (!parsed) {
+    throw std::runtime_error("otp " + otp.id + ": bad " + std::string(column) + " " + name);
+  }
+  return *parsed;
 }
 
 OtpRecord read_otp(const SQLite::Statement& s) {
   OtpRecord otp;
-  otp.id = text_at(s, 0);
-  otp.api_key_id = int64_at(s, 1);
-  otp.phone = text_at(s, 2);
-  otp.sender = text_at(s, 3);
-  otp.message_template = text_at(s, 4);
-  const std::string pin_type = text_at(s, 5);
-  const auto parsed_pin_type = pin_type_from_string(pin_type);
-  // An unknown name means the file was written by something else; refuse to guess.
-  if (!parsed_pin_type) throw std::runtime_error("otp " + otp.id + ": bad pin_type " + pin_type);
-  otp.pin_type = *parsed_pin_type;
-  otp.pin_length = int_at(s, 6);
-  otp.expiry_amount = int_at(s, 7);
-  otp.expiry_unit = text_at(s, 8);
-  otp.code_hash = blob_at(s, 9);
-  otp.code_ciphertext = blob_at(s, 10);
-  const std::string status = text_at(s, 11);
-  const auto parsed_status = otp_status_from_string(status);
-  if (!parsed_status) throw std::runtime_error("otp " + otp.id + ": bad status " + status);
-  otp.status = *parsed_status;
-  otp.max_attempts = int_at(s, 12);
-  otp.failed_attempts = int_at(s, 13);
-  otp.send_count = int_at(s, 14);
-  otp.created_at = int64_at(s, 15);
-  otp.expires_at = int64_at(s, 16);
-  otp.last_sent_at = int64_at(s, 17);
-  otp.metadata_json = text_at(s, 18);
-  otp.payload = text_at(s, 19);
+  std::string pin_type;
+  std::string status;
+  read_columns(s, otp.id, otp.api_key_id, otp.phone, otp.sender, otp.message_template, pin_type,
+               otp.pin_length, otp.expiry_amount, otp.expiry_unit, otp.code_hash,
+               otp.code_ciphertext, status, otp.max_attempts, otp.failed_attempts, otp.send_count,
+               otp.created_at, otp.expires_at, otp.last_sent_at, otp.metadata_json, otp.payload);
+  otp.pin_type = parsed_name(pin_type_from_string(pin_type), otp, "pin_type", pin_type);
+  otp.status = parsed_name(otp_status_from_string(status), otp, "status", status);
   return otp;
 }
 
@@ -181,16 +216,8 @@ const std::string kListApiKeys = std::string(kApiKeyColumns) + "ORDER BY created
 
 ApiKeyRecord read_api_key(const SQLite::Statement& s) {
   ApiKeyRecord key;
-  key.id = int64_at(s, 0);
-  key.name = text_at(s, 1);
-  key.prefix = text_at(s, 2);
-  key.hash = blob_at(s, 3);
-  key.created_at = int64_at(s, 4);
-  key.last_used_at = optional_int64_at(s, 5);
-  key.revoked_at = optional_int64_at(s, 6);
-  if (!s.isColumnNull(7)) key.webhook_url = text_at(s, 7);
-  key.webhook_secret = blob_at(s, 8);
-  if (!s.isColumnNull(9)) key.client_id = text_at(s, 9);
+  read_columns(s, key.id, key.name, key.prefix, key.hash, key.created_at, key.last_used_at,
+               key.revoked_at, key.webhook_url, key.webhook_secret, key.client_id);
   return key;
 }
 
@@ -275,6 +302,35 @@ struct SqliteStore::Connection {
   }
 
   bool in_transaction() const { return sqlite3_get_autocommit(db->getHandle()) == 0; }
+
+  // Runs `sql` (a statement that gives no rows) with `values` bound to ?1, ?2, ...; returns
+  // the rows it changed.
+  template <typename... Values>
+  std::size_t run(std::string_view sql, const Values&... values) {
+    auto s = statement(sql);
+    bind_all(*s, values...);
+    return static_cast<std::size_t>(s->exec());
+  }
+
+  // The first row `sql` gives, as `read` makes it from the statement; nullopt when none.
+  template <typename Read, typename... Values>
+  auto first(std::string_view sql, const Read& read, const Values&... values)
+      -> std::optional<std::invoke_result_t<const Read&, const SQLite::Statement&>> {
+    auto s = statement(sql);
+    bind_all(*s, values...);
+    if (!s->executeStep()) return std::nullopt;
+    return read(*s);
+  }
+
+  // Every row `sql` gives, in order, as `read` makes them.
+  template <typename Read, typename... Values>
+  auto all(std::string_view sql, const Read& read, const Values&... values) {
+    auto s = statement(sql);
+    bind_all(*s, values...);
+    std::vector<std::invoke_result_t<const Read&, const SQLite::Statement&>> rows;
+    while (s->executeStep()) rows.push_back(read(*s));
+    return rows;
+  }
 };
 
 // A write() waiting for the group commit.
@@ -284,21 +340,16 @@ struct SqliteStore::PendingWrite {
   bool done = false;
 };
 
+namespace {
+
 constexpr std::string_view kOutboxColumns =
     "id, otp_id, reason, created_at, attempts, state, next_attempt_at, lease_until, "
     "receipt_failover_used";
 
-PendingDelivery read_delivery(SQLite::Statement& s) {
+PendingDelivery read_delivery(const SQLite::Statement& s) {
   PendingDelivery d;
-  d.id = int64_at(s, 0);
-  d.otp_id = text_at(s, 1);
-  d.reason = text_at(s, 2);
-  d.created_at = int64_at(s, 3);
-  d.attempts = int_at(s, 4);
-  d.state = text_at(s, 5);
-  d.next_attempt_at = int64_at(s, 6);
-  d.lease_until = int64_at(s, 7);
-  d.receipt_failover_used = int_at(s, 8) != 0;
+  read_columns(s, d.id, d.otp_id, d.reason, d.created_at, d.attempts, d.state, d.next_attempt_at,
+               d.lease_until, d.receipt_failover_used);
   return d;
 }
 
@@ -307,26 +358,11 @@ constexpr std::string_view kAttemptColumns =
     "gateway_status, cost, http_status, latency_ms, started_at, finished_at, receipt, "
     "receipt_status, receipt_at, polls";
 
-DeliveryAttempt read_attempt(SQLite::Statement& s) {
+DeliveryAttempt read_attempt(const SQLite::Statement& s) {
   DeliveryAttempt a;
-  a.id = int64_at(s, 0);
-  a.outbox_id = int64_at(s, 1);
-  a.otp_id = text_at(s, 2);
-  a.provider = text_at(s, 3);
-  a.reason = text_at(s, 4);
-  a.outcome = text_at(s, 5);
-  a.gateway_message_id = text_at(s, 6);
-  a.error = text_at(s, 7);
-  a.gateway_status = text_at(s, 8);
-  a.cost = text_at(s, 9);
-  a.http_status = int_at(s, 10);
-  a.latency_ms = int64_at(s, 11);
-  a.started_at = int64_at(s, 12);
-  a.finished_at = int64_at(s, 13);
-  a.receipt = text_at(s, 14);
-  a.receipt_status = text_at(s, 15);
-  a.receipt_at = int64_at(s, 16);
-  a.polls = int_at(s, 17);
+  read_columns(s, a.id, a.outbox_id, a.otp_id, a.provider, a.reason, a.outcome,
+               a.gateway_message_id, a.error, a.gateway_status, a.cost, a.http_status, a.latency_ms,
+               a.started_at, a.finished_at, a.receipt, a.receipt_status, a.receipt_at, a.polls);
   return a;
 }
 
@@ -336,22 +372,32 @@ constexpr std::string_view kSelectWebhooks =
     "w.attempts, w.lease_until, k.webhook_url, k.webhook_secret, k.revoked_at "
     "FROM webhook_outbox w LEFT JOIN api_keys k ON k.id = w.api_key_id ";
 
-PendingWebhook read_webhook(SQLite::Statement& s) {
+PendingWebhook read_webhook(const SQLite::Statement& s) {
   PendingWebhook w;
-  w.id = int64_at(s, 0);
-  w.api_key_id = int64_at(s, 1);
-  w.otp_id = text_at(s, 2);
-  w.event = text_at(s, 3);
-  w.payload = text_at(s, 4);
-  w.created_at = int64_at(s, 5);
-  w.next_attempt_at = int64_at(s, 6);
-  w.attempts = int_at(s, 7);
-  w.lease_until = int64_at(s, 8);
-  if (!s.isColumnNull(9)) w.url = text_at(s, 9);
-  w.sealed_secret = blob_at(s, 10);
-  w.key_revoked = !s.isColumnNull(11);
+  std::optional<UnixSeconds> key_revoked_at;
+  read_columns(s, w.id, w.api_key_id, w.otp_id, w.event, w.payload, w.created_at, w.next_attempt_at,
+               w.attempts, w.lease_until, w.url, w.sealed_secret, key_revoked_at);
+  w.key_revoked = key_revoked_at.has_value();
   return w;
 }
+
+WebhookAttempt read_webhook_attempt(const SQLite::Statement& s) {
+  WebhookAttempt a;
+  read_columns(s, a.id, a.webhook_id, a.otp_id, a.event, a.http_status, a.error, a.latency_ms,
+               a.at);
+  return a;
+}
+
+UssdSession read_ussd_session(const SQLite::Statement& s) {
+  UssdSession session;
+  read_columns(s, session.dialect, session.id, session.msisdn, session.service_code,
+               session.language, session.network, session.state, session.tries, session.steps,
+               session.created_at, session.last_seen_at, session.ended_at, session.end_reason,
+               session.report);
+  return session;
+}
+
+}  // namespace
 
 // The OtpStoreTransaction handed to write()/read() callbacks; valid only inside the callback.
 class SqliteStore::Transaction final : public OtpStoreTransaction {
@@ -360,47 +406,25 @@ class SqliteStore::Transaction final : public OtpStoreTransaction {
       : connection_(connection), writable_(writable) {}
 
   std::optional<OtpRecord> find_otp(std::string_view id) override {
-    auto s = connection_.statement(kFindOtp);
-    bind_text(*s, 1, id);
-    if (!s->executeStep()) return std::nullopt;
-    return read_otp(*s);
+    return connection_.first(kFindOtp, read_otp, id);
   }
 
   std::optional<OtpRecord> find_active_otp(std::int64_t api_key_id, std::string_view phone,
                                            UnixSeconds now) override {
-    auto s = connection_.statement(kFindActiveOtp);
-    s->bind(1, api_key_id);
-    bind_text(*s, 2, phone);
-    s->bind(3, now);
-    if (!s->executeStep()) return std::nullopt;
-    return read_otp(*s);
+    return connection_.first(kFindActiveOtp, read_otp, api_key_id, phone, now);
   }
 
   std::vector<OtpRecord> active_otps_for_phone(std::string_view phone, UnixSeconds now) override {
-    auto s = connection_.statement(kActiveOtpsForPhone);
-    bind_text(*s, 1, phone);
-    s->bind(2, now);
-    std::vector<OtpRecord> result;
-    while (s->executeStep()) result.push_back(read_otp(*s));
-    return result;
+    return connection_.all(kActiveOtpsForPhone, read_otp, phone, now);
   }
 
   std::vector<OtpRecord> newest_pending_otps(UnixSeconds now, std::size_t limit) override {
-    auto s = connection_.statement(kNewestPendingOtps);
-    s->bind(1, now);
-    s->bind(2, static_cast<std::int64_t>(limit));
-    std::vector<OtpRecord> result;
-    while (s->executeStep()) result.push_back(read_otp(*s));
-    return result;
+    return connection_.all(kNewestPendingOtps, read_otp, now, static_cast<std::int64_t>(limit));
   }
 
   std::optional<OtpRecord> find_latest_otp(std::int64_t api_key_id,
                                            std::string_view phone) override {
-    auto s = connection_.statement(kFindLatestOtp);
-    s->bind(1, api_key_id);
-    bind_text(*s, 2, phone);
-    if (!s->executeStep()) return std::nullopt;
-    return read_otp(*s);
+    return connection_.first(kFindLatestOtp, read_otp, api_key_id, phone);
   }
 
   void insert_otp(const OtpRecord& otp) override {
@@ -412,63 +436,46 @@ class SqliteStore::Transaction final : public OtpStoreTransaction {
 
   void update_otp(const OtpRecord& otp) override {
     require_writable("update_otp");
-    auto s = connection_.statement(
+    const std::size_t updated = connection_.run(
         "UPDATE otps SET status = ?, failed_attempts = ?, send_count = ?, last_sent_at = ? "
-        "WHERE id = ?");
-    bind_text(*s, 1, to_string(otp.status));
-    s->bind(2, otp.failed_attempts);
-    s->bind(3, otp.send_count);
-    s->bind(4, otp.last_sent_at);
-    bind_text(*s, 5, otp.id);
+        "WHERE id = ?",
+        to_string(otp.status), otp.failed_attempts, otp.send_count, otp.last_sent_at, otp.id);
     // Updating an OTP that is not there is a caller bug; silently doing nothing would hide it.
-    if (s->exec() == 0) throw std::runtime_error("update_otp: no otp with id " + otp.id);
+    if (updated == 0) throw std::runtime_error("update_otp: no otp with id " + otp.id);
   }
 
   void add_event(std::string_view otp_id, std::string_view type, UnixSeconds at,
                  std::string_view detail) override {
     require_writable("add_event");
-    auto s = connection_.statement(
-        "INSERT INTO otp_events (otp_id, type, at, detail) VALUES (?, ?, ?, ?)");
-    bind_text(*s, 1, otp_id);
-    bind_text(*s, 2, type);
-    s->bind(3, at);
-    bind_text(*s, 4, detail);
-    s->exec();
+    connection_.run("INSERT INTO otp_events (otp_id, type, at, detail) VALUES (?, ?, ?, ?)", otp_id,
+                    type, at, detail);
   }
 
   std::vector<OtpEvent> events(std::string_view otp_id) override {
-    auto s = connection_.statement(
-        "SELECT type, at, detail FROM otp_events WHERE otp_id = ? ORDER BY at, id");
-    bind_text(*s, 1, otp_id);
-    std::vector<OtpEvent> result;
-    while (s->executeStep()) {
-      result.push_back(OtpEvent{text_at(*s, 0), int64_at(*s, 1), text_at(*s, 2)});
-    }
-    return result;
+    return connection_.all(
+        "SELECT type, at, detail FROM otp_events WHERE otp_id = ? ORDER BY at, id",
+        [](const SQLite::Statement& s) {
+          OtpEvent event;
+          read_columns(s, event.type, event.at, event.detail);
+          return event;
+        },
+        otp_id);
   }
 
   void enqueue_delivery(std::string_view otp_id, std::string_view reason, UnixSeconds at) override {
     require_writable("enqueue_delivery");
-    auto s = connection_.statement(
+    connection_.run(
         "INSERT INTO outbox (otp_id, reason, created_at, next_attempt_at, attempts) "
-        "VALUES (?, ?, ?, ?, 0)");
-    bind_text(*s, 1, otp_id);
-    bind_text(*s, 2, reason);
-    s->bind(3, at);
-    s->bind(4, at);
-    s->exec();
+        "VALUES (?, ?, ?, ?, 0)",
+        otp_id, reason, at, at);
   }
 
   std::vector<PendingDelivery> due_deliveries(UnixSeconds now, std::size_t limit) override {
     // "Oldest" is by creation, so a delivery that was retried keeps its place in line.
-    auto s = connection_.statement("SELECT " + std::string(kOutboxColumns) +
-                                   " FROM outbox WHERE next_attempt_at <= ?1 AND lease_until <= ?1 "
-                                   "ORDER BY created_at, id LIMIT ?2");
-    s->bind(1, now);
-    s->bind(2, as_limit(limit));
-    std::vector<PendingDelivery> result;
-    while (s->executeStep()) result.push_back(read_delivery(*s));
-    return result;
+    return connection_.all("SELECT " + std::string(kOutboxColumns) +
+                               " FROM outbox WHERE next_attempt_at <= ?1 AND lease_until <= ?1 "
+                               "ORDER BY created_at, id LIMIT ?2",
+                           read_delivery, now, as_limit(limit));
   }
 
   std::vector<PendingDelivery> claim_deliveries(UnixSeconds now, UnixSeconds lease_until,
@@ -476,505 +483,347 @@ class SqliteStore::Transaction final : public OtpStoreTransaction {
     require_writable("claim_deliveries");
     // One writer at a time (SQLite), so select-then-update cannot hand a row to two claims.
     std::vector<PendingDelivery> rows = due_deliveries(now, limit);
-    auto s = connection_.statement("UPDATE outbox SET lease_until = ? WHERE id = ?");
     for (PendingDelivery& row : rows) {
-      s->reset();
-      s->bind(1, lease_until);
-      s->bind(2, row.id);
-      s->exec();
+      connection_.run("UPDATE outbox SET lease_until = ? WHERE id = ?", lease_until, row.id);
       row.lease_until = lease_until;
     }
     return rows;
   }
 
   std::optional<PendingDelivery> find_delivery(std::int64_t delivery_id) override {
-    auto s = connection_.statement("SELECT " + std::string(kOutboxColumns) +
-                                   " FROM outbox WHERE id = ?");
-    s->bind(1, delivery_id);
-    if (!s->executeStep()) return std::nullopt;
-    return read_delivery(*s);
+    return connection_.first("SELECT " + std::string(kOutboxColumns) + " FROM outbox WHERE id = ?",
+                             read_delivery, delivery_id);
   }
 
   void reschedule_delivery(const PendingDelivery& delivery) override {
     require_writable("reschedule_delivery");
-    auto s = connection_.statement(
+    connection_.run(
         "UPDATE outbox SET state = ?, next_attempt_at = ?, attempts = ?, "
-        "receipt_failover_used = ?, lease_until = 0 WHERE id = ?");
-    bind_text(*s, 1, delivery.state);
-    s->bind(2, delivery.next_attempt_at);
-    s->bind(3, delivery.attempts);
-    s->bind(4, delivery.receipt_failover_used ? 1 : 0);
-    s->bind(5, delivery.id);
-    s->exec();
+        "receipt_failover_used = ?, lease_until = 0 WHERE id = ?",
+        delivery.state, delivery.next_attempt_at, delivery.attempts, delivery.receipt_failover_used,
+        delivery.id);
   }
 
   std::int64_t insert_delivery_attempt(const DeliveryAttempt& a) override {
     require_writable("insert_delivery_attempt");
-    auto s = connection_.statement(
+    connection_.run(
         "INSERT INTO delivery_attempts (outbox_id, otp_id, provider, reason, outcome, "
         "gateway_message_id, error, gateway_status, cost, http_status, latency_ms, started_at, "
-        "finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    s->bind(1, a.outbox_id);
-    bind_text(*s, 2, a.otp_id);
-    bind_text(*s, 3, a.provider);
-    bind_text(*s, 4, a.reason);
-    bind_text(*s, 5, a.outcome);
-    bind_text(*s, 6, a.gateway_message_id);
-    bind_text(*s, 7, a.error);
-    bind_text(*s, 8, a.gateway_status);
-    bind_text(*s, 9, a.cost);
-    s->bind(10, a.http_status);
-    s->bind(11, a.latency_ms);
-    s->bind(12, a.started_at);
-    s->bind(13, a.finished_at);
-    s->exec();
+        "finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        a.outbox_id, a.otp_id, a.provider, a.reason, a.outcome, a.gateway_message_id, a.error,
+        a.gateway_status, a.cost, a.http_status, a.latency_ms, a.started_at, a.finished_at);
     return connection_.db->getLastInsertRowid();
   }
 
   void finish_delivery_attempt(const DeliveryAttempt& a) override {
     require_writable("finish_delivery_attempt");
-    auto s = connection_.statement(
+    connection_.run(
         "UPDATE delivery_attempts SET outcome = ?, gateway_message_id = ?, error = ?, "
         "gateway_status = ?, cost = ?, http_status = ?, latency_ms = ?, finished_at = ? "
-        "WHERE id = ?");
-    bind_text(*s, 1, a.outcome);
-    bind_text(*s, 2, a.gateway_message_id);
-    bind_text(*s, 3, a.error);
-    bind_text(*s, 4, a.gateway_status);
-    bind_text(*s, 5, a.cost);
-    s->bind(6, a.http_status);
-    s->bind(7, a.latency_ms);
-    s->bind(8, a.finished_at);
-    s->bind(9, a.id);
-    s->exec();
+        "WHERE id = ?",
+        a.outcome, a.gateway_message_id, a.error, a.gateway_status, a.cost, a.http_status,
+        a.latency_ms, a.finished_at, a.id);
   }
 
   void record_delivery_receipt(std::int64_t attempt_id, std::string_view receipt,
                                std::string_view receipt_status, UnixSeconds at) override {
     require_writable("record_delivery_receipt");
-    auto s = connection_.statement(
+    connection_.run(
         "UPDATE delivery_attempts SET receipt = ?, receipt_status = ?, receipt_at = ? "
-        "WHERE id = ?");
-    bind_text(*s, 1, receipt);
-    bind_text(*s, 2, receipt_status);
-    s->bind(3, at);
-    s->bind(4, attempt_id);
-    s->exec();
+        "WHERE id = ?",
+        receipt, receipt_status, at, attempt_id);
   }
 
   std::vector<DeliveryAttempt> delivery_attempts(std::string_view otp_id) override {
-    auto s = connection_.statement("SELECT " + std::string(kAttemptColumns) +
-                                   " FROM delivery_attempts WHERE otp_id = ? ORDER BY id");
-    bind_text(*s, 1, otp_id);
-    std::vector<DeliveryAttempt> rows;
-    while (s->executeStep()) rows.push_back(read_attempt(*s));
-    return rows;
+    return connection_.all("SELECT " + std::string(kAttemptColumns) +
+                               " FROM delivery_attempts WHERE otp_id = ? ORDER BY id",
+                           read_attempt, otp_id);
   }
 
   std::vector<DeliveryAttempt> delivery_attempts_for_outbox(std::int64_t outbox_id) override {
-    auto s = connection_.statement("SELECT " + std::string(kAttemptColumns) +
-                                   " FROM delivery_attempts WHERE outbox_id = ? ORDER BY id");
-    s->bind(1, outbox_id);
-    std::vector<DeliveryAttempt> rows;
-    while (s->executeStep()) rows.push_back(read_attempt(*s));
-    return rows;
+    return connection_.all("SELECT " + std::string(kAttemptColumns) +
+                               " FROM delivery_attempts WHERE outbox_id = ? ORDER BY id",
+                           read_attempt, outbox_id);
   }
 
   std::optional<DeliveryAttempt> find_delivery_attempt(
       std::string_view provider, std::string_view gateway_message_id) override {
     if (gateway_message_id.empty()) return std::nullopt;
-    auto s = connection_.statement(
+    // The <> lets the partial index serve.
+    return connection_.first(
         "SELECT " + std::string(kAttemptColumns) +
-        " FROM delivery_attempts WHERE provider = ? AND gateway_message_id = ? "
-        "AND gateway_message_id <> '' ORDER BY id DESC LIMIT 1");  // the <> lets the partial index
-                                                                   // serve
-    bind_text(*s, 1, provider);
-    bind_text(*s, 2, gateway_message_id);
-    if (!s->executeStep()) return std::nullopt;
-    return read_attempt(*s);
+            " FROM delivery_attempts WHERE provider = ? AND gateway_message_id = ? "
+            "AND gateway_message_id <> '' ORDER BY id DESC LIMIT 1",
+        read_attempt, provider, gateway_message_id);
   }
 
   std::vector<DeliveryAttempt> attempts_awaiting_receipt(std::string_view provider,
                                                          UnixSeconds since, int max_polls,
                                                          std::size_t limit) override {
-    auto s = connection_.statement(
+    return connection_.all(
         "SELECT " + std::string(kAttemptColumns) +
-        " FROM delivery_attempts WHERE provider = ? AND gateway_message_id <> '' "
-        "AND outcome = 'accepted' AND receipt IN ('', 'pending') AND started_at >= ? "
-        "AND polls < ? ORDER BY receipt_at, id LIMIT ?");
-    bind_text(*s, 1, provider);
-    s->bind(2, since);
-    s->bind(3, max_polls);
-    s->bind(4, as_limit(limit));
-    std::vector<DeliveryAttempt> rows;
-    while (s->executeStep()) rows.push_back(read_attempt(*s));
-    return rows;
+            " FROM delivery_attempts WHERE provider = ? AND gateway_message_id <> '' "
+            "AND outcome = 'accepted' AND receipt IN ('', 'pending') AND started_at >= ? "
+            "AND polls < ? ORDER BY receipt_at, id LIMIT ?",
+        read_attempt, provider, since, max_polls, as_limit(limit));
   }
 
   void count_delivery_poll(std::int64_t attempt_id) override {
     require_writable("count_delivery_poll");
-    auto s = connection_.statement("UPDATE delivery_attempts SET polls = polls + 1 WHERE id = ?");
-    s->bind(1, attempt_id);
-    s->exec();
+    connection_.run("UPDATE delivery_attempts SET polls = polls + 1 WHERE id = ?", attempt_id);
   }
 
   void complete_delivery(std::int64_t delivery_id) override {
     require_writable("complete_delivery");
-    auto s = connection_.statement("DELETE FROM outbox WHERE id = ?");
-    s->bind(1, delivery_id);
-    s->exec();
+    connection_.run("DELETE FROM outbox WHERE id = ?", delivery_id);
   }
 
   void reopen_delivery(const PendingDelivery& delivery) override {
     require_writable("reopen_delivery");
-    auto s = connection_.statement(
+    connection_.run(
         "INSERT OR IGNORE INTO outbox (id, otp_id, reason, created_at, next_attempt_at, attempts, "
-        "state, lease_until, receipt_failover_used) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?)");
-    s->bind(1, delivery.id);
-    bind_text(*s, 2, delivery.otp_id);
-    bind_text(*s, 3, delivery.reason);
-    s->bind(4, delivery.created_at);
-    s->bind(5, delivery.next_attempt_at);
-    s->bind(6, delivery.attempts);
-    bind_text(*s, 7, delivery.state);
-    s->bind(8, delivery.receipt_failover_used ? 1 : 0);
-    s->exec();
+        "state, lease_until, receipt_failover_used) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?)",
+        delivery.id, delivery.otp_id, delivery.reason, delivery.created_at,
+        delivery.next_attempt_at, delivery.attempts, delivery.state,
+        delivery.receipt_failover_used);
   }
 
   void retry_delivery_later(std::int64_t delivery_id, UnixSeconds next_attempt_at) override {
     require_writable("retry_delivery_later");
-    auto s = connection_.statement(
-        "UPDATE outbox SET next_attempt_at = ?, attempts = attempts + 1 WHERE id = ?");
-    s->bind(1, next_attempt_at);
-    s->bind(2, delivery_id);
-    s->exec();
+    connection_.run("UPDATE outbox SET next_attempt_at = ?, attempts = attempts + 1 WHERE id = ?",
+                    next_attempt_at, delivery_id);
   }
 
   bool enqueue_webhook(std::int64_t api_key_id, std::string_view otp_id, std::string_view event,
                        std::string_view payload, UnixSeconds at) override {
     require_writable("enqueue_webhook");
     // The subselect makes events of keys without a webhook a primary-key lookup and nothing more.
-    auto s = connection_.statement(
-        "INSERT INTO webhook_outbox (api_key_id, otp_id, event, payload, created_at, "
-        "next_attempt_at) SELECT ?1, ?2, ?3, ?4, ?5, ?5 WHERE EXISTS (SELECT 1 FROM api_keys "
-        "WHERE id = ?1 AND webhook_url IS NOT NULL AND webhook_url <> '')");
-    s->bind(1, api_key_id);
-    bind_text(*s, 2, otp_id);
-    bind_text(*s, 3, event);
-    bind_text(*s, 4, payload);
-    s->bind(5, at);
-    return s->exec() > 0;
+    return connection_.run(
+               "INSERT INTO webhook_outbox (api_key_id, otp_id, event, payload, created_at, "
+               "next_attempt_at) SELECT ?1, ?2, ?3, ?4, ?5, ?5 WHERE EXISTS (SELECT 1 FROM "
+               "api_keys WHERE id = ?1 AND webhook_url IS NOT NULL AND webhook_url <> '')",
+               api_key_id, otp_id, event, payload, at) > 0;
   }
 
   std::vector<PendingWebhook> due_webhooks(UnixSeconds now, std::size_t limit) override {
-    auto s = connection_.statement(std::string(kSelectWebhooks) +
-                                   "WHERE w.next_attempt_at <= ?1 AND w.lease_until <= ?1 "
-                                   "ORDER BY w.next_attempt_at, w.id LIMIT ?2");
-    s->bind(1, now);
-    s->bind(2, as_limit(limit));
-    std::vector<PendingWebhook> rows;
-    while (s->executeStep()) rows.push_back(read_webhook(*s));
-    return rows;
+    return connection_.all(std::string(kSelectWebhooks) +
+                               "WHERE w.next_attempt_at <= ?1 AND w.lease_until <= ?1 "
+                               "ORDER BY w.next_attempt_at, w.id LIMIT ?2",
+                           read_webhook, now, as_limit(limit));
   }
 
   std::vector<PendingWebhook> claim_webhooks(UnixSeconds now, UnixSeconds lease_until,
                                              std::size_t limit) override {
     require_writable("claim_webhooks");
     std::vector<PendingWebhook> rows = due_webhooks(now, limit);
-    auto s = connection_.statement(
-        "UPDATE webhook_outbox SET lease_until = ?, attempts = attempts + 1 WHERE id = ?");
     for (const PendingWebhook& row : rows) {
-      s->reset();
-      s->bind(1, lease_until);
-      s->bind(2, row.id);
-      s->exec();
+      connection_.run(
+          "UPDATE webhook_outbox SET lease_until = ?, attempts = attempts + 1 WHERE id = ?",
+          lease_until, row.id);
     }
     return rows;
   }
 
   void complete_webhook(std::int64_t webhook_id) override {
     require_writable("complete_webhook");
-    auto s = connection_.statement("DELETE FROM webhook_outbox WHERE id = ?");
-    s->bind(1, webhook_id);
-    s->exec();
+    connection_.run("DELETE FROM webhook_outbox WHERE id = ?", webhook_id);
   }
 
   void retry_webhook_later(std::int64_t webhook_id, UnixSeconds next_attempt_at) override {
     require_writable("retry_webhook_later");
-    auto s = connection_.statement(
-        "UPDATE webhook_outbox SET next_attempt_at = ?, lease_until = 0 WHERE id = ?");
-    s->bind(1, next_attempt_at);
-    s->bind(2, webhook_id);
-    s->exec();
+    connection_.run("UPDATE webhook_outbox SET next_attempt_at = ?, lease_until = 0 WHERE id = ?",
+                    next_attempt_at, webhook_id);
   }
 
   void insert_webhook_attempt(const WebhookAttempt& a) override {
     require_writable("insert_webhook_attempt");
-    auto s = connection_.statement(
+    connection_.run(
         "INSERT INTO webhook_attempts (webhook_id, otp_id, event, http_status, error, latency_ms, "
-        "at) VALUES (?, ?, ?, ?, ?, ?, ?)");
-    s->bind(1, a.webhook_id);
-    bind_text(*s, 2, a.otp_id);
-    bind_text(*s, 3, a.event);
-    s->bind(4, a.http_status);
-    bind_text(*s, 5, a.error);
-    s->bind(6, a.latency_ms);
-    s->bind(7, a.at);
-    s->exec();
+        "at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        a.webhook_id, a.otp_id, a.event, a.http_status, a.error, a.latency_ms, a.at);
   }
 
   std::vector<WebhookAttempt> webhook_attempts(std::string_view otp_id) override {
-    auto s = connection_.statement(
+    return connection_.all(
         "SELECT id, webhook_id, otp_id, event, http_status, error, latency_ms, at "
-        "FROM webhook_attempts WHERE otp_id = ? ORDER BY id");
-    bind_text(*s, 1, otp_id);
-    std::vector<WebhookAttempt> rows;
-    while (s->executeStep()) {
-      rows.push_back(WebhookAttempt{int64_at(*s, 0), int64_at(*s, 1), text_at(*s, 2),
-                                    text_at(*s, 3), int_at(*s, 4), text_at(*s, 5), int64_at(*s, 6),
-                                    int64_at(*s, 7)});
-    }
-    return rows;
+        "FROM webhook_attempts WHERE otp_id = ? ORDER BY id",
+        read_webhook_attempt, otp_id);
   }
 
   std::int64_t rate_count(std::string_view scope, std::string_view key,
                           UnixSeconds window_start) override {
-    auto s = connection_.statement(
-        "SELECT count FROM rate_counters WHERE scope = ? AND key = ? AND window_start = ?");
-    bind_text(*s, 1, scope);
-    bind_text(*s, 2, key);
-    s->bind(3, window_start);
-    return s->executeStep() ? int64_at(*s, 0) : 0;
+    return count("SELECT count FROM rate_counters WHERE scope = ? AND key = ? AND window_start = ?",
+                 scope, key, window_start);
   }
 
   void rate_increment(std::string_view scope, std::string_view key,
                       UnixSeconds window_start) override {
     require_writable("rate_increment");
-    auto s = connection_.statement(
+    connection_.run(
         "INSERT INTO rate_counters (scope, key, window_start, count) VALUES (?, ?, ?, 1) "
-        "ON CONFLICT (scope, key, window_start) DO UPDATE SET count = count + 1");
-    bind_text(*s, 1, scope);
-    bind_text(*s, 2, key);
-    s->bind(3, window_start);
-    s->exec();
+        "ON CONFLICT (scope, key, window_start) DO UPDATE SET count = count + 1",
+        scope, key, window_start);
   }
 
   void log_phone_send(std::int64_t api_key_id, std::string_view phone, UnixSeconds at) override {
     require_writable("log_phone_send");
-    auto s = connection_.statement(
-        "INSERT INTO phone_sends (api_key_id, phone, sent_at) VALUES (?, ?, ?)");
-    s->bind(1, api_key_id);
-    bind_text(*s, 2, phone);
-    s->bind(3, at);
-    s->exec();
+    connection_.run("INSERT INTO phone_sends (api_key_id, phone, sent_at) VALUES (?, ?, ?)",
+                    api_key_id, phone, at);
   }
 
+  // `?2 IS NULL OR` lets one statement serve both the per-key and the all-keys count (a key of
+  // nullopt binds NULL).
   std::int64_t count_phone_sends(std::optional<std::int64_t> api_key_id, std::string_view phone,
                                  UnixSeconds since) override {
-    // `? IS NULL OR` lets one statement serve both the per-key and the all-keys count.
-    auto s = connection_.statement(
+    return count(
         "SELECT COUNT(*) FROM phone_sends WHERE phone = ?1 AND (?2 IS NULL OR api_key_id = ?2) "
-        "AND sent_at > ?3");
-    bind_phone_key(*s, api_key_id, phone);
-    s->bind(3, since);
-    s->executeStep();
-    return int64_at(*s, 0);
+        "AND sent_at > ?3",
+        phone, api_key_id, since);
   }
 
   std::optional<UnixSeconds> phone_send_at(std::optional<std::int64_t> api_key_id,
                                            std::string_view phone, UnixSeconds since,
                                            std::int64_t index) override {
-    auto s = connection_.statement(
+    return connection_.first(
         "SELECT sent_at FROM phone_sends WHERE phone = ?1 AND (?2 IS NULL OR api_key_id = ?2) "
-        "AND sent_at > ?3 ORDER BY sent_at LIMIT 1 OFFSET ?4");
-    bind_phone_key(*s, api_key_id, phone);
-    s->bind(3, since);
-    s->bind(4, std::max<std::int64_t>(0, index));
-    if (!s->executeStep()) return std::nullopt;
-    return int64_at(*s, 0);
+        "AND sent_at > ?3 ORDER BY sent_at LIMIT 1 OFFSET ?4",
+        single_column<UnixSeconds>, phone, api_key_id, since, std::max<std::int64_t>(0, index));
   }
 
   void log_verify_attempt(std::int64_t api_key_id, std::string_view phone,
                           UnixSeconds at) override {
     require_writable("log_verify_attempt");
-    auto s = connection_.statement(
-        "INSERT INTO verify_attempts (api_key_id, phone, at) VALUES (?, ?, ?)");
-    s->bind(1, api_key_id);
-    bind_text(*s, 2, phone);
-    s->bind(3, at);
-    s->exec();
+    connection_.run("INSERT INTO verify_attempts (api_key_id, phone, at) VALUES (?, ?, ?)",
+                    api_key_id, phone, at);
   }
 
   std::int64_t count_verify_attempts(std::int64_t api_key_id, std::string_view phone,
                                      UnixSeconds since) override {
-    auto s = connection_.statement(
-        "SELECT COUNT(*) FROM verify_attempts WHERE api_key_id = ? AND phone = ? AND at > ?");
-    s->bind(1, api_key_id);
-    bind_text(*s, 2, phone);
-    s->bind(3, since);
-    s->executeStep();
-    return int64_at(*s, 0);
+    return count(
+        "SELECT COUNT(*) FROM verify_attempts WHERE api_key_id = ? AND phone = ? AND at > ?",
+        api_key_id, phone, since);
   }
 
   std::optional<UnixSeconds> verify_blocked_until(std::int64_t api_key_id,
                                                   std::string_view phone) override {
-    auto s =
-        connection_.statement("SELECT until FROM verify_blocks WHERE api_key_id = ? AND phone = ?");
-    s->bind(1, api_key_id);
-    bind_text(*s, 2, phone);
-    if (!s->executeStep()) return std::nullopt;
-    return int64_at(*s, 0);
+    return connection_.first("SELECT until FROM verify_blocks WHERE api_key_id = ? AND phone = ?",
+                             single_column<UnixSeconds>, api_key_id, phone);
   }
 
   void block_verifies(std::int64_t api_key_id, std::string_view phone, UnixSeconds until) override {
     require_writable("block_verifies");
-    auto s = connection_.statement(
+    connection_.run(
         "INSERT INTO verify_blocks (api_key_id, phone, until) VALUES (?, ?, ?) "
-        "ON CONFLICT (api_key_id, phone) DO UPDATE SET until = excluded.until");
-    s->bind(1, api_key_id);
-    bind_text(*s, 2, phone);
-    s->bind(3, until);
-    s->exec();
+        "ON CONFLICT (api_key_id, phone) DO UPDATE SET until = excluded.until",
+        api_key_id, phone, until);
   }
 
   std::optional<SendBudget> find_send_budget(std::int64_t api_key_id) override {
-    auto s = connection_.statement(
+    return connection_.first(
         "SELECT daily_limit, balance, balance_granted, day, sent_today, sent_total "
-        "FROM send_budgets WHERE api_key_id = ?");
-    s->bind(1, api_key_id);
-    if (!s->executeStep()) return std::nullopt;
-    return SendBudget{optional_int64_at(*s, 0), optional_int64_at(*s, 1), int64_at(*s, 2),
-                      int64_at(*s, 3),          int64_at(*s, 4),          int64_at(*s, 5)};
+        "FROM send_budgets WHERE api_key_id = ?",
+        [](const SQLite::Statement& s) {
+          SendBudget budget;
+          read_columns(s, budget.daily_limit, budget.balance, budget.balance_granted, budget.day,
+                       budget.sent_today, budget.sent_total);
+          return budget;
+        },
+        api_key_id);
   }
 
   void save_send_budget(std::int64_t api_key_id, const SendBudget& budget) override {
     require_writable("save_send_budget");
-    auto s = connection_.statement(
+    connection_.run(
         "INSERT INTO send_budgets (api_key_id, daily_limit, balance, balance_granted, day, "
         "sent_today, sent_total) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
         "ON CONFLICT (api_key_id) DO UPDATE SET daily_limit = ?2, balance = ?3, "
-        "balance_granted = ?4, day = ?5, sent_today = ?6, sent_total = ?7");
-    s->bind(1, api_key_id);
-    bind_optional_int64(*s, 2, budget.daily_limit);
-    bind_optional_int64(*s, 3, budget.balance);
-    s->bind(4, budget.balance_granted);
-    s->bind(5, budget.day);
-    s->bind(6, budget.sent_today);
-    s->bind(7, budget.sent_total);
-    s->exec();
+        "balance_granted = ?4, day = ?5, sent_today = ?6, sent_total = ?7",
+        api_key_id, budget.daily_limit, budget.balance, budget.balance_granted, budget.day,
+        budget.sent_today, budget.sent_total);
   }
 
   std::optional<IdempotencyRecord> find_idempotency(std::int64_t api_key_id,
                                                     std::string_view key) override {
-    auto s = connection_.statement(
+    return connection_.first(
         "SELECT fingerprint, otp_id, created_at FROM idempotency "
-        "WHERE api_key_id = ? AND key = ?");
-    s->bind(1, api_key_id);
-    bind_text(*s, 2, key);
-    if (!s->executeStep()) return std::nullopt;
-    return IdempotencyRecord{api_key_id, std::string(key), text_at(*s, 0), text_at(*s, 1),
-                             int64_at(*s, 2)};
+        "WHERE api_key_id = ? AND key = ?",
+        [&](const SQLite::Statement& s) {
+          IdempotencyRecord record;
+          record.api_key_id = api_key_id;
+          record.key = std::string(key);
+          read_columns(s, record.fingerprint, record.otp_id, record.created_at);
+          return record;
+        },
+        api_key_id, key);
   }
 
   void save_idempotency(const IdempotencyRecord& record) override {
     require_writable("save_idempotency");
     // Replaces a record with the same (api_key_id, key): the policy saves only when no live
     // record exists, so what gets replaced is one past its time to live (not yet swept).
-    auto s = connection_.statement(
+    connection_.run(
         "INSERT INTO idempotency (api_key_id, key, fingerprint, otp_id, created_at) "
         "VALUES (?, ?, ?, ?, ?) ON CONFLICT (api_key_id, key) DO UPDATE SET "
         "fingerprint = excluded.fingerprint, otp_id = excluded.otp_id, "
-        "created_at = excluded.created_at");
-    s->bind(1, record.api_key_id);
-    bind_text(*s, 2, record.key);
-    bind_text(*s, 3, record.fingerprint);
-    bind_text(*s, 4, record.otp_id);
-    s->bind(5, record.created_at);
-    s->exec();
+        "created_at = excluded.created_at",
+        record.api_key_id, record.key, record.fingerprint, record.otp_id, record.created_at);
   }
 
   std::vector<std::string> expire_due(UnixSeconds now, std::size_t limit) override {
     require_writable("expire_due");
-    auto s = connection_.statement(
+    return connection_.all(
         "UPDATE otps SET status = 'expired' WHERE id IN ("
         "SELECT id FROM otps WHERE status = 'pending' AND expires_at <= ?1 "
-        "ORDER BY expires_at LIMIT ?2) RETURNING id");
-    s->bind(1, now);
-    s->bind(2, as_limit(limit));
-    std::vector<std::string> ids;
-    while (s->executeStep()) ids.push_back(text_at(*s, 0));
-    return ids;
+        "ORDER BY expires_at LIMIT ?2) RETURNING id",
+        single_column<std::string>, now, as_limit(limit));
   }
 
   std::size_t purge_otps_created_before(UnixSeconds cutoff, std::size_t limit) override {
     require_writable("purge_otps_created_before");
     // Events and outbox rows go with their OTP through ON DELETE CASCADE (foreign_keys=ON).
-    auto s = connection_.statement(
+    return connection_.run(
         "DELETE FROM otps WHERE id IN ("
-        "SELECT id FROM otps WHERE created_at < ? ORDER BY created_at LIMIT ?)");
-    s->bind(1, cutoff);
-    s->bind(2, as_limit(limit));
-    return static_cast<std::size_t>(s->exec());
+        "SELECT id FROM otps WHERE created_at < ? ORDER BY created_at LIMIT ?)",
+        cutoff, as_limit(limit));
   }
 
   std::size_t purge_idempotency_before(UnixSeconds cutoff) override {
     require_writable("purge_idempotency_before");
-    auto s = connection_.statement("DELETE FROM idempotency WHERE created_at < ?");
-    s->bind(1, cutoff);
-    return static_cast<std::size_t>(s->exec());
+    return connection_.run("DELETE FROM idempotency WHERE created_at < ?", cutoff);
   }
 
   std::int64_t queued_sends(std::int64_t api_key_id) override {
     // CROSS JOIN keeps the outbox (small: only what is not delivered yet) as the outer loop.
-    auto s = connection_.statement(
+    return count(
         "SELECT COUNT(*) FROM outbox CROSS JOIN otps ON otps.id = outbox.otp_id "
-        "WHERE otps.api_key_id = ? AND otps.status = 'pending'");
-    s->bind(1, api_key_id);
-    s->executeStep();
-    return int64_at(*s, 0);
+        "WHERE otps.api_key_id = ? AND otps.status = 'pending'",
+        api_key_id);
   }
 
   std::vector<RateWindowCount> rate_counts_since(std::string_view scope,
                                                  UnixSeconds since) override {
-    auto s = connection_.statement(
-        "SELECT key, window_start, count FROM rate_counters WHERE scope = ? AND window_start >= ?");
-    bind_text(*s, 1, scope);
-    s->bind(2, since);
-    std::vector<RateWindowCount> rows;
-    while (s->executeStep()) rows.push_back({text_at(*s, 0), int64_at(*s, 1), int64_at(*s, 2)});
-    return rows;
+    return connection_.all(
+        "SELECT key, window_start, count FROM rate_counters WHERE scope = ? AND window_start >= ?",
+        [](const SQLite::Statement& s) {
+          RateWindowCount row;
+          read_columns(s, row.key, row.window_start, row.count);
+          return row;
+        },
+        scope, since);
   }
 
   std::optional<UssdSession> find_ussd_session(std::string_view dialect,
                                                std::string_view id) override {
-    auto s = connection_.statement(
+    return connection_.first(
         "SELECT dialect, id, msisdn, service_code, language, network, state, tries, steps, "
         "created_at, last_seen_at, ended_at, end_reason, report FROM ussd_sessions "
-        "WHERE dialect = ? AND id = ?");
-    bind_text(*s, 1, dialect);
-    bind_text(*s, 2, id);
-    if (!s->executeStep()) return std::nullopt;
-    UssdSession session;
-    session.dialect = text_at(*s, 0);
-    session.id = text_at(*s, 1);
-    session.msisdn = text_at(*s, 2);
-    session.service_code = text_at(*s, 3);
-    session.language = text_at(*s, 4);
-    session.network = text_at(*s, 5);
-    session.state = text_at(*s, 6);
-    session.tries = int_at(*s, 7);
-    session.steps = int_at(*s, 8);
-    session.created_at = int64_at(*s, 9);
-    session.last_seen_at = int64_at(*s, 10);
-    session.ended_at = optional_int64_at(*s, 11);
-    session.end_reason = text_at(*s, 12);
-    session.report = text_at(*s, 13);
-    return session;
+        "WHERE dialect = ? AND id = ?",
+        read_ussd_session, dialect, id);
   }
 
   void save_ussd_session(const UssdSession& session) override {
     require_writable("save_ussd_session");
-    auto s = connection_.statement(
+    connection_.run(
         "INSERT INTO ussd_sessions (dialect, id, msisdn, service_code, language, network, "
         "state, tries, steps, created_at, last_seen_at, ended_at, end_reason, report) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
@@ -988,85 +837,52 @@ class SqliteStore::Transaction final : public OtpStoreTransaction {
         // A step's row never erases the aggregator's end-of-session report.
         "report = CASE WHEN excluded.report = '' THEN report ELSE excluded.report END "
         // An older state (a write retried after a newer one) never replaces a newer one.
-        "WHERE excluded.steps >= steps");
-    bind_text(*s, 1, session.dialect);
-    bind_text(*s, 2, session.id);
-    bind_text(*s, 3, session.msisdn);
-    bind_text(*s, 4, session.service_code);
-    bind_text(*s, 5, session.language);
-    bind_text(*s, 6, session.network);
-    bind_text(*s, 7, session.state);
-    s->bind(8, session.tries);
-    s->bind(9, session.steps);
-    s->bind(10, session.created_at);
-    s->bind(11, session.last_seen_at);
-    if (session.ended_at) {
-      s->bind(12, *session.ended_at);
-    } else {
-      s->bind(12);
-    }
-    bind_text(*s, 13, session.end_reason);
-    bind_text(*s, 14, session.report);
-    s->exec();
+        "WHERE excluded.steps >= steps",
+        session.dialect, session.id, session.msisdn, session.service_code, session.language,
+        session.network, session.state, session.tries, session.steps, session.created_at,
+        session.last_seen_at, session.ended_at, session.end_reason, session.report);
   }
 
   std::size_t end_idle_ussd_sessions(UnixSeconds idle_cutoff, UnixSeconds now,
                                      std::size_t limit) override {
     require_writable("end_idle_ussd_sessions");
-    auto s = connection_.statement(
+    return connection_.run(
         "UPDATE ussd_sessions SET ended_at = ?, end_reason = 'idle', state = '' "
         "WHERE (dialect, id) IN (SELECT dialect, id FROM ussd_sessions WHERE last_seen_at < ? "
-        "AND ended_at IS NULL LIMIT ?)");
-    s->bind(1, now);
-    s->bind(2, idle_cutoff);
-    s->bind(3, static_cast<std::int64_t>(limit));
-    return static_cast<std::size_t>(s->exec());
+        "AND ended_at IS NULL LIMIT ?)",
+        now, idle_cutoff, static_cast<std::int64_t>(limit));
   }
 
   std::size_t purge_ussd_sessions_before(UnixSeconds cutoff, std::size_t limit) override {
     require_writable("purge_ussd_sessions_before");
-    auto s = connection_.statement(
+    return connection_.run(
         "DELETE FROM ussd_sessions WHERE (dialect, id) IN (SELECT dialect, id FROM ussd_sessions "
-        "WHERE last_seen_at < ? LIMIT ?)");
-    s->bind(1, cutoff);
-    s->bind(2, static_cast<std::int64_t>(limit));
-    return static_cast<std::size_t>(s->exec());
+        "WHERE last_seen_at < ? LIMIT ?)",
+        cutoff, static_cast<std::int64_t>(limit));
   }
 
   std::size_t purge_phone_sends_until(UnixSeconds cutoff) override {
     require_writable("purge_phone_sends_until");
-    auto s = connection_.statement("DELETE FROM phone_sends WHERE sent_at <= ?");
-    s->bind(1, cutoff);
-    return static_cast<std::size_t>(s->exec());
+    return connection_.run("DELETE FROM phone_sends WHERE sent_at <= ?", cutoff);
   }
 
   std::size_t purge_verify_throttle(UnixSeconds attempt_cutoff, UnixSeconds now) override {
     require_writable("purge_verify_throttle");
-    auto attempts = connection_.statement("DELETE FROM verify_attempts WHERE at <= ?");
-    attempts->bind(1, attempt_cutoff);
-    std::size_t deleted = static_cast<std::size_t>(attempts->exec());
-    auto blocks = connection_.statement("DELETE FROM verify_blocks WHERE until <= ?");
-    blocks->bind(1, now);
-    return deleted + static_cast<std::size_t>(blocks->exec());
+    const std::size_t deleted =
+        connection_.run("DELETE FROM verify_attempts WHERE at <= ?", attempt_cutoff);
+    return deleted + connection_.run("DELETE FROM verify_blocks WHERE until <= ?", now);
   }
 
   std::size_t purge_rate_windows_before(UnixSeconds cutoff) override {
     require_writable("purge_rate_windows_before");
-    auto s = connection_.statement("DELETE FROM rate_counters WHERE window_start < ?");
-    s->bind(1, cutoff);
-    return static_cast<std::size_t>(s->exec());
+    return connection_.run("DELETE FROM rate_counters WHERE window_start < ?", cutoff);
   }
 
  private:
-  // Binds ?1 (phone) and ?2 (the key, or NULL for every key).
-  static void bind_phone_key(SQLite::Statement& s, std::optional<std::int64_t> api_key_id,
-                             std::string_view phone) {
-    bind_text(s, 1, phone);
-    if (api_key_id) {
-      s.bind(2, *api_key_id);
-    } else {
-      s.bind(2);
-    }
+  // The first column of the first row, 0 when there is none (COUNT(*) always gives one).
+  template <typename... Values>
+  std::int64_t count(std::string_view sql, const Values&... values) {
+    return connection_.first(sql, single_column<std::int64_t>, values...).value_or(0);
   }
 
   void require_writable(const char* operation) const {
@@ -1301,115 +1117,79 @@ bool SqliteStore::writable() {
 // --- ApiKeyStore
 // ----------------------------------------------------------------------------------
 
+template <typename Work>
+auto SqliteStore::locked(Connection& connection, bool for_write, Work&& work) const {
+  return call_returning<Connection&>(work, [&](const auto& erased) {
+    run_locked(connection, for_write, [&] { erased(connection); });
+  });
+}
+
 std::optional<std::int64_t> SqliteStore::create_api_key(std::string_view name,
                                                         std::string_view prefix, const Bytes& hash,
                                                         UnixSeconds now) {
-  std::optional<std::int64_t> id;
-  run_locked(*writer_, true, [&] {
+  return locked(*writer_, true, [&](Connection& writer) -> std::optional<std::int64_t> {
     // DO NOTHING only on a name clash; a hash clash is a real bug and still throws.
-    auto s = writer_->statement(
+    const std::size_t inserted = writer.run(
         "INSERT INTO api_keys (name, prefix, hash, created_at, client_id) VALUES (?, ?, ?, ?, ?) "
-        "ON CONFLICT (name) DO NOTHING");
-    bind_text(*s, 1, name);
-    bind_text(*s, 2, prefix);
-    bind_blob(*s, 3, hash);
-    s->bind(4, now);
-    bind_text(*s, 5, generate_uuid());
-    if (s->exec() == 1) id = writer_->db->getLastInsertRowid();
+        "ON CONFLICT (name) DO NOTHING",
+        name, prefix, hash, now, generate_uuid());
+    if (inserted != 1) return std::nullopt;
+    return writer.db->getLastInsertRowid();
   });
-  return id;
 }
 
 std::optional<ApiKeyRecord> SqliteStore::find_api_key_by_hash(const Bytes& hash) {
-  std::optional<ApiKeyRecord> key;
-  Connection& reader = next_reader();
-  run_locked(reader, false, [&] {
-    auto s = reader.statement(kFindApiKeyByHash);
-    bind_blob(*s, 1, hash);
-    if (s->executeStep()) key = read_api_key(*s);
+  return locked(next_reader(), false, [&](Connection& reader) {
+    return reader.first(kFindApiKeyByHash, read_api_key, hash);
   });
-  return key;
 }
 
 std::optional<ApiKeyRecord> SqliteStore::find_api_key_by_name(std::string_view name) {
-  std::optional<ApiKeyRecord> key;
-  Connection& reader = next_reader();
-  run_locked(reader, false, [&] {
-    auto s = reader.statement(kFindApiKeyByName);
-    bind_text(*s, 1, name);
-    if (s->executeStep()) key = read_api_key(*s);
+  return locked(next_reader(), false, [&](Connection& reader) {
+    return reader.first(kFindApiKeyByName, read_api_key, name);
   });
-  return key;
 }
 
 std::optional<ApiKeyRecord> SqliteStore::find_api_key_by_client_id(std::string_view client_id) {
-  std::optional<ApiKeyRecord> key;
-  Connection& reader = next_reader();
-  run_locked(reader, false, [&] {
-    auto s = reader.statement(kFindApiKeyByClientId);
-    bind_text(*s, 1, client_id);
-    if (s->executeStep()) key = read_api_key(*s);
+  return locked(next_reader(), false, [&](Connection& reader) {
+    return reader.first(kFindApiKeyByClientId, read_api_key, client_id);
   });
-  return key;
 }
 
 std::vector<ApiKeyRecord> SqliteStore::list_api_keys() {
-  std::vector<ApiKeyRecord> keys;
-  Connection& reader = next_reader();
-  run_locked(reader, false, [&] {
-    auto s = reader.statement(kListApiKeys);
-    while (s->executeStep()) keys.push_back(read_api_key(*s));
-  });
-  return keys;
+  return locked(next_reader(), false,
+                [](Connection& reader) { return reader.all(kListApiKeys, read_api_key); });
 }
 
 bool SqliteStore::revoke_api_key(std::string_view name, UnixSeconds now) {
-  bool revoked = false;
-  run_locked(*writer_, true, [&] {
-    auto s = writer_->statement(
-        "UPDATE api_keys SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL");
-    s->bind(1, now);
-    bind_text(*s, 2, name);
-    revoked = s->exec() > 0;
+  return locked(*writer_, true, [&](Connection& writer) {
+    return writer.run("UPDATE api_keys SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL",
+                      now, name) > 0;
   });
-  return revoked;
 }
 
 bool SqliteStore::delete_api_key(std::string_view name) {
-  bool deleted = false;
-  run_locked(*writer_, true, [&] {
-    auto s = writer_->statement("DELETE FROM api_keys WHERE name = ?");
-    bind_text(*s, 1, name);
-    deleted = s->exec() > 0;
+  return locked(*writer_, true, [&](Connection& writer) {
+    return writer.run("DELETE FROM api_keys WHERE name = ?", name) > 0;
   });
-  return deleted;
 }
 
 bool SqliteStore::set_api_key_webhook(std::int64_t id, std::string_view url,
                                       const Bytes& sealed_secret) {
-  bool updated = false;
-  run_locked(*writer_, true, [&] {
-    auto s =
-        writer_->statement("UPDATE api_keys SET webhook_url = ?, webhook_secret = ? WHERE id = ?");
-    if (url.empty()) {
-      s->bind(1);
-      s->bind(2);
-    } else {
-      bind_text(*s, 1, url);
-      bind_blob(*s, 2, sealed_secret);
-    }
-    s->bind(3, id);
-    updated = s->exec() > 0;
+  constexpr std::string_view kSetWebhook =
+      "UPDATE api_keys SET webhook_url = ?, webhook_secret = ? WHERE id = ?";
+  return locked(*writer_, true, [&](Connection& writer) {
+    // An empty url removes the webhook: both columns back to NULL.
+    const std::size_t updated = url.empty()
+                                    ? writer.run(kSetWebhook, std::nullopt, std::nullopt, id)
+                                    : writer.run(kSetWebhook, url, sealed_secret, id);
+    return updated > 0;
   });
-  return updated;
 }
 
 void SqliteStore::touch_api_key(std::int64_t id, UnixSeconds now) {
-  run_locked(*writer_, true, [&] {
-    auto s = writer_->statement("UPDATE api_keys SET last_used_at = ? WHERE id = ?");
-    s->bind(1, now);
-    s->bind(2, id);
-    s->exec();
+  locked(*writer_, true, [&](Connection& writer) {
+    writer.run("UPDATE api_keys SET last_used_at = ? WHERE id = ?", now, id);
   });
 }
 
@@ -1418,61 +1198,46 @@ void SqliteStore::touch_api_key(std::int64_t id, UnixSeconds now) {
 
 namespace {
 
+constexpr std::string_view kSelectTemplates =
+    "SELECT id, api_key_id, text, created_at FROM message_templates ";
+
 MessageTemplateRecord read_template(const SQLite::Statement& s) {
-  return {text_at(s, 0), int64_at(s, 1), text_at(s, 2), int64_at(s, 3)};
+  MessageTemplateRecord record;
+  read_columns(s, record.id, record.api_key_id, record.text, record.created_at);
+  return record;
 }
 
 }  // namespace
 
 void SqliteStore::create_template(const MessageTemplateRecord& record) {
-  run_locked(*writer_, true, [&] {
-    auto s = writer_->statement(
-        "INSERT INTO message_templates (id, api_key_id, text, created_at) VALUES (?, ?, ?, ?)");
-    bind_text(*s, 1, record.id);
-    s->bind(2, record.api_key_id);
-    bind_text(*s, 3, record.text);
-    s->bind(4, record.created_at);
-    s->exec();
+  locked(*writer_, true, [&](Connection& writer) {
+    writer.run(
+        "INSERT INTO message_templates (id, api_key_id, text, created_at) VALUES (?, ?, ?, ?)",
+        record.id, record.api_key_id, record.text, record.created_at);
   });
 }
 
 std::optional<MessageTemplateRecord> SqliteStore::find_template(std::int64_t api_key_id,
                                                                 std::string_view id) {
-  std::optional<MessageTemplateRecord> found;
-  Connection& reader = next_reader();
-  run_locked(reader, false, [&] {
-    auto s = reader.statement(
-        "SELECT id, api_key_id, text, created_at FROM message_templates "
-        "WHERE api_key_id = ? AND id = ?");
-    s->bind(1, api_key_id);
-    bind_text(*s, 2, id);
-    if (s->executeStep()) found = read_template(*s);
+  return locked(next_reader(), false, [&](Connection& reader) {
+    return reader.first(std::string(kSelectTemplates) + "WHERE api_key_id = ? AND id = ?",
+                        read_template, api_key_id, id);
   });
-  return found;
 }
 
 std::vector<MessageTemplateRecord> SqliteStore::list_templates(std::int64_t api_key_id) {
-  std::vector<MessageTemplateRecord> templates;
-  Connection& reader = next_reader();
-  run_locked(reader, false, [&] {
-    auto s = reader.statement(
-        "SELECT id, api_key_id, text, created_at FROM message_templates "
-        "WHERE api_key_id = ? ORDER BY created_at, id");
-    s->bind(1, api_key_id);
-    while (s->executeStep()) templates.push_back(read_template(*s));
+  return locked(next_reader(), false, [&](Connection& reader) {
+    return reader.all(
+        std::string(kSelectTemplates) + "WHERE api_key_id = ? ORDER BY created_at, id",
+        read_template, api_key_id);
   });
-  return templates;
 }
 
 bool SqliteStore::delete_template(std::int64_t api_key_id, std::string_view id) {
-  bool deleted = false;
-  run_locked(*writer_, true, [&] {
-    auto s = writer_->statement("DELETE FROM message_templates WHERE api_key_id = ? AND id = ?");
-    s->bind(1, api_key_id);
-    bind_text(*s, 2, id);
-    deleted = s->exec() > 0;
+  return locked(*writer_, true, [&](Connection& writer) {
+    return writer.run("DELETE FROM message_templates WHERE api_key_id = ? AND id = ?", api_key_id,
+                      id) > 0;
   });
-  return deleted;
 }
 
 }  // namespace ussd_otp

@@ -105,6 +105,9 @@ class SqliteStore final : public OtpStore, public ApiKeyStore, public TemplateSt
   // Locks `connection`, opens a transaction (IMMEDIATE when `for_write`), runs `work`, commits;
   // rolls back and rethrows on any exception.
   void run_locked(Connection& connection, bool for_write, const std::function<void()>& work) const;
+  // run_locked, handing `work` the connection and returning what `work` returns.
+  template <typename Work>
+  auto locked(Connection& connection, bool for_write, Work&& work) const;
   // Runs every queued write in one transaction, each inside its own savepoint.
   void commit_batch(const std::vector<PendingWrite*>& batch);
 

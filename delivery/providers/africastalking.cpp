@@ -23,6 +23,7 @@
 #include <array>
 
 #include "delivery/providers/wire.hpp"
+#include "otp/text.hpp"
 
 namespace ussd_otp {
 namespace {
@@ -67,16 +68,9 @@ const RecipientStatus* status_by_code(std::int64_t code) {
 
 const RecipientStatus* status_by_name(std::string_view name) {
   for (const auto& status : kRecipientStatuses) {
-    if (wire::iequals(status.name, name)) return &status;
+    if (text::equals_ignoring_case(status.name, name)) return &status;
   }
   return nullptr;
-}
-
-SendResult unknown_result(std::string error) {
-  SendResult result;
-  result.outcome = SendOutcome::Unknown;
-  result.error = std::move(error);
-  return result;
 }
 
 SendResult status_result(const RecipientStatus& status) {
@@ -97,9 +91,9 @@ SendResult judge_recipient(const json& recipient) {
   const auto word = wire::scalar_text(wire::member(recipient, "status"));
   if (status == nullptr && !code && word) status = status_by_name(*word);
   if (status == nullptr) {
-    SendResult result = unknown_result("africastalking recipient status " +
-                                       (code ? std::to_string(*code) : std::string("missing")) +
-                                       " is not one we know");
+    SendResult result = wire::unknown_result(
+        "africastalking recipient status " +
+        (code ? std::to_string(*code) : std::string("missing")) + " is not one we know");
     if (code) result.gateway_status = std::to_string(*code);
     return result;
   }
@@ -111,44 +105,36 @@ SendResult judge_recipient(const json& recipient) {
   return result;
 }
 
+// Sent, Submitted, Buffered, and words not documented yet are Pending.
 ReceiptState receipt_state(std::string_view status) {
-  if (wire::iequals(status, "Success")) return ReceiptState::Delivered;
-  if (wire::iequals(status, "Failed") || wire::iequals(status, "Rejected"))
-    return ReceiptState::Failed;
-  return ReceiptState::Pending;  // Sent, Submitted, Buffered, and words not documented yet
+  return wire::receipt_state(status, {"Success"}, {"Failed", "Rejected"});
 }
 
-class AfricasTalkingProvider final : public SmsProvider {
+class AfricasTalkingProvider final : public wire::GatewayAdapter {
  public:
   explicit AfricasTalkingProvider(const ProviderSettings& settings)
-      : settings_(settings), base_url_(wire::base_url(settings.base_url, kDefaultBaseUrl)) {}
-
-  std::string_view name() const override { return kName; }
+      : GatewayAdapter(kName, settings, kDefaultBaseUrl) {}
 
   OutboundRequest build_send(const SmsMessage& message, std::int64_t) const override {
-    OutboundRequest request;
-    request.method = "POST";
-    request.url = base_url_ + "/version1/messaging";
-    request.headers = {{"apiKey", settings_.api_key},
-                       {"Accept", "application/json"},
-                       {"Content-Type", "application/x-www-form-urlencoded"}};
+    OutboundRequest request = wire::post(base_url_ + "/version1/messaging",
+                                         {{"apiKey", settings_.api_key},
+                                          {"Accept", "application/json"},
+                                          {"Content-Type", "application/x-www-form-urlencoded"}});
     wire::Fields form = {{"username", settings_.username},
                          {"to", wire::plus_e164(message.phone)},
                          {"message", message.text}};
-    const std::string& sender = message.sender.empty() ? settings_.sender : message.sender;
+    const std::string& sender = wire::sender_for(message, settings_);
     if (!sender.empty()) form.emplace_back("from", sender);
     request.body = wire::form_encode(form);
     return request;
   }
 
   SendResult parse_send(const OutboundResponse& response) const override {
-    if (response.result != TransferResult::Completed)
-      return wire::incomplete_transfer_result(response);
-    if (response.status < 200 || response.status >= 300)
-      return wire::http_status_result(kName, response.status);
+    if (auto unsuccessful = wire::non_2xx_result(kName, response)) return *unsuccessful;
     const json body = wire::parse_json(response.body);
     const json* data = wire::member(body, "SMSMessageData");
-    if (data == nullptr) return unknown_result("africastalking success body is not SMSMessageData");
+    if (data == nullptr)
+      return wire::unknown_result("africastalking success body is not SMSMessageData");
     const json* recipients = wire::member(*data, "Recipients");
     if (recipients != nullptr && recipients->is_array() && !recipients->empty()) {
       // One number per request, so the first recipient is ours.
@@ -160,7 +146,7 @@ class AfricasTalkingProvider final : public SmsProvider {
         return status_result(*status);
       }
     }
-    return unknown_result("africastalking answered with no recipient");
+    return wire::unknown_result("africastalking answered with no recipient");
   }
 
   bool accepts_receipts() const override { return true; }
@@ -168,31 +154,20 @@ class AfricasTalkingProvider final : public SmsProvider {
   Result<std::vector<Receipt>> parse_receipt(const ReceiptRequest& request) const override {
     auto fields = wire::receipt_fields(kName, request);
     if (!fields.ok()) return fields.error();
-    const auto id = wire::field(fields.value(), "id");
-    const auto status = wire::field(fields.value(), "status");
-    std::vector<std::string> missing;
-    if (!id || id->empty()) missing.emplace_back("id");
-    if (!status || status->empty()) missing.emplace_back("status");
-    if (!missing.empty()) return wire::missing_fields_error(kName, missing);
-    Receipt receipt;
-    receipt.message_id = *id;
-    receipt.status = *status;
-    receipt.state = receipt_state(*status);
-    if (receipt.state == ReceiptState::Failed)
-      receipt.error = wire::field(fields.value(), "failureReason").value_or("");
-    return std::vector<Receipt>{std::move(receipt)};
+    auto receipt = wire::reported_receipt(kName, wire::first_field(fields.value(), {"id"}), "id",
+                                          wire::first_field(fields.value(), {"status"}), "status",
+                                          receipt_state);
+    if (!receipt.ok()) return receipt.error();
+    if (receipt->state == ReceiptState::Failed)
+      receipt.value().error = wire::field(fields.value(), "failureReason").value_or("");
+    return std::vector<Receipt>{std::move(receipt.value())};
   }
-
- private:
-  ProviderSettings settings_;
-  std::string base_url_;
 };
 
 }  // namespace
 
 std::unique_ptr<SmsProvider> make_africastalking_provider(const ProviderSettings& settings) {
-  wire::require_setting(kName, "username", settings.username);
-  wire::require_setting(kName, "api-key", settings.api_key);
+  wire::require_settings(kName, {{"username", settings.username}, {"api-key", settings.api_key}});
   return std::make_unique<AfricasTalkingProvider>(settings);
 }
 

@@ -27,6 +27,7 @@
 #include <array>
 
 #include "delivery/providers/wire.hpp"
+#include "otp/text.hpp"
 
 namespace ussd_otp {
 namespace {
@@ -37,48 +38,33 @@ namespace wire = sms_wire;
 constexpr std::string_view kName = "arkesel";
 constexpr std::string_view kDefaultBaseUrl = "https://sms.arkesel.com";
 
-SendResult unknown_result(std::string error) {
-  SendResult result;
-  result.outcome = SendOutcome::Unknown;
-  result.error = std::move(error);
-  return result;
-}
-
 std::string normalized_status(std::string_view status) {
-  std::string out = wire::lower(status);
+  std::string out = text::ascii_lower(status);
   for (char& c : out) {
     if (c == ' ' || c == '-') c = '_';
   }
   return out;
 }
 
+// SUBMITTED, QUEUED, SENT, PENDING, and undocumented words are Pending.
 ReceiptState receipt_state(std::string_view status) {
-  static constexpr std::array<std::string_view, 6> kFailed = {
-      "not_delivered", "expired", "prohibited", "failed", "rejected", "undelivered"};
-  const std::string word = normalized_status(status);
-  if (word == "delivered") return ReceiptState::Delivered;
-  for (const auto failed : kFailed) {
-    if (word == failed) return ReceiptState::Failed;
-  }
-  return ReceiptState::Pending;  // SUBMITTED, QUEUED, SENT, PENDING, and undocumented words
+  return wire::receipt_state(
+      normalized_status(status), {"delivered"},
+      {"not_delivered", "expired", "prohibited", "failed", "rejected", "undelivered"});
 }
 
-class ArkeselProvider final : public SmsProvider {
+class ArkeselProvider final : public wire::GatewayAdapter {
  public:
   explicit ArkeselProvider(const ProviderSettings& settings)
-      : settings_(settings), base_url_(wire::base_url(settings.base_url, kDefaultBaseUrl)) {}
-
-  std::string_view name() const override { return kName; }
+      : GatewayAdapter(kName, settings, kDefaultBaseUrl) {}
 
   OutboundRequest build_send(const SmsMessage& message, std::int64_t) const override {
-    OutboundRequest request;
-    request.method = "POST";
-    request.url = base_url_ + "/api/v2/sms/send";
-    request.headers = {{"api-key", settings_.api_key},
-                       {"Content-Type", "application/json"},
-                       {"Accept", "application/json"}};
+    OutboundRequest request =
+        wire::post(base_url_ + "/api/v2/sms/send", {{"api-key", settings_.api_key},
+                                                    {"Content-Type", "application/json"},
+                                                    {"Accept", "application/json"}});
     nlohmann::ordered_json body;
-    body["sender"] = message.sender.empty() ? settings_.sender : message.sender;
+    body["sender"] = wire::sender_for(message, settings_);
     body["message"] = message.text;
     body["recipients"] = nlohmann::ordered_json::array({wire::digits_e164(message.phone)});
     if (!settings_.receipt_url.empty()) body["callback_url"] = settings_.receipt_url;
@@ -87,18 +73,19 @@ class ArkeselProvider final : public SmsProvider {
   }
 
   SendResult parse_send(const OutboundResponse& response) const override {
-    if (response.result != TransferResult::Completed)
-      return wire::incomplete_transfer_result(response);
-    if (response.status < 200 || response.status >= 300) {
-      SendResult result = wire::http_status_result(kName, response.status);
-      if (response.status == 402) result.error = "arkesel answered HTTP 402: insufficient balance";
-      if (response.status == 422) result.error = "arkesel answered HTTP 422: validation error";
-      return result;
+    if (auto unsuccessful = wire::non_2xx_result(kName, response)) {
+      if (response.result == TransferResult::Completed && response.status == 402) {
+        unsuccessful->error = "arkesel answered HTTP 402: insufficient balance";
+      }
+      if (response.result == TransferResult::Completed && response.status == 422) {
+        unsuccessful->error = "arkesel answered HTTP 422: validation error";
+      }
+      return *unsuccessful;
     }
     const json body = wire::parse_json(response.body);
     const auto status = wire::scalar_text(wire::member(body, "status"));
-    if (!status || !wire::iequals(*status, "success")) {
-      SendResult result = unknown_result(
+    if (!status || !text::equals_ignoring_case(*status, "success")) {
+      SendResult result = wire::unknown_result(
           "arkesel answered HTTP " + std::to_string(response.status) + " without status success");
       const json* data = wire::member(body, "data");
       if (data != nullptr && data->is_array()) {
@@ -134,7 +121,7 @@ class ArkeselProvider final : public SmsProvider {
       result.error = "arkesel listed the recipient under invalid numbers";
       return result;
     }
-    return unknown_result("arkesel answered success with no message id");
+    return wire::unknown_result("arkesel answered success with no message id");
   }
 
   bool accepts_receipts() const override { return true; }
@@ -142,30 +129,19 @@ class ArkeselProvider final : public SmsProvider {
   Result<std::vector<Receipt>> parse_receipt(const ReceiptRequest& request) const override {
     auto fields = wire::receipt_fields(kName, request);
     if (!fields.ok()) return fields.error();
-    auto id = wire::field(fields.value(), "sms_id");
-    if (!id || id->empty()) id = wire::field(fields.value(), "id");
-    const auto status = wire::field(fields.value(), "status");
-    std::vector<std::string> missing;
-    if (!id || id->empty()) missing.emplace_back("sms_id");
-    if (!status || status->empty()) missing.emplace_back("status");
-    if (!missing.empty()) return wire::missing_fields_error(kName, missing);
-    Receipt receipt;
-    receipt.message_id = *id;
-    receipt.status = *status;
-    receipt.state = receipt_state(*status);
-    return std::vector<Receipt>{std::move(receipt)};
+    auto receipt = wire::reported_receipt(
+        kName, wire::first_field(fields.value(), {"sms_id", "id"}), "sms_id",
+        wire::first_field(fields.value(), {"status"}), "status", receipt_state);
+    if (!receipt.ok()) return receipt.error();
+    return std::vector<Receipt>{std::move(receipt.value())};
   }
-
- private:
-  ProviderSettings settings_;
-  std::string base_url_;
 };
 
 }  // namespace
 
 std::unique_ptr<SmsProvider> make_arkesel_provider(const ProviderSettings& settings) {
-  wire::require_setting(kName, "api-key", settings.api_key);
-  wire::require_setting(kName, "sender", settings.sender);  // Arkesel has no default sender id
+  // Arkesel has no default sender id.
+  wire::require_settings(kName, {{"api-key", settings.api_key}, {"sender", settings.sender}});
   return std::make_unique<ArkeselProvider>(settings);
 }
 

@@ -78,12 +78,10 @@ SendResult sub_code_result(std::int64_t code) {
   return result;
 }
 
+// Sent, Submitted, Pending, ... are Pending.
 ReceiptState poll_state(std::string_view status) {
-  if (wire::iequals(status, "Delivered")) return ReceiptState::Delivered;
-  for (const std::string_view failed : {"Failed", "Undelivered", "Rejected", "Expired"}) {
-    if (wire::iequals(status, failed)) return ReceiptState::Failed;
-  }
-  return ReceiptState::Pending;  // Sent, Submitted, Pending, ...
+  return wire::receipt_state(status, {"Delivered"},
+                             {"Failed", "Undelivered", "Rejected", "Expired"});
 }
 
 // The status word of a poll answer, at the top level or under `data`.
@@ -97,24 +95,19 @@ std::optional<std::string> poll_status(const json& body) {
   return std::nullopt;
 }
 
-class HubtelProvider final : public SmsProvider {
+class HubtelProvider final : public wire::GatewayAdapter {
  public:
   explicit HubtelProvider(const ProviderSettings& settings)
-      : settings_(settings),
-        base_url_(wire::base_url(settings.base_url, kDefaultBaseUrl)),
+      : GatewayAdapter(kName, settings, kDefaultBaseUrl),
         authorization_(wire::basic_auth(settings.client_id, settings.client_secret)) {}
 
-  std::string_view name() const override { return kName; }
-
   OutboundRequest build_send(const SmsMessage& message, std::int64_t) const override {
-    OutboundRequest request;
-    request.method = "POST";
-    request.url = base_url_ + "/v1/messages/send";
-    request.headers = {{"Authorization", authorization_},
-                       {"Content-Type", "application/json"},
-                       {"Accept", "application/json"}};
+    OutboundRequest request =
+        wire::post(base_url_ + "/v1/messages/send", {{"Authorization", authorization_},
+                                                     {"Content-Type", "application/json"},
+                                                     {"Accept", "application/json"}});
     nlohmann::ordered_json body;
-    body["From"] = message.sender.empty() ? settings_.sender : message.sender;
+    body["From"] = wire::sender_for(message, settings_);
     body["To"] = wire::digits_e164(message.phone);
     body["Content"] = message.text;
     request.body = wire::dump_json(body);
@@ -129,10 +122,8 @@ class HubtelProvider final : public SmsProvider {
     const long http = response.status;
     if (http >= 200 && http < 300) {
       if (!code) {
-        SendResult result;
-        result.outcome = SendOutcome::Unknown;
-        result.error = "hubtel answered HTTP " + std::to_string(http) + " with no status";
-        return result;
+        return wire::unknown_result("hubtel answered HTTP " + std::to_string(http) +
+                                    " with no status");
       }
       if (*code != 0) return sub_code_result(*code);
       SendResult result;
@@ -178,16 +169,14 @@ class HubtelProvider final : public SmsProvider {
   }
 
  private:
-  ProviderSettings settings_;
-  std::string base_url_;
   std::string authorization_;
 };
 
 }  // namespace
 
 std::unique_ptr<SmsProvider> make_hubtel_provider(const ProviderSettings& settings) {
-  wire::require_setting(kName, "client-id", settings.client_id);
-  wire::require_setting(kName, "client-secret", settings.client_secret);
+  wire::require_settings(
+      kName, {{"client-id", settings.client_id}, {"client-secret", settings.client_secret}});
   return std::make_unique<HubtelProvider>(settings);
 }
 

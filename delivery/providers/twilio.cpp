@@ -28,6 +28,7 @@
 
 #include "delivery/providers/wire.hpp"
 #include "delivery/signature.hpp"
+#include "otp/text.hpp"
 
 namespace ussd_otp {
 namespace {
@@ -73,41 +74,26 @@ bool is_messaging_service_sid(std::string_view sender) {
   return sender.size() > 11 && sender.substr(0, 2) == "MG";
 }
 
+// queued, sending, sent, accepted, scheduled, ... are Pending.
 ReceiptState receipt_state(std::string_view status) {
-  if (wire::iequals(status, "delivered") || wire::iequals(status, "read"))
-    return ReceiptState::Delivered;
-  for (const std::string_view failed : {"undelivered", "failed", "canceled"}) {
-    if (wire::iequals(status, failed)) return ReceiptState::Failed;
-  }
-  return ReceiptState::Pending;  // queued, sending, sent, accepted, scheduled, ...
+  return wire::receipt_state(status, {"delivered", "read"}, {"undelivered", "failed", "canceled"});
 }
 
-std::optional<std::string> first_of(const wire::Fields& fields, std::string_view name,
-                                    std::string_view fallback) {
-  auto value = wire::field(fields, name);
-  if (!value || value->empty()) value = wire::field(fields, fallback);
-  return value;
-}
-
-class TwilioProvider final : public SmsProvider {
+class TwilioProvider final : public wire::GatewayAdapter {
  public:
   explicit TwilioProvider(const ProviderSettings& settings)
-      : settings_(settings),
-        base_url_(wire::base_url(settings.base_url, kDefaultBaseUrl)),
+      : GatewayAdapter(kName, settings, kDefaultBaseUrl),
         authorization_(wire::basic_auth(settings.account_sid, settings.auth_token)) {}
 
-  std::string_view name() const override { return kName; }
-
   OutboundRequest build_send(const SmsMessage& message, std::int64_t) const override {
-    OutboundRequest request;
-    request.method = "POST";
-    request.url = base_url_ + "/2010-04-01/Accounts/" +
-                  wire::percent_encode(settings_.account_sid) + "/Messages.json";
-    request.headers = {{"Authorization", authorization_},
-                       {"Content-Type", "application/x-www-form-urlencoded"},
-                       {"Accept", "application/json"}};
+    OutboundRequest request =
+        wire::post(base_url_ + "/2010-04-01/Accounts/" +
+                       wire::percent_encode(settings_.account_sid) + "/Messages.json",
+                   {{"Authorization", authorization_},
+                    {"Content-Type", "application/x-www-form-urlencoded"},
+                    {"Accept", "application/json"}});
     wire::Fields form = {{"To", wire::plus_e164(message.phone)}};
-    const std::string& sender = message.sender.empty() ? settings_.sender : message.sender;
+    const std::string& sender = wire::sender_for(message, settings_);
     if (is_messaging_service_sid(sender)) {
       form.emplace_back("MessagingServiceSid", sender);
     } else if (!sender.empty()) {
@@ -125,13 +111,12 @@ class TwilioProvider final : public SmsProvider {
     const json body = wire::parse_json(response.body);
     const long http = response.status;
     if (http >= 200 && http < 300) {
-      SendResult result;
       const auto sid = wire::scalar_text(wire::member(body, "sid"));
       if (!sid || sid->empty()) {
-        result.outcome = SendOutcome::Unknown;
-        result.error = "twilio answered HTTP " + std::to_string(http) + " with no sid";
-        return result;
+        return wire::unknown_result("twilio answered HTTP " + std::to_string(http) +
+                                    " with no sid");
       }
+      SendResult result;
       result.outcome = SendOutcome::Accepted;
       result.message_id = *sid;
       result.gateway_status = wire::scalar_text(wire::member(body, "status")).value_or("");
@@ -151,7 +136,7 @@ class TwilioProvider final : public SmsProvider {
   bool accepts_receipts() const override { return true; }
 
   Result<std::vector<Receipt>> parse_receipt(const ReceiptRequest& request) const override {
-    if (wire::lower(request.content_type).find("json") != std::string::npos) {
+    if (text::ascii_lower(request.content_type).find("json") != std::string::npos) {
       return Error::make(ErrorCode::ValidationError,
                          "twilio status callbacks are form-urlencoded, not JSON");
     }
@@ -170,38 +155,30 @@ class TwilioProvider final : public SmsProvider {
     }
     // Twilio signs the POST parameters; query parameters are part of the URL it signs.
     const wire::Fields& signed_params =
-        wire::iequals(request.method, "GET") ? wire::Fields{} : body_params;
+        text::equals_ignoring_case(request.method, "GET") ? wire::Fields{} : body_params;
     if (!twilio_signature_valid(settings_.auth_token, request.url, signed_params, *signature)) {
       return Error::make(ErrorCode::Forbidden, "X-Twilio-Signature does not match");
     }
     wire::Fields fields = body_params;
     fields.insert(fields.end(), request.query.begin(), request.query.end());
-    const auto sid = first_of(fields, "MessageSid", "SmsSid");
-    const auto status = first_of(fields, "MessageStatus", "SmsStatus");
-    std::vector<std::string> missing;
-    if (!sid || sid->empty()) missing.emplace_back("MessageSid");
-    if (!status || status->empty()) missing.emplace_back("MessageStatus");
-    if (!missing.empty()) return wire::missing_fields_error(kName, missing);
-    Receipt receipt;
-    receipt.message_id = *sid;
-    receipt.status = *status;
-    receipt.state = receipt_state(*status);
-    if (receipt.state == ReceiptState::Failed)
-      receipt.error = wire::field(fields, "ErrorCode").value_or("");
-    return std::vector<Receipt>{std::move(receipt)};
+    auto receipt = wire::reported_receipt(
+        kName, wire::first_field(fields, {"MessageSid", "SmsSid"}), "MessageSid",
+        wire::first_field(fields, {"MessageStatus", "SmsStatus"}), "MessageStatus", receipt_state);
+    if (!receipt.ok()) return receipt.error();
+    if (receipt->state == ReceiptState::Failed)
+      receipt.value().error = wire::field(fields, "ErrorCode").value_or("");
+    return std::vector<Receipt>{std::move(receipt.value())};
   }
 
  private:
-  ProviderSettings settings_;
-  std::string base_url_;
   std::string authorization_;
 };
 
 }  // namespace
 
 std::unique_ptr<SmsProvider> make_twilio_provider(const ProviderSettings& settings) {
-  wire::require_setting(kName, "account-sid", settings.account_sid);
-  wire::require_setting(kName, "auth-token", settings.auth_token);
+  wire::require_settings(
+      kName, {{"account-sid", settings.account_sid}, {"auth-token", settings.auth_token}});
   return std::make_unique<TwilioProvider>(settings);
 }
 

@@ -37,11 +37,8 @@ constexpr std::string_view kName = "webhook";
 constexpr std::int64_t kReceiptToleranceSeconds = 300;
 
 ReceiptState receipt_state(std::string_view status) {
-  if (wire::iequals(status, "delivered")) return ReceiptState::Delivered;
-  for (const std::string_view failed : {"failed", "undelivered", "rejected", "expired"}) {
-    if (wire::iequals(status, failed)) return ReceiptState::Failed;
-  }
-  return ReceiptState::Pending;
+  return wire::receipt_state(status, {"delivered"},
+                             {"failed", "undelivered", "rejected", "expired"});
 }
 
 class WebhookProvider final : public SmsProvider {
@@ -60,7 +57,7 @@ class WebhookProvider final : public SmsProvider {
     nlohmann::ordered_json body;
     body["to"] = wire::plus_e164(message.phone);
     body["phone"] = wire::digits_e164(message.phone);
-    body["from"] = message.sender.empty() ? settings_.sender : message.sender;
+    body["from"] = wire::sender_for(message, settings_);
     body["text"] = message.text;
     body["reference"] = message.reference;
     body["timestamp"] = now;
@@ -73,19 +70,16 @@ class WebhookProvider final : public SmsProvider {
   }
 
   SendResult parse_send(const OutboundResponse& response) const override {
-    if (response.result != TransferResult::Completed)
-      return wire::incomplete_transfer_result(response);
-    if (response.status < 200 || response.status >= 300)
-      return wire::http_status_result(kName, response.status);
+    if (auto unsuccessful = wire::non_2xx_result(kName, response)) return *unsuccessful;
     SendResult result;
     result.outcome = SendOutcome::Accepted;
     result.gateway_status = std::to_string(response.status);
     const json body = wire::parse_json(response.body);
-    for (const std::string_view key : {"id", "messageId", "reference"}) {
-      if (auto id = wire::scalar_text(wire::member(body, key)); id && !id->empty()) {
-        result.message_id = std::move(*id);
-        break;
-      }
+    const auto text_of = [&body](std::string_view name) {
+      return wire::scalar_text(wire::member(body, name));
+    };
+    if (auto id = wire::first_nonempty({"id", "messageId", "reference"}, text_of)) {
+      result.message_id = std::move(*id);
     }
     if (auto status = wire::scalar_text(wire::member(body, "status")); status && !status->empty())
       result.gateway_status = std::move(*status);
@@ -126,19 +120,15 @@ class WebhookProvider final : public SmsProvider {
     }
     std::vector<Receipt> receipts;
     for (const json* report : reports) {
-      auto id = wire::scalar_text(wire::member(*report, "id"));
-      if (!id || id->empty()) id = wire::scalar_text(wire::member(*report, "messageId"));
-      const auto status = wire::scalar_text(wire::member(*report, "status"));
-      std::vector<std::string> missing;
-      if (!id || id->empty()) missing.emplace_back("id");
-      if (!status || status->empty()) missing.emplace_back("status");
-      if (!missing.empty()) return wire::missing_fields_error(kName, missing);
-      Receipt receipt;
-      receipt.message_id = *id;
-      receipt.status = *status;
-      receipt.state = receipt_state(*status);
-      receipt.error = wire::scalar_text(wire::member(*report, "error")).value_or("");
-      receipts.push_back(std::move(receipt));
+      const auto text_of = [report](std::string_view name) {
+        return wire::scalar_text(wire::member(*report, name));
+      };
+      auto receipt =
+          wire::reported_receipt(kName, wire::first_nonempty({"id", "messageId"}, text_of), "id",
+                                 text_of("status"), "status", receipt_state);
+      if (!receipt.ok()) return receipt.error();
+      receipt.value().error = text_of("error").value_or("");
+      receipts.push_back(std::move(receipt.value()));
     }
     return receipts;
   }

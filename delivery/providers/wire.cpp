@@ -3,19 +3,17 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
 
 #include "otp/strict_json.hpp"
+#include "otp/text.hpp"
 
 namespace ussd_otp::sms_wire {
 namespace {
-
-char lower_char(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
 
 int hex_digit(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -25,7 +23,7 @@ int hex_digit(char c) {
 }
 
 bool looks_like_json(const ReceiptRequest& request) {
-  if (lower(request.content_type).find("json") != std::string::npos) return true;
+  if (text::ascii_lower(request.content_type).find("json") != std::string::npos) return true;
   for (char c : request.body) {
     if (c == ' ' || c == '\t' || c == '\r' || c == '\n') continue;
     return c == '{' || c == '[';
@@ -42,24 +40,16 @@ void require_setting(std::string_view provider, std::string_view setting, std::s
   }
 }
 
+void require_settings(
+    std::string_view provider,
+    std::initializer_list<std::pair<std::string_view, std::string_view>> settings) {
+  for (const auto& [setting, value] : settings) require_setting(provider, setting, value);
+}
+
 std::string base_url(std::string_view base_url, std::string_view fallback) {
   std::string_view url = base_url.empty() ? fallback : base_url;
   while (!url.empty() && url.back() == '/') url.remove_suffix(1);
   return std::string(url);
-}
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = lower_char(c);
-  return out;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (lower_char(a[i]) != lower_char(b[i])) return false;
-  }
-  return true;
 }
 
 std::string percent_encode(std::string_view text) {
@@ -184,7 +174,7 @@ const nlohmann::json* member_ci(const nlohmann::json& obj, std::string_view name
   if (!obj.is_object()) return nullptr;
   if (const auto* exact = member(obj, name)) return exact;
   for (auto it = obj.begin(); it != obj.end(); ++it) {
-    if (iequals(it.key(), name)) return &*it;
+    if (text::equals_ignoring_case(it.key(), name)) return &*it;
   }
   return nullptr;
 }
@@ -264,12 +254,82 @@ SendResult incomplete_transfer_result(const OutboundResponse& response) {
   return result;
 }
 
+std::optional<SendResult> non_2xx_result(std::string_view provider,
+                                         const OutboundResponse& response) {
+  if (response.result != TransferResult::Completed) return incomplete_transfer_result(response);
+  if (response.status < 200 || response.status >= 300) {
+    return http_status_result(provider, response.status);
+  }
+  return std::nullopt;
+}
+
+SendResult unknown_result(std::string error) {
+  SendResult result;
+  result.outcome = SendOutcome::Unknown;
+  result.error = std::move(error);
+  return result;
+}
+
+OutboundRequest post(std::string url, std::vector<std::pair<std::string, std::string>> headers) {
+  OutboundRequest request;
+  request.method = "POST";
+  request.url = std::move(url);
+  request.headers = std::move(headers);
+  return request;
+}
+
+const std::string& sender_for(const SmsMessage& message, const ProviderSettings& settings) {
+  return message.sender.empty() ? settings.sender : message.sender;
+}
+
+std::optional<std::string> first_nonempty(
+    std::initializer_list<std::string_view> names,
+    const std::function<std::optional<std::string>(std::string_view)>& lookup) {
+  for (const std::string_view name : names) {
+    if (auto value = lookup(name); value && !value->empty()) return value;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> first_field(const Fields& fields,
+                                       std::initializer_list<std::string_view> names) {
+  return first_nonempty(names, [&fields](std::string_view name) { return field(fields, name); });
+}
+
+ReceiptState receipt_state(std::string_view status,
+                           std::initializer_list<std::string_view> delivered,
+                           std::initializer_list<std::string_view> failed) {
+  const auto named = [status](std::initializer_list<std::string_view> words) {
+    return std::any_of(words.begin(), words.end(), [status](std::string_view word) {
+      return text::equals_ignoring_case(status, word);
+    });
+  };
+  if (named(delivered)) return ReceiptState::Delivered;
+  if (named(failed)) return ReceiptState::Failed;
+  return ReceiptState::Pending;
+}
+
+Result<Receipt> reported_receipt(std::string_view provider, const std::optional<std::string>& id,
+                                 std::string_view id_name, const std::optional<std::string>& status,
+                                 std::string_view status_name,
+                                 ReceiptState (*state_of)(std::string_view)) {
+  std::vector<std::string> missing;
+  if (!id || id->empty()) missing.emplace_back(id_name);
+  if (!status || status->empty()) missing.emplace_back(status_name);
+  if (!missing.empty()) return missing_fields_error(provider, missing);
+  Receipt receipt;
+  receipt.message_id = *id;
+  receipt.status = *status;
+  receipt.state = state_of(*status);
+  return receipt;
+}
+
 std::optional<std::string> header(const std::map<std::string, std::string>& headers,
                                   std::string_view name) {
-  const auto exact = headers.find(lower(name));
+  const auto exact = headers.find(text::ascii_lower(name));
   if (exact != headers.end()) return exact->second;
   for (const auto& [key, value] : headers) {
-    if (iequals(key, name)) return value;
+    if (text::equals_ignoring_case(key, name)) return value;
   }
   return std::nullopt;
 }

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -31,12 +32,30 @@ using Fields = std::vector<std::pair<std::string, std::string>>;
 
 // Throws std::invalid_argument("sms-<provider>-<setting> is required") when `value` is empty.
 void require_setting(std::string_view provider, std::string_view setting, std::string_view value);
+// require_setting for each (setting, value), in order.
+void require_settings(
+    std::string_view provider,
+    std::initializer_list<std::pair<std::string_view, std::string_view>> settings);
 // `base_url` without trailing slashes, or `fallback` when it is empty.
 std::string base_url(std::string_view base_url, std::string_view fallback);
 
-// ASCII lower case; other bytes unchanged.
-std::string lower(std::string_view text);
-bool iequals(std::string_view a, std::string_view b);
+// What an HTTP gateway adapter holds: its settings and its base URL (the documented one unless
+// the base-url setting overrides it).
+class GatewayAdapter : public SmsProvider {
+ public:
+  std::string_view name() const override { return name_; }
+
+ protected:
+  GatewayAdapter(std::string_view name, const ProviderSettings& settings,
+                 std::string_view default_base_url)
+      : name_(name),
+        settings_(settings),
+        base_url_(base_url(settings.base_url, default_base_url)) {}
+
+  std::string_view name_;  // the adapter's constant
+  ProviderSettings settings_;
+  std::string base_url_;
+};
 
 // Percent-encodes everything but A-Z a-z 0-9 - . _ ~ (so '+' and ' ' become %2B and %20).
 std::string percent_encode(std::string_view text);
@@ -85,6 +104,37 @@ SendResult http_status_result(std::string_view provider, long status);
 // The classification of a transfer that did not complete, so parse_send is total even though
 // the sender never calls it for those: before sending Transient, after sending Unknown.
 SendResult incomplete_transfer_result(const OutboundResponse& response);
+// incomplete_transfer_result, or http_status_result for a status outside 2xx; nullopt for a
+// completed 2xx answer, whose body the adapter reads.
+std::optional<SendResult> non_2xx_result(std::string_view provider,
+                                         const OutboundResponse& response);
+// Unknown with this error: the gateway may have taken the message, so no blind retry.
+SendResult unknown_result(std::string error);
+
+// A POST to `url` with these headers; the body is the adapter's.
+OutboundRequest post(std::string url, std::vector<std::pair<std::string, std::string>> headers);
+// The sender id a message goes out under: its own, else the provider's configured one.
+const std::string& sender_for(const SmsMessage& message, const ProviderSettings& settings);
+
+// The first non-empty value `lookup` gives for `names`, tried in order; nullopt when none does.
+std::optional<std::string> first_nonempty(
+    std::initializer_list<std::string_view> names,
+    const std::function<std::optional<std::string>(std::string_view)>& lookup);
+// first_nonempty over the fields' values (field).
+std::optional<std::string> first_field(const Fields& fields,
+                                       std::initializer_list<std::string_view> names);
+
+// Delivered when `status` is one of `delivered`, Failed when one of `failed` (ASCII case
+// ignored), else Pending (the in-between words, and words not documented yet).
+ReceiptState receipt_state(std::string_view status,
+                           std::initializer_list<std::string_view> delivered,
+                           std::initializer_list<std::string_view> failed);
+// A report's receipt: message `id` in `status`, its state from `state_of`. VALIDATION_ERROR
+// naming `id_name` and then `status_name` for each that is missing or empty.
+Result<Receipt> reported_receipt(std::string_view provider, const std::optional<std::string>& id,
+                                 std::string_view id_name, const std::optional<std::string>& status,
+                                 std::string_view status_name,
+                                 ReceiptState (*state_of)(std::string_view));
 
 // A header value by name, ignoring ASCII case (the HTTP layer lower-cases names already).
 std::optional<std::string> header(const std::map<std::string, std::string>& headers,

@@ -10,6 +10,7 @@
 #include "delivery/provider.hpp"
 #include "delivery/providers/wire.hpp"
 #include "delivery/signature.hpp"
+#include "otp/text.hpp"
 #include "tests/fuzz/fuzz_support.hpp"
 #include "tests/support/provider_settings.hpp"
 
@@ -97,7 +98,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   if (sign && provider.name() == "twilio") {
     auto params = sms_wire::parse_form(body).value_or(sms_wire::Fields{});
-    if (sms_wire::iequals(request.method, "GET")) params.clear();
+    if (text::equals_ignoring_case(request.method, "GET")) params.clear();
     request.headers["x-twilio-signature"] =
         twilio_signature(testing::kAnyAuthToken, request.url, params);
   }
