@@ -1,21 +1,18 @@
 // Breaker states per provider, kept in memory: a restart starts every provider closed.
 #include "delivery/breaker.hpp"
 
-#include "otp/enum_names.hpp"
-
 namespace ussd_otp {
-namespace {
-
-constexpr auto kStateNames = enum_names<BreakerState>({
-    {BreakerState::Closed, "closed"},
-    {BreakerState::Open, "open"},
-    {BreakerState::HalfOpen, "half_open"},
-});
-
-}  // namespace
 
 std::string_view to_string(BreakerState state) {
-  return name_of(kStateNames, state, "closed");
+  switch (state) {
+    case BreakerState::Closed:
+      return "closed";
+    case BreakerState::Open:
+      return "open";
+    case BreakerState::HalfOpen:
+      return "half_open";
+  }
+  return "closed";
 }
 
 BreakerBoard::Provider& BreakerBoard::at(std::string_view provider) {

@@ -2,26 +2,32 @@
 #include "delivery/dev_inbox.hpp"
 
 #include <algorithm>
-
-#include "otp/enum_names.hpp"
+#include <array>
+#include <utility>
 
 namespace ussd_otp {
 namespace {
 
-constexpr auto kModeNames = enum_names<DeliveryMode>({
+constexpr std::array<std::pair<DeliveryMode, std::string_view>, 3> kModeNames{{
     {DeliveryMode::Normal, "normal"},
     {DeliveryMode::Drop, "drop"},
     {DeliveryMode::Delay, "delay"},
-});
+}};
 
 }  // namespace
 
 std::string_view to_string(DeliveryMode mode) {
-  return name_of(kModeNames, mode, "normal");
+  for (const auto& [value, name] : kModeNames) {
+    if (value == mode) return name;
+  }
+  return "normal";
 }
 
 std::optional<DeliveryMode> delivery_mode_from_string(std::string_view text) {
-  return value_named(kModeNames, text);
+  for (const auto& [value, name] : kModeNames) {
+    if (name == text) return value;
+  }
+  return std::nullopt;
 }
 
 SendResult DevInbox::deliver(const OutgoingMessage& message) {

@@ -3,21 +3,18 @@
 
 #include <stdexcept>
 
-#include "otp/enum_names.hpp"
-
 namespace ussd_otp {
-namespace {
-
-constexpr auto kReceiptStateNames = enum_names<ReceiptState>({
-    {ReceiptState::Delivered, "delivered"},
-    {ReceiptState::Failed, "failed"},
-    {ReceiptState::Pending, "pending"},
-});
-
-}  // namespace
 
 std::string_view to_string(ReceiptState state) {
-  return name_of(kReceiptStateNames, state, "pending");
+  switch (state) {
+    case ReceiptState::Delivered:
+      return "delivered";
+    case ReceiptState::Failed:
+      return "failed";
+    case ReceiptState::Pending:
+      return "pending";
+  }
+  return "pending";
 }
 
 Result<std::vector<Receipt>> SmsProvider::parse_receipt(const ReceiptRequest&) const {

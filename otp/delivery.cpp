@@ -1,27 +1,34 @@
 // Names of delivery outcomes, as stored in delivery_attempts.outcome and shown by the API.
 #include "otp/delivery.hpp"
 
-#include "otp/enum_names.hpp"
+#include <array>
+#include <utility>
 
 namespace ussd_otp {
 namespace {
 
-constexpr auto kOutcomeNames = enum_names<SendOutcome>({
+constexpr std::array<std::pair<SendOutcome, std::string_view>, 5> kOutcomeNames{{
     {SendOutcome::Accepted, "accepted"},
     {SendOutcome::Permanent, "permanent"},
     {SendOutcome::AccountLevel, "account"},
     {SendOutcome::Transient, "transient"},
     {SendOutcome::Unknown, "unknown"},
-});
+}};
 
 }  // namespace
 
 std::string_view to_string(SendOutcome outcome) {
-  return name_of(kOutcomeNames, outcome, "unknown");
+  for (const auto& [value, name] : kOutcomeNames) {
+    if (value == outcome) return name;
+  }
+  return "unknown";
 }
 
 std::optional<SendOutcome> send_outcome_from_string(std::string_view text) {
-  return value_named(kOutcomeNames, text);
+  for (const auto& [value, name] : kOutcomeNames) {
+    if (name == text) return value;
+  }
+  return std::nullopt;
 }
 
 }  // namespace ussd_otp

@@ -1,6 +1,5 @@
 #include "simulator/phone_screen.hpp"
 
-#include "otp/enum_names.hpp"
 #include "simulator/terminal_text.hpp"
 
 #include <algorithm>
@@ -34,17 +33,20 @@ std::string fixed(double value, int decimals) {
   return buffer;
 }
 
-constexpr auto kSessionStateNames = enum_names<SessionState>({
-    {SessionState::Continue, "continue"},
-    {SessionState::Ended, "ended"},
-    {SessionState::TimedOut, "timed out"},
-    {SessionState::Failed, "failed"},
-});
-
 }  // namespace
 
 std::string_view to_string(SessionState state) {
-  return name_of(kSessionStateNames, state, "?");
+  switch (state) {
+    case SessionState::Continue:
+      return "continue";
+    case SessionState::Ended:
+      return "ended";
+    case SessionState::TimedOut:
+      return "timed out";
+    case SessionState::Failed:
+      return "failed";
+  }
+  return "?";
 }
 
 std::vector<std::string> wrap_screen(std::string_view text, std::size_t width) {

@@ -59,8 +59,6 @@ class FakeGateway {
  public:
   FakeGateway();
   ~FakeGateway();
-  FakeGateway(const FakeGateway&) = delete;
-  FakeGateway& operator=(const FakeGateway&) = delete;
 
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
   std::uint16_t port() const { return port_; }
