@@ -25,12 +25,21 @@ constexpr int kMinCodeLength = 4;  // GetOTP's range for both `code` and `code_l
 constexpr int kMaxCodeLength = 8;
 constexpr std::size_t kMaxTemplateReference = 2000;  // longer than any template we accept
 
-const GetOtpCode* find_code(std::string_view code) {
+constexpr const GetOtpCode* find_code(std::string_view code) {
   for (const GetOtpCode& known : kGetOtpCodes) {
     if (known.code == code) return &known;
   }
   return nullptr;
 }
+
+// Every translation names a code of GetOTP's table, so answering never looks one up in vain.
+constexpr bool every_translation_has_a_code() {
+  for (const GetOtpError& row : kGetOtpErrors) {
+    if (find_code(row.code) == nullptr) return false;
+  }
+  return true;
+}
+static_assert(every_translation_has_a_code(), "kGetOtpErrors names a code not in kGetOtpCodes");
 
 std::string format_utc(UnixSeconds at, const char* pattern) {
   const auto time = static_cast<std::time_t>(at);

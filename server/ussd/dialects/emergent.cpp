@@ -1,7 +1,8 @@
 // Emergent (Ghana, interpayafrica.com): Hubtel-like JSON callbacks. Request `Type`
 // (Initiation/Response/Release/Timeout), `Message`, `Mobile`, `SessionId`, `USERID`, `Operator`;
 // reply {"Message", "Type": "Response", "MaskNextRoute": true} or {"Message", "Type": "Release"}.
-// Cross-Switch speaks the same shape (server/ussd/dialects/crossswitch.cpp reuses this class).
+// Cross-Switch speaks the same shape (server/ussd/dialects/crossswitch.cpp calls
+// make_emergent_dialect with its own name).
 //
 // Unverified (the only public mapping is the npm package ussd-builder 1.3.2, see
 // ../shared/reference/ussd-aggregators.md section 8), so parsing is defensive:

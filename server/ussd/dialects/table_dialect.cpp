@@ -203,7 +203,8 @@ FieldValues read_fields(const FieldSource& source, std::span<const DialectField>
       continue;
     }
     const std::string name(field.name);
-    // In a form or query an empty value is how a missing one arrives.
+    // In a form or query an empty value is how a missing one arrives, for the fields that must
+    // not be empty (ids, phase words); other required fields may be empty (AT's `text=`).
     const bool missing = !r.value.present || (field.presence == Presence::NonEmpty && r.blank);
     if (missing && field.presence != Presence::Optional) {
       problems[name] = std::string(field.missing_problem);
