@@ -129,7 +129,7 @@ std::string validation_message(const std::map<std::string, std::string>& fields)
 // Any error on an Arkesel route, as kArkeselErrors says; the rest is the route's internal error.
 ApiResponse arkesel_error(const HttpError& error, const HttpContext& context, ArkeselRoute route) {
   for (const ArkeselError& row : kArkeselErrors) {
-    if (row.error != error.code || (row.route != route && row.route != ArkeselRoute::Both)) {
+    if (row.error != error.code() || (row.route != route && row.route != ArkeselRoute::Both)) {
       continue;
     }
     std::string message;
@@ -143,7 +143,7 @@ ApiResponse arkesel_error(const HttpError& error, const HttpContext& context, Ar
         message = error.message();
         break;
       case ArkeselText::FieldProblems:
-        message = validation_message(error.detail.fields);
+        message = validation_message(error.fields());
         break;
       case ArkeselText::RetrySentence:
         message = (row.text.empty() ? error.message() : std::string(row.text)) + " Retry after " +

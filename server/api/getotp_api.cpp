@@ -111,7 +111,7 @@ ApiResponse core_error(const HttpError& error, const HttpContext& context, const
     static constexpr std::pair<std::string_view, std::string_view> kFieldCodes[] = {
         {"phone", "1523"}, {"from", "1620"},      {"message", "1624"},
         {"code", "1631"},  {"pinLength", "1623"}, {"payload", "1705"}};
-    const auto& fields = error.detail.fields;
+    const auto& fields = error.fields();
     for (const auto& [field, code] : kFieldCodes) {
       if (auto found = fields.find(std::string(field)); found != fields.end()) {
         return table_error(code, std::string(field) + " " + found->second, context, clock);
@@ -120,7 +120,7 @@ ApiResponse core_error(const HttpError& error, const HttpContext& context, const
     return table_error("1705", error.message(), context, clock);
   }
   for (const GetOtpError& row : kGetOtpErrors) {
-    if (row.error != error.code) continue;
+    if (row.error != error.code()) continue;
     const GetOtpCode* known = find_code(row.code);
     const int status = row.status != 0 ? row.status : known->status;
     const std::optional<std::int64_t> retry_after =

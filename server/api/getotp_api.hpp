@@ -64,19 +64,30 @@ struct GetOtpError {
   bool retry_after = false;
 };
 inline constexpr GetOtpError kGetOtpErrors[] = {
-    {TransportCode::Unauthorized, "1136", GetOtpText::Table},
+    {.error = TransportCode::Unauthorized, .code = "1136", .message = GetOtpText::Table},
     // "Invalid payload": the closest row for a body that is not a JSON object.
-    {ErrorCode::InvalidJson, "1705", GetOtpText::TableAndDetail},
-    {ErrorCode::MalformedRequest, "1705", GetOtpText::TableAndDetail},
-    {TransportCode::PayloadTooLarge, "1705", GetOtpText::TableAndDetail, 413},
-    {ErrorCode::InvalidPhone, "1523", GetOtpText::TableAndDetail},
-    {ErrorCode::CountryNotAllowed, "1523", GetOtpText::TableAndDetail},
-    {ErrorCode::SenderBlocked, "1620", GetOtpText::TableAndDetail},
+    {.error = ErrorCode::InvalidJson, .code = "1705", .message = GetOtpText::TableAndDetail},
+    {.error = ErrorCode::MalformedRequest, .code = "1705", .message = GetOtpText::TableAndDetail},
+    {.error = TransportCode::PayloadTooLarge,
+     .code = "1705",
+     .message = GetOtpText::TableAndDetail,
+     .status = 413},
+    {.error = ErrorCode::InvalidPhone, .code = "1523", .message = GetOtpText::TableAndDetail},
+    {.error = ErrorCode::CountryNotAllowed, .code = "1523", .message = GetOtpText::TableAndDetail},
+    {.error = ErrorCode::SenderBlocked, .code = "1620", .message = GetOtpText::TableAndDetail},
     // GetOTP documents no rate-limit code. The limits that bite here are per recipient (the
     // phone's send limit, its verify throttle), so 1523 "Invalid recipient number(s)" is the
     // closest row; the status stays 429 and Retry-After says when to try again.
-    {ErrorCode::RateLimitExceeded, "1523", GetOtpText::ErrorMessage, 429, true},
-    {ErrorCode::VerifyAttemptsExceeded, "1523", GetOtpText::ErrorMessage, 429, true},
+    {.error = ErrorCode::RateLimitExceeded,
+     .code = "1523",
+     .message = GetOtpText::ErrorMessage,
+     .status = 429,
+     .retry_after = true},
+    {.error = ErrorCode::VerifyAttemptsExceeded,
+     .code = "1523",
+     .message = GetOtpText::ErrorMessage,
+     .status = 429,
+     .retry_after = true},
 };
 
 // A refusal before the core is asked: a code of kGetOtpCodes, and optionally a more precise

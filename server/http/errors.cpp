@@ -78,13 +78,36 @@ const ErrorRow& error_row(AnyErrorCode code) {
   return kUnknown;
 }
 
-HttpError HttpError::transport(TransportCode code, std::string message,
-                               std::optional<std::int64_t> retry_after) {
-  Error detail = Error::make(ErrorCode::ServiceUnavailable, std::move(message));
-  detail.retry_after = retry_after;
-  HttpError error(std::move(detail));
-  error.code = code;
-  return error;
+HttpError::HttpError(AnyErrorCode code, std::string message,
+                     std::optional<std::int64_t> retry_after) {
+  if (const auto* transport = std::get_if<TransportCode>(&code)) {
+    detail_ = TransportRefusal{*transport, std::move(message), retry_after};
+  } else {
+    Error error = Error::make(std::get<ErrorCode>(code), std::move(message));
+    error.retry_after = retry_after;
+    detail_ = std::move(error);
+  }
+}
+
+AnyErrorCode HttpError::code() const {
+  return std::visit([](const auto& detail) { return AnyErrorCode(detail.code); }, detail_);
+}
+
+const std::string& HttpError::message() const {
+  return std::visit([](const auto& detail) -> const std::string& { return detail.message; },
+                    detail_);
+}
+
+const std::optional<std::int64_t>& HttpError::retry_after() const {
+  return std::visit(
+      [](const auto& detail) -> const std::optional<std::int64_t>& { return detail.retry_after; },
+      detail_);
+}
+
+const std::map<std::string, std::string>& HttpError::fields() const {
+  static const std::map<std::string, std::string> kNone;
+  const Error* error = policy_error();
+  return error ? error->fields : kNone;
 }
 
 }  // namespace ussd_otp

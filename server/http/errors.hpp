@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -76,21 +77,34 @@ inline int http_status_for(AnyErrorCode code) {
 }
 
 // What the server reports about a request: the policy's Error (with its fields), or a transport
-// refusal, which has only a message and maybe a retry_after.
-struct HttpError {
-  AnyErrorCode code;
-  Error detail;  // for a transport refusal: message and retry_after only
+// refusal, which has only a message and maybe a retry_after. Either way it holds one code.
+class HttpError {
+ public:
+  HttpError(Error error) : detail_(std::move(error)) {}  // NOLINT: implicit
+  // A refusal with only a message (and maybe a retry_after): a transport code, or a policy code
+  // raised outside the core (the framer's MALFORMED_REQUEST).
+  HttpError(AnyErrorCode code, std::string message,
+            std::optional<std::int64_t> retry_after = std::nullopt);
 
-  HttpError(Error error) : code(error.code), detail(std::move(error)) {}  // NOLINT: implicit
-  static HttpError transport(TransportCode code, std::string message,
-                             std::optional<std::int64_t> retry_after = std::nullopt);
+  AnyErrorCode code() const;
+  bool is(ErrorCode other) const { return code() == AnyErrorCode(other); }
+  bool is(TransportCode other) const { return code() == AnyErrorCode(other); }
+  const std::string& message() const;
+  const std::optional<std::int64_t>& retry_after() const;
+  // VALIDATION_ERROR's field -> problem map (empty for any other error).
+  const std::map<std::string, std::string>& fields() const;
+  // The policy's Error with all its details; nullptr for a transport refusal.
+  const Error* policy_error() const { return std::get_if<Error>(&detail_); }
+  std::string_view name() const { return error_name(code()); }
+  int status() const { return http_status_for(code()); }
 
-  bool is(ErrorCode other) const { return code == AnyErrorCode(other); }
-  bool is(TransportCode other) const { return code == AnyErrorCode(other); }
-  const std::string& message() const { return detail.message; }
-  const std::optional<std::int64_t>& retry_after() const { return detail.retry_after; }
-  std::string_view name() const { return error_name(code); }
-  int status() const { return http_status_for(code); }
+ private:
+  struct TransportRefusal {
+    TransportCode code;
+    std::string message;
+    std::optional<std::int64_t> retry_after;
+  };
+  std::variant<Error, TransportRefusal> detail_;
 };
 
 }  // namespace ussd_otp

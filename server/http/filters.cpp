@@ -60,10 +60,9 @@ RouteFilter api_key_filter(Authenticator authenticate) {
           if ((identity = authenticate(key))) break;
         }
         if (!identity) {
-          return HttpError::transport(
-              TransportCode::Unauthorized,
-              "A valid API key is required (Authorization: Bearer KEY or Basic "
-              "base64(KEY), api-key: KEY, X-API-Token: KEY or X-OTP-Key: KEY).");
+          return HttpError(TransportCode::Unauthorized,
+                           "A valid API key is required (Authorization: Bearer KEY or Basic "
+                           "base64(KEY), api-key: KEY, X-API-Token: KEY or X-OTP-Key: KEY).");
         }
         context.api_key_id = identity->id;
         context.api_key_prefix = identity->prefix;

@@ -124,9 +124,9 @@ class KeepAliveHandler final : public Http::Handler {
       const std::string request_id = new_request_id();
       log_event(spdlog::level::warn, "http.rejected",
                 {{"rid", request_id}, {"code", error_name(code)}, {"reason", message}});
-      HttpError error = Error::make(ErrorCode::MalformedRequest, std::move(message));
-      error.code = code;
-      close_after(send_response(writer, ApiResponse::error(error), request_id), peer);
+      close_after(send_response(writer, ApiResponse::error(HttpError(code, std::move(message))),
+                                request_id),
+                  peer);
       parser->reset();
     };
     for (;;) {
@@ -238,17 +238,21 @@ ApiResponse ApiResponse::json(int status, const nlohmann::json& data, std::strin
 }
 
 ApiResponse ApiResponse::error(const HttpError& http_error) {
-  const Error& error = http_error.detail;
-  nlohmann::json detail = {{"code", http_error.name()}, {"message", error.message}};
-  if (!error.fields.empty()) detail["fields"] = error.fields;
-  if (error.attempts_remaining) detail["attemptsRemaining"] = *error.attempts_remaining;
-  if (error.retry_after) detail["retryAfter"] = *error.retry_after;
+  // The policy's extras (fields, attempts, OTP id and status); a transport refusal has none.
+  static const Error kNoExtras;
+  const Error* policy = http_error.policy_error();
+  const Error& extras = policy ? *policy : kNoExtras;
+  const std::optional<std::int64_t>& retry_after = http_error.retry_after();
+  nlohmann::json detail = {{"code", http_error.name()}, {"message", http_error.message()}};
+  if (!extras.fields.empty()) detail["fields"] = extras.fields;
+  if (extras.attempts_remaining) detail["attemptsRemaining"] = *extras.attempts_remaining;
+  if (retry_after) detail["retryAfter"] = *retry_after;
   // Sendexa's "show the remaining countdown": the active OTP's seconds left, by name.
-  if (http_error.is(ErrorCode::ActiveOtpExists) && error.retry_after) {
-    detail["expiresIn"] = *error.retry_after;
+  if (http_error.is(ErrorCode::ActiveOtpExists) && retry_after) {
+    detail["expiresIn"] = *retry_after;
   }
-  if (error.otp_id) detail["id"] = *error.otp_id;
-  if (error.status) detail["status"] = *error.status;
+  if (extras.otp_id) detail["id"] = *extras.otp_id;
+  if (extras.status) detail["status"] = *extras.status;
   // Sendexa documents the fields ("use retryAfter from the response", "check attemptsRemaining")
   // but not where they sit, so the code, message and numbers are also repeated at the top level:
   // clients reading either `error.retryAfter` or `retryAfter` find them.
@@ -264,8 +268,7 @@ ApiResponse ApiResponse::error(const HttpError& http_error) {
   }
   body += "}";
   ApiResponse response{http_error.status(), std::move(body), "application/json", {}};
-  if (error.retry_after)
-    response.headers.emplace_back("Retry-After", std::to_string(*error.retry_after));
+  if (retry_after) response.headers.emplace_back("Retry-After", std::to_string(*retry_after));
   return response;
 }
 
@@ -329,11 +332,10 @@ std::optional<HttpError> HttpServer::reject_before_handler(const RouteSpec& rout
                                                            const Rest::Request& request,
                                                            HttpContext& context) const {
   if (draining_.load()) {
-    return HttpError::transport(TransportCode::ShuttingDown,
-                                "The server is shutting down; retry shortly.", 1);
+    return HttpError(TransportCode::ShuttingDown, "The server is shutting down; retry shortly.", 1);
   }
   if (route.body != RouteBody::None && request.body().size() > options_.max_body_bytes) {
-    return HttpError::transport(
+    return HttpError(
         TransportCode::PayloadTooLarge,
         "The body is larger than " + std::to_string(options_.max_body_bytes) + " bytes.");
   }
@@ -350,8 +352,8 @@ std::optional<HttpError> HttpServer::reject_before_handler(const RouteSpec& rout
     if (std::optional<HttpError> refused = filter.check(request, context)) return refused;
   }
   if (route.body == RouteBody::Json && !is_json_content_type(request)) {
-    return HttpError::transport(TransportCode::UnsupportedMediaType,
-                                "Send the body as Content-Type: application/json.");
+    return HttpError(TransportCode::UnsupportedMediaType,
+                     "Send the body as Content-Type: application/json.");
   }
   return std::nullopt;
 }
@@ -458,7 +460,7 @@ void HttpServer::start() {
                                         .path = path,
                                         .handler =
                                             [allow](const Rest::Request&, HttpContext&) {
-                                              return ApiResponse::error(HttpError::transport(
+                                              return ApiResponse::error(HttpError(
                                                   TransportCode::MethodNotAllowed,
                                                   "This path accepts only: " + allow + "."));
                                             },

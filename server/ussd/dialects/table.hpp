@@ -155,7 +155,8 @@ class FieldValues {
  public:
   FieldValues(std::span<const DialectField> fields, std::vector<FieldValue> values)
       : fields_(fields), values_(std::move(values)) {}
-  // The first field of that name (the table must have it).
+  // The first field of that name. A name the table lacks is a programming error
+  // (std::logic_error); TableDialect's constructor finds it at startup.
   const FieldValue& operator[](std::string_view name) const;
 
  private:
@@ -206,19 +207,24 @@ struct DialectSpec {
 class TableDialect : public UssdDialect {
  public:
   // `name` is the path segment, /ussd/<name>, as registered (server/ussd/dialects/registry.cpp).
-  TableDialect(std::string_view name, DialectSpec spec) : name_(name), spec_(std::move(spec)) {}
+  // Checks the spec once (std::logic_error naming the dialect and the problem): a `phases` list
+  // needs a Text row that Fills::Phase, `input_required_on_continue` a row that Fills::Input, and
+  // the names `adjust` reads must be rows of the table. Requests then rely on it.
+  TableDialect(std::string_view name, DialectSpec spec);
+  // Not copied: phase_field_ and input_field_ point into spec_.
+  TableDialect(const TableDialect&) = delete;
+  TableDialect& operator=(const TableDialect&) = delete;
   std::string_view name() const override { return name_; }
   bool uses_get() const override { return spec_.format == WireFormat::Query; }
   std::size_t screen_limit() const override { return spec_.screen_limit; }
   Result<DialectRequest> parse(const DialectHttpRequest& request) const override;
   DialectReply render(const DialectRequest& request, const UssdAnswer& answer) const override;
 
- protected:
-  const DialectSpec& spec() const { return spec_; }
-
  private:
   std::string name_;
   DialectSpec spec_;
+  const DialectField* phase_field_ = nullptr;  // the Fills::Phase row, when `phases` is set
+  const DialectField* input_field_ = nullptr;  // the Fills::Input row, when required on Continue
 };
 
 std::unique_ptr<UssdDialect> make_table_dialect(std::string_view name, DialectSpec spec);

@@ -1,5 +1,6 @@
 // The shared reader every dialect's table goes through, and the dialect built from a spec.
 #include <algorithm>
+#include <stdexcept>
 
 #include "otp/strict_json.hpp"
 #include "otp/text.hpp"
@@ -152,6 +153,9 @@ nlohmann::json::json_pointer echo_pointer(const DialectField& field) {
 const FieldValue& FieldValues::operator[](std::string_view name) const {
   const auto it = std::find_if(fields_.begin(), fields_.end(),
                                [&](const DialectField& field) { return field.name == name; });
+  if (it == fields_.end()) {
+    throw std::logic_error("no field named \"" + std::string(name) + "\" in the table");
+  }
   return values_.at(static_cast<std::size_t>(it - fields_.begin()));
 }
 
@@ -195,9 +199,14 @@ FieldValues read_fields(const FieldSource& source, std::span<const DialectField>
     std::string* target = member_filled(request, field.fills);
     // Not read when an earlier spelling filled the member, or its object is not there.
     const bool filled = target && !target->empty();
-    Reading r = filled ? Reading{}
-                : json ? read_json(**json, field)
-                       : read_pairs(*std::get<1>(source), field);
+    Reading r;
+    if (filled) {
+      // r stays empty: nothing to read.
+    } else if (json) {
+      r = read_json(**json, field);
+    } else {
+      r = read_pairs(*std::get<const FormPairs*>(source), field);
+    }
     if (filled || r.unreachable) {
       values.emplace_back();
       continue;
@@ -254,6 +263,43 @@ DialectReply json_reply(const nlohmann::json& body) {
                       body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
 }
 
+TableDialect::TableDialect(std::string_view name, DialectSpec spec)
+    : name_(name), spec_(std::move(spec)) {
+  const auto fault = [&](std::string_view problem) {
+    return std::logic_error("dialect \"" + name_ + "\": " + std::string(problem));
+  };
+  const auto first_filling = [&](Fills fills) -> const DialectField* {
+    const auto it = std::find_if(spec_.fields.begin(), spec_.fields.end(),
+                                 [&](const DialectField& f) { return f.fills == fills; });
+    return it == spec_.fields.end() ? nullptr : &*it;
+  };
+  if (!spec_.phases.empty()) {
+    phase_field_ = first_filling(Fills::Phase);
+    if (!phase_field_ || phase_field_->kind != FieldKind::Text) {
+      throw fault("`phases` is set but no Text field fills Fills::Phase");
+    }
+  }
+  if (!spec_.input_required_on_continue.empty()) {
+    input_field_ = first_filling(Fills::Input);
+    if (!input_field_) {
+      throw fault("`input_required_on_continue` is set but no field fills Fills::Input");
+    }
+  }
+  if (spec_.adjust) {
+    // A dry run on empty values, as on a first request (the phase that reads the most), finds a
+    // name `adjust` reads that the table lacks.
+    DialectRequest probe;
+    probe.ussd.phase = UssdPhase::Begin;
+    FieldProblems ignored;
+    try {
+      spec_.adjust(FieldValues(spec_.fields, std::vector<FieldValue>(spec_.fields.size())), probe,
+                   ignored);
+    } catch (const std::logic_error& e) {
+      throw fault(std::string("`adjust` reads ") + e.what());
+    }
+  }
+}
+
 Result<DialectRequest> TableDialect::parse(const DialectHttpRequest& http) const {
   auto wire = WireBody::read(spec_.format, http);
   if (!wire.ok()) return wire.error();
@@ -264,9 +310,8 @@ Result<DialectRequest> TableDialect::parse(const DialectHttpRequest& http) const
   request.ussd.phase = UssdPhase::Unknown;
   const FieldValues values = read_fields(wire.value().source(), spec_.fields, request, problems);
 
-  if (!spec_.phases.empty()) {
-    const auto field = std::find_if(spec_.fields.begin(), spec_.fields.end(),
-                                    [](const auto& f) { return f.fills == Fills::Phase; });
+  if (phase_field_) {
+    const DialectField* field = phase_field_;
     const std::string& word = values[field->name].text;
     const auto found = std::find_if(spec_.phases.begin(), spec_.phases.end(), [&](const auto& p) {
       return text::equals_ignoring_case(p.spelling, word);
@@ -280,9 +325,8 @@ Result<DialectRequest> TableDialect::parse(const DialectHttpRequest& http) const
       problems[name] = must_be_one_of(spellings);
     }
   }
-  if (!spec_.input_required_on_continue.empty() && request.ussd.phase == UssdPhase::Continue) {
-    const auto input = std::find_if(spec_.fields.begin(), spec_.fields.end(),
-                                    [](const auto& f) { return f.fills == Fills::Input; });
+  if (input_field_ && request.ussd.phase == UssdPhase::Continue) {
+    const DialectField* input = input_field_;
     // An answer inside an object the table already refused is that object's problem.
     const std::string_view parent = input->name.substr(0, input->name.rfind('.'));
     if (!values[input->name].present &&
