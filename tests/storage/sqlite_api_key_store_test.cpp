@@ -1,7 +1,7 @@
 // SqliteStore as an ApiKeyStore: names are unique forever, hashes find only live keys.
 #include <catch2/catch.hpp>
 
-#include "storage/sqlite_store.hpp"
+#include "storage/sqlite/sqlite_store.hpp"
 #include "storage/storage_support.hpp"
 
 namespace ussd_otp {

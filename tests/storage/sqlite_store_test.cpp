@@ -1,6 +1,6 @@
 // SqliteStore against real temporary files: schema, every OtpStoreTransaction operation, and
 // the transaction guarantees (rollback, persistence, serialisation).
-#include "storage/sqlite_store.hpp"
+#include "storage/sqlite/sqlite_store.hpp"
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
@@ -12,7 +12,7 @@
 #include <string>
 #include <thread>
 
-#include "storage/migrations.hpp"
+#include "storage/sqlite/migrations.hpp"
 #include "storage/storage_support.hpp"
 
 namespace ussd_otp {

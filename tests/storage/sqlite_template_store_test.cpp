@@ -8,8 +8,8 @@
 #include <string>
 
 #include "otp/codes.hpp"
-#include "storage/migrations.hpp"
-#include "storage/sqlite_store.hpp"
+#include "storage/sqlite/migrations.hpp"
+#include "storage/sqlite/sqlite_store.hpp"
 #include "storage/storage_support.hpp"
 
 namespace ussd_otp {

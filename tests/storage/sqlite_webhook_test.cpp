@@ -6,7 +6,7 @@
 
 #include "otp/crypto.hpp"
 #include "otp/webhook_events.hpp"
-#include "storage/sqlite_store.hpp"
+#include "storage/sqlite/sqlite_store.hpp"
 #include "storage/storage_support.hpp"
 
 namespace ussd_otp {

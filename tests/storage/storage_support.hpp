@@ -8,7 +8,7 @@
 #include <string>
 
 #include "otp/types.hpp"
-#include "storage/sqlite_store.hpp"
+#include "storage/sqlite/sqlite_store.hpp"
 #include "support/temp_dir.hpp"
 
 namespace ussd_otp::testing {
