@@ -1,0 +1,41 @@
+// The store factories the contract suite (tests/storage/contract/) runs over: one per backend.
+// Each contract test is a TEMPLATE_LIST_TEST_CASE over StoreFactories, written only against the
+// interfaces in otp/store.hpp, so every behaviour holds on every backend (docs/storage.md).
+//
+// A factory is default-constructible into a fresh, empty, migrated store of its own (its own
+// database), destroys it with itself, and hands out the store as each interface:
+//   OtpStore& otp();  ApiKeyStore& api_keys();  TemplateStore& templates();
+#pragma once
+
+#include <tuple>
+
+#include "otp/store.hpp"
+#include "storage/sqlite/sqlite_store.hpp"
+#include "storage/storage_support.hpp"
+#include "support/temp_dir.hpp"
+
+namespace ussd_otp::testing {
+
+// SQLite on a real file in the test's own temporary folder.
+struct SqliteStoreFactory {
+  TempDir dir;
+  SqliteStore store{options_in(dir)};
+
+  OtpStore& otp() { return store; }
+  ApiKeyStore& api_keys() { return store; }
+  TemplateStore& templates() { return store; }
+};
+
+// Every backend the contract suite runs against. A new backend joins by adding its factory here.
+using StoreFactories = std::tuple<SqliteStoreFactory>;
+
+// What a contract test holds: a fresh backend made by `Factory`, seen through the interfaces.
+template <class Factory>
+struct ContractStore {
+  Factory backend;
+  OtpStore& store = backend.otp();
+  ApiKeyStore& keys = backend.api_keys();
+  TemplateStore& templates = backend.templates();
+};
+
+}  // namespace ussd_otp::testing
