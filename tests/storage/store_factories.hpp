@@ -5,8 +5,15 @@
 // A factory is default-constructible into a fresh, empty, migrated store of its own (its own
 // database), destroys it with itself, and hands out the store as each interface:
 //   OtpStore& otp();  ApiKeyStore& api_keys();  TemplateStore& templates();
+// and counts the rows of a table through a connection of its own (for "nothing is left behind"
+// checks the interfaces cannot see; the table names are the schema concepts every backend has):
+//   std::int64_t count_rows(const std::string& table);
 #pragma once
 
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include <cstdint>
+#include <string>
 #include <tuple>
 
 #include "otp/store.hpp"
@@ -24,6 +31,11 @@ struct SqliteStoreFactory {
   OtpStore& otp() { return store; }
   ApiKeyStore& api_keys() { return store; }
   TemplateStore& templates() { return store; }
+
+  std::int64_t count_rows(const std::string& table) const {
+    SQLite::Database raw(store.path().string(), SQLite::OPEN_READONLY);
+    return raw.execAndGet("SELECT COUNT(*) FROM " + table).getInt64();
+  }
 };
 
 // Every backend the contract suite runs against. A new backend joins by adding its factory here.
