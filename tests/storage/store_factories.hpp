@@ -7,7 +7,7 @@
 //   OtpStore& otp();  ApiKeyStore& api_keys();  TemplateStore& templates();
 // and counts the rows of a table through a connection of its own (for "nothing is left behind"
 // checks the interfaces cannot see; the table names are the schema concepts every backend has):
-//   std::int64_t count_rows(const std::string& table);
+//   std::int64_t count_rows(const std::string& table, const std::string& where = "");
 #pragma once
 
 #include <SQLiteCpp/SQLiteCpp.h>
@@ -32,9 +32,11 @@ struct SqliteStoreFactory {
   ApiKeyStore& api_keys() { return store; }
   TemplateStore& templates() { return store; }
 
-  std::int64_t count_rows(const std::string& table) const {
+  std::int64_t count_rows(const std::string& table, const std::string& where = "") const {
     SQLite::Database raw(store.path().string(), SQLite::OPEN_READONLY);
-    return raw.execAndGet("SELECT COUNT(*) FROM " + table).getInt64();
+    return raw
+        .execAndGet("SELECT COUNT(*) FROM " + table + (where.empty() ? "" : " WHERE " + where))
+        .getInt64();
   }
 };
 
