@@ -21,12 +21,6 @@ inline SqliteOptions options_in(const TempDir& dir, const char* name = "otp.db")
   return options;
 }
 
-// A store on a new file in its own temporary folder, for TEST_CASE_METHOD.
-struct FreshStore {
-  TempDir dir;
-  SqliteStore store{options_in(dir)};
-};
-
 // A new file after every migration ran: a store is opened on it, checked and closed again.
 inline SqliteOptions migrated_file(const TempDir& dir) {
   const SqliteOptions options = options_in(dir);
