@@ -143,42 +143,6 @@ TEST_CASE("the synchronous option is applied and validated", "[storage]") {
   }
 }
 
-TEST_CASE("verify attempts and blocks are kept per key and phone", "[storage]") {
-  TempDir dir;
-  const auto options = options_in(dir);
-  const std::string phone = "233241234567";
-  {
-    SqliteStore store(options);
-    store.write([&](OtpStoreTransaction& tx) {
-      CHECK_FALSE(tx.verify_blocked_until(1, phone));
-      tx.log_verify_attempt(1, phone, kNow - 60);
-      tx.log_verify_attempt(1, phone, kNow - 59);
-      tx.log_verify_attempt(1, phone, kNow);
-      tx.log_verify_attempt(2, phone, kNow);
-      tx.block_verifies(1, phone, kNow + 100);
-      tx.block_verifies(1, phone, kNow + 300);  // replaces
-      tx.block_verifies(2, phone, kNow);
-    });
-  }
-  SqliteStore store(options);  // the throttle survives a restart
-  store.read([&](OtpStoreTransaction& tx) {
-    CHECK(tx.count_verify_attempts(1, phone, kNow - 60) == 2);
-    CHECK(tx.count_verify_attempts(2, phone, kNow - 60) == 1);
-    CHECK(tx.count_verify_attempts(1, "233200000000", kNow - 60) == 0);
-    CHECK(tx.verify_blocked_until(1, phone) == kNow + 300);
-    CHECK(tx.verify_blocked_until(2, phone) == kNow);
-    CHECK_FALSE(tx.verify_blocked_until(3, phone));
-  });
-  // Attempts at or before the cutoff (2) and blocks that have ended (1) go.
-  store.write(
-      [&](OtpStoreTransaction& tx) { CHECK(tx.purge_verify_throttle(kNow - 59, kNow) == 3); });
-  store.read([&](OtpStoreTransaction& tx) {
-    CHECK(tx.count_verify_attempts(1, phone, 0) == 1);
-    CHECK(tx.verify_blocked_until(1, phone) == kNow + 300);
-    CHECK_FALSE(tx.verify_blocked_until(2, phone));
-  });
-}
-
 TEST_CASE("misuse is reported instead of corrupting or deadlocking", "[storage]") {
   TempDir dir;
   SqliteStore store(options_in(dir));
@@ -266,35 +230,6 @@ TEST_CASE("the hot lookups use the partial indexes", "[storage]") {
   CHECK_THAT(plan("SELECT id FROM otps WHERE status = 'pending' AND expires_at <= 5 "
                   "ORDER BY expires_at LIMIT 10"),
              Catch::Contains("otps_pending_by_expiry"));
-}
-
-TEST_CASE("send budgets round-trip with unlimited fields as NULL", "[storage]") {
-  TempDir dir;
-  const auto options = options_in(dir);
-  {
-    SqliteStore store(options);
-    store.read([](OtpStoreTransaction& tx) { CHECK_FALSE(tx.find_send_budget(1)); });
-    store.write([](OtpStoreTransaction& tx) {
-      tx.save_send_budget(1, SendBudget{std::nullopt, 40, 50, 19675, 3, 10});
-      tx.save_send_budget(2, SendBudget{5, std::nullopt, 0, 19675, 1, 1});
-      tx.save_send_budget(1, SendBudget{std::nullopt, 39, 50, 19675, 4, 11});  // replaces
-    });
-  }
-  SqliteStore store(options);
-  store.read([](OtpStoreTransaction& tx) {
-    auto first = tx.find_send_budget(1);
-    REQUIRE(first);
-    CHECK_FALSE(first->daily_limit);
-    CHECK(first->balance == 39);
-    CHECK(first->balance_granted == 50);
-    CHECK(first->day == 19675);
-    CHECK(first->sent_today == 4);
-    CHECK(first->sent_total == 11);
-    auto second = tx.find_send_budget(2);
-    REQUIRE(second);
-    CHECK(second->daily_limit == 5);
-    CHECK_FALSE(second->balance);
-  });
 }
 
 }  // namespace ussd_otp

@@ -8,11 +8,14 @@
 // and counts the rows of a table through a connection of its own (for "nothing is left behind"
 // checks the interfaces cannot see; the table names are the schema concepts every backend has):
 //   std::int64_t count_rows(const std::string& table, const std::string& where = "");
+// and restarts: reopen() closes the store and opens a new one on the same database (what a
+// server restart does); the interfaces must be fetched again afterwards.
 #pragma once
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <tuple>
 
@@ -26,14 +29,18 @@ namespace ussd_otp::testing {
 // SQLite on a real file in the test's own temporary folder.
 struct SqliteStoreFactory {
   TempDir dir;
-  SqliteStore store{options_in(dir)};
+  std::unique_ptr<SqliteStore> store = std::make_unique<SqliteStore>(options_in(dir));
 
-  OtpStore& otp() { return store; }
-  ApiKeyStore& api_keys() { return store; }
-  TemplateStore& templates() { return store; }
+  OtpStore& otp() { return *store; }
+  ApiKeyStore& api_keys() { return *store; }
+  TemplateStore& templates() { return *store; }
+  void reopen() {
+    store.reset();
+    store = std::make_unique<SqliteStore>(options_in(dir));
+  }
 
   std::int64_t count_rows(const std::string& table, const std::string& where = "") const {
-    SQLite::Database raw(store.path().string(), SQLite::OPEN_READONLY);
+    SQLite::Database raw(store->path().string(), SQLite::OPEN_READONLY);
     return raw
         .execAndGet("SELECT COUNT(*) FROM " + table + (where.empty() ? "" : " WHERE " + where))
         .getInt64();
@@ -43,7 +50,8 @@ struct SqliteStoreFactory {
 // Every backend the contract suite runs against. A new backend joins by adding its factory here.
 using StoreFactories = std::tuple<SqliteStoreFactory>;
 
-// What a contract test holds: a fresh backend made by `Factory`, seen through the interfaces.
+// What a contract test holds: a fresh backend made by `Factory`, seen through the interfaces
+// (a test that reopens the store uses the factory itself: these references would not follow).
 template <class Factory>
 struct ContractStore {
   Factory backend;

@@ -1,6 +1,7 @@
 // The OtpStore contract, on every backend: every OtpStoreTransaction operation (OTPs, events,
 // the outbox and its attempts, counters, the send log, idempotency, budgets, housekeeping) and the
-// transaction guarantees (rollback, serialisation, read-your-writes).
+// transaction guarantees (rollback, serialisation, read-your-writes), and what must survive a
+// restart (the verify throttle, send budgets).
 #include <catch2/catch.hpp>
 
 #include <atomic>
@@ -616,6 +617,73 @@ TEMPLATE_LIST_TEST_CASE("update_send_budget changes only the limits it is given"
   CHECK_FALSE(updated.daily_limit);
   CHECK(updated.balance == 100);
   CHECK(read_send_budget(store, 7)->balance == 100);
+}
+
+TEMPLATE_LIST_TEST_CASE("verify attempts and blocks are kept per key and phone",
+                        "[storage][contract]", StoreFactories) {
+  TestType backend;
+  const std::string phone = "233241234567";
+  {
+    OtpStore& store = backend.otp();
+    store.write([&](OtpStoreTransaction& tx) {
+      CHECK_FALSE(tx.verify_blocked_until(1, phone));
+      tx.log_verify_attempt(1, phone, kNow - 60);
+      tx.log_verify_attempt(1, phone, kNow - 59);
+      tx.log_verify_attempt(1, phone, kNow);
+      tx.log_verify_attempt(2, phone, kNow);
+      tx.block_verifies(1, phone, kNow + 100);
+      tx.block_verifies(1, phone, kNow + 300);  // replaces
+      tx.block_verifies(2, phone, kNow);
+    });
+  }
+  backend.reopen();  // the throttle survives a restart
+  OtpStore& store = backend.otp();
+  store.read([&](OtpStoreTransaction& tx) {
+    CHECK(tx.count_verify_attempts(1, phone, kNow - 60) == 2);
+    CHECK(tx.count_verify_attempts(2, phone, kNow - 60) == 1);
+    CHECK(tx.count_verify_attempts(1, "233200000000", kNow - 60) == 0);
+    CHECK(tx.verify_blocked_until(1, phone) == kNow + 300);
+    CHECK(tx.verify_blocked_until(2, phone) == kNow);
+    CHECK_FALSE(tx.verify_blocked_until(3, phone));
+  });
+  // Attempts at or before the cutoff (2) and blocks that have ended (1) go.
+  store.write(
+      [&](OtpStoreTransaction& tx) { CHECK(tx.purge_verify_throttle(kNow - 59, kNow) == 3); });
+  store.read([&](OtpStoreTransaction& tx) {
+    CHECK(tx.count_verify_attempts(1, phone, 0) == 1);
+    CHECK(tx.verify_blocked_until(1, phone) == kNow + 300);
+    CHECK_FALSE(tx.verify_blocked_until(2, phone));
+  });
+}
+
+TEMPLATE_LIST_TEST_CASE("send budgets round-trip with unlimited fields as NULL",
+                        "[storage][contract]", StoreFactories) {
+  TestType backend;
+  {
+    OtpStore& store = backend.otp();
+    store.read([](OtpStoreTransaction& tx) { CHECK_FALSE(tx.find_send_budget(1)); });
+    store.write([](OtpStoreTransaction& tx) {
+      tx.save_send_budget(1, SendBudget{std::nullopt, 40, 50, 19675, 3, 10});
+      tx.save_send_budget(2, SendBudget{5, std::nullopt, 0, 19675, 1, 1});
+      tx.save_send_budget(1, SendBudget{std::nullopt, 39, 50, 19675, 4, 11});  // replaces
+    });
+  }
+  backend.reopen();
+  OtpStore& store = backend.otp();
+  store.read([](OtpStoreTransaction& tx) {
+    auto first = tx.find_send_budget(1);
+    REQUIRE(first);
+    CHECK_FALSE(first->daily_limit);
+    CHECK(first->balance == 39);
+    CHECK(first->balance_granted == 50);
+    CHECK(first->day == 19675);
+    CHECK(first->sent_today == 4);
+    CHECK(first->sent_total == 11);
+    auto second = tx.find_send_budget(2);
+    REQUIRE(second);
+    CHECK(second->daily_limit == 5);
+    CHECK_FALSE(second->balance);
+  });
 }
 
 }  // namespace ussd_otp
