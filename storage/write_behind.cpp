@@ -9,6 +9,8 @@
 namespace ussd_otp {
 namespace {
 
+// Which failures are outages (retry the batch, keep the writes) is backend-specific: today the
+// SQLite result codes below; a second backend adds its own classification to is_outage.
 bool is_outage(const std::exception& e) {
   const auto* sqlite = dynamic_cast<const SQLite::Exception*>(&e);
   if (sqlite == nullptr) return false;

@@ -19,7 +19,7 @@
 #include "server/http/server.hpp"
 #include "server/ussd/gateway.hpp"
 #include "server/ussd/routes.hpp"
-#include "storage/sqlite_store.hpp"
+#include "storage/sqlite/sqlite_store.hpp"
 
 namespace ussd_otp {
 

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "otp/types.hpp"
-#include "storage/sqlite_store.hpp"
+#include "storage/sqlite/sqlite_store.hpp"
 #include "support/temp_dir.hpp"
 
 namespace ussd_otp::testing {
@@ -20,12 +20,6 @@ inline SqliteOptions options_in(const TempDir& dir, const char* name = "otp.db")
   options.path = dir.file(name);
   return options;
 }
-
-// A store on a new file in its own temporary folder, for TEST_CASE_METHOD.
-struct FreshStore {
-  TempDir dir;
-  SqliteStore store{options_in(dir)};
-};
 
 // A new file after every migration ran: a store is opened on it, checked and closed again.
 inline SqliteOptions migrated_file(const TempDir& dir) {

@@ -16,7 +16,7 @@
 #include <utility>
 #include <vector>
 
-#include "storage/sqlite_store.hpp"
+#include "storage/sqlite/sqlite_store.hpp"
 #include "storage/storage_support.hpp"
 
 namespace ussd_otp {

@@ -8,7 +8,7 @@
 #include "otp/crypto.hpp"
 #include "otp/otp_service.hpp"
 #include "otp/webhook_events.hpp"
-#include "storage/sqlite_store.hpp"
+#include "storage/sqlite/sqlite_store.hpp"
 #include "support/temp_dir.hpp"
 
 namespace ussd_otp {

@@ -20,7 +20,7 @@
 #include "otp/otp_service.hpp"
 #include "otp/send_budget.hpp"
 #include "otp/types.hpp"
-#include "storage/sqlite_store.hpp"
+#include "storage/sqlite/sqlite_store.hpp"
 #include "support/temp_dir.hpp"
 
 namespace ussd_otp {

@@ -8,7 +8,7 @@
 #include "delivery/signature.hpp"
 #include "delivery/webhook_sender.hpp"
 #include "otp/crypto.hpp"
-#include "storage/sqlite_store.hpp"
+#include "storage/sqlite/sqlite_store.hpp"
 #include "storage/storage_support.hpp"
 #include "support/backoff.hpp"
 #include "support/temp_dir.hpp"

@@ -1,79 +1,21 @@
-// SqliteStore's USSD session rows (schema migration 3) and the two lookups the USSD gateway uses
-// to warm its caches (rate_counts_since, queued_sends), against real temporary files.
-#include <SQLiteCpp/SQLiteCpp.h>
+// The USSD session contract, on every backend: session rows (saved, updated in place, keyed by
+// dialect and id, ended when idle, purged) and the two lookups the USSD gateway uses to warm its
+// caches (rate_counts_since, queued_sends).
+#include <catch2/catch.hpp>
 
 #include <algorithm>
-#include <catch2/catch.hpp>
 #include <optional>
-#include <set>
 #include <string>
 #include <tuple>
 #include <vector>
 
-#include "storage/migrations.hpp"
-#include "storage/sqlite_store.hpp"
-#include "storage/storage_support.hpp"
+#include "storage/store_factories.hpp"
+#include "storage/ussd_session_support.hpp"
 
 namespace ussd_otp {
 namespace {
 
 using namespace testing;
-
-UssdSession make_session(std::string dialect, std::string id, UnixSeconds last_seen_at) {
-  return UssdSession{.dialect = std::move(dialect),
-                     .id = std::move(id),
-                     .msisdn = "233241234567",
-                     .service_code = "*920*55#",
-                     .language = "en",
-                     .network = "MTN",
-                     .state = "menu:lookup",
-                     .tries = 1,
-                     .steps = 2,
-                     .created_at = last_seen_at - 30,
-                     .last_seen_at = last_seen_at,
-                     .ended_at = std::nullopt,
-                     .end_reason = "",
-                     .report = ""};
-}
-
-UssdSession ended_at(UssdSession session, UnixSeconds at, std::string_view reason) {
-  session.ended_at = at;
-  session.end_reason = std::string(reason);
-  return session;
-}
-
-void check_same(const UssdSession& actual, const UssdSession& expected) {
-  check_members(actual, expected, &UssdSession::dialect, &UssdSession::id, &UssdSession::msisdn,
-                &UssdSession::service_code, &UssdSession::language, &UssdSession::network,
-                &UssdSession::state, &UssdSession::tries, &UssdSession::steps,
-                &UssdSession::created_at, &UssdSession::last_seen_at, &UssdSession::ended_at,
-                &UssdSession::end_reason, &UssdSession::report);
-}
-
-void save(SqliteStore& store, const UssdSession& session) {
-  store.write([&](OtpStoreTransaction& tx) { tx.save_ussd_session(session); });
-}
-
-std::optional<UssdSession> find(SqliteStore& store, std::string_view dialect, std::string_view id) {
-  std::optional<UssdSession> found;
-  store.read([&](OtpStoreTransaction& tx) { found = tx.find_ussd_session(dialect, id); });
-  return found;
-}
-
-// The stored row of `expected`'s dialect and id, which must exist and equal `expected`.
-UssdSession check_stored(SqliteStore& store, const UssdSession& expected) {
-  INFO(expected.dialect << "/" << expected.id);
-  const auto found = find(store, expected.dialect, expected.id);
-  REQUIRE(found);
-  check_same(*found, expected);
-  return *found;
-}
-
-// Row count straight from the file: the interface has no way to list or count sessions.
-std::int64_t session_rows(const std::filesystem::path& path) {
-  SQLite::Database raw(path.string(), SQLite::OPEN_READONLY);
-  return raw.execAndGet("SELECT COUNT(*) FROM ussd_sessions").getInt64();
-}
 
 using Window = std::tuple<std::string, UnixSeconds, std::int64_t>;
 
@@ -86,54 +28,10 @@ std::vector<Window> sorted(const std::vector<OtpStoreTransaction::RateWindowCoun
 
 }  // namespace
 
-TEST_CASE("a fresh database has the ussd_sessions table at the latest schema", "[storage]") {
-  TempDir dir;
-  const auto options = migrated_file(dir);
-  CHECK(SqliteStore::latest_schema_version() >= 3);
-  SQLite::Database raw(options.path.string(), SQLite::OPEN_READONLY);
-  SQLite::Statement names(raw, "SELECT type, name FROM sqlite_master WHERE tbl_name = ?");
-  names.bind(1, "ussd_sessions");
-  std::set<std::pair<std::string, std::string>> found;
-  while (names.executeStep()) {
-    found.emplace(names.getColumn(0).getString(), names.getColumn(1).getString());
-  }
-  CHECK(found.count({"table", "ussd_sessions"}) == 1);
-  CHECK(found.count({"index", "ussd_sessions_by_last_seen"}) == 1);
-
-  std::set<std::string> columns;
-  SQLite::Statement info(raw, "SELECT name FROM pragma_table_info('ussd_sessions')");
-  while (info.executeStep()) columns.insert(info.getColumn(0).getString());
-  CHECK(columns == std::set<std::string>{"dialect", "id", "msisdn", "service_code", "language",
-                                         "network", "state", "tries", "steps", "created_at",
-                                         "last_seen_at", "ended_at", "end_reason", "report"});
-}
-
-TEST_CASE("a version 2 database is migrated to USSD sessions and keeps its data", "[storage]") {
-  TempDir dir;
-  const auto options = options_in(dir);
-  {
-    // Build the schema as a build with migrations 1 and 2 only would have left it.
-    SQLite::Database raw(options.path.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
-    SQLite::Transaction tx(raw);  // one commit, not one per statement
-    for (const auto& step : sqlite_migrations()) {
-      if (step.version > 2) break;
-      raw.exec(std::string(step.sql));
-    }
-    raw.exec("PRAGMA user_version = 2");
-    raw.exec("INSERT INTO api_keys (name, prefix, hash, created_at) VALUES ('old', 'p', x'01', 1)");
-    tx.commit();
-  }
-  SqliteStore store(options);
-  CHECK(store.schema_version() == SqliteStore::latest_schema_version());
-  CHECK(store.find_api_key_by_name("old"));
-  const auto session = make_session("arkesel", "s-1", kNow);
-  save(store, session);
-  check_stored(store, session);
-}
-
-TEST_CASE("a USSD session round-trips every field, ended or not", "[storage]") {
-  TempDir dir;
-  SqliteStore store(options_in(dir));
+TEMPLATE_LIST_TEST_CASE("a USSD session round-trips every field, ended or not",
+                        "[storage][contract]", StoreFactories) {
+  ContractStore<TestType> contract;
+  OtpStore& store = contract.store;
 
   UssdSession open = make_session("arkesel", "open-1", kNow);
   open.msisdn = "233200000001";
@@ -166,10 +64,10 @@ TEST_CASE("a USSD session round-trips every field, ended or not", "[storage]") {
   CHECK_FALSE(find(store, "hubtel", "open-1"));  // right id, wrong dialect
 }
 
-TEST_CASE("saving a USSD session again updates it in place", "[storage]") {
-  TempDir dir;
-  const auto options = options_in(dir);
-  SqliteStore store(options);
+TEMPLATE_LIST_TEST_CASE("saving a USSD session again updates it in place", "[storage][contract]",
+                        StoreFactories) {
+  ContractStore<TestType> contract;
+  OtpStore& store = contract.store;
 
   UssdSession session = make_session("arkesel", "s-1", kNow);
   save(store, session);
@@ -184,7 +82,7 @@ TEST_CASE("saving a USSD session again updates it in place", "[storage]") {
   save(store, session);
 
   check_stored(store, session);
-  CHECK(session_rows(options.path) == 1);
+  CHECK(contract.backend.count_rows("ussd_sessions") == 1);
 
   // The upsert writes every column, NULL included: ended_at can be cleared again. But a row
   // without a report keeps the one stored (a step never erases the aggregator's report).
@@ -199,7 +97,7 @@ TEST_CASE("saving a USSD session again updates it in place", "[storage]") {
   CHECK_FALSE(found->ended_at.has_value());
   CHECK(found->msisdn == "233200000009");
   CHECK(found->report == R"({"done":true})");
-  CHECK(session_rows(options.path) == 1);
+  CHECK(contract.backend.count_rows("ussd_sessions") == 1);
 
   // An older state (fewer steps), e.g. a write retried after a newer one, changes nothing.
   UssdSession older = session;
@@ -212,10 +110,10 @@ TEST_CASE("saving a USSD session again updates it in place", "[storage]") {
   CHECK(found->steps == 4);
 }
 
-TEST_CASE("USSD sessions are keyed by dialect and id together", "[storage]") {
-  TempDir dir;
-  const auto options = options_in(dir);
-  SqliteStore store(options);
+TEMPLATE_LIST_TEST_CASE("USSD sessions are keyed by dialect and id together", "[storage][contract]",
+                        StoreFactories) {
+  ContractStore<TestType> contract;
+  OtpStore& store = contract.store;
 
   UssdSession a = make_session("arkesel", "same-id", kNow);
   a.msisdn = "233200000001";
@@ -224,21 +122,22 @@ TEST_CASE("USSD sessions are keyed by dialect and id together", "[storage]") {
   b.state = "other";
   save(store, a);
   save(store, b);
-  CHECK(session_rows(options.path) == 2);
+  CHECK(contract.backend.count_rows("ussd_sessions") == 2);
 
   // Updating one leaves the other alone.
   a.steps = 9;
   a.state = "changed";
   save(store, a);
-  CHECK(session_rows(options.path) == 2);
+  CHECK(contract.backend.count_rows("ussd_sessions") == 2);
 
   check_stored(store, a);
   check_stored(store, b);
 }
 
-TEST_CASE("end_idle_ussd_sessions ends only open sessions seen before the cutoff", "[storage]") {
-  TempDir dir;
-  SqliteStore store(options_in(dir));
+TEMPLATE_LIST_TEST_CASE("end_idle_ussd_sessions ends only open sessions seen before the cutoff",
+                        "[storage][contract]", StoreFactories) {
+  ContractStore<TestType> contract;
+  OtpStore& store = contract.store;
   const UnixSeconds cutoff = kNow - 60;
 
   const auto stale1 = make_session("arkesel", "stale-1", cutoff - 100);
@@ -302,10 +201,10 @@ TEST_CASE("end_idle_ussd_sessions ends only open sessions seen before the cutoff
   }
 }
 
-TEST_CASE("purge_ussd_sessions_before deletes only sessions seen before the cutoff", "[storage]") {
-  TempDir dir;
-  const auto options = options_in(dir);
-  SqliteStore store(options);
+TEMPLATE_LIST_TEST_CASE("purge_ussd_sessions_before deletes only sessions seen before the cutoff",
+                        "[storage][contract]", StoreFactories) {
+  ContractStore<TestType> contract;
+  OtpStore& store = contract.store;
   const UnixSeconds cutoff = kNow - 3600;
 
   const auto old_open = make_session("arkesel", "old-open", cutoff - 10);
@@ -339,39 +238,21 @@ TEST_CASE("purge_ussd_sessions_before deletes only sessions seen before the cuto
   SECTION("with a limit") {
     CHECK(purge(2) == 2);
     CHECK(remaining_old() == 1);
-    CHECK(session_rows(options.path) == 3);
+    CHECK(contract.backend.count_rows("ussd_sessions") == 3);
     CHECK(purge(2) == 1);
     CHECK(remaining_old() == 0);
     CHECK(purge(2) == 0);
   }
 
-  CHECK(session_rows(options.path) == 2);
+  CHECK(contract.backend.count_rows("ussd_sessions") == 2);
   check_stored(store, at_cutoff);
   check_stored(store, recent_ended);
 }
 
-TEST_CASE("USSD sessions survive closing and reopening the store", "[storage]") {
-  TempDir dir;
-  const auto options = options_in(dir);
-  auto open = make_session("arkesel", "open", kNow);
-  auto ended = make_session("hubtel", "ended", kNow - 100);
-  ended.state.clear();
-  ended.ended_at = kNow - 90;
-  ended.end_reason = std::string(ussd_end::kTimedOut);
-  ended.report = R"({"reason":"timeout"})";
-  {
-    SqliteStore store(options);
-    save(store, open);
-    save(store, ended);
-  }
-  SqliteStore reopened(options);
-  check_stored(reopened, open);
-  check_stored(reopened, ended);
-}
-
-TEST_CASE("rate_counts_since returns one scope's windows at or after since", "[storage]") {
-  TempDir dir;
-  SqliteStore store(options_in(dir));
+TEMPLATE_LIST_TEST_CASE("rate_counts_since returns one scope's windows at or after since",
+                        "[storage][contract]", StoreFactories) {
+  ContractStore<TestType> contract;
+  OtpStore& store = contract.store;
   store.write([&](OtpStoreTransaction& tx) {
     tx.rate_increment("ussd_lookup", "233200000001", kNow - 120);  // before `since`
     tx.rate_increment("ussd_lookup", "233200000001", kNow - 60);   // exactly at `since`
@@ -398,9 +279,10 @@ TEST_CASE("rate_counts_since returns one scope's windows at or after since", "[s
   });
 }
 
-TEST_CASE("queued_sends counts outbox rows of one API key's OTPs", "[storage]") {
-  TempDir dir;
-  SqliteStore store(options_in(dir));
+TEMPLATE_LIST_TEST_CASE("queued_sends counts outbox rows of one API key's OTPs",
+                        "[storage][contract]", StoreFactories) {
+  ContractStore<TestType> contract;
+  OtpStore& store = contract.store;
   store.write([&](OtpStoreTransaction& tx) {
     tx.insert_otp(otp_row("otp_a", 1));
     tx.insert_otp(otp_row("otp_b", 1));

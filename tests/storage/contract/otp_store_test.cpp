@@ -1,187 +1,29 @@
-// SqliteStore against real temporary files: schema, every OtpStoreTransaction operation, and
-// the transaction guarantees (rollback, persistence, serialisation).
-#include "storage/sqlite_store.hpp"
-
-#include <SQLiteCpp/SQLiteCpp.h>
+// The OtpStore contract, on every backend: every OtpStoreTransaction operation (OTPs, events,
+// the outbox and its attempts, counters, the send log, idempotency, budgets, housekeeping) and the
+// transaction guarantees (rollback, serialisation, read-your-writes), and what must survive a
+// restart (the verify throttle, send budgets).
+#include <catch2/catch.hpp>
 
 #include <atomic>
-#include <catch2/catch.hpp>
 #include <memory>
-#include <set>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
-#include "storage/migrations.hpp"
-#include "storage/storage_support.hpp"
+#include "storage/otp_store_support.hpp"
+#include "storage/store_factories.hpp"
 
 namespace ussd_otp {
 namespace {
 
 using namespace testing;
 
-OtpRecord make_otp(std::string id, std::int64_t api_key_id, std::string phone,
-                   UnixSeconds created_at, UnixSeconds expires_at) {
-  return otp_row(std::move(id), api_key_id, created_at, expires_at, std::move(phone));
-}
-
-void require_same(const OtpRecord& actual, const OtpRecord& expected) {
-  check_members(actual, expected, &OtpRecord::id, &OtpRecord::api_key_id, &OtpRecord::phone,
-                &OtpRecord::sender, &OtpRecord::message_template, &OtpRecord::pin_type,
-                &OtpRecord::pin_length, &OtpRecord::expiry_amount, &OtpRecord::expiry_unit,
-                &OtpRecord::code_hash, &OtpRecord::code_ciphertext, &OtpRecord::status,
-                &OtpRecord::max_attempts, &OtpRecord::failed_attempts, &OtpRecord::send_count,
-                &OtpRecord::created_at, &OtpRecord::expires_at, &OtpRecord::last_sent_at,
-                &OtpRecord::metadata_json);
-}
-
-void insert(SqliteStore& store, const OtpRecord& otp) {
-  store.write([&](OtpStoreTransaction& tx) { tx.insert_otp(otp); });
-}
-
-std::optional<OtpRecord> find(SqliteStore& store, std::string_view id) {
-  std::optional<OtpRecord> found;
-  store.read([&](OtpStoreTransaction& tx) { found = tx.find_otp(id); });
-  return found;
-}
-
-std::int64_t count_rows(const std::filesystem::path& path, const std::string& sql) {
-  SQLite::Database raw(path.string(), SQLite::OPEN_READONLY);
-  return raw.execAndGet(sql).getInt64();
-}
-
-std::set<std::string> schema_names(const std::filesystem::path& path, const char* type) {
-  SQLite::Database raw(path.string(), SQLite::OPEN_READONLY);
-  SQLite::Statement query(raw, "SELECT name FROM sqlite_master WHERE type = ?");
-  query.bind(1, type);
-  std::set<std::string> names;
-  while (query.executeStep()) names.insert(query.getColumn(0).getString());
-  return names;
-}
-
-std::vector<std::string> ids_of(const std::vector<OtpRecord>& otps) {
-  std::vector<std::string> ids;
-  for (const auto& otp : otps) ids.push_back(otp.id);
-  return ids;
-}
-
 }  // namespace
 
-TEST_CASE("migrations from an empty file reach the latest version", "[storage]") {
-  TempDir dir;
-  const auto options = migrated_file(dir);
-  CHECK(SqliteStore::latest_schema_version() == sqlite_migrations().back().version);
-  const auto tables = schema_names(options.path, "table");
-  for (const char* table :
-       {"api_keys", "otps", "otp_events", "outbox", "rate_counters", "idempotency", "send_budgets",
-        "phone_sends", "verify_attempts", "verify_blocks"}) {
-    INFO(table);
-    CHECK(tables.count(table) == 1);
-  }
-  const auto indexes = schema_names(options.path, "index");
-  for (const char* index : {"otps_active_by_phone", "otps_pending_by_expiry", "otps_by_created",
-                            "outbox_by_next_attempt", "otps_by_key_phone"}) {
-    INFO(index);
-    CHECK(indexes.count(index) == 1);
-  }
-
-  // Opening an up-to-date file again is a no-op.
-  SqliteStore again(options);
-  CHECK(again.schema_version() == SqliteStore::latest_schema_version());
-}
-
-TEST_CASE("migration versions are consecutive from 1", "[storage]") {
-  int expected = 1;
-  for (const auto& step : sqlite_migrations()) CHECK(step.version == expected++);
-}
-
-TEST_CASE("a database from a newer build is refused", "[storage]") {
-  TempDir dir;
-  const auto options = options_in(dir);
-  {
-    SQLite::Database raw(options.path.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
-    raw.exec("PRAGMA user_version = " + std::to_string(SqliteStore::latest_schema_version() + 1));
-  }
-  CHECK_THROWS_AS(SqliteStore(options), std::runtime_error);
-  CHECK_THROWS_WITH(SqliteStore(options), Catch::Contains("newer"));
-}
-
-TEST_CASE("the store creates missing parent directories", "[storage]") {
-  TempDir dir;
-  SqliteOptions options;
-  options.path = dir.path() / "a" / "b" / "otp.db";
-  SqliteStore store(options);
-  CHECK(std::filesystem::exists(options.path));
-}
-
-TEST_CASE("the connection runs in WAL mode", "[storage]") {
-  TempDir dir;
-  const auto options = options_in(dir);
-  SqliteStore store(options);
-  SQLite::Database raw(options.path.string(), SQLite::OPEN_READONLY);
-  CHECK(raw.execAndGet("PRAGMA journal_mode").getString() == "wal");
-}
-
-TEST_CASE("the page cache and memory map of every connection follow the options", "[storage]") {
-  TempDir dir;
-  auto options = options_in(dir);
-  auto check_every_connection = [&](std::size_t count, int cache_mib, std::int64_t mmap_mib) {
-    const auto connections = SqliteStore(options).connection_memory();
-    REQUIRE(connections.size() == count);
-    for (const auto& memory : connections) {
-      CHECK(memory.cache_kib == cache_mib * 1024);
-      CHECK(memory.mmap_bytes == mmap_mib * 1024 * 1024);
-    }
-  };
-  SECTION("the defaults: 16 MiB of cache and a 256 MiB map on each of the 5 connections") {
-    check_every_connection(5, 16, 256);
-  }
-  SECTION("smaller values for a small container") {
-    options.cache_mib = 2;
-    options.mmap_mib = 5;
-    options.readers = 2;
-    check_every_connection(3, 2, 5);
-  }
-  SECTION("no memory map at all") {
-    options.mmap_mib = 0;
-    for (const auto& memory : SqliteStore(options).connection_memory()) {
-      CHECK(memory.mmap_bytes == 0);
-    }
-  }
-  SECTION("values SQLite cannot use throw before a file is created") {
-    options.cache_mib = 0;
-    CHECK_THROWS_AS(SqliteStore(options), std::invalid_argument);
-    options.cache_mib = 1;
-    options.mmap_mib = -1;
-    CHECK_THROWS_AS(SqliteStore(options), std::invalid_argument);
-    CHECK_FALSE(std::filesystem::exists(options.path));
-  }
-}
-
-TEST_CASE("the synchronous option is applied and validated", "[storage]") {
-  TempDir dir;
-  auto options = options_in(dir);
-  SECTION("FULL") {
-    options.synchronous = "FULL";
-    CHECK(SqliteStore(options).synchronous_mode() == "FULL");
-  }
-  SECTION("NORMAL is the default") {
-    CHECK(SqliteStore(options).synchronous_mode() == "NORMAL");
-  }
-  SECTION("OFF, any case") {
-    options.synchronous = "off";
-    CHECK(SqliteStore(options).synchronous_mode() == "OFF");
-  }
-  SECTION("invalid values throw before a file is created") {
-    options.synchronous = "SOMETIMES";
-    CHECK_THROWS_AS(SqliteStore(options), std::invalid_argument);
-    CHECK_FALSE(std::filesystem::exists(options.path));
-  }
-}
-
-TEST_CASE("an OTP round-trips every field", "[storage]") {
-  TempDir dir;
-  SqliteStore store(options_in(dir));
+TEMPLATE_LIST_TEST_CASE("an OTP round-trips every field", "[storage][contract]", StoreFactories) {
+  ContractStore<TestType> contract;
+  OtpStore& store = contract.store;
 
   OtpRecord otp =
       make_otp("otp_0123456789abcdef0123456789abcdef", 42, "233241234567", kNow, kNow + 300);
@@ -242,8 +84,10 @@ TEST_CASE("an OTP round-trips every field", "[storage]") {
   }
 }
 
-TEST_CASE_METHOD(FreshStore, "find_active_otp respects key, phone, status and expiry, newest first",
-                 "[storage]") {
+TEMPLATE_LIST_TEST_CASE("find_active_otp respects key, phone, status and expiry, newest first",
+                        "[storage][contract]", StoreFactories) {
+  ContractStore<TestType> contract;
+  OtpStore& store = contract.store;
   const std::string phone = "233241234567";
 
   insert(store, make_otp("otp_old", 1, phone, kNow - 100, kNow + 200));
@@ -271,7 +115,10 @@ TEST_CASE_METHOD(FreshStore, "find_active_otp respects key, phone, status and ex
   });
 }
 
-TEST_CASE_METHOD(FreshStore, "active_otps_for_phone spans API keys, newest first", "[storage]") {
+TEMPLATE_LIST_TEST_CASE("active_otps_for_phone spans API keys, newest first", "[storage][contract]",
+                        StoreFactories) {
+  ContractStore<TestType> contract;
+  OtpStore& store = contract.store;
   const std::string phone = "233241234567";
   insert(store, make_otp("otp_a", 1, phone, kNow - 30, kNow + 100));
   insert(store, make_otp("otp_b", 2, phone, kNow - 20, kNow + 100));
@@ -290,9 +137,9 @@ TEST_CASE_METHOD(FreshStore, "active_otps_for_phone spans API keys, newest first
   });
 }
 
-TEST_CASE("events come back oldest first", "[storage]") {
-  TempDir dir;
-  SqliteStore store(options_in(dir));
+TEMPLATE_LIST_TEST_CASE("events come back oldest first", "[storage][contract]", StoreFactories) {
+  ContractStore<TestType> contract;
+  OtpStore& store = contract.store;
   insert(store, make_otp("otp_1", 1, "233241234567", kNow, kNow + 60));
   insert(store, make_otp("otp_2", 1, "233241234567", kNow, kNow + 60));
 
@@ -324,9 +171,10 @@ TEST_CASE("events come back oldest first", "[storage]") {
       store.write([](OtpStoreTransaction& tx) { tx.add_event("otp_none", event::kSent, kNow); }));
 }
 
-TEST_CASE("the outbox hands out due deliveries and supports retry and completion", "[storage]") {
-  TempDir dir;
-  SqliteStore store(options_in(dir));
+TEMPLATE_LIST_TEST_CASE("the outbox hands out due deliveries and supports retry and completion",
+                        "[storage][contract]", StoreFactories) {
+  ContractStore<TestType> contract;
+  OtpStore& store = contract.store;
   for (const char* id : {"otp_1", "otp_2", "otp_3"}) {
     insert(store, make_otp(id, 1, "233241234567", kNow, kNow + 600));
   }
@@ -371,9 +219,10 @@ TEST_CASE("the outbox hands out due deliveries and supports retry and completion
   });
 }
 
-TEST_CASE("status polls go oldest-due first and stop after max_polls per message", "[storage]") {
-  TempDir dir;
-  SqliteStore store(options_in(dir));
+TEMPLATE_LIST_TEST_CASE("status polls go oldest-due first and stop after max_polls per message",
+                        "[storage][contract]", StoreFactories) {
+  ContractStore<TestType> contract;
+  OtpStore& store = contract.store;
   insert(store, make_otp("otp_1", 1, "233241234567", kNow, kNow + 600));
   std::vector<std::int64_t> ids;
   store.write([&](OtpStoreTransaction& tx) {
@@ -424,9 +273,10 @@ TEST_CASE("status polls go oldest-due first and stop after max_polls per message
   CHECK(next(3) == "m0");
 }
 
-TEST_CASE("a completed delivery can be reopened under its old id", "[storage]") {
-  TempDir dir;
-  SqliteStore store(options_in(dir));
+TEMPLATE_LIST_TEST_CASE("a completed delivery can be reopened under its old id",
+                        "[storage][contract]", StoreFactories) {
+  ContractStore<TestType> contract;
+  OtpStore& store = contract.store;
   insert(store, make_otp("otp_1", 1, "233241234567", kNow, kNow + 600));
   std::optional<PendingDelivery> row;
   store.write([&](OtpStoreTransaction& tx) {
@@ -455,9 +305,10 @@ TEST_CASE("a completed delivery can be reopened under its old id", "[storage]") 
   });
 }
 
-TEST_CASE("rate counters count per scope, key and window", "[storage]") {
-  TempDir dir;
-  SqliteStore store(options_in(dir));
+TEMPLATE_LIST_TEST_CASE("rate counters count per scope, key and window", "[storage][contract]",
+                        StoreFactories) {
+  ContractStore<TestType> contract;
+  OtpStore& store = contract.store;
   store.write([&](OtpStoreTransaction& tx) {
     CHECK(tx.rate_count("phone", "233241234567", kNow) == 0);
     for (int i = 0; i < 3; ++i) tx.rate_increment("phone", "233241234567", kNow);
@@ -474,9 +325,10 @@ TEST_CASE("rate counters count per scope, key and window", "[storage]") {
   });
 }
 
-TEST_CASE("the phone send log counts per key or across keys, after since", "[storage]") {
-  TempDir dir;
-  SqliteStore store(options_in(dir));
+TEMPLATE_LIST_TEST_CASE("the phone send log counts per key or across keys, after since",
+                        "[storage][contract]", StoreFactories) {
+  ContractStore<TestType> contract;
+  OtpStore& store = contract.store;
   const std::string phone = "233241234567";
   store.write([&](OtpStoreTransaction& tx) {
     CHECK(tx.count_phone_sends(1, phone, kNow - 3600) == 0);
@@ -505,45 +357,10 @@ TEST_CASE("the phone send log counts per key or across keys, after since", "[sto
   });
 }
 
-TEST_CASE("verify attempts and blocks are kept per key and phone", "[storage]") {
-  TempDir dir;
-  const auto options = options_in(dir);
-  const std::string phone = "233241234567";
-  {
-    SqliteStore store(options);
-    store.write([&](OtpStoreTransaction& tx) {
-      CHECK_FALSE(tx.verify_blocked_until(1, phone));
-      tx.log_verify_attempt(1, phone, kNow - 60);
-      tx.log_verify_attempt(1, phone, kNow - 59);
-      tx.log_verify_attempt(1, phone, kNow);
-      tx.log_verify_attempt(2, phone, kNow);
-      tx.block_verifies(1, phone, kNow + 100);
-      tx.block_verifies(1, phone, kNow + 300);  // replaces
-      tx.block_verifies(2, phone, kNow);
-    });
-  }
-  SqliteStore store(options);  // the throttle survives a restart
-  store.read([&](OtpStoreTransaction& tx) {
-    CHECK(tx.count_verify_attempts(1, phone, kNow - 60) == 2);
-    CHECK(tx.count_verify_attempts(2, phone, kNow - 60) == 1);
-    CHECK(tx.count_verify_attempts(1, "233200000000", kNow - 60) == 0);
-    CHECK(tx.verify_blocked_until(1, phone) == kNow + 300);
-    CHECK(tx.verify_blocked_until(2, phone) == kNow);
-    CHECK_FALSE(tx.verify_blocked_until(3, phone));
-  });
-  // Attempts at or before the cutoff (2) and blocks that have ended (1) go.
-  store.write(
-      [&](OtpStoreTransaction& tx) { CHECK(tx.purge_verify_throttle(kNow - 59, kNow) == 3); });
-  store.read([&](OtpStoreTransaction& tx) {
-    CHECK(tx.count_verify_attempts(1, phone, 0) == 1);
-    CHECK(tx.verify_blocked_until(1, phone) == kNow + 300);
-    CHECK_FALSE(tx.verify_blocked_until(2, phone));
-  });
-}
-
-TEST_CASE("idempotency records are saved, replaced and found by key", "[storage]") {
-  TempDir dir;
-  SqliteStore store(options_in(dir));
+TEMPLATE_LIST_TEST_CASE("idempotency records are saved, replaced and found by key",
+                        "[storage][contract]", StoreFactories) {
+  ContractStore<TestType> contract;
+  OtpStore& store = contract.store;
   const IdempotencyRecord record{7, "req-1", "fp-abc", "otp_1", kNow};
   store.write([&](OtpStoreTransaction& tx) { tx.save_idempotency(record); });
 
@@ -575,9 +392,10 @@ TEST_CASE("idempotency records are saved, replaced and found by key", "[storage]
   }));
 }
 
-TEST_CASE("expire_due only touches due pending OTPs and respects the limit", "[storage]") {
-  TempDir dir;
-  SqliteStore store(options_in(dir));
+TEMPLATE_LIST_TEST_CASE("expire_due only touches due pending OTPs and respects the limit",
+                        "[storage][contract]", StoreFactories) {
+  ContractStore<TestType> contract;
+  OtpStore& store = contract.store;
   insert(store, make_otp("otp_due_1", 1, "1", kNow - 100, kNow - 50));
   insert(store, make_otp("otp_due_2", 1, "1", kNow - 100, kNow));  // expires_at == now: due
   insert(store, make_otp("otp_future", 1, "1", kNow - 100, kNow + 1));
@@ -603,10 +421,10 @@ TEST_CASE("expire_due only touches due pending OTPs and respects the limit", "[s
   CHECK(find(store, "otp_verified")->status == OtpStatus::Verified);
 }
 
-TEST_CASE("purging OTPs cascades to their events and outbox rows", "[storage]") {
-  TempDir dir;
-  const auto options = options_in(dir);
-  SqliteStore store(options);
+TEMPLATE_LIST_TEST_CASE("purging OTPs cascades to their events and outbox rows",
+                        "[storage][contract]", StoreFactories) {
+  ContractStore<TestType> contract;
+  OtpStore& store = contract.store;
   insert(store, make_otp("otp_old_1", 1, "1", kNow - 300, kNow - 200));
   insert(store, make_otp("otp_old_2", 1, "1", kNow - 250, kNow - 200));
   insert(store, make_otp("otp_new", 1, "1", kNow, kNow + 60));
@@ -629,9 +447,8 @@ TEST_CASE("purging OTPs cascades to their events and outbox rows", "[storage]") 
   CHECK_FALSE(find(store, "otp_old_2"));
   CHECK(find(store, "otp_new"));
 
-  CHECK(count_rows(options.path, "SELECT count(*) FROM otp_events WHERE otp_id LIKE 'otp_old%'") ==
-        0);
-  CHECK(count_rows(options.path, "SELECT count(*) FROM outbox WHERE otp_id LIKE 'otp_old%'") == 0);
+  CHECK(contract.backend.count_rows("otp_events", "otp_id LIKE 'otp_old%'") == 0);
+  CHECK(contract.backend.count_rows("outbox", "otp_id LIKE 'otp_old%'") == 0);
   store.read([&](OtpStoreTransaction& tx) {
     CHECK(tx.events("otp_new").size() == 2);
     const auto due = tx.due_deliveries(kNow, 10);
@@ -640,9 +457,10 @@ TEST_CASE("purging OTPs cascades to their events and outbox rows", "[storage]") 
   });
 }
 
-TEST_CASE("idempotency and rate windows are purged by age", "[storage]") {
-  TempDir dir;
-  SqliteStore store(options_in(dir));
+TEMPLATE_LIST_TEST_CASE("idempotency and rate windows are purged by age", "[storage][contract]",
+                        StoreFactories) {
+  ContractStore<TestType> contract;
+  OtpStore& store = contract.store;
   store.write([&](OtpStoreTransaction& tx) {
     tx.save_idempotency({1, "old-1", "f", "otp_1", kNow - 100});
     tx.save_idempotency({1, "old-2", "f", "otp_2", kNow - 1});
@@ -669,9 +487,10 @@ TEST_CASE("idempotency and rate windows are purged by age", "[storage]") {
   });
 }
 
-TEST_CASE("write rolls back and rethrows when the work throws", "[storage]") {
-  TempDir dir;
-  SqliteStore store(options_in(dir));
+TEMPLATE_LIST_TEST_CASE("write rolls back and rethrows when the work throws", "[storage][contract]",
+                        StoreFactories) {
+  ContractStore<TestType> contract;
+  OtpStore& store = contract.store;
   const OtpRecord otp = make_otp("otp_doomed", 1, "1", kNow, kNow + 60);
 
   CHECK_THROWS_WITH(store.write([&](OtpStoreTransaction& tx) {
@@ -688,80 +507,9 @@ TEST_CASE("write rolls back and rethrows when the work throws", "[storage]") {
   CHECK(find(store, otp.id));
 }
 
-TEST_CASE("misuse is reported instead of corrupting or deadlocking", "[storage]") {
-  TempDir dir;
-  SqliteStore store(options_in(dir));
-  SECTION("writing inside read()") {
-    CHECK_THROWS_AS(store.read([](OtpStoreTransaction& tx) {
-      tx.insert_otp(make_otp("otp_x", 1, "1", kNow, kNow + 1));
-    }),
-                    std::logic_error);
-    CHECK_FALSE(find(store, "otp_x"));
-  }
-  SECTION("nesting transactions") {
-    CHECK_THROWS_AS(store.write([&](OtpStoreTransaction&) { store.read([](auto&) {}); }),
-                    std::logic_error);
-    CHECK_THROWS_AS(store.write([&](OtpStoreTransaction&) { store.list_api_keys(); }),
-                    std::logic_error);
-    CHECK_THROWS_AS(store.write([&](OtpStoreTransaction&) { store.write([](auto&) {}); }),
-                    std::logic_error);
-    CHECK(store.writable());  // and the store recovered
-  }
-}
-
-TEST_CASE("data survives closing and reopening the file", "[storage]") {
-  TempDir dir;
-  const auto options = options_in(dir);
-  OtpRecord otp = make_otp("otp_persist", 3, "233241234567", kNow, kNow + 300);
-  otp.code_hash = {0, 9, 0};
-  otp.metadata_json = R"({"a":1})";
-  {
-    SqliteStore store(options);
-    store.write([&](OtpStoreTransaction& tx) {
-      tx.insert_otp(otp);
-      tx.add_event(otp.id, event::kRequested, kNow, "hi");
-      tx.enqueue_delivery(otp.id, "initial", kNow);
-      tx.rate_increment("phone", otp.phone, kNow);
-      tx.save_idempotency({3, "k", "fp", otp.id, kNow});
-    });
-    REQUIRE(store.create_api_key("default", "uo_ab", Bytes{1, 2}, kNow));
-  }
-  // The destructor checkpoints: no committed data is left only in the WAL.
-  const auto wal = dir.file("otp.db-wal");
-  CHECK((!std::filesystem::exists(wal) || std::filesystem::file_size(wal) == 0));
-
-  SqliteStore reopened(options);
-  CHECK(reopened.schema_version() == SqliteStore::latest_schema_version());
-  reopened.read([&](OtpStoreTransaction& tx) {
-    const auto back = tx.find_otp(otp.id);
-    REQUIRE(back);
-    require_same(*back, otp);
-    REQUIRE(tx.events(otp.id).size() == 1);
-    CHECK(tx.events(otp.id)[0].detail == "hi");
-    CHECK(tx.due_deliveries(kNow, 10).size() == 1);
-    CHECK(tx.rate_count("phone", otp.phone, kNow) == 1);
-    CHECK(tx.find_idempotency(3, "k"));
-  });
-  CHECK(reopened.find_api_key_by_name("default"));
-}
-
-TEST_CASE("writable() reports whether the write lock can be taken", "[storage]") {
-  TempDir dir;
-  auto options = options_in(dir);
-  options.busy_timeout_ms = 50;  // keep the blocked probe short
-  SqliteStore store(options);
-  CHECK(store.writable());
-
-  SQLite::Database other(options.path.string(), SQLite::OPEN_READWRITE);
-  other.exec("BEGIN IMMEDIATE");
-  CHECK_FALSE(store.writable());
-  other.exec("ROLLBACK");
-  CHECK(store.writable());
-}
-
-TEST_CASE("concurrent writes are serialised", "[storage]") {
-  TempDir dir;
-  SqliteStore store(options_in(dir));
+TEMPLATE_LIST_TEST_CASE("concurrent writes are serialised", "[storage][contract]", StoreFactories) {
+  ContractStore<TestType> contract;
+  OtpStore& store = contract.store;
   std::atomic<int> failures{0};
   auto hammer = [&] {
     for (int i = 0; i < 500; ++i) {
@@ -785,9 +533,10 @@ TEST_CASE("concurrent writes are serialised", "[storage]") {
   store.read([](OtpStoreTransaction& tx) { CHECK(tx.rate_count("bench", "k", kNow) == 1000); });
 }
 
-TEST_CASE("group commit: a failing write rolls back only its own work", "[storage]") {
-  TempDir dir;
-  SqliteStore store(options_in(dir));
+TEMPLATE_LIST_TEST_CASE("group commit: a failing write rolls back only its own work",
+                        "[storage][contract]", StoreFactories) {
+  ContractStore<TestType> contract;
+  OtpStore& store = contract.store;
   constexpr int kThreads = 8;
   constexpr int kWrites = 150;
   std::atomic<int> failures{0};
@@ -824,36 +573,20 @@ TEST_CASE("group commit: a failing write rolls back only its own work", "[storag
   });
 }
 
-TEST_CASE("a write is visible to reads as soon as write() returns", "[storage]") {
-  TempDir dir;
-  SqliteStore store(options_in(dir));
+TEMPLATE_LIST_TEST_CASE("a write is visible to reads as soon as write() returns",
+                        "[storage][contract]", StoreFactories) {
+  ContractStore<TestType> contract;
+  OtpStore& store = contract.store;
   for (int i = 1; i <= 50; ++i) {
     store.write([](OtpStoreTransaction& tx) { tx.rate_increment("seen", "k", kNow); });
     store.read([&](OtpStoreTransaction& tx) { REQUIRE(tx.rate_count("seen", "k", kNow) == i); });
   }
 }
 
-TEST_CASE("the hot lookups use the partial indexes", "[storage]") {
-  TempDir dir;
-  { SqliteStore store(options_in(dir)); }
-  SQLite::Database db(dir.file("otp.db").string(), SQLite::OPEN_READONLY);
-  auto plan = [&](const std::string& sql) {
-    std::string text;
-    SQLite::Statement s(db, "EXPLAIN QUERY PLAN " + sql);
-    while (s.executeStep()) text += s.getColumn(3).getString() + "\n";
-    return text;
-  };
-  CHECK_THAT(plan("SELECT id FROM otps WHERE api_key_id = 1 AND phone = 'x' AND status = 'pending' "
-                  "AND expires_at > 5 ORDER BY created_at DESC, rowid DESC LIMIT 1"),
-             Catch::Contains("otps_active_by_phone"));
-  CHECK_THAT(plan("SELECT id FROM otps WHERE status = 'pending' AND expires_at <= 5 "
-                  "ORDER BY expires_at LIMIT 10"),
-             Catch::Contains("otps_pending_by_expiry"));
-}
-
-TEST_CASE("find_latest_otp returns the newest OTP of a key and phone in any status", "[storage]") {
-  TempDir dir;
-  SqliteStore store(options_in(dir));
+TEMPLATE_LIST_TEST_CASE("find_latest_otp returns the newest OTP of a key and phone in any status",
+                        "[storage][contract]", StoreFactories) {
+  ContractStore<TestType> contract;
+  OtpStore& store = contract.store;
   store.write([](OtpStoreTransaction& tx) {
     tx.insert_otp(make_otp("otp_old", 1, "233241234567", kNow, kNow + 300));
     OtpRecord newer = make_otp("otp_new", 1, "233241234567", kNow + 10, kNow + 310);
@@ -871,11 +604,63 @@ TEST_CASE("find_latest_otp returns the newest OTP of a key and phone in any stat
   });
 }
 
-TEST_CASE("send budgets round-trip with unlimited fields as NULL", "[storage]") {
-  TempDir dir;
-  const auto options = options_in(dir);
+TEMPLATE_LIST_TEST_CASE("update_send_budget changes only the limits it is given",
+                        "[storage][contract]", StoreFactories) {
+  ContractStore<TestType> contract;
+  OtpStore& store = contract.store;
+  update_send_budget(store, 7, {SendLimit{10}, std::nullopt}, kNow);
+  SendBudget updated = update_send_budget(store, 7, {std::nullopt, SendLimit{100}}, kNow);
+  CHECK(updated.daily_limit == 10);
+  CHECK(updated.balance == 100);
+  CHECK(updated.balance_granted == 100);
+  updated = update_send_budget(store, 7, {SendLimit{}, std::nullopt}, kNow);
+  CHECK_FALSE(updated.daily_limit);
+  CHECK(updated.balance == 100);
+  CHECK(read_send_budget(store, 7)->balance == 100);
+}
+
+TEMPLATE_LIST_TEST_CASE("verify attempts and blocks are kept per key and phone",
+                        "[storage][contract]", StoreFactories) {
+  TestType backend;
+  const std::string phone = "233241234567";
   {
-    SqliteStore store(options);
+    OtpStore& store = backend.otp();
+    store.write([&](OtpStoreTransaction& tx) {
+      CHECK_FALSE(tx.verify_blocked_until(1, phone));
+      tx.log_verify_attempt(1, phone, kNow - 60);
+      tx.log_verify_attempt(1, phone, kNow - 59);
+      tx.log_verify_attempt(1, phone, kNow);
+      tx.log_verify_attempt(2, phone, kNow);
+      tx.block_verifies(1, phone, kNow + 100);
+      tx.block_verifies(1, phone, kNow + 300);  // replaces
+      tx.block_verifies(2, phone, kNow);
+    });
+  }
+  backend.reopen();  // the throttle survives a restart
+  OtpStore& store = backend.otp();
+  store.read([&](OtpStoreTransaction& tx) {
+    CHECK(tx.count_verify_attempts(1, phone, kNow - 60) == 2);
+    CHECK(tx.count_verify_attempts(2, phone, kNow - 60) == 1);
+    CHECK(tx.count_verify_attempts(1, "233200000000", kNow - 60) == 0);
+    CHECK(tx.verify_blocked_until(1, phone) == kNow + 300);
+    CHECK(tx.verify_blocked_until(2, phone) == kNow);
+    CHECK_FALSE(tx.verify_blocked_until(3, phone));
+  });
+  // Attempts at or before the cutoff (2) and blocks that have ended (1) go.
+  store.write(
+      [&](OtpStoreTransaction& tx) { CHECK(tx.purge_verify_throttle(kNow - 59, kNow) == 3); });
+  store.read([&](OtpStoreTransaction& tx) {
+    CHECK(tx.count_verify_attempts(1, phone, 0) == 1);
+    CHECK(tx.verify_blocked_until(1, phone) == kNow + 300);
+    CHECK_FALSE(tx.verify_blocked_until(2, phone));
+  });
+}
+
+TEMPLATE_LIST_TEST_CASE("send budgets round-trip with unlimited fields as NULL",
+                        "[storage][contract]", StoreFactories) {
+  TestType backend;
+  {
+    OtpStore& store = backend.otp();
     store.read([](OtpStoreTransaction& tx) { CHECK_FALSE(tx.find_send_budget(1)); });
     store.write([](OtpStoreTransaction& tx) {
       tx.save_send_budget(1, SendBudget{std::nullopt, 40, 50, 19675, 3, 10});
@@ -883,7 +668,8 @@ TEST_CASE("send budgets round-trip with unlimited fields as NULL", "[storage]") 
       tx.save_send_budget(1, SendBudget{std::nullopt, 39, 50, 19675, 4, 11});  // replaces
     });
   }
-  SqliteStore store(options);
+  backend.reopen();
+  OtpStore& store = backend.otp();
   store.read([](OtpStoreTransaction& tx) {
     auto first = tx.find_send_budget(1);
     REQUIRE(first);
@@ -898,20 +684,6 @@ TEST_CASE("send budgets round-trip with unlimited fields as NULL", "[storage]") 
     CHECK(second->daily_limit == 5);
     CHECK_FALSE(second->balance);
   });
-}
-
-TEST_CASE("update_send_budget changes only the limits it is given", "[storage]") {
-  TempDir dir;
-  SqliteStore store(options_in(dir));
-  update_send_budget(store, 7, {SendLimit{10}, std::nullopt}, kNow);
-  SendBudget updated = update_send_budget(store, 7, {std::nullopt, SendLimit{100}}, kNow);
-  CHECK(updated.daily_limit == 10);
-  CHECK(updated.balance == 100);
-  CHECK(updated.balance_granted == 100);
-  updated = update_send_budget(store, 7, {SendLimit{}, std::nullopt}, kNow);
-  CHECK_FALSE(updated.daily_limit);
-  CHECK(updated.balance == 100);
-  CHECK(read_send_budget(store, 7)->balance == 100);
 }
 
 }  // namespace ussd_otp

@@ -1,5 +1,5 @@
 // Schema migrations for the SQLite store, applied in order and tracked in PRAGMA user_version.
-#include "storage/migrations.hpp"
+#include "storage/sqlite/migrations.hpp"
 
 #include <SQLiteCpp/SQLiteCpp.h>
 

@@ -1,82 +1,74 @@
-// App webhook storage on real SQLite files: schema 5, the per-key webhook and its sealed secret,
-// the outbox (enqueue only for keys with a webhook, leases, retries) and the attempts.
-#include <SQLiteCpp/SQLiteCpp.h>
-
+// The app webhook contract, on every backend: the per-key webhook and its sealed secret, the
+// outbox (enqueue only for keys with a webhook, leases, retries) and the attempts.
 #include <catch2/catch.hpp>
+
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
 
 #include "otp/crypto.hpp"
 #include "otp/webhook_events.hpp"
-#include "storage/sqlite_store.hpp"
-#include "storage/storage_support.hpp"
+#include "storage/store_factories.hpp"
 
 namespace ussd_otp {
 namespace {
 
 using namespace testing;
 
-struct Fixture {
-  TempDir dir;
-  SqliteStore store{options_in(dir)};
-  std::int64_t with_hook = *store.create_api_key("with", "uok_a", {1}, kNow);
-  std::int64_t without_hook = *store.create_api_key("without", "uok_b", {2}, kNow);
+// A fresh store with two keys, one with a webhook, and an OTP under each.
+template <class Factory>
+struct Fixture : ContractStore<Factory> {
+  std::int64_t with_hook = *this->keys.create_api_key("with", "uok_a", {1}, kNow);
+  std::int64_t without_hook = *this->keys.create_api_key("without", "uok_b", {2}, kNow);
 
   Fixture() {
-    REQUIRE(store.set_api_key_webhook(with_hook, "https://app.example/hooks", {9, 9, 9}));
-    store.write([&](OtpStoreTransaction& tx) {
+    REQUIRE(this->keys.set_api_key_webhook(with_hook, "https://app.example/hooks", {9, 9, 9}));
+    this->store.write([&](OtpStoreTransaction& tx) {
       tx.insert_otp(otp_row("otp_a", with_hook));
       tx.insert_otp(otp_row("otp_b", without_hook));
     });
-  }
-  std::int64_t count(const std::string& sql) const {
-    SQLite::Database raw(dir.file("otp.db").string(), SQLite::OPEN_READONLY);
-    return raw.execAndGet(sql).getInt64();
   }
 };
 
 }  // namespace
 
-TEST_CASE("schema 5 adds the webhook columns and tables", "[storage][webhooks]") {
-  Fixture f;
-  CHECK(f.store.schema_version() >= 5);
-  CHECK(f.count("SELECT COUNT(*) FROM webhook_outbox") == 0);
-  CHECK(f.count("SELECT COUNT(*) FROM webhook_attempts") == 0);
-  CHECK(f.count("SELECT COUNT(*) FROM api_keys WHERE webhook_url IS NOT NULL") == 1);
-}
-
-TEST_CASE("a key's webhook is stored, listed and removed", "[storage][webhooks]") {
-  Fixture f;
-  auto key = f.store.find_api_key_by_name("with");
+TEMPLATE_LIST_TEST_CASE("a key's webhook is stored, listed and removed",
+                        "[storage][contract][webhooks]", StoreFactories) {
+  Fixture<TestType> f;
+  auto key = f.keys.find_api_key_by_name("with");
   REQUIRE(key);
   CHECK(key->webhook_url == "https://app.example/hooks");
   CHECK(key->webhook_secret == Bytes{9, 9, 9});
-  CHECK(f.store.find_api_key_by_name("without")->webhook_url.empty());
-  REQUIRE(f.store.set_api_key_webhook(f.with_hook, "", {}));
-  key = f.store.find_api_key_by_name("with");
+  CHECK(f.keys.find_api_key_by_name("without")->webhook_url.empty());
+  REQUIRE(f.keys.set_api_key_webhook(f.with_hook, "", {}));
+  key = f.keys.find_api_key_by_name("with");
   CHECK(key->webhook_url.empty());
   CHECK(key->webhook_secret.empty());
-  CHECK_FALSE(f.store.set_api_key_webhook(999, "https://x.example", {1}));
+  CHECK_FALSE(f.keys.set_api_key_webhook(999, "https://x.example", {1}));
 }
 
-TEST_CASE("install_webhook keeps the secret sealed: the file never holds it",
-          "[storage][webhooks]") {
-  Fixture f;
+TEMPLATE_LIST_TEST_CASE("install_webhook keeps the secret sealed: the file never holds it",
+                        "[storage][contract][webhooks]", StoreFactories) {
+  Fixture<TestType> f;
   ensure_sodium_initialized();
   const CodeVault vault(ServerKey::generate());
   const std::optional<std::string> secret =
-      install_webhook(f.store, vault, f.without_hook, "http://127.0.0.1:9/h");
+      install_webhook(f.keys, vault, f.without_hook, "http://127.0.0.1:9/h");
   REQUIRE(secret);
   CHECK(secret->rfind("whsec_", 0) == 0);
-  const auto key = f.store.find_api_key_by_name("without");
+  const auto key = f.keys.find_api_key_by_name("without");
   const std::string stored(key->webhook_secret.begin(), key->webhook_secret.end());
   CHECK(stored.find(*secret) == std::string::npos);
   CHECK(vault.open(webhook_secret_binding(f.without_hook), key->webhook_secret) == *secret);
   // Bound to the key: the same bytes do not open as another key's secret.
   CHECK_FALSE(vault.open(webhook_secret_binding(f.with_hook), key->webhook_secret));
-  CHECK_FALSE(install_webhook(f.store, vault, 12345, "http://127.0.0.1:9/h"));
+  CHECK_FALSE(install_webhook(f.keys, vault, 12345, "http://127.0.0.1:9/h"));
 }
 
-TEST_CASE("enqueue_webhook queues only for keys that have a webhook", "[storage][webhooks]") {
-  Fixture f;
+TEMPLATE_LIST_TEST_CASE("enqueue_webhook queues only for keys that have a webhook",
+                        "[storage][contract][webhooks]", StoreFactories) {
+  Fixture<TestType> f;
   bool queued_with = false;
   bool queued_without = true;
   f.store.write([&](OtpStoreTransaction& tx) {
@@ -85,22 +77,23 @@ TEST_CASE("enqueue_webhook queues only for keys that have a webhook", "[storage]
   });
   CHECK(queued_with);
   CHECK_FALSE(queued_without);
-  CHECK(f.count("SELECT COUNT(*) FROM webhook_outbox") == 1);
+  CHECK(f.backend.count_rows("webhook_outbox") == 1);
 }
 
-TEST_CASE("a rolled-back event takes its webhook with it", "[storage][webhooks]") {
-  Fixture f;
+TEMPLATE_LIST_TEST_CASE("a rolled-back event takes its webhook with it",
+                        "[storage][contract][webhooks]", StoreFactories) {
+  Fixture<TestType> f;
   CHECK_THROWS(f.store.write([&](OtpStoreTransaction& tx) {
     tx.add_event("otp_a", "verified", kNow);
     tx.enqueue_webhook(f.with_hook, "otp_a", "otp.verified", "{}", kNow);
     throw std::runtime_error("disk full");
   }));
-  CHECK(f.count("SELECT COUNT(*) FROM webhook_outbox") == 0);
+  CHECK(f.backend.count_rows("webhook_outbox") == 0);
 }
 
-TEST_CASE("claimed webhooks are leased, counted, retried later and completed",
-          "[storage][webhooks]") {
-  Fixture f;
+TEMPLATE_LIST_TEST_CASE("claimed webhooks are leased, counted, retried later and completed",
+                        "[storage][contract][webhooks]", StoreFactories) {
+  Fixture<TestType> f;
   f.store.write([&](OtpStoreTransaction& tx) {
     tx.enqueue_webhook(f.with_hook, "otp_a", "otp.sent", R"({"type":"otp.sent"})", kNow);
     tx.enqueue_webhook(f.with_hook, "otp_a", "otp.verified", R"({"type":"otp.verified"})",
@@ -137,9 +130,9 @@ TEST_CASE("claimed webhooks are leased, counted, retried later and completed",
   });
 }
 
-TEST_CASE("webhook attempts are listed per OTP and go with it when it is purged",
-          "[storage][webhooks]") {
-  Fixture f;
+TEMPLATE_LIST_TEST_CASE("webhook attempts are listed per OTP and go with it when it is purged",
+                        "[storage][contract][webhooks]", StoreFactories) {
+  Fixture<TestType> f;
   f.store.write([&](OtpStoreTransaction& tx) {
     tx.enqueue_webhook(f.with_hook, "otp_a", "otp.sent", "{}", kNow);
     tx.insert_webhook_attempt({0, 1, "otp_a", "otp.sent", 500, "HTTP 500", 12, kNow});
@@ -155,17 +148,17 @@ TEST_CASE("webhook attempts are listed per OTP and go with it when it is purged"
     CHECK(tx.webhook_attempts("otp_b").empty());
   });
   f.store.write([&](OtpStoreTransaction& tx) { tx.purge_otps_created_before(kNow + 1, 10); });
-  CHECK(f.count("SELECT COUNT(*) FROM webhook_outbox") == 0);
-  CHECK(f.count("SELECT COUNT(*) FROM webhook_attempts") == 0);
+  CHECK(f.backend.count_rows("webhook_outbox") == 0);
+  CHECK(f.backend.count_rows("webhook_attempts") == 0);
 }
 
-TEST_CASE("a webhook row of a key whose webhook was removed reads with no URL",
-          "[storage][webhooks]") {
-  Fixture f;
+TEMPLATE_LIST_TEST_CASE("a webhook row of a key whose webhook was removed reads with no URL",
+                        "[storage][contract][webhooks]", StoreFactories) {
+  Fixture<TestType> f;
   f.store.write([&](OtpStoreTransaction& tx) {
     tx.enqueue_webhook(f.with_hook, "otp_a", "otp.sent", "{}", kNow);
   });
-  REQUIRE(f.store.set_api_key_webhook(f.with_hook, "", {}));
+  REQUIRE(f.keys.set_api_key_webhook(f.with_hook, "", {}));
   f.store.read([&](OtpStoreTransaction& tx) {
     const auto due = tx.due_webhooks(kNow, 10);
     REQUIRE(due.size() == 1);

@@ -1,6 +1,6 @@
-// OtpStore::write and ::read hand back what their work returns (issue 14): the value comes out
-// of a committed transaction, a throwing one returns nothing and leaves nothing behind, and a
-// void work still works.
+// The transaction contract, on every backend: OtpStore::write and ::read hand back what their work
+// returns (issue 14): the value comes out of a committed transaction, a throwing one returns
+// nothing and leaves nothing behind, and a void work still works.
 #include <catch2/catch.hpp>
 
 #include <memory>
@@ -8,18 +8,19 @@
 #include <stdexcept>
 #include <string>
 
-#include "storage/storage_support.hpp"
+#include "storage/store_factories.hpp"
 
 namespace ussd_otp {
 namespace {
 
-using testing::FreshStore;
+using testing::ContractStore;
 using testing::kNow;
+using testing::StoreFactories;
 
-TEST_CASE("a write transaction returns what its work returns, once committed",
-          "[storage][transaction]") {
-  FreshStore fresh;
-  SqliteStore& store = fresh.store;
+TEMPLATE_LIST_TEST_CASE("a write transaction returns what its work returns, once committed",
+                        "[storage][contract][transaction]", StoreFactories) {
+  ContractStore<TestType> contract;
+  OtpStore& store = contract.store;
   const std::int64_t counted = store.write([](OtpStoreTransaction& tx) {
     tx.rate_increment("scope", "key", kNow);
     tx.rate_increment("scope", "key", kNow);
@@ -34,10 +35,10 @@ TEST_CASE("a write transaction returns what its work returns, once committed",
   CHECK(*read_back == 2);
 }
 
-TEST_CASE("a write whose work throws returns nothing and leaves nothing behind",
-          "[storage][transaction]") {
-  FreshStore fresh;
-  SqliteStore& store = fresh.store;
+TEMPLATE_LIST_TEST_CASE("a write whose work throws returns nothing and leaves nothing behind",
+                        "[storage][contract][transaction]", StoreFactories) {
+  ContractStore<TestType> contract;
+  OtpStore& store = contract.store;
   CHECK_THROWS_AS(store.write([](OtpStoreTransaction& tx) -> std::int64_t {
     tx.rate_increment("scope", "key", kNow);
     throw std::runtime_error("changed my mind");
@@ -51,10 +52,10 @@ TEST_CASE("a write whose work throws returns nothing and leaves nothing behind",
         1);
 }
 
-TEST_CASE("the key and template lookups return what they found, or nothing",
-          "[storage][transaction]") {
-  FreshStore fresh;
-  SqliteStore& store = fresh.store;
+TEMPLATE_LIST_TEST_CASE("the key and template lookups return what they found, or nothing",
+                        "[storage][contract][transaction]", StoreFactories) {
+  ContractStore<TestType> contract;
+  ApiKeyStore& store = contract.keys;
   const std::optional<std::int64_t> id = store.create_api_key("app", "uok_", Bytes{1, 2, 3}, kNow);
   REQUIRE(id.has_value());
   CHECK_FALSE(store.create_api_key("app", "uok_", Bytes{4, 5, 6}, kNow).has_value());

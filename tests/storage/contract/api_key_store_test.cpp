@@ -1,19 +1,20 @@
-// SqliteStore as an ApiKeyStore: names are unique forever, hashes find only live keys.
+// The ApiKeyStore contract, on every backend: names are unique forever, hashes find only live keys.
 #include <catch2/catch.hpp>
 
-#include "storage/sqlite_store.hpp"
-#include "storage/storage_support.hpp"
+#include "storage/store_factories.hpp"
 
 namespace ussd_otp {
 namespace {
 
 using namespace testing;
+using testing::StoreFactories;
 
 }  // namespace
 
-TEST_CASE("API keys are created once per name and found by hash", "[storage]") {
-  testing::TempDir dir;
-  SqliteStore store(options_in(dir));
+TEMPLATE_LIST_TEST_CASE("API keys are created once per name and found by hash",
+                        "[storage][contract]", StoreFactories) {
+  ContractStore<TestType> contract;
+  ApiKeyStore& store = contract.keys;
   const Bytes hash_a{0xaa, 0x00, 0x01};
   const Bytes hash_b{0xbb, 0x00, 0x02};
 
@@ -41,9 +42,10 @@ TEST_CASE("API keys are created once per name and found by hash", "[storage]") {
   CHECK(listed[1].name == "beta");
 }
 
-TEST_CASE("revoked API keys stop matching but keep their name", "[storage]") {
-  testing::TempDir dir;
-  SqliteStore store(options_in(dir));
+TEMPLATE_LIST_TEST_CASE("revoked API keys stop matching but keep their name", "[storage][contract]",
+                        StoreFactories) {
+  ContractStore<TestType> contract;
+  ApiKeyStore& store = contract.keys;
   const Bytes hash{1, 2, 3};
   REQUIRE(store.create_api_key("alpha", "uo_a", hash, kNow));
 
@@ -60,9 +62,10 @@ TEST_CASE("revoked API keys stop matching but keep their name", "[storage]") {
   CHECK_FALSE(store.create_api_key("alpha", "uo_b", Bytes{4}, kNow + 30));
 }
 
-TEST_CASE("API keys can be deleted and touched", "[storage]") {
-  testing::TempDir dir;
-  SqliteStore store(options_in(dir));
+TEMPLATE_LIST_TEST_CASE("API keys can be deleted and touched", "[storage][contract]",
+                        StoreFactories) {
+  ContractStore<TestType> contract;
+  ApiKeyStore& store = contract.keys;
   const auto id = store.create_api_key("dev", "uo_d", Bytes{9}, kNow);
   REQUIRE(id);
 
@@ -80,9 +83,10 @@ TEST_CASE("API keys can be deleted and touched", "[storage]") {
   CHECK(store.create_api_key("dev", "uo_e", Bytes{10}, kNow + 6));
 }
 
-TEST_CASE("a duplicate hash is an error, not a silent no-op", "[storage]") {
-  testing::TempDir dir;
-  SqliteStore store(options_in(dir));
+TEMPLATE_LIST_TEST_CASE("a duplicate hash is an error, not a silent no-op", "[storage][contract]",
+                        StoreFactories) {
+  ContractStore<TestType> contract;
+  ApiKeyStore& store = contract.keys;
   REQUIRE(store.create_api_key("one", "uo_1", Bytes{7, 7}, kNow));
   CHECK_THROWS(store.create_api_key("two", "uo_2", Bytes{7, 7}, kNow));
   CHECK(store.list_api_keys().size() == 1);

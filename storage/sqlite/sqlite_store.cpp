@@ -1,5 +1,5 @@
 // SqliteStore: OTPs, events, outbox, rate counters, idempotency and API keys in one SQLite file.
-#include "storage/sqlite_store.hpp"
+#include "storage/sqlite/sqlite_store.hpp"
 
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <sqlite3.h>
@@ -14,7 +14,7 @@
 
 #include "otp/codes.hpp"
 #include "otp/text.hpp"
-#include "storage/migrations.hpp"
+#include "storage/sqlite/migrations.hpp"
 
 namespace ussd_otp {
 namespace {
