@@ -20,10 +20,6 @@ WireRequest json_request(const json& body) {
   return WireRequest{"POST", "", "", "application/json", json_text(body)};
 }
 
-std::string lower(std::string_view value) {
-  return text::ascii_lower(value);
-}
-
 // The reply as a JSON object, or why it is not one.
 std::optional<json> json_object(std::string_view body, std::string& problem) {
   json parsed = json::parse(body, nullptr, /*allow_exceptions=*/false);
@@ -60,7 +56,7 @@ ReplyReading screen_by_word(const json& reply, const char* text_name, const char
   const std::optional<std::string> text = text_field(reply, text_name, reading.problem);
   const std::optional<std::string> word = text_field(reply, word_name, reading.problem);
   if (!text || !word) return reading;
-  const std::string flag = lower(*word);
+  const std::string flag = text::ascii_lower(*word);
   if (flag != continues_word && flag != ends_word) {
     reading.problem = std::string("\"") + word_name + "\" is \"" + *word + "\", expected \"" +
                       std::string(continues_word) + "\" or \"" + std::string(ends_word) + "\"";
@@ -94,17 +90,13 @@ const std::string& latest_answer(const SessionWire& session) {
   return session.answers.empty() ? none : session.answers.back();
 }
 
-bool all_digits(std::string_view value) {
-  return text::is_digits(value);
-}
-
 // A network name as an aggregator that numbers networks sends it: `codes` maps lower-case
 // names; digits pass through, and an unknown name is sent as it is (the server stores it).
 std::string network_code(
     const std::string& network,
     std::initializer_list<std::pair<std::string_view, std::string_view>> codes) {
-  if (all_digits(network)) return network;
-  const std::string name = lower(network);
+  if (text::is_digits(network)) return network;
+  const std::string name = text::ascii_lower(network);
   for (const auto& [known, code] : codes) {
     if (name == known) return std::string(code);
   }
@@ -266,7 +258,7 @@ class Hubtel final : public TypedJsonDialect {
                          {"SessionId", s.session_id},
                          {"ServiceCode", code},
                          {"Message", message},
-                         {"Operator", lower(who.network)},
+                         {"Operator", text::ascii_lower(who.network)},
                          {"Sequence", s.requests_sent + 1},
                          {"ClientState", s.echo.value("ClientState", "")},
                          {"Platform", "USSD"}});
@@ -312,8 +304,12 @@ class Emergent final : public TypedJsonDialect {
  private:
   WireRequest post(const SessionWire& s, const Subscriber& who, const char* type,
                    const std::string& message) const override {
-    json body{{"SessionId", s.session_id},      {"Mobile", who.msisdn}, {"USERID", who.user_id},
-              {"Operator", lower(who.network)}, {"Type", type},         {"Message", message}};
+    json body{{"SessionId", s.session_id},
+              {"Mobile", who.msisdn},
+              {"USERID", who.user_id},
+              {"Operator", text::ascii_lower(who.network)},
+              {"Type", type},
+              {"Message", message}};
     if (sends_sequence_) body["Sequence"] = s.requests_sent + 1;
     return json_request(body);
   }
@@ -353,7 +349,7 @@ class Beem final : public WireDialect {
                           const std::string& code, const std::string& response) {
     return json_request(
         {{"msisdn", who.msisdn},
-         {"operator", lower(who.network)},
+         {"operator", text::ascii_lower(who.network)},
          {"session_id", s.session_id},
          {"serviceCode", code},
          {"command", command},

@@ -93,10 +93,6 @@ std::optional<int> int_field(const json& body, const char* name, bool& bad) {
   return static_cast<int>(value);
 }
 
-std::string lower(std::string_view value) {
-  return text::ascii_lower(value);
-}
-
 std::size_t utf8_length(std::string_view text) {
   return static_cast<std::size_t>(std::count_if(text.begin(), text.end(), [](char c) {
     return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
@@ -225,11 +221,11 @@ std::variant<ArkeselGenerateRequest, ApiResponse> parse_arkesel_generate(std::st
   std::optional<int> expiry = int_field(body, "expiry", bad_number);
   std::optional<int> length = int_field(body, "length", bad_number);
   if (bad_type || bad_number) return app_code("1001", kTypesMessage);
-  const std::string medium_name = lower(medium.value_or("sms"));
+  const std::string medium_name = text::ascii_lower(medium.value_or("sms"));
   if (medium_name != "sms" && medium_name != "voice") {
     return app_code("1001", "Validation error (medium must be sms or voice)");
   }
-  const std::string type_name = lower(type.value_or("numeric"));
+  const std::string type_name = text::ascii_lower(type.value_or("numeric"));
   if (type_name != "numeric" && type_name != "alphanumeric") {
     return app_code("1001", "Validation error (type must be numeric or alphanumeric)");
   }

@@ -22,10 +22,6 @@ struct ReceiptRoute {
   std::string public_url;
 };
 
-std::string lower(std::string_view value) {
-  return text::ascii_lower(value);
-}
-
 // The URL the gateway called, as it saw it: Twilio signs exactly that, query order included.
 std::string called_url(const ReceiptRoute& route, const Pistache::Rest::Request& request,
                        const HttpContext& context) {
@@ -56,7 +52,7 @@ ReceiptRequest to_receipt_request(const ReceiptRoute& route, const Pistache::Res
     receipt.query.emplace_back(it->first, value ? std::move(*value) : it->second);
   }
   for (const auto& [name, raw] : request.headers().rawList()) {
-    receipt.headers[lower(name)] = raw.value();
+    receipt.headers[text::ascii_lower(name)] = raw.value();
   }
   if (auto type = request.headers().tryGet<Pistache::Http::Header::ContentType>()) {
     receipt.content_type = type->mime().toString();

@@ -15,10 +15,6 @@ namespace {
 
 using namespace Pistache;
 
-std::string trimmed(std::string_view value) {
-  return std::string(text::trim(value));
-}
-
 // "Bearer KEY": the scheme in any case, followed by something.
 bool has_scheme(std::string_view value, std::string_view scheme) {
   return value.size() > scheme.size() && text::starts_with_ignoring_case(value, scheme);
@@ -35,17 +31,17 @@ std::vector<std::string> api_key_candidates(const Http::Request& request) {
   std::vector<std::string> keys;
   // Pistache parses Authorization into a typed header, so it is not among the raw ones.
   if (auto authorization = request.headers().tryGet<Http::Header::Authorization>()) {
-    const std::string value = trimmed(authorization->value());
+    const std::string value(text::trim(authorization->value()));
     constexpr std::string_view kBearer = "Bearer ";
     constexpr std::string_view kBasic = "Basic ";
     if (has_scheme(value, kBearer)) {
-      keys.push_back(trimmed(std::string_view(value).substr(kBearer.size())));
+      keys.emplace_back(text::trim(std::string_view(value).substr(kBearer.size())));
     } else if (has_scheme(value, kBasic)) {
-      keys = basic_auth_key_candidates(trimmed(std::string_view(value).substr(kBasic.size())));
+      keys = basic_auth_key_candidates(text::trim(std::string_view(value).substr(kBasic.size())));
     }
   }
   for (const char* header : {"api-key", "X-API-Token", "X-OTP-Key"}) {
-    if (auto raw = request.headers().tryGetRaw(header)) keys.push_back(trimmed(raw->value()));
+    if (auto raw = request.headers().tryGetRaw(header)) keys.emplace_back(text::trim(raw->value()));
   }
   return keys;
 }

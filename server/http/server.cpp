@@ -209,10 +209,6 @@ std::string allow_list(const std::vector<RouteSpec>& routes, const std::string& 
   return allow;
 }
 
-std::string trimmed(std::string_view value) {
-  return std::string(text::trim(value));
-}
-
 bool is_json_content_type(const Http::Request& request) {
   auto type = request.headers().tryGet<Http::Header::ContentType>();
   return type && type->mime() == MIME(Application, Json);
@@ -319,9 +315,9 @@ std::string HttpServer::client_ip(const Rest::Request& request) const {
       // client and can be forged.
       const std::string& value = raw->value();
       const auto comma = value.rfind(',');
-      std::string last =
-          trimmed(comma == std::string::npos ? std::string_view(value)
-                                             : std::string_view(value).substr(comma + 1));
+      std::string last(text::trim(comma == std::string::npos
+                                      ? std::string_view(value)
+                                      : std::string_view(value).substr(comma + 1)));
       if (!last.empty() && last.size() <= 64) return last;
     }
   }
